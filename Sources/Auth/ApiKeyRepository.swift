@@ -1,0 +1,132 @@
+import Foundation
+import PostgresNIO
+import Tenancy
+
+/// A stored API key: everything but the token, which is never stored.
+public struct ApiKeyRecord: Sendable, Equatable {
+    public let id: UUID
+    public let tenantID: TenantID
+    public var name: String
+    public var scopes: Set<Scope>
+    public let createdBy: String
+    public let createdAt: Date
+    public var expiresAt: Date
+    public var revokedAt: Date?
+    public var lastUsedAt: Date?
+
+    public init(
+        id: UUID, tenantID: TenantID, name: String, scopes: Set<Scope>, createdBy: String, createdAt: Date,
+        expiresAt: Date, revokedAt: Date? = nil, lastUsedAt: Date? = nil
+    ) {
+        self.id = id
+        self.tenantID = tenantID
+        self.name = name
+        self.scopes = scopes
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+        self.lastUsedAt = lastUsedAt
+    }
+
+    /// Whether the key still authenticates at `now` (revocations may be scheduled after a rotation).
+    public func isUsable(at now: Date) -> Bool {
+        expiresAt > now && (revokedAt.map { $0 > now } ?? true)
+    }
+}
+
+/// Reads and writes `api_keys` inside a tenant transaction.
+public struct ApiKeyRepository: Sendable {
+    /// The Postgres channel on which credential changes are announced to every replica.
+    public static let invalidationChannel = "controlplane_auth"
+
+    public init() {}
+
+    private typealias Row = (UUID, UUID, String, [String], String, Date, Date, Date?, Date?)
+    private static let columns = "key_id, tenant_id, name, scopes, created_by, created_at, expires_at, revoked_at, last_used_at"
+
+    private static func record(_ row: Row) -> ApiKeyRecord {
+        ApiKeyRecord(
+            id: row.0, tenantID: TenantID(row.1), name: row.2, scopes: Set(row.3.compactMap(Scope.init(rawValue:))),
+            createdBy: row.4, createdAt: row.5, expiresAt: row.6, revokedAt: row.7, lastUsedAt: row.8)
+    }
+
+    public func insert(_ key: ApiKeyRecord, on connection: PostgresConnection) async throws {
+        let scopes = key.scopes.sorted().map(\.rawValue)
+        try await connection.query(
+            """
+            INSERT INTO api_keys (tenant_id, key_id, name, scopes, created_by, created_at, expires_at)
+            VALUES (\(key.tenantID.rawValue), \(key.id), \(key.name), \(scopes), \(key.createdBy),
+                    \(key.createdAt), \(key.expiresAt))
+            """, logger: connection.logger)
+    }
+
+    public func find(_ id: UUID, tenantID: TenantID, on connection: PostgresConnection) async throws -> ApiKeyRecord? {
+        let rows = try await connection.query(
+            PostgresQuery(
+                unsafeSQL: "SELECT \(Self.columns) FROM api_keys WHERE tenant_id = $1 AND key_id = $2",
+                binds: try Self.binds(tenantID.rawValue, id)), logger: connection.logger)
+        for try await row in rows.decode(Row.self) { return Self.record(row) }
+        return nil
+    }
+
+    /// The tenant's keys, newest first.
+    public func list(tenantID: TenantID, limit: Int, after cursor: PageCursor?, on connection: PostgresConnection)
+        async throws -> Page<ApiKeyRecord>
+    {
+        let time = cursor?.time ?? Date.distantFuture
+        let id = cursor.flatMap { UUID(uuidString: $0.id) } ?? UUID(uuidString: "ffffffff-ffff-ffff-ffff-ffffffffffff")!
+        let rows = try await connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT \(Self.columns) FROM api_keys WHERE tenant_id = $1 AND (created_at, key_id) < ($2, $3)
+                    ORDER BY created_at DESC, key_id DESC LIMIT $4
+                    """,
+                binds: try Self.binds(tenantID.rawValue, time, id, limit + 1)), logger: connection.logger)
+        var keys: [ApiKeyRecord] = []
+        for try await row in rows.decode(Row.self) { keys.append(Self.record(row)) }
+        return Page(fetched: keys, limit: limit) { PageCursor(time: $0.createdAt, id: $0.id.uuidString) }
+    }
+
+    /// Revokes the key at `time` (or keeps an earlier revocation) and announces it to every replica
+    /// when the transaction commits. Nil when the tenant has no such key.
+    public func revoke(_ id: UUID, tenantID: TenantID, at time: Date, on connection: PostgresConnection)
+        async throws -> ApiKeyRecord?
+    {
+        let rows = try await connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    UPDATE api_keys SET revoked_at = LEAST(COALESCE(revoked_at, $3), $3)
+                    WHERE tenant_id = $1 AND key_id = $2 RETURNING \(Self.columns)
+                    """,
+                binds: try Self.binds(tenantID.rawValue, id, time)), logger: connection.logger)
+        var revoked: ApiKeyRecord?
+        for try await row in rows.decode(Row.self) { revoked = Self.record(row) }
+        if revoked != nil { try await Self.announce("key:\(id.uuidString.lowercased())", on: connection) }
+        return revoked
+    }
+
+    /// Marks the keys as used; applied in batches by `KeyUsageRecorder`.
+    public func recordUse(_ uses: [UUID: Date], tenantID: TenantID, on connection: PostgresConnection) async throws {
+        let ids = Array(uses.keys)
+        let times = ids.map { uses[$0]! }
+        try await connection.query(
+            """
+            UPDATE api_keys AS k SET last_used_at = GREATEST(k.last_used_at, u.used_at)
+            FROM unnest(\(ids)::uuid[], \(times)::timestamptz[]) AS u(key_id, used_at)
+            WHERE k.tenant_id = \(tenantID.rawValue) AND k.key_id = u.key_id
+            """, logger: connection.logger)
+    }
+
+    /// Sends `payload` on the invalidation channel when the surrounding transaction commits.
+    public static func announce(_ payload: String, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            "SELECT pg_notify(\(invalidationChannel), \(payload))", logger: connection.logger)
+    }
+
+    private static func binds(_ values: any PostgresEncodable...) throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        for value in values { try bindings.append(value, context: .default) }
+        return bindings
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Tenancy
+
+/// Turns a bearer token into a `Principal`. The common path touches no database: the signature check is
+/// cached per token and the key's and tenant's state per credential, both kept fresh by the
+/// invalidation listener. A miss costs one tenant-scoped query.
+public final class Authenticator: Sendable {
+    public let codec: TokenCodec
+    public let keyring: SigningKeyring
+    public let tokens: VerifiedTokenCache
+    public let credentials: CredentialStateCache
+    let database: Database
+    let usage: KeyUsageRecorder?
+
+    public init(
+        codec: TokenCodec, keyring: SigningKeyring, database: Database, tokens: VerifiedTokenCache,
+        credentials: CredentialStateCache, usage: KeyUsageRecorder?
+    ) {
+        self.codec = codec
+        self.keyring = keyring
+        self.database = database
+        self.tokens = tokens
+        self.credentials = credentials
+        self.usage = usage
+    }
+
+    /// The caller behind `token`, or an `AuthenticationError`.
+    public func authenticate(_ token: String, now: Date = Date()) async throws -> Principal {
+        let claims = try await verifiedClaims(token, now: now)
+        do {
+            try codec.validate(claims, now: now)
+        } catch {
+            throw AuthenticationError.unauthenticated(error)
+        }
+        let expiresAt = Date(timeIntervalSince1970: TimeInterval(claims.exp))
+        let scopes = Set(claims.scp.compactMap(Scope.init(rawValue:)))
+
+        switch claims.kind {
+        case .operator:
+            guard claims.op == true, claims.tid == nil else { throw AuthenticationError.unauthenticated(.malformed) }
+            return Principal(actor: .operator(claims.sub), tenantID: nil, scopes: [], expiresAt: expiresAt)
+        case .apiKey:
+            guard let tenant = claims.tid.flatMap(TenantID.init(string:)), let keyID = UUID(uuidString: claims.sub),
+                claims.jti == claims.sub, claims.op == nil
+            else { throw AuthenticationError.unauthenticated(.malformed) }
+            try await check(credential: keyID, isKey: true, tenantID: tenant, now: now)
+            usage?.touch(keyID, tenantID: tenant, at: now)
+            return Principal(actor: .apiKey(keyID), tenantID: tenant, scopes: scopes, expiresAt: expiresAt)
+        case .access:
+            guard let tenant = claims.tid.flatMap(TenantID.init(string:)), let userID = UUID(uuidString: claims.sub),
+                claims.op == nil
+            else { throw AuthenticationError.unauthenticated(.malformed) }
+            try await check(credential: userID, isKey: false, tenantID: tenant, now: now)
+            return Principal(actor: .user(userID), tenantID: tenant, scopes: scopes, expiresAt: expiresAt)
+        }
+    }
+
+    private func verifiedClaims(_ token: String, now: Date) async throws -> Claims {
+        if let claims = tokens.claims(for: token) { return claims }
+        let claims: Claims
+        do {
+            claims = try codec.verifySignature(token, keys: keyring.verificationKey)
+        } catch .unknownKeyID {
+            // Another replica may have rotated in a key this one has not loaded yet.
+            guard (try? await keyring.reloadIfStale()) == true else {
+                throw AuthenticationError.unauthenticated(.unknownKeyID)
+            }
+            do {
+                claims = try codec.verifySignature(token, keys: keyring.verificationKey)
+            } catch {
+                throw AuthenticationError.unauthenticated(error)
+            }
+        } catch {
+            throw AuthenticationError.unauthenticated(error)
+        }
+        tokens.store(claims, for: token, nowSeconds: Int64(now.timeIntervalSince1970))
+        return claims
+    }
+
+    private func check(credential: UUID, isKey: Bool, tenantID: TenantID, now: Date) async throws {
+        let state: CredentialStateCache.State
+        if let cached = credentials.state(for: credential), cached.tenantID == tenantID {
+            state = cached
+        } else {
+            state = try await fetchState(credential: credential, isKey: isKey, tenantID: tenantID)
+            credentials.store(state, for: credential)
+        }
+        guard state.exists, state.revokedAt.map({ $0 > now }) ?? true else {
+            throw AuthenticationError.unauthenticated(.revoked)
+        }
+        guard state.tenantStatus == .active else { throw AuthenticationError.tenantSuspended }
+    }
+
+    private func fetchState(credential: UUID, isKey: Bool, tenantID: TenantID) async throws
+        -> CredentialStateCache.State
+    {
+        try await database.transaction(.tenant(tenantID)) { connection in
+            let rows: PostgresRowSequence
+            if isKey {
+                rows = try await connection.query(
+                    """
+                    SELECT t.status, k.key_id IS NOT NULL, k.revoked_at FROM tenants t
+                    LEFT JOIN api_keys k ON k.tenant_id = t.tenant_id AND k.key_id = \(credential)
+                    WHERE t.tenant_id = \(tenantID.rawValue)
+                    """, logger: connection.logger)
+            } else {
+                rows = try await connection.query(
+                    """
+                    SELECT t.status, u.user_id IS NOT NULL, NULL::timestamptz FROM tenants t
+                    LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.user_id = \(credential)
+                    WHERE t.tenant_id = \(tenantID.rawValue)
+                    """, logger: connection.logger)
+            }
+            for try await (status, exists, revokedAt) in rows.decode((String, Bool, Date?).self) {
+                return CredentialStateCache.State(
+                    tenantID: tenantID, exists: exists, revokedAt: revokedAt,
+                    tenantStatus: Tenant.Status(rawValue: status))
+            }
+            return CredentialStateCache.State(tenantID: tenantID, exists: false, revokedAt: nil, tenantStatus: nil)
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import Tenancy
+
+/// Mints the three kinds of token, always with the keyring's current signing key.
+public struct TokenIssuer: Sendable {
+    public let codec: TokenCodec
+    public let keyring: SigningKeyring
+
+    public init(codec: TokenCodec, keyring: SigningKeyring) {
+        self.codec = codec
+        self.keyring = keyring
+    }
+
+    /// The token of an API key: `sub` and `jti` are the key id, `exp` its expiry.
+    public func apiKeyToken(for key: ApiKeyRecord, now: Date = Date()) async throws -> String {
+        let id = key.id.uuidString.lowercased()
+        let issuedAt = Int64(now.timeIntervalSince1970)
+        let claims = Claims(
+            iss: codec.issuer, aud: codec.audience, sub: id, jti: id, tid: key.tenantID.description,
+            scp: key.scopes.sorted().map(\.rawValue), iat: issuedAt, nbf: issuedAt,
+            exp: Int64(key.expiresAt.timeIntervalSince1970), kind: .apiKey)
+        return try codec.sign(claims, with: try await keyring.currentSigningKey())
+    }
+
+    /// A short-lived login access token carrying the user's role scopes.
+    public func accessToken(for user: UserRecord, lifetime: Duration, now: Date = Date()) async throws -> String {
+        let issuedAt = Int64(now.timeIntervalSince1970)
+        let claims = Claims(
+            iss: codec.issuer, aud: codec.audience, sub: user.id.uuidString.lowercased(),
+            jti: UUID().uuidString.lowercased(), tid: user.tenantID.description,
+            scp: user.role.scopes.sorted().map(\.rawValue), iat: issuedAt, nbf: issuedAt,
+            exp: issuedAt + lifetime.components.seconds, kind: .access)
+        return try codec.sign(claims, with: try await keyring.currentSigningKey())
+    }
+
+    /// An operator token for `/v1/admin/*`, with the operator claim and no tenant.
+    public func operatorToken(subject: String, lifetime: Duration, now: Date = Date()) async throws -> String {
+        let issuedAt = Int64(now.timeIntervalSince1970)
+        let claims = Claims(
+            iss: codec.issuer, aud: codec.audience, sub: "operator:\(subject)", jti: UUID().uuidString.lowercased(),
+            tid: nil, scp: [], iat: issuedAt, nbf: issuedAt, exp: issuedAt + lifetime.components.seconds,
+            kind: .operator, op: true)
+        return try codec.sign(claims, with: try await keyring.currentSigningKey())
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import PostgresNIO
+import Tenancy
+
+/// A person of one tenant.
+public struct UserRecord: Sendable, Equatable {
+    public let id: UUID
+    public let tenantID: TenantID
+    public let email: String
+    public let role: Role
+    public let passwordHash: String
+    public let createdAt: Date
+
+    public init(id: UUID, tenantID: TenantID, email: String, role: Role, passwordHash: String, createdAt: Date) {
+        self.id = id
+        self.tenantID = tenantID
+        self.email = email
+        self.role = role
+        self.passwordHash = passwordHash
+        self.createdAt = createdAt
+    }
+
+    /// Emails compare case-insensitively: the stored key is the trimmed, lowercased address.
+    public static func normalize(email: String) -> String {
+        email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+    }
+}
+
+/// Reads and writes `users` and the platform-wide `login_directory`.
+public struct UserRepository: Sendable {
+    public init() {}
+
+    /// Inserts the user and its directory entry; a taken email surfaces as a `UniqueViolation` on
+    /// `login_directory_pkey`. Runs in the user's tenant transaction.
+    public func insert(_ user: UserRecord, on connection: PostgresConnection) async throws {
+        let normalized = UserRecord.normalize(email: user.email)
+        try await connection.query(
+            """
+            INSERT INTO users (tenant_id, user_id, email, email_normalized, password_hash, role, created_at)
+            VALUES (\(user.tenantID.rawValue), \(user.id), \(user.email), \(normalized), \(user.passwordHash),
+                    \(user.role.rawValue), \(user.createdAt))
+            """, logger: connection.logger)
+        try await connection.query(
+            """
+            INSERT INTO login_directory (email_normalized, tenant_id, user_id)
+            VALUES (\(normalized), \(user.tenantID.rawValue), \(user.id))
+            """, logger: connection.logger)
+    }
+
+    /// The user with this email, looked up before the tenant is known: the directory names the tenant,
+    /// then the transaction switches to it to read the user. An unknown email runs the same statements
+    /// against a random tenant, so both cases cost the same. Runs in a `.platform` transaction.
+    public func findForLogin(email: String, on connection: PostgresConnection) async throws -> UserRecord? {
+        let normalized = UserRecord.normalize(email: email)
+        var tenantID = TenantID.generate()
+        var userID = UUID()
+        for try await (tenant, user) in try await connection.query(
+            "SELECT tenant_id, user_id FROM login_directory WHERE email_normalized = \(normalized)",
+            logger: connection.logger
+        ).decode((UUID, UUID).self) {
+            tenantID = TenantID(tenant)
+            userID = user
+        }
+        try await connection.query(
+            "SELECT set_config('app.tenant_id', \(tenantID.description), true)", logger: connection.logger)
+        return try await find(userID, tenantID: tenantID, on: connection)
+    }
+
+    public func find(_ id: UUID, tenantID: TenantID, on connection: PostgresConnection) async throws -> UserRecord? {
+        let rows = try await connection.query(
+            """
+            SELECT user_id, email, role, password_hash, created_at FROM users
+            WHERE tenant_id = \(tenantID.rawValue) AND user_id = \(id)
+            """, logger: connection.logger)
+        for try await (id, email, role, hash, createdAt) in rows.decode((UUID, String, String, String, Date).self) {
+            return UserRecord(
+                id: id, tenantID: tenantID, email: email, role: Role(rawValue: role) ?? .member, passwordHash: hash,
+                createdAt: createdAt)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,107 @@
+import ArgumentParser
+import Auth
+import Foundation
+import Hummingbird
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Tenancy
+
+/// The `controlplane` command: `serve`, `all`, `migrate`, `operator-token`.
+public struct ControlPlaneCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "controlplane",
+        abstract: "Multi-tenant control plane for AI developer tooling.",
+        subcommands: [Serve.self, All.self, Migrate.self, OperatorToken.self],
+        defaultSubcommand: All.self)
+
+    public init() {}
+
+    /// Runs the API server.
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run the HTTP API.")
+        func run() async throws { try await runServer() }
+    }
+
+    /// Runs every part of the product in one process (today: the API; the worker joins it later).
+    struct All: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run the API and the runtime in one process.")
+        func run() async throws { try await runServer() }
+    }
+
+    /// Applies pending migrations with the owner role.
+    struct Migrate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Apply pending database migrations.")
+        func run() async throws {
+            let configuration = try Configuration()
+            let logger = makeLogger(configuration)
+            let client = PostgresClient(configuration: try DatabaseURL.configuration(configuration.migrationDatabaseURL))
+            let migrations = try Migrator.load(from: configuration.migrationsDirectory)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await client.run() }
+                defer { group.cancelAll() }
+                let applied = try await Migrator(client: client, logger: logger).migrate(migrations)
+                logger.info("migrations up to date", metadata: ["applied": "\(applied)", "known": "\(migrations.count)"])
+            }
+        }
+    }
+
+    /// Prints an operator token for `/v1/admin/*`.
+    struct OperatorToken: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "operator-token", abstract: "Print an operator token for the /v1/admin routes.")
+
+        @Option(help: "Who the token is for; recorded in audit logs.") var subject = "admin"
+        @Option(help: "Lifetime in seconds.") var ttl = 3600
+
+        func run() async throws {
+            guard (60...86_400).contains(ttl) else { throw ValidationError("--ttl must be 60 to 86400 seconds") }
+            let configuration = try Configuration()
+            let logger = makeLogger(configuration)
+            let client = PostgresClient(configuration: try DatabaseURL.configuration(configuration.databaseURL))
+            let database = Database(client: client, logger: logger)
+            let keyring = SigningKeyring(database: database, box: try SecretBox(base64MasterKey: configuration.masterKey), logger: logger)
+            let issuer = TokenIssuer(
+                codec: TokenCodec(issuer: configuration.jwtIssuer, audience: configuration.jwtAudience), keyring: keyring)
+            let token = try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await client.run() }
+                defer { group.cancelAll() }
+                try await keyring.load(generateIfEmpty: true)
+                return try await issuer.operatorToken(subject: subject, lifetime: .seconds(ttl))
+            }
+            print(token)
+        }
+    }
+}
+
+private func runServer() async throws {
+    let configuration = try Configuration()
+    let logger = makeLogger(configuration)
+    do {
+        let app = try buildApplication(configuration, logger: logger)
+        try await app.runService()
+    } catch {
+        // postgres-nio hides details from `description`; an operator needs them to fix the setup.
+        logger.critical("server stopped", metadata: ["error": .string(String(reflecting: error))])
+        throw ExitCode.failure
+    }
+}
+
+/// JSON logs to standard output, with the request id on every line written during a request.
+func makeLogger(_ configuration: Configuration) -> Logger {
+    let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+    LoggingSystem.bootstrap({ label, provider in
+        JSONLogHandler(label: label, level: level, metadataProvider: provider)
+    }, metadataProvider: RequestScope.metadataProvider)
+    var logger = Logger(label: "controlplane")
+    logger.logLevel = level
+    return logger
+}
+
+extension ControlPlaneCommand {
+    /// Parses the process arguments and runs the chosen subcommand asynchronously.
+    public static func runFromCommandLine() async {
+        let command: any AsyncParsableCommand.Type = ControlPlaneCommand.self
+        await command.main()
+    }
+}

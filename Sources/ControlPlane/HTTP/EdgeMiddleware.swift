@@ -1,0 +1,122 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// The outermost HTTP middleware, run for every request including unknown routes: it assigns the
+/// request id, binds `RequestScope`, enforces the body size limit before the body is read whole, turns
+/// any error that escaped the OpenAPI layer into a problem response, adds the security headers, and
+/// records the access log line and metrics.
+struct EdgeMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    let maxBodyBytes: Int
+    let trustForwardedFor: Bool
+    let metrics: HTTPMetrics
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let started = ContinuousClock.now
+        let requestID = Self.requestID(from: request.headers[.xRequestID])
+        let scope = RequestScope(requestID: requestID, clientAddress: clientAddress(request, context), principal: nil)
+
+        var response = await RequestScope.$current.withValue(scope) { () async -> Response in
+            do {
+                var request = request
+                try await limitBody(&request)
+                return try await next(request, context)
+            } catch {
+                return problemResponse(for: error, requestID: requestID)
+            }
+        }
+        Self.addSecurityHeaders(&response.headers, requestID: requestID)
+
+        let elapsed = ContinuousClock.now - started
+        let route = context.endpointPath ?? "unmatched"
+        metrics.record(route: route, method: request.method.rawValue, status: response.status.code, duration: elapsed)
+        logger.info(
+            "request",
+            metadata: [
+                "request_id": .string(requestID), "method": .string(request.method.rawValue),
+                "route": .string(route), "status": .stringConvertible(response.status.code),
+                "duration_ms": .stringConvertible(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000
+                    + Double(elapsed.components.seconds) * 1000),
+            ])
+        return response
+    }
+
+    /// Refuses a declared length over the limit at once; otherwise reads at most `maxBodyBytes`.
+    private func limitBody(_ request: inout Request) async throws {
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxBodyBytes {
+            throw APIError.payloadTooLarge(limit: maxBodyBytes)
+        }
+        guard [.post, .put, .patch].contains(request.method) else { return }
+        do {
+            let buffer = try await request.collectBody(upTo: maxBodyBytes)
+            request.body = .init(buffer: buffer)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError.payloadTooLarge(limit: maxBodyBytes)
+        }
+    }
+
+    private func problemResponse(for error: any Error, requestID: String) -> Response {
+        let problem: APIError
+        switch error {
+        case let error as APIError:
+            problem = error
+        case let error as HTTPError where error.status == .notFound:
+            problem = .notFound("route")
+        case let error as HTTPError where error.status == .methodNotAllowed:
+            problem = APIError(status: 405, code: .invalidRequest, title: "Method not allowed", detail: "This route does not take that method.")
+        case let error as HTTPError where (400..<500).contains(error.status.code):
+            problem = APIError(status: error.status.code, code: .invalidRequest, title: error.status.reasonPhrase, detail: "The request was rejected.")
+        default:
+            logger.error("unhandled error", metadata: ["request_id": .string(requestID), "error": "\(error)"])
+            problem = .internal
+        }
+        return Response(
+            status: .init(code: problem.status), headers: problem.headerFields,
+            body: .init(byteBuffer: ByteBuffer(bytes: problem.body(requestID: requestID))))
+    }
+
+    private func clientAddress(_ request: Request, _ context: Context) -> String {
+        if trustForwardedFor, let forwarded = request.headers[.xForwardedFor],
+            let first = forwarded.split(separator: ",").first?.trimmingCharacters(in: .whitespaces), !first.isEmpty
+        {
+            return first
+        }
+        return context.remoteAddress?.ipAddress ?? "unknown"
+    }
+
+    /// Keeps a caller's request id when it is short and plain, so ids can be traced across systems.
+    static func requestID(from header: String?) -> String {
+        if let header, (1...64).contains(header.count),
+            header.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
+        {
+            return header
+        }
+        return UUID().uuidString.lowercased()
+    }
+
+    static func addSecurityHeaders(_ headers: inout HTTPFields, requestID: String) {
+        headers[.xRequestID] = requestID
+        headers[.xContentTypeOptions] = "nosniff"
+        headers[.xFrameOptions] = "DENY"
+        headers[.strictTransportSecurity] = "max-age=63072000; includeSubDomains"
+        headers[.contentSecurityPolicy] = "default-src 'none'; frame-ancestors 'none'"
+        headers[.referrerPolicy] = "no-referrer"
+        if headers[.cacheControl] == nil { headers[.cacheControl] = "no-store" }
+    }
+}
+
+extension HTTPField.Name {
+    static let xRequestID = Self("X-Request-Id")!
+    static let xForwardedFor = Self("X-Forwarded-For")!
+    static let xFrameOptions = Self("X-Frame-Options")!
+    static let xContentTypeOptions = Self("X-Content-Type-Options")!
+    static let strictTransportSecurity = Self("Strict-Transport-Security")!
+    static let contentSecurityPolicy = Self("Content-Security-Policy")!
+    static let referrerPolicy = Self("Referrer-Policy")!
+}

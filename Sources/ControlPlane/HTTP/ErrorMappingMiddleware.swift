@@ -1,0 +1,77 @@
+import Auth
+import Foundation
+import HTTPTypes
+import Logging
+import OpenAPIRuntime
+
+/// The outermost OpenAPI middleware: turns every error into a problem response. Requests the generated
+/// code could not decode are the client's fault (400, or 413 for an oversized body); a handler's
+/// `APIError` is answered as is; anything else is logged with the request id and answered as a bare 500
+/// that leaks nothing.
+struct ErrorMappingMiddleware: ServerMiddleware {
+    let logger: Logger
+
+    func intercept(
+        _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
+        next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        do {
+            return try await next(request, body, metadata)
+        } catch {
+            let problem = map(error, operationID: operationID)
+            let requestID = RequestScope.current?.requestID ?? ""
+            return (
+                HTTPResponse(status: .init(code: problem.status), headerFields: problem.headerFields),
+                HTTPBody(problem.body(requestID: requestID))
+            )
+        }
+    }
+
+    func map(_ error: any Error, operationID: String) -> APIError {
+        if let error = error as? APIError { return error }
+        if let error = error as? ServerError {
+            if let apiError = Self.find(APIError.self, in: error.underlyingError) { return apiError }
+            if error.operationInput == nil {
+                // The generated code failed to decode the request: malformed JSON, wrong types, missing
+                // or unknown fields, a bad parameter or content type.
+                return .invalid(Self.clientDescription(of: error))
+            }
+            logger.error(
+                "handler failed", metadata: ["operation": "\(operationID)", "error": "\(error.underlyingError)"])
+            return .internal
+        }
+        logger.error("request failed", metadata: ["operation": "\(operationID)", "error": "\(error)"])
+        return .internal
+    }
+
+    private static func find<E: Error>(_ type: E.Type, in error: any Error) -> E? {
+        if let match = error as? E { return match }
+        if let server = error as? ServerError { return find(type, in: server.underlyingError) }
+        return nil
+    }
+
+    /// A short, safe description of why decoding failed: field paths and expectations, never values.
+    static func clientDescription(of error: ServerError) -> String {
+        if let decoding = error.underlyingError as? DecodingError {
+            switch decoding {
+            case .keyNotFound(let key, let context):
+                return "Missing field '\(path(context.codingPath + [key]))'."
+            case .typeMismatch(_, let context), .valueNotFound(_, let context):
+                return "Field '\(path(context.codingPath))' has the wrong type."
+            case .dataCorrupted(let context):
+                if context.codingPath.isEmpty { return "The body is not valid JSON." }
+                return "Field '\(path(context.codingPath))' is invalid: \(context.debugDescription.prefix(200))"
+            @unknown default:
+                return "The request body could not be decoded."
+            }
+        }
+        let cause = error.causeDescription
+        if cause.localizedCaseInsensitiveContains("content type") { return "Unsupported or missing content type; send application/json." }
+        if cause.localizedCaseInsensitiveContains("body") { return "The request body is missing or malformed." }
+        return "The request could not be decoded: \(cause.prefix(200))"
+    }
+
+    private static func path(_ keys: [any CodingKey]) -> String {
+        keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+}

@@ -1,0 +1,32 @@
+import Prometheus
+
+/// Request counts and latencies by route template, method and status, in this application's own
+/// Prometheus registry (served at `/metrics`).
+public struct HTTPMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    private static let buckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+        .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+        .seconds(1), .seconds(2.5), .seconds(5),
+    ]
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+    }
+
+    func record(route: String, method: String, status: Int, duration: Duration) {
+        let labels = [("route", route), ("method", method), ("status", String(status))]
+        registry.makeCounter(name: "http_requests_total", labels: labels).increment()
+        registry.makeDurationHistogram(
+            name: "http_request_duration_seconds", labels: [("route", route), ("method", method)],
+            buckets: Self.buckets
+        ).record(duration)
+    }
+
+    /// The text exposition of every metric.
+    public func exposition() -> String {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+}

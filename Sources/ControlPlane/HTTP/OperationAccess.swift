@@ -1,0 +1,29 @@
+import Auth
+
+/// Who may call each operation of `openapi.yaml`, keyed by its `operationId`. An operation missing
+/// here is refused to everyone, so a new route cannot be left open by accident.
+enum OperationAccess: Equatable {
+    case anyone
+    case tenant(Scope)
+    case `operator`
+
+    static let table: [String: OperationAccess] = [
+        "getHealth": .anyone,
+        "getReadiness": .anyone,
+        "getMetrics": .anyone,
+        "getJWKS": .anyone,
+        "signup": .anyone,
+        "login": .anyone,
+        "getTenant": .tenant(.tenantRead),
+        "updateTenant": .tenant(.tenantAdmin),
+        "listKeys": .tenant(.keysRead),
+        "getKey": .tenant(.keysRead),
+        "createKey": .tenant(.keysWrite),
+        "revokeKey": .tenant(.keysWrite),
+        "rotateKey": .tenant(.keysWrite),
+        "listAuditEvents": .tenant(.auditRead),
+        "listAdminTenants": .operator,
+        "getAdminTenant": .operator,
+        "updateAdminTenant": .operator,
+    ]
+}

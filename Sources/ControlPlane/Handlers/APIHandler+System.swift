@@ -1,0 +1,48 @@
+import ControlPlaneAPI
+import Foundation
+import OpenAPIRuntime
+
+extension APIHandler {
+    func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
+        .ok(.init(body: .json(.init(status: "ok"))))
+    }
+
+    func getReadiness(_ input: Operations.GetReadiness.Input) async throws -> Operations.GetReadiness.Output {
+        async let postgres = probe { try await database.ping() }
+        async let redis = probe { try await self.redis.ping() }
+        let (postgresUp, redisUp) = await (postgres, redis)
+        guard postgresUp, redisUp else {
+            let down = [postgresUp ? nil : "postgres", redisUp ? nil : "redis"].compactMap { $0 }
+            throw APIError.unavailable("Not reachable: \(down.joined(separator: ", ")).")
+        }
+        return .ok(.init(body: .json(.init(status: "ready", checks: .init(postgres: "up", redis: "up")))))
+    }
+
+    func getMetrics(_ input: Operations.GetMetrics.Input) async throws -> Operations.GetMetrics.Output {
+        .ok(.init(body: .plainText(HTTPBody(metrics.exposition()))))
+    }
+
+    func getJWKS(_ input: Operations.GetJWKS.Input) async throws -> Operations.GetJWKS.Output {
+        let keys = issuer.keyring.verificationKeys().map { key -> Components.Schemas.Jwk in
+            let jwk = key.jwk
+            return .init(
+                kty: jwk["kty"] ?? "", crv: jwk["crv"] ?? "", x: jwk["x"] ?? "", kid: jwk["kid"] ?? "",
+                alg: jwk["alg"] ?? "", use: jwk["use"] ?? "")
+        }
+        return .ok(.init(body: .json(.init(keys: keys))))
+    }
+
+    /// True when `check` answers within two seconds.
+    private func probe(_ check: @escaping @Sendable () async throws -> Void) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { (try? await check()) != nil }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(2))
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import Auth
+import ControlPlaneAPI
+import Foundation
+import Tenancy
+
+/// Conversions between domain records and the generated API types.
+extension Components.Schemas.Tenant {
+    init(_ tenant: Tenant) {
+        self.init(
+            id: tenant.id.description, slug: tenant.slug, name: tenant.name,
+            status: Components.Schemas.TenantStatus(rawValue: tenant.status.rawValue) ?? .suspended,
+            plan: Components.Schemas.Plan(rawValue: tenant.plan.rawValue) ?? .free, timezone: tenant.timezone,
+            createdAt: tenant.createdAt)
+    }
+}
+
+extension Components.Schemas.ApiKey {
+    init(_ key: ApiKeyRecord) {
+        self.init(
+            id: key.id.uuidString.lowercased(), name: key.name, scopes: Components.Schemas.Scope.list(key.scopes),
+            createdAt: key.createdAt, expiresAt: key.expiresAt, revokedAt: key.revokedAt, lastUsedAt: key.lastUsedAt)
+    }
+}
+
+extension Components.Schemas.CreatedApiKey {
+    init(_ key: ApiKeyRecord, token: String) {
+        self.init(
+            id: key.id.uuidString.lowercased(), name: key.name, token: token,
+            scopes: Components.Schemas.Scope.list(key.scopes), createdAt: key.createdAt, expiresAt: key.expiresAt)
+    }
+}
+
+extension Components.Schemas.Scope {
+    static func list(_ scopes: Set<Scope>) -> [Self] {
+        scopes.sorted().compactMap { Self(rawValue: $0.rawValue) }
+    }
+}
+
+extension Set where Element == Scope {
+    init(_ scopes: [Components.Schemas.Scope]) {
+        self.init(scopes.compactMap { Scope(rawValue: $0.rawValue) })
+    }
+}
+
+extension Components.Schemas.AuditEvent {
+    init(_ event: AuditLog.Event) {
+        self.init(
+            id: String(event.id), actorType: ActorTypePayload(rawValue: event.actorType.rawValue) ?? ._operator,
+            actorId: event.actorID, action: event.action, targetType: event.targetType, targetId: event.targetID,
+            requestId: event.requestID, occurredAt: event.occurredAt)
+    }
+}

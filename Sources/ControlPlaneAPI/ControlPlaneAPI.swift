@@ -1,0 +1,2 @@
+/// Types and server stubs generated from `openapi.yaml` at build time.
+enum ControlPlaneAPIModule {}

@@ -1,0 +1,2 @@
+/// A client generated from `openapi.yaml` at build time.
+public enum ControlPlaneClientModule {}

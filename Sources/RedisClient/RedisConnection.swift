@@ -1,0 +1,97 @@
+import CHiredis
+
+/// One blocking hiredis connection. It owns a C handle, so it is a class; it is only ever used by one
+/// thread at a time, handed out by `RedisClient`'s pool, which is why it may cross threads.
+final class RedisConnection: @unchecked Sendable {
+    private let context: UnsafeMutablePointer<redisContext>
+
+    init(host: String, port: Int, timeoutMilliseconds: Int) throws {
+        let timeout = timeval(tv_sec: timeoutMilliseconds / 1000, tv_usec: (timeoutMilliseconds % 1000) * 1000)
+        guard let context = redisConnectWithTimeout(host, Int32(port), timeout) else {
+            throw RedisError.connectionFailed("out of memory")
+        }
+        if context.pointee.err != 0 {
+            let message = Self.errorText(context)
+            redisFree(context)
+            throw RedisError.connectionFailed(message)
+        }
+        redisSetTimeout(context, timeout)
+        self.context = context
+    }
+
+    deinit { redisFree(context) }
+
+    /// Whether the connection failed and must be discarded.
+    var isBroken: Bool { context.pointee.err != 0 }
+
+    /// Sends one command and waits for its reply (blocking).
+    func send(_ arguments: [[UInt8]]) throws -> RedisReply {
+        try pipeline([arguments])[0]
+    }
+
+    /// Sends several commands in one write and reads their replies in order (blocking).
+    func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisReply] {
+        for arguments in commands {
+            let status = Self.withArgv(arguments) { argc, argv, lengths in
+                redisAppendCommandArgv(context, argc, argv, lengths)
+            }
+            guard status == REDIS_OK else { throw RedisError.io(Self.errorText(context)) }
+        }
+        var replies: [RedisReply] = []
+        for _ in commands {
+            var raw: UnsafeMutableRawPointer?
+            guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw RedisError.io(Self.errorText(context)) }
+            let reply = raw.assumingMemoryBound(to: redisReply.self)
+            replies.append(Self.decode(reply))
+            freeReplyObject(raw)
+        }
+        return replies
+    }
+
+    private static func withArgv<R>(
+        _ arguments: [[UInt8]], _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R
+    ) -> R {
+        let buffers = arguments.map { bytes -> UnsafeMutablePointer<CChar> in
+            let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: max(bytes.count, 1))
+            bytes.withUnsafeBufferPointer { source in
+                source.withMemoryRebound(to: CChar.self) { buffer.update(from: $0.baseAddress!, count: bytes.count) }
+            }
+            return buffer
+        }
+        defer { buffers.forEach { $0.deallocate() } }
+        var argv = buffers.map { UnsafePointer<CChar>?(UnsafePointer($0)) }
+        let lengths = arguments.map(\.count)
+        return argv.withUnsafeMutableBufferPointer { argvBuffer in
+            lengths.withUnsafeBufferPointer { body(Int32(arguments.count), argvBuffer.baseAddress!, $0.baseAddress!) }
+        }
+    }
+
+    private static func decode(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
+        let value = reply.pointee
+        func bytes() -> [UInt8] {
+            guard let pointer = value.str else { return [] }
+            return pointer.withMemoryRebound(to: UInt8.self, capacity: Int(value.len)) {
+                Array(UnsafeBufferPointer(start: $0, count: Int(value.len)))
+            }
+        }
+        switch value.type {
+        case REDIS_REPLY_STATUS: return .status(String(decoding: bytes(), as: UTF8.self))
+        case REDIS_REPLY_ERROR: return .error(String(decoding: bytes(), as: UTF8.self))
+        case REDIS_REPLY_INTEGER: return .integer(Int(value.integer))
+        case REDIS_REPLY_STRING: return .bulk(bytes())
+        case REDIS_REPLY_ARRAY:
+            var elements: [RedisReply] = []
+            for index in 0..<Int(value.elements) {
+                if let element = value.element[index] { elements.append(decode(element)) }
+            }
+            return .array(elements)
+        default: return .null
+        }
+    }
+
+    private static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: context.pointee.errstr) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+import NIOSSL
+import PostgresNIO
+
+/// Turns a `postgres://user:password@host:port/database` URL into a client configuration.
+public enum DatabaseURL {
+    public enum ParseError: Error, CustomStringConvertible {
+        case invalid(String)
+        public var description: String {
+            switch self {
+            case .invalid(let reason): "invalid database URL: \(reason)"
+            }
+        }
+    }
+
+    /// The configuration for `url`; TLS is used when `sslmode=require` is given.
+    public static func configuration(_ url: String) throws -> PostgresClient.Configuration {
+        guard let components = URLComponents(string: url),
+            components.scheme == "postgres" || components.scheme == "postgresql"
+        else { throw ParseError.invalid("expected postgres://user:password@host:port/database") }
+        guard let host = components.host, !host.isEmpty else { throw ParseError.invalid("missing host") }
+        guard let user = components.user, !user.isEmpty else { throw ParseError.invalid("missing user") }
+        let database = String(components.path.drop(while: { $0 == "/" }))
+        let requireTLS = components.queryItems?.contains { $0.name == "sslmode" && $0.value == "require" } ?? false
+        var configuration = PostgresClient.Configuration(
+            host: host,
+            port: components.port ?? 5432,
+            username: user.removingPercentEncoding ?? user,
+            password: components.password?.removingPercentEncoding,
+            database: database.isEmpty ? nil : database,
+            tls: requireTLS ? .require(.makeClientConfiguration()) : .disable
+        )
+        configuration.options.additionalStartupParameters = [("application_name", "controlplane")]
+        return configuration
+    }
+}

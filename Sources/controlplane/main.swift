@@ -1,0 +1,3 @@
+import ControlPlane
+
+await ControlPlaneCommand.runFromCommandLine()

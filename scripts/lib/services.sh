@@ -1,0 +1,144 @@
+# Shared by scripts/dev and scripts/test: installs what a fresh Debian lacks, then starts a private
+# Postgres and Redis on loopback ports in a data folder, with generated credentials.
+# shellcheck shell=bash
+
+log() { printf '\033[1m[controlplane]\033[0m %s\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Installs the Debian packages the build, the server and the tests need, when any is missing.
+ensure_packages() {
+    local wanted=(postgresql redis-server libhiredis-dev libargon2-dev pkg-config wrk)
+    local missing=()
+    for package in "${wanted[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+    done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        log "installing ${missing[*]}"
+        as_root apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+    # Debian starts a system-wide cluster and Redis on the default ports; ours use their own ports.
+}
+
+# Prints the folder holding initdb and pg_ctl (Debian keeps them out of PATH).
+postgres_bindir() {
+    local dir
+    dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    if [ -n "$dir" ] && [ -x "$dir/initdb" ]; then echo "$dir"; return; fi
+    dirname "$(command -v initdb)"
+}
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+    local port
+    for _ in $(seq 1 50); do
+        port=$((20000 + RANDOM % 30000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
+    done
+    echo "no free port found" >&2
+    return 1
+}
+
+# Runs a command as the user that owns the Postgres cluster (initdb refuses to run as root).
+as_postgres() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# Picks the Postgres data folder: DIR itself when the postgres user can reach it, else a folder in /tmp.
+postgres_home() {
+    local wanted=$1
+    mkdir -p "$wanted"
+    if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$wanted"; then
+        local fallback
+        fallback="/tmp/controlplane-pg-$(echo "$wanted" | md5sum | cut -c1-12)"
+        log "postgres cannot reach $wanted; using $fallback" 
+        mkdir -p "$fallback"
+        echo "$fallback"
+    else
+        echo "$wanted"
+    fi
+}
+
+# start_postgres DATA_DIR PORT: initialises (first time) and starts a cluster on 127.0.0.1:PORT, creates
+# the owner role, the application role and the database, and writes their URLs to DATA_DIR/env.
+start_postgres() {
+    local data=$1 port=$2 bindir cluster
+    bindir=$(postgres_bindir)
+    cluster=$(postgres_home "$data/postgres")
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$cluster"
+    chmod 700 "$cluster"
+    if [ ! -f "$cluster/PG_VERSION" ]; then
+        log "initialising Postgres in $cluster"
+        as_postgres "$bindir/initdb" -D "$cluster" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
+            -E UTF8 --locale=C.UTF-8 >/dev/null
+    fi
+    if ! as_postgres "$bindir/pg_ctl" -D "$cluster" status >/dev/null 2>&1; then
+        as_postgres "$bindir/pg_ctl" -D "$cluster" -l "$cluster/server.log" -w -t 60 start \
+            -o "-c listen_addresses=127.0.0.1 -p $port -k $cluster -c max_connections=200 -c fsync=${PG_FSYNC:-on}" >/dev/null
+    fi
+    port=$(sed -n 4p "$cluster/postmaster.pid")
+    local psql=(as_postgres psql -X -q -v ON_ERROR_STOP=1 -h "$cluster" -p "$port" -U postgres)
+    if [ ! -f "$data/postgres.env" ]; then
+        local owner_password app_password
+        owner_password=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+        app_password=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+        "${psql[@]}" -d postgres <<SQL
+CREATE ROLE controlplane_owner LOGIN PASSWORD '$owner_password';
+CREATE ROLE controlplane_app LOGIN PASSWORD '$app_password' NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
+CREATE DATABASE controlplane OWNER controlplane_owner;
+REVOKE ALL ON DATABASE controlplane FROM PUBLIC;
+GRANT CONNECT, TEMPORARY ON DATABASE controlplane TO controlplane_app;
+SQL
+        umask 077
+        cat > "$data/postgres.env" <<ENV
+CP_OWNER_PASSWORD=$owner_password
+CP_APP_PASSWORD=$app_password
+ENV
+    fi
+    # shellcheck disable=SC1091
+    . "$data/postgres.env"
+    export CP_DATABASE_URL="postgres://controlplane_app:$CP_APP_PASSWORD@127.0.0.1:$port/controlplane"
+    export CP_MIGRATION_DATABASE_URL="postgres://controlplane_owner:$CP_OWNER_PASSWORD@127.0.0.1:$port/controlplane"
+    export CP_POSTGRES_CLUSTER="$cluster" CP_POSTGRES_PORT=$port
+    log "Postgres on 127.0.0.1:$port"
+}
+
+stop_postgres() {
+    [ -n "${CP_POSTGRES_CLUSTER:-}" ] || return 0
+    as_postgres "$(postgres_bindir)/pg_ctl" -D "$CP_POSTGRES_CLUSTER" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# start_redis DATA_DIR PORT: a Redis on 127.0.0.1:PORT with its files in DATA_DIR/redis.
+start_redis() {
+    local data=$1 port=$2
+    mkdir -p "$data/redis"
+    if [ -f "$data/redis/redis.pid" ] && kill -0 "$(cat "$data/redis/redis.pid")" 2>/dev/null; then
+        port=$(cat "$data/redis/port")
+    else
+        redis-server --bind 127.0.0.1 --port "$port" --dir "$data/redis" --daemonize yes \
+            --pidfile "$data/redis/redis.pid" --logfile "$data/redis/redis.log" --appendonly yes \
+            --protected-mode yes >/dev/null
+        echo "$port" > "$data/redis/port"
+        for _ in $(seq 1 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    fi
+    export CP_REDIS_URL="redis://127.0.0.1:$port" CP_REDIS_PIDFILE="$data/redis/redis.pid"
+    log "Redis on 127.0.0.1:$port"
+}
+
+stop_redis() {
+    [ -n "${CP_REDIS_PIDFILE:-}" ] && [ -f "$CP_REDIS_PIDFILE" ] || return 0
+    kill "$(cat "$CP_REDIS_PIDFILE")" 2>/dev/null || true
+}
+
+# The master key that seals secrets at rest, generated once per data folder.
+ensure_master_key() {
+    local data=$1
+    if [ -z "${CP_MASTER_KEY:-}" ]; then
+        if [ ! -f "$data/master.key" ]; then (umask 077; head -c 32 /dev/urandom | base64 > "$data/master.key"); fi
+        CP_MASTER_KEY=$(cat "$data/master.key")
+        export CP_MASTER_KEY
+    fi
+}
