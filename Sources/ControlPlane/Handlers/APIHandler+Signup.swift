@@ -97,7 +97,9 @@ extension APIHandler {
 
         try await database.transaction(.platform) { try await loginThrottle.reset(email, on: $0) }
         let tenant = try await database.transaction(.tenant(user.tenantID)) { connection -> Tenant? in
-            let tenant = try await tenants.find(user.tenantID, on: connection)
+            guard let tenant = try await tenants.find(user.tenantID, on: connection), tenant.status == .active else {
+                return nil
+            }
             try await audit.record(
                 AuditLog.Entry(
                     actorType: .user, actorID: user.id.uuidString.lowercased(), action: "user.login",

@@ -1,0 +1,135 @@
+import Auth
+import ControlPlane
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import PostgresNIO
+import Tenancy
+import Testing
+
+/// The services started by `scripts/test`, read from the environment it exports.
+enum TestEnvironment {
+    static var configuration: Configuration {
+        get throws {
+            var configuration = try Configuration()
+            guard !configuration.masterKey.isEmpty else {
+                throw ConfigurationError.missing("CP_MASTER_KEY (run the tests through scripts/test)")
+            }
+            configuration.databasePoolSize = 4
+            configuration.signupsPerHourPerAddress = 1_000_000
+            configuration.httpPort = 0
+            return configuration
+        }
+    }
+
+    static let logger: Logger = {
+        var logger = Logger(label: "controlplane-tests")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    /// Runs `body` with a client of a fresh application (a whole server per test, as Svix does).
+    static func withApp<Value: Sendable>(
+        _ setup: TestingSetup = .router,
+        configure: (inout Configuration) -> Void = { _ in },
+        _ body: @Sendable (any TestClientProtocol) async throws -> Value
+    ) async throws -> Value {
+        var configuration = try configuration
+        configure(&configuration)
+        let app = try buildApplication(configuration, logger: logger)
+        return try await app.test(setup, body)
+    }
+
+    /// Runs `body` with a Postgres client connected as the application role.
+    static func withDatabase<Value: Sendable>(_ body: @Sendable (PostgresClient) async throws -> Value) async throws -> Value {
+        let configuration = try configuration
+        let client = PostgresClient(configuration: try DatabaseURL.configuration(configuration.databaseURL))
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body(client)
+        }
+    }
+}
+
+/// A tenant made by signing up through the API.
+struct SignedUpTenant: Sendable {
+    let tenantID: String
+    let slug: String
+    let email: String
+    let password: String
+    let keyID: String
+    let token: String
+}
+
+/// A unique slug for this test run.
+func uniqueSlug(_ prefix: String = "t") -> String {
+    "\(prefix)-\(UUID().uuidString.lowercased().prefix(13))".replacingOccurrences(of: "--", with: "-")
+}
+
+extension TestClientProtocol {
+    /// Sends JSON (or raw text) and returns the response.
+    func send(
+        _ method: HTTPRequest.Method, _ uri: String, token: String? = nil, json: Any? = nil, raw: String? = nil,
+        headers extra: HTTPFields = [:]
+    ) async throws -> TestResponse {
+        var headers = extra
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        var body: ByteBuffer?
+        if let json {
+            headers[.contentType] = "application/json"
+            body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json))
+        } else if let raw {
+            if headers[.contentType] == nil { headers[.contentType] = "application/json" }
+            body = ByteBuffer(string: raw)
+        }
+        return try await executeRequest(uri: uri, method: method, headers: headers, body: body)
+    }
+
+    func signup(slug: String = uniqueSlug(), email: String? = nil, password: String = "correct horse battery")
+        async throws -> SignedUpTenant
+    {
+        let email = email ?? "\(slug)@example.test"
+        let response = try await send(
+            .post, "/v1/signup",
+            json: ["organization_name": "Org \(slug)", "slug": slug, "admin_email": email, "admin_password": password])
+        #expect(response.status == .created, "signup answered \(response.status): \(String(buffer: response.body))")
+        let object = try response.jsonObject()
+        let tenant = object["tenant"] as? [String: Any] ?? [:]
+        let key = object["api_key"] as? [String: Any] ?? [:]
+        return SignedUpTenant(
+            tenantID: tenant["id"] as? String ?? "", slug: slug, email: email, password: password,
+            keyID: key["id"] as? String ?? "", token: key["token"] as? String ?? "")
+    }
+
+    /// Creates a key with `scopes` using `token`; returns (id, token).
+    func createKey(token: String, scopes: [String], expiresIn: Int? = nil) async throws -> (id: String, token: String) {
+        var json: [String: Any] = ["name": "test key", "scopes": scopes]
+        if let expiresIn { json["expires_in_seconds"] = expiresIn }
+        let response = try await send(.post, "/v1/keys", token: token, json: json)
+        #expect(response.status == .created, "create key answered \(response.status): \(String(buffer: response.body))")
+        let object = try response.jsonObject()
+        return (object["id"] as? String ?? "", object["token"] as? String ?? "")
+    }
+}
+
+extension TestResponse {
+    func jsonObject() throws -> [String: Any] {
+        let value = try JSONSerialization.jsonObject(with: Data(buffer: body))
+        return value as? [String: Any] ?? [:]
+    }
+
+    /// Asserts an RFC 9457 problem with this status and code.
+    func expectProblem(_ status: Int, _ code: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(self.status.code == status, "expected \(status), got \(self.status): \(String(buffer: body))", sourceLocation: sourceLocation)
+        #expect(headers[.contentType] == "application/problem+json", sourceLocation: sourceLocation)
+        let object = try jsonObject()
+        #expect(object["code"] as? String == code, sourceLocation: sourceLocation)
+        #expect(object["status"] as? Int == status, sourceLocation: sourceLocation)
+        #expect(object["title"] is String && object["type"] is String, sourceLocation: sourceLocation)
+        #expect((object["request_id"] as? String)?.isEmpty == false, sourceLocation: sourceLocation)
+    }
+}
