@@ -92,11 +92,19 @@ import Testing
         try await TestEnvironment.withApp(configure: { $0.maxBodyBytes = 1024 }) { client in
             let big = "{\"email\": \"\(String(repeating: "a", count: 4096))@example.test\", \"password\": \"x\"}"
             try await client.send(.post, "/v1/auth/login", raw: big).expectProblem(413, "payload_too_large")
-            // A declared length over the limit is refused without a byte of the body being needed.
-            let declared = try await client.executeRequest(
-                uri: "/v1/signup", method: .post, headers: [.contentType: "application/json", .contentLength: "10485760"],
-                body: ByteBuffer(string: "{}"))
-            try declared.expectProblem(413, "payload_too_large")
+        }
+    }
+
+    /// A declared length over the limit is refused at once: the server answers while the client has sent
+    /// only the head, so it never waits for (or buffers) the 10 MB it was promised.
+    @Test func aDeclaredLengthOverTheLimitIsRefusedBeforeTheBodyArrives() async throws {
+        try await TestEnvironment.withApp(.live, configure: { $0.maxBodyBytes = 1024 }) { client in
+            let port = try #require(client.port)
+            let head = "POST /v1/signup HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Content-Length: 10485760\r\nConnection: close\r\n\r\n{"
+            let answer = try RawHTTP.exchange(port: port, request: head, timeoutSeconds: 5)
+            #expect(answer.hasPrefix("HTTP/1.1 413"), "answered: \(answer.prefix(80))")
+            #expect(answer.contains("payload_too_large"))
         }
     }
 

@@ -37,10 +37,10 @@ struct ErrorMappingMiddleware: ServerMiddleware {
                 return .invalid(Self.clientDescription(of: error))
             }
             logger.error(
-                "handler failed", metadata: ["operation": "\(operationID)", "error": "\(error.underlyingError)"])
+                "handler failed", metadata: ["operation": "\(operationID)", "error": .string(String(reflecting: error.underlyingError))])
             return .internal
         }
-        logger.error("request failed", metadata: ["operation": "\(operationID)", "error": "\(error)"])
+        logger.error("request failed", metadata: ["operation": "\(operationID)", "error": .string(String(reflecting: error))])
         return .internal
     }
 
