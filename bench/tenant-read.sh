@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Authenticated GET /v1/tenant under load, next to baselines measured in the same run:
+#   1. GET /healthz on the same server (the HTTP stack alone, no auth, no database),
+#   2. pgbench running the handler's statements (BEGIN; set_config; SELECT tenant; COMMIT) bare.
+# Prints requests per second and p99 for each, and the ratios. Bounded: each load runs DURATION seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib/services.sh
+
+DURATION=${DURATION:-10}
+CONCURRENCY=${CONCURRENCY:-16}
+THREADS=${THREADS:-2}
+ensure_packages
+data=$(mktemp -d /tmp/controlplane-bench.XXXXXX)
+chmod 755 "$data"
+server_pid=""
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; stop_redis; stop_postgres; rm -rf "$data"; }
+trap cleanup EXIT
+start_postgres "$data" "$(free_port)"
+start_redis "$data" "$(free_port)"
+ensure_master_key "$data"
+
+swift build -c release --product controlplane >&2
+binary=.build/release/controlplane
+CP_LOG_LEVEL=warning $binary migrate
+port=$(free_port)
+CP_HTTP_PORT=$port CP_LOG_LEVEL=warning $binary serve > "$data/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+
+slug="bench-$RANDOM$RANDOM"
+signup=$(curl -fs -X POST "http://127.0.0.1:$port/v1/signup" -H 'content-type: application/json' \
+    -d "{\"organization_name\":\"Bench\",\"slug\":\"$slug\",\"admin_email\":\"$slug@example.test\",\"admin_password\":\"correct horse battery\"}")
+token=$(printf '%s' "$signup" | sed -n 's/.*"token" *: *"\([^"]*\)".*/\1/p')
+tenant=$(curl -fs "http://127.0.0.1:$port/v1/tenant" -H "Authorization: Bearer $token" \
+    | sed -n 's/.*"id" *: *"\([^"]*\)".*/\1/p' | head -n 1)
+
+# wrk's summary: requests/sec and the 99th percentile latency.
+run_wrk() {
+    local output
+    output=$(wrk -t "$THREADS" -c "$CONCURRENCY" -d "${DURATION}s" --latency "$@")
+    local rps p99
+    rps=$(printf '%s\n' "$output" | awk '/Requests\/sec/ {print $2}')
+    p99=$(printf '%s\n' "$output" | awk '$1 == "99%" {print $2}')
+    echo "$rps $p99"
+}
+
+read -r tenant_rps tenant_p99 < <(run_wrk -H "Authorization: Bearer $token" "http://127.0.0.1:$port/v1/tenant")
+read -r health_rps health_p99 < <(run_wrk "http://127.0.0.1:$port/healthz")
+
+cat > "$data/tenant.sql" <<SQL
+BEGIN;
+SELECT set_config('app.tenant_id', '$tenant', true);
+SELECT tenant_id, slug, name, status, plan, timezone, created_at FROM tenants WHERE tenant_id = '$tenant';
+COMMIT;
+SQL
+pgbench_out=$(PGPASSWORD=${CP_APP_PASSWORD} pgbench -n -h 127.0.0.1 -p "$CP_POSTGRES_PORT" -U controlplane_app \
+    -c "$CONCURRENCY" -j "$THREADS" -T "$DURATION" -M extended -f "$data/tenant.sql" controlplane 2>&1)
+pg_tps=$(printf '%s\n' "$pgbench_out" | awk '/^tps/ {print $3; exit}')
+
+printf '\n%-44s %12s %10s\n' "load (concurrency $CONCURRENCY, ${DURATION}s each)" "req/s" "p99"
+printf '%-44s %12s %10s\n' "GET /v1/tenant (authenticated, RLS)" "$tenant_rps" "$tenant_p99"
+printf '%-44s %12s %10s\n' "baseline: GET /healthz (same server)" "$health_rps" "$health_p99"
+printf '%-44s %12s %10s\n' "baseline: pgbench, the same SQL bare" "$pg_tps" "-"
+awk -v a="$tenant_rps" -v h="$health_rps" -v p="$pg_tps" 'BEGIN {
+    printf "ratio GET /v1/tenant / GET /healthz: %.2f\n", a / h
+    printf "ratio GET /v1/tenant / pgbench:      %.2f\n", a / p
+}'
