@@ -102,6 +102,8 @@ let package = Package(
             dependencies: ["ControlPlane"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "TenancyTests", dependencies: ["Tenancy"], swiftSettings: swiftSettings),
+        .testTarget(name: "AuthTests", dependencies: ["Auth"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ControlPlaneTests",
             dependencies: [
