@@ -51,16 +51,12 @@ public final class RedisClient: Sendable {
 
     private func withConnection<R>(_ body: (RedisConnection) throws -> R) throws -> R {
         let connection = try idle.withLock { $0.popLast() } ?? open()
-        do {
-            let result = try body(connection)
-            if !connection.isBroken {
-                idle.withLock { if $0.count < maxIdle { $0.append(connection) } }
-            }
-            return result
-        } catch {
-            // Broken or desynchronised: never reuse it.
-            throw error
+        // A connection whose call threw may be desynchronised: it is dropped (closed by deinit), never reused.
+        let result = try body(connection)
+        if !connection.isBroken {
+            idle.withLock { if $0.count < maxIdle { $0.append(connection) } }
         }
+        return result
     }
 
     private func open() throws -> RedisConnection {
