@@ -74,8 +74,7 @@ public struct ApiKeyRepository: Sendable {
     public func list(tenantID: TenantID, limit: Int, after cursor: PageCursor?, on connection: PostgresConnection)
         async throws -> Page<ApiKeyRecord>
     {
-        let time = cursor?.time ?? Date.distantFuture
-        let id = cursor.flatMap { UUID(uuidString: $0.id) } ?? UUID(uuidString: "ffffffff-ffff-ffff-ffff-ffffffffffff")!
+        let (time, id) = cursor.uuidBound
         let rows = try await connection.query(
             PostgresQuery(
                 unsafeSQL: """

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Tenancy
 
 /// An Ed25519 key that signs tokens, named by its `kid`.
 public struct SigningKey: Sendable {

@@ -61,13 +61,6 @@ public final class SigningKeyring: Sendable {
         return true
     }
 
-    /// Adds a new signing key, which signs from now on; the old ones keep verifying until retired.
-    public func rotate() async throws {
-        let key = SigningKey.generate()
-        try await database.transaction(.platform) { connection in try await insert(key, on: connection) }
-        try await load(generateIfEmpty: false)
-    }
-
     /// Loads every unretired key; with `generateIfEmpty`, creates the first one under an advisory lock
     /// so replicas starting together agree on a single key.
     public func load(generateIfEmpty: Bool) async throws {

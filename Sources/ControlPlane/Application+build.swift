@@ -43,7 +43,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger) thr
             scope: "signup", limit: configuration.signupsPerHourPerAddress, window: .seconds(3600)),
         loginThrottle: FixedWindowThrottle(
             scope: "login", limit: configuration.loginFailuresAllowed, window: configuration.loginLockout),
-        metrics: metrics, logger: logger)
+        metrics: metrics)
 
     let router = Router(context: AppRequestContext.self)
     router.middlewares.add(

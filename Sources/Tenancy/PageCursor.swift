@@ -13,22 +13,28 @@ public struct PageCursor: Sendable, Equatable {
     /// The base64url text handed to clients.
     public var encoded: String {
         let micros = Int64((time.timeIntervalSince1970 * 1_000_000).rounded())
-        return Data("\(micros)|\(id)".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return Base64URL.encode(Data("\(micros)|\(id)".utf8))
     }
 
     /// Parses a cursor a client sent back; nil when it is not one this server made.
     public init?(encoded: String) {
-        var base64 = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8),
+        guard let data = Base64URL.decode(Substring(encoded)), let text = String(data: data, encoding: .utf8),
             let bar = text.firstIndex(of: "|"), let micros = Int64(text[..<bar])
         else { return nil }
         let id = String(text[text.index(after: bar)...])
         guard !id.isEmpty, id.count <= 64 else { return nil }
         self.time = Date(timeIntervalSince1970: Double(micros) / 1_000_000)
         self.id = id
+    }
+}
+
+extension Optional where Wrapped == PageCursor {
+    /// The (time, uuid) pair a keyset query starts below: the cursor's position, or above every row.
+    public var uuidBound: (time: Date, id: UUID) {
+        guard let cursor = self, let id = UUID(uuidString: cursor.id) else {
+            return (self?.time ?? .distantFuture, UUID(uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255)))
+        }
+        return (cursor.time, id)
     }
 }
 

@@ -56,8 +56,7 @@ public struct TenantRepository: Sendable {
     public func list(
         status: Tenant.Status?, limit: Int, after cursor: PageCursor?, on connection: PostgresConnection
     ) async throws -> Page<Tenant> {
-        let cursorTime = cursor?.time ?? Date.distantFuture
-        let cursorID = cursor.flatMap { UUID(uuidString: $0.id) } ?? UUID(uuidString: "ffffffff-ffff-ffff-ffff-ffffffffffff")!
+        let (cursorTime, cursorID) = cursor.uuidBound
         let rows = try await connection.query(
             """
             SELECT tenant_id, slug, name, status, plan, timezone, created_at FROM tenants

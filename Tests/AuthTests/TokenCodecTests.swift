@@ -1,4 +1,5 @@
 import Foundation
+import Tenancy
 import Testing
 
 @testable import Auth

@@ -41,8 +41,7 @@ struct EdgeMiddleware: RouterMiddleware {
             metadata: [
                 "request_id": .string(requestID), "method": .string(request.method.rawValue),
                 "route": .string(route), "status": .stringConvertible(response.status.code),
-                "duration_ms": .stringConvertible(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000
-                    + Double(elapsed.components.seconds) * 1000),
+                "duration_ms": .stringConvertible(elapsed / .milliseconds(1)),
             ])
         return response
     }

@@ -70,8 +70,9 @@ extension APIHandler {
                 return result
             }
             return .created(.init(body: .json(result)))
-        } catch let error where UniqueViolation(error) != nil {
+        } catch {
             switch UniqueViolation(error)?.constraint {
+            case nil: throw error
             case "tenants_slug_key": throw APIError.conflict("This slug is taken.")
             case "login_directory_pkey": throw APIError.conflict("This email is already registered.")
             default: throw APIError.conflict("This organisation already exists.")
@@ -84,19 +85,22 @@ extension APIHandler {
         let email = UserRecord.normalize(email: request.email)
         guard !email.isEmpty, !request.password.isEmpty else { throw APIError.invalid("email and password are required.") }
 
-        // Counted before the password is checked, so racing attempts cannot slip past the limit; a
-        // locked account answers without its password being looked at.
-        let decision = try await database.transaction(.platform) { try await loginThrottle.hit(email, on: $0) }
+        // The attempt is counted, and committed, before the password is checked, so racing attempts
+        // cannot slip past the limit; a locked account answers without its password being looked at.
+        let (decision, user) = try await database.transaction(.platform) { connection in
+            let decision = try await loginThrottle.hit(email, on: connection)
+            guard case .allowed = decision else { return (decision, UserRecord?.none) }
+            return (decision, try await users.findForLogin(email: email, on: connection))
+        }
         if case .limited(let retryAfter) = decision {
             throw APIError.rateLimited(
                 retryAfter: retryAfter, detail: "Too many failed sign-in attempts; try again later.")
         }
-        let user = try await database.transaction(.platform) { try await users.findForLogin(email: email, on: $0) }
         let matches = try await hasher.verify(request.password, encoded: user?.passwordHash ?? decoyPasswordHash)
         guard matches, let user else { throw APIError.unauthenticated("The email or password is wrong.") }
 
-        try await database.transaction(.platform) { try await loginThrottle.reset(email, on: $0) }
         let tenant = try await database.transaction(.tenant(user.tenantID)) { connection -> Tenant? in
+            try await loginThrottle.reset(email, on: connection)
             guard let tenant = try await tenants.find(user.tenantID, on: connection), tenant.status == .active else {
                 return nil
             }

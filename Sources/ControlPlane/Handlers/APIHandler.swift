@@ -1,7 +1,6 @@
 import Auth
 import ControlPlaneAPI
 import Foundation
-import Logging
 import RedisClient
 import Tenancy
 
@@ -21,7 +20,6 @@ struct APIHandler: APIProtocol {
     let signupThrottle: FixedWindowThrottle
     let loginThrottle: FixedWindowThrottle
     let metrics: HTTPMetrics
-    let logger: Logger
 
     let tenants = TenantRepository()
     let users = UserRepository()
