@@ -43,7 +43,11 @@ public struct ApiKeyRepository: Sendable {
     public init() {}
 
     private typealias Row = (UUID, UUID, String, [String], String, Date, Date, Date?, Date?)
-    private static let columns = "key_id, tenant_id, name, scopes, created_by, created_at, expires_at, revoked_at, last_used_at"
+    private static let columns =
+        "key_id, tenant_id, name, scopes, created_by, created_at, expires_at, revoked_at, last_used_at"
+    private static let keyset = KeysetQuery(
+        table: "api_keys", columns: columns, timeColumn: "created_at", idColumn: "key_id")
+    private static let topID = UUID(uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255))
 
     private static func record(_ row: Row) -> ApiKeyRecord {
         ApiKeyRecord(
@@ -51,37 +55,34 @@ public struct ApiKeyRepository: Sendable {
             createdBy: row.4, createdAt: row.5, expiresAt: row.6, revokedAt: row.7, lastUsedAt: row.8)
     }
 
-    public func insert(_ key: ApiKeyRecord, on connection: PostgresConnection) async throws {
+    public func insert(_ key: ApiKeyRecord, in transaction: TenantTransaction) async throws {
+        guard key.tenantID == transaction.tenantID else { throw TenantMismatch() }
         let scopes = key.scopes.sorted().map(\.rawValue)
-        try await connection.query(
+        try await transaction.query(
             """
             INSERT INTO api_keys (tenant_id, key_id, name, scopes, created_by, created_at, expires_at)
             VALUES (\(key.tenantID.rawValue), \(key.id), \(key.name), \(scopes), \(key.createdBy),
                     \(key.createdAt), \(key.expiresAt))
-            """, logger: connection.logger)
+            """)
     }
 
-    public func find(_ id: UUID, tenantID: TenantID, on connection: PostgresConnection) async throws -> ApiKeyRecord? {
-        let rows = try await connection.query(
-            PostgresQuery(
-                unsafeSQL: "SELECT \(Self.columns) FROM api_keys WHERE tenant_id = $1 AND key_id = $2",
-                binds: try Self.binds(tenantID.rawValue, id)), logger: connection.logger)
+    public func find(_ id: UUID, in transaction: TenantTransaction) async throws -> ApiKeyRecord? {
+        let rows = try await transaction.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM api_keys
+            WHERE tenant_id = \(transaction.tenantID.rawValue) AND key_id = \(id)
+            """)
         for try await row in rows.decode(Row.self) { return Self.record(row) }
         return nil
     }
 
     /// The tenant's keys, newest first.
-    public func list(tenantID: TenantID, limit: Int, after cursor: PageCursor?, on connection: PostgresConnection)
-        async throws -> Page<ApiKeyRecord>
+    public func list(limit: Int, after cursor: PageCursor?, in transaction: TenantTransaction) async throws
+        -> Page<ApiKeyRecord>
     {
-        let (time, id) = cursor.uuidBound
-        let rows = try await connection.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    SELECT \(Self.columns) FROM api_keys WHERE tenant_id = $1 AND (created_at, key_id) < ($2, $3)
-                    ORDER BY created_at DESC, key_id DESC LIMIT $4
-                    """,
-                binds: try Self.binds(tenantID.rawValue, time, id, limit + 1)), logger: connection.logger)
+        guard let bound = cursor.bound(parse: UUID.init(uuidString:), top: Self.topID) else { throw InvalidCursor() }
+        let rows = try await transaction.query(
+            try Self.keyset.page(filters: [("tenant_id", transaction.tenantID.rawValue)], below: bound, limit: limit))
         var keys: [ApiKeyRecord] = []
         for try await row in rows.decode(Row.self) { keys.append(Self.record(row)) }
         return Page(fetched: keys, limit: limit) { PageCursor(time: $0.createdAt, id: $0.id.uuidString) }
@@ -89,43 +90,33 @@ public struct ApiKeyRepository: Sendable {
 
     /// Revokes the key at `time` (or keeps an earlier revocation) and announces it to every replica
     /// when the transaction commits. Nil when the tenant has no such key.
-    public func revoke(_ id: UUID, tenantID: TenantID, at time: Date, on connection: PostgresConnection)
-        async throws -> ApiKeyRecord?
-    {
-        let rows = try await connection.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    UPDATE api_keys SET revoked_at = LEAST(COALESCE(revoked_at, $3), $3)
-                    WHERE tenant_id = $1 AND key_id = $2 RETURNING \(Self.columns)
-                    """,
-                binds: try Self.binds(tenantID.rawValue, id, time)), logger: connection.logger)
+    public func revoke(_ id: UUID, at time: Date, in transaction: TenantTransaction) async throws -> ApiKeyRecord? {
+        let rows = try await transaction.query(
+            """
+            UPDATE api_keys SET revoked_at = LEAST(COALESCE(revoked_at, \(time)), \(time))
+            WHERE tenant_id = \(transaction.tenantID.rawValue) AND key_id = \(id) RETURNING \(unescaped: Self.columns)
+            """)
         var revoked: ApiKeyRecord?
         for try await row in rows.decode(Row.self) { revoked = Self.record(row) }
-        if revoked != nil { try await Self.announce("key:\(id.uuidString.lowercased())", on: connection) }
+        if revoked != nil { try await Self.announce("key:\(id.uuidString.lowercased())", on: transaction.connection) }
         return revoked
     }
 
     /// Marks the keys as used; applied in batches by `KeyUsageRecorder`.
-    public func recordUse(_ uses: [UUID: Date], tenantID: TenantID, on connection: PostgresConnection) async throws {
+    public func recordUse(_ uses: [UUID: Date], in transaction: TenantTransaction) async throws {
         let ids = Array(uses.keys)
-        let times = ids.map { uses[$0]! }
-        try await connection.query(
+        let times = ids.map { uses[$0] ?? Date() }
+        try await transaction.query(
             """
             UPDATE api_keys AS k SET last_used_at = GREATEST(k.last_used_at, u.used_at)
             FROM unnest(\(ids)::uuid[], \(times)::timestamptz[]) AS u(key_id, used_at)
-            WHERE k.tenant_id = \(tenantID.rawValue) AND k.key_id = u.key_id
-            """, logger: connection.logger)
+            WHERE k.tenant_id = \(transaction.tenantID.rawValue) AND k.key_id = u.key_id
+            """)
     }
 
     /// Sends `payload` on the invalidation channel when the surrounding transaction commits.
     public static func announce(_ payload: String, on connection: PostgresConnection) async throws {
         try await connection.query(
             "SELECT pg_notify(\(invalidationChannel), \(payload))", logger: connection.logger)
-    }
-
-    private static func binds(_ values: any PostgresEncodable...) throws -> PostgresBindings {
-        var bindings = PostgresBindings()
-        for value in values { try bindings.append(value, context: .default) }
-        return bindings
     }
 }

@@ -13,6 +13,7 @@ public final class Authenticator: Sendable {
     public let credentials: CredentialStateCache
     let database: Database
     let usage: KeyUsageRecorder?
+    let operatorDenylist: OperatorTokenDenylist
 
     public init(
         codec: TokenCodec, keyring: SigningKeyring, database: Database, tokens: VerifiedTokenCache,
@@ -24,6 +25,7 @@ public final class Authenticator: Sendable {
         self.tokens = tokens
         self.credentials = credentials
         self.usage = usage
+        self.operatorDenylist = OperatorTokenDenylist(database: database)
     }
 
     /// The caller behind `token`, or an `AuthenticationError`.
@@ -39,7 +41,12 @@ public final class Authenticator: Sendable {
 
         switch claims.kind {
         case .operator:
-            guard claims.op == true, claims.tid == nil else { throw AuthenticationError.unauthenticated(.malformed) }
+            guard claims.op == true, claims.tid == nil, !claims.jti.isEmpty, claims.jti.utf8.count <= 64 else {
+                throw AuthenticationError.unauthenticated(.malformed)
+            }
+            guard try await !operatorDenylist.contains(jti: claims.jti) else {
+                throw AuthenticationError.unauthenticated(.revoked)
+            }
             return Principal(actor: .operator(claims.sub), tenantID: nil, scopes: [], expiresAt: expiresAt)
         case .apiKey:
             guard let tenant = claims.tid.flatMap(TenantID.init(string:)), let keyID = UUID(uuidString: claims.sub),
@@ -84,8 +91,10 @@ public final class Authenticator: Sendable {
         if let cached = credentials.state(for: credential), cached.tenantID == tenantID {
             state = cached
         } else {
+            // Read the generation first: a revocation announced while the read runs makes `store` refuse.
+            let generation = credentials.generation
             state = try await fetchState(credential: credential, isKey: isKey, tenantID: tenantID)
-            credentials.store(state, for: credential)
+            credentials.store(state, for: credential, readAt: generation)
         }
         guard state.exists, state.revokedAt.map({ $0 > now }) ?? true else {
             throw AuthenticationError.unauthenticated(.revoked)
@@ -96,22 +105,22 @@ public final class Authenticator: Sendable {
     private func fetchState(credential: UUID, isKey: Bool, tenantID: TenantID) async throws
         -> CredentialStateCache.State
     {
-        try await database.transaction(.tenant(tenantID)) { connection in
+        try await database.withTenant(tenantID) { transaction in
             let rows: PostgresRowSequence
             if isKey {
-                rows = try await connection.query(
+                rows = try await transaction.query(
                     """
                     SELECT t.status, k.key_id IS NOT NULL, k.revoked_at FROM tenants t
                     LEFT JOIN api_keys k ON k.tenant_id = t.tenant_id AND k.key_id = \(credential)
                     WHERE t.tenant_id = \(tenantID.rawValue)
-                    """, logger: connection.logger)
+                    """)
             } else {
-                rows = try await connection.query(
+                rows = try await transaction.query(
                     """
                     SELECT t.status, u.user_id IS NOT NULL, NULL::timestamptz FROM tenants t
                     LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.user_id = \(credential)
                     WHERE t.tenant_id = \(tenantID.rawValue)
-                    """, logger: connection.logger)
+                    """)
             }
             for try await (status, exists, revokedAt) in rows.decode((String, Bool, Date?).self) {
                 return CredentialStateCache.State(

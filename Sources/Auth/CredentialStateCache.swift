@@ -5,6 +5,11 @@ import Tenancy
 /// What the database said about a credential (an API key or a user) and its tenant, kept per replica
 /// so the common request path needs no round trip. Entries are dropped when Postgres announces a change
 /// (`LISTEN/NOTIFY`), and in any case after `ttl`, a backstop should a notification ever be missed.
+///
+/// Two rules keep a revocation from being missed. A state read from Postgres is stored only if no
+/// invalidation arrived since the read began (`generation`), so a read that raced a revocation cannot
+/// outlive it. And the cache is trusted only while the listener's heartbeat is on time: when the
+/// listener is deaf (connection lost, half-open), every request reads Postgres until it hears again.
 public final class CredentialStateCache: Sendable {
     /// The stored facts.
     public struct State: Sendable, Equatable {
@@ -13,6 +18,13 @@ public final class CredentialStateCache: Sendable {
         public let exists: Bool
         public let revokedAt: Date?
         public let tenantStatus: Tenant.Status?
+
+        public init(tenantID: TenantID, exists: Bool, revokedAt: Date?, tenantStatus: Tenant.Status?) {
+            self.tenantID = tenantID
+            self.exists = exists
+            self.revokedAt = revokedAt
+            self.tenantStatus = tenantStatus
+        }
     }
 
     private struct Entry {
@@ -20,28 +32,72 @@ public final class CredentialStateCache: Sendable {
         let fetchedAt: ContinuousClock.Instant
     }
 
-    private let entries = Mutex([UUID: Entry]())
-    public let ttl: Duration
+    private struct Storage {
+        var entries: [UUID: Entry] = [:]
+        var generation: UInt64 = 0
+        /// When the listener last proved it hears notifications; nil until it first does.
+        var lastHeartbeat: ContinuousClock.Instant?
+    }
 
-    public init(ttl: Duration = .seconds(30)) { self.ttl = ttl }
+    private let storage = Mutex(Storage())
+    public let ttl: Duration
+    /// How old the last heartbeat may be before the cache is bypassed.
+    public let heartbeatTolerance: Duration
+    private static let capacity = 100_000
+
+    public init(ttl: Duration = .seconds(30), heartbeatTolerance: Duration = .milliseconds(750)) {
+        self.ttl = ttl
+        self.heartbeatTolerance = heartbeatTolerance
+    }
+
+    /// The invalidation count; read it before fetching a state and hand it to `store`.
+    public var generation: UInt64 { storage.withLock { $0.generation } }
+
+    /// Whether the listener is hearing notifications now, so cached states can be trusted.
+    public var isTrusted: Bool {
+        let now = ContinuousClock.now
+        return storage.withLock { storage in
+            guard let last = storage.lastHeartbeat else { return false }
+            return now - last <= heartbeatTolerance
+        }
+    }
 
     public func state(for credential: UUID) -> State? {
         let now = ContinuousClock.now
-        return entries.withLock { entries in
-            guard let entry = entries[credential] else { return nil }
+        return storage.withLock { storage in
+            guard let last = storage.lastHeartbeat, now - last <= heartbeatTolerance else { return nil }
+            guard let entry = storage.entries[credential] else { return nil }
             if now - entry.fetchedAt > ttl {
-                entries[credential] = nil
+                storage.entries[credential] = nil
                 return nil
             }
             return entry.state
         }
     }
 
-    public func store(_ state: State, for credential: UUID) {
+    /// Stores `state` unless an invalidation arrived after `generation` was read.
+    @discardableResult
+    public func store(_ state: State, for credential: UUID, readAt generation: UInt64) -> Bool {
         let entry = Entry(state: state, fetchedAt: .now)
-        entries.withLock { entries in
-            if entries.count >= 100_000 { entries.removeAll(keepingCapacity: true) }
-            entries[credential] = entry
+        return storage.withLock { storage in
+            guard storage.generation == generation else { return false }
+            if storage.entries.count >= Self.capacity { storage.entries.removeAll(keepingCapacity: true) }
+            storage.entries[credential] = entry
+            return true
+        }
+    }
+
+    /// Records that the listener heard its own heartbeat.
+    public func heartbeat(at instant: ContinuousClock.Instant = .now) {
+        storage.withLock { $0.lastHeartbeat = instant }
+    }
+
+    /// Marks the listener deaf: nothing cached is trusted until the next heartbeat.
+    public func listenerLost() {
+        storage.withLock { storage in
+            storage.lastHeartbeat = nil
+            storage.generation &+= 1
+            storage.entries.removeAll()
         }
     }
 
@@ -60,14 +116,23 @@ public final class CredentialStateCache: Sendable {
     }
 
     public func invalidate(credential: UUID) {
-        _ = entries.withLock { $0.removeValue(forKey: credential) }
+        storage.withLock { storage in
+            storage.generation &+= 1
+            storage.entries[credential] = nil
+        }
     }
 
     public func invalidate(tenant: TenantID) {
-        entries.withLock { entries in entries = entries.filter { $0.value.state.tenantID != tenant } }
+        storage.withLock { storage in
+            storage.generation &+= 1
+            storage.entries = storage.entries.filter { $0.value.state.tenantID != tenant }
+        }
     }
 
     public func invalidateAll() {
-        entries.withLock { $0.removeAll() }
+        storage.withLock { storage in
+            storage.generation &+= 1
+            storage.entries.removeAll()
+        }
     }
 }

@@ -1,41 +1,141 @@
+import Foundation
 import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
 import PostgresNIO
 import ServiceLifecycle
+import Synchronization
 import Tenancy
 
-/// Keeps this replica's credential cache honest: it LISTENs on the invalidation channel and drops the
-/// entries named by each notification, which is how a revocation reaches every replica within a second.
-/// Whenever it (re)connects it drops the whole cache, because notifications sent while it was away are lost.
+/// Keeps this replica's credential cache honest. It holds its own Postgres connection (not one borrowed
+/// from the pool, so a full pool cannot silence it), with TCP keepalive, LISTENs on the invalidation
+/// channel and drops the entries each notification names: that is how a revocation reaches every
+/// replica within a second. It also NOTIFYs itself on a channel of its own every `heartbeatInterval`;
+/// each heartbeat it hears tells the cache it may be trusted. When heartbeats stop (connection lost or
+/// half-open), the cache bypasses itself, and after `deafAfter` the listener drops the connection and
+/// dials again. Notifications on the channel saying `signing-keys` make the keyring reload.
 public struct InvalidationListener: Service {
-    let client: PostgresClient
+    let endpoint: DatabaseURL.Endpoint
     let cache: CredentialStateCache
+    let onSigningKeysChanged: @Sendable () async -> Void
+    let heartbeatInterval: Duration
+    let deafAfter: Duration
     let logger: Logger
+    /// This replica's heartbeat channel; `application_name` of the connection says the same.
+    public let heartbeatChannel: String
 
-    public init(client: PostgresClient, cache: CredentialStateCache, logger: Logger) {
-        self.client = client
+    public init(
+        endpoint: DatabaseURL.Endpoint, cache: CredentialStateCache, heartbeatInterval: Duration = .milliseconds(200),
+        deafAfter: Duration = .seconds(2), logger: Logger,
+        onSigningKeysChanged: @escaping @Sendable () async -> Void = {}
+    ) {
+        self.endpoint = endpoint
         self.cache = cache
+        self.heartbeatInterval = heartbeatInterval
+        self.deafAfter = deafAfter
         self.logger = logger
+        self.onSigningKeysChanged = onSigningKeysChanged
+        self.heartbeatChannel = "controlplane_hb_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
     }
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    try await client.withConnection { connection in
-                        try await connection.listen(on: ApiKeyRepository.invalidationChannel) { notifications in
-                            cache.invalidateAll()
-                            for try await notification in notifications {
+                    try await listenOnce()
+                } catch {
+                    if Task.isCancelled { break }
+                    logger.warning(
+                        "invalidation listener lost its connection; reconnecting", metadata: ["error": "\(error)"])
+                }
+                cache.listenerLost()
+                try? await Task.sleep(for: .milliseconds(250))
+            }
+        }
+    }
+
+    private struct Deaf: Error {}
+
+    /// One connection's life: listen on both channels, send heartbeats, watch that they come back.
+    private func listenOnce() async throws {
+        let connection = try await connect()
+        do {
+            try await listen(on: connection)
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try? await connection.close()
+    }
+
+    private func listen(on connection: PostgresConnection) async throws {
+        let heard = HeartbeatClock()
+        try await connection.listen(on: ApiKeyRepository.invalidationChannel) { notifications in
+            try await connection.listen(on: heartbeatChannel) { heartbeats in
+                // Everything sent before this point is lost to this replica: start from an empty cache.
+                cache.invalidateAll()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for try await notification in notifications {
+                            if notification.payload == "signing-keys" {
+                                await onSigningKeysChanged()
+                            } else {
                                 cache.apply(notification: notification.payload)
                             }
                         }
                     }
-                } catch {
-                    if Task.isCancelled { break }
-                    logger.warning("invalidation listener lost its connection; reconnecting", metadata: ["error": "\(error)"])
-                    cache.invalidateAll()
+                    group.addTask {
+                        for try await _ in heartbeats {
+                            heard.mark()
+                            cache.heartbeat()
+                        }
+                    }
+                    group.addTask {
+                        var sequence = 0
+                        while !Task.isCancelled {
+                            sequence += 1
+                            try await connection.query(
+                                "SELECT pg_notify(\(heartbeatChannel), \(String(sequence)))", logger: logger)
+                            try await Task.sleep(for: heartbeatInterval)
+                        }
+                    }
+                    group.addTask {
+                        while !Task.isCancelled {
+                            try await Task.sleep(for: heartbeatInterval)
+                            if heard.elapsed > deafAfter { throw Deaf() }
+                        }
+                    }
+                    // Any task ending (stream closed, query failed, deaf) ends this connection.
+                    try await group.next()
+                    group.cancelAll()
                 }
-                try? await Task.sleep(for: .milliseconds(500))
             }
         }
     }
+
+    private func connect() async throws -> PostgresConnection {
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
+        let channel = try await ClientBootstrap(group: eventLoop)
+            .channelOption(.socketOption(.so_keepalive), value: 1)
+            .channelOption(ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_KEEPIDLE)), value: 5)
+            .channelOption(ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_KEEPINTVL)), value: 2)
+            .channelOption(ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_KEEPCNT)), value: 3)
+            .connectTimeout(.seconds(5))
+            .connect(host: endpoint.host, port: endpoint.port).get()
+        var configuration = PostgresConnection.Configuration(
+            establishedChannel: channel,
+            tls: endpoint.requireTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable,
+            username: endpoint.username, password: endpoint.password, database: endpoint.database)
+        configuration.options.additionalStartupParameters = [("application_name", "controlplane-listener")]
+        return try await PostgresConnection.connect(
+            on: eventLoop, configuration: configuration, id: Int.random(in: 1...Int.max), logger: logger)
+    }
+}
+
+/// When the last heartbeat was heard, shared by the listener's tasks.
+private final class HeartbeatClock: Sendable {
+    private let last = Mutex(ContinuousClock.now)
+    func mark() { last.withLock { $0 = .now } }
+    var elapsed: Duration { ContinuousClock.now - last.withLock { $0 } }
 }

@@ -34,9 +34,7 @@ public final class KeyUsageRecorder: Service, Sendable {
         let repository = ApiKeyRepository()
         for (tenantID, uses) in batch {
             do {
-                try await database.transaction(.tenant(tenantID)) { connection in
-                    try await repository.recordUse(uses, tenantID: tenantID, on: connection)
-                }
+                try await database.withTenant(tenantID) { try await repository.recordUse(uses, in: $0) }
             } catch {
                 logger.warning("could not record key usage", metadata: ["tenant_id": "\(tenantID)", "error": "\(error)"])
             }

@@ -1,10 +1,16 @@
 import CArgon2
 import Foundation
+import NIOCore
 import NIOPosix
+import ServiceLifecycle
+import Synchronization
 
-/// argon2id password hashing in PHC string form, run on a thread pool so no event loop ever blocks.
-/// Defaults follow OWASP's recommendation (19 MiB, 2 iterations, 1 lane).
-public struct PasswordHasher: Sendable {
+/// argon2id password hashing in PHC string form on a thread pool of its own, never on an event loop
+/// and never on the threads other blocking calls use. The pool is bounded: when `threads` hashes run
+/// and `queueDepth` more wait, a further call fails at once with `Busy` instead of queueing without
+/// end, so a login flood costs bounded CPU and memory. Defaults follow OWASP's recommendation (19 MiB,
+/// 2 iterations, 1 lane). A `Service`: the pool stops with the application.
+public final class PasswordHasher: Service, Sendable {
     public struct Parameters: Sendable {
         public var memoryKiB: UInt32
         public var iterations: UInt32
@@ -19,28 +25,45 @@ public struct PasswordHasher: Sendable {
 
     public enum HashError: Error { case failed(Int32) }
 
-    let parameters: Parameters
-    let threadPool: NIOThreadPool
+    /// Every hashing thread is taken and the queue is full; try again in a moment.
+    public struct Busy: Error, Sendable {}
 
-    public init(parameters: Parameters = Parameters(), threadPool: NIOThreadPool = .singleton) {
+    let parameters: Parameters
+    private let threadPool: NIOThreadPool
+    private let capacity: Int
+    private let inFlight = Atomic<Int>(0)
+
+    public init(parameters: Parameters = Parameters(), threads: Int = 2, queueDepth: Int = 16) {
         self.parameters = parameters
-        self.threadPool = threadPool
+        self.capacity = max(1, threads) + max(0, queueDepth)
+        self.threadPool = NIOThreadPool(numberOfThreads: max(1, threads))
+        threadPool.start()
     }
 
     /// The PHC-encoded argon2id hash of `password` with a fresh 16-byte salt.
     public func hash(_ password: String) async throws -> String {
         let parameters = self.parameters
-        return try await threadPool.runIfActive {
-            try Self.hashBlocking(password, parameters: parameters)
-        }
+        return try await bounded { try Self.hashBlocking(password, parameters: parameters) }
     }
 
     /// Whether `password` matches `encoded` (argon2's own constant-time comparison).
     public func verify(_ password: String, encoded: String) async throws -> Bool {
-        try await threadPool.runIfActive {
+        try await bounded {
             let bytes = Array(password.utf8)
             return argon2id_verify(encoded, bytes, bytes.count) == ARGON2_OK.rawValue
         }
+    }
+
+    private func bounded<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
+        let (taken, _) = inFlight.add(1, ordering: .acquiringAndReleasing)
+        defer { inFlight.subtract(1, ordering: .acquiringAndReleasing) }
+        guard taken <= capacity else { throw Busy() }
+        return try await threadPool.runIfActive(work)
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        try await threadPool.shutdownGracefully()
     }
 
     public static func hashBlocking(_ password: String, parameters: Parameters) throws -> String {

@@ -7,18 +7,30 @@ public struct SigningKey: Sendable {
     public let kid: String
     public let privateKey: Curve25519.Signing.PrivateKey
     public let createdAt: Date
+    /// From when it signs new tokens (it verifies from creation on).
+    public let activatesAt: Date
+    /// From when it neither signs nor verifies; nil while it has no retirement scheduled.
+    public let retiresAt: Date?
 
-    public init(kid: String, privateKey: Curve25519.Signing.PrivateKey, createdAt: Date) {
+    public init(
+        kid: String, privateKey: Curve25519.Signing.PrivateKey, createdAt: Date, activatesAt: Date? = nil,
+        retiresAt: Date? = nil
+    ) {
         self.kid = kid
         self.privateKey = privateKey
         self.createdAt = createdAt
+        self.activatesAt = activatesAt ?? createdAt
+        self.retiresAt = retiresAt
     }
 
-    /// A fresh key with a random `kid`.
-    public static func generate(now: Date = Date()) -> SigningKey {
+    /// Whether tokens signed with it are accepted at `now`.
+    public func isVerifying(at now: Date) -> Bool { retiresAt.map { $0 > now } ?? true }
+
+    /// A fresh key with a random `kid`, signing from `activatesAt` (default: at once).
+    public static func generate(now: Date = Date(), activatesAt: Date? = nil) -> SigningKey {
         var kidBytes = [UInt8](repeating: 0, count: 12)
         for index in kidBytes.indices { kidBytes[index] = UInt8.random(in: .min ... .max) }
-        return SigningKey(kid: Base64URL.encode(kidBytes), privateKey: .init(), createdAt: now)
+        return SigningKey(kid: Base64URL.encode(kidBytes), privateKey: .init(), createdAt: now, activatesAt: activatesAt)
     }
 
     public var publicKey: VerificationKey {

@@ -6,13 +6,13 @@ import Synchronization
 import Tenancy
 
 /// The signing keys every replica shares, kept in Postgres with their private halves sealed under the
-/// master key. The newest unretired key signs; every unretired key verifies, so several are active at
-/// once during a rotation. A token naming an unknown `kid` triggers at most one reload per interval,
-/// which is how a key added by another replica becomes known here.
+/// master key. Every key that is not retired verifies; the newest key whose `activatesAt` has passed
+/// signs. A rotation publishes the new key for verification at once (replicas reload on the `NOTIFY`
+/// it sends) and lets it sign only later, so no replica ever meets a token whose key it has not
+/// loaded. A token naming an unknown `kid` also triggers at most one reload per interval.
 public final class SigningKeyring: Sendable {
     private struct State {
-        var signing: SigningKey?
-        var verification: [String: VerificationKey] = [:]
+        var keys: [SigningKey] = []
         var lastReload: ContinuousClock.Instant?
     }
 
@@ -29,22 +29,30 @@ public final class SigningKeyring: Sendable {
         self.logger = logger
     }
 
-    /// The key that signs new tokens; loads (and on first start generates) keys when needed.
+    /// The key that signs new tokens at `now`; loads (and on first start generates) keys when needed.
     public func currentSigningKey() async throws -> SigningKey {
-        if let key = state.withLock({ $0.signing }) { return key }
+        if let key = signingKey(now: Date()) { return key }
         try await load(generateIfEmpty: true)
-        guard let key = state.withLock({ $0.signing }) else { throw TokenError.unknownKeyID }
+        guard let key = signingKey(now: Date()) else { throw TokenError.unknownKeyID }
         return key
+    }
+
+    private func signingKey(now: Date) -> SigningKey? {
+        state.withLock { state in
+            state.keys.filter { $0.activatesAt <= now && $0.isVerifying(at: now) }.max { $0.activatesAt < $1.activatesAt }
+        }
     }
 
     /// The verification key for `kid`, if known now (no I/O).
     public func verificationKey(_ kid: String) -> VerificationKey? {
-        state.withLock { $0.verification[kid] }
+        let now = Date()
+        return state.withLock { state in state.keys.first { $0.kid == kid && $0.isVerifying(at: now) }?.publicKey }
     }
 
     /// Every verification key, for the JWKS document.
     public func verificationKeys() -> [VerificationKey] {
-        state.withLock { Array($0.verification.values) }.sorted { $0.kid < $1.kid }
+        let now = Date()
+        return state.withLock { $0.keys.filter { $0.isVerifying(at: now) } }.map(\.publicKey).sorted { $0.kid < $1.kid }
     }
 
     /// Reloads from Postgres unless it did so within the reload interval; true when it reloaded.
@@ -61,17 +69,17 @@ public final class SigningKeyring: Sendable {
         return true
     }
 
-    /// Loads every unretired key; with `generateIfEmpty`, creates the first one under an advisory lock
-    /// so replicas starting together agree on a single key.
+    /// Loads every key that is not retired; with `generateIfEmpty`, creates the first one under an
+    /// advisory lock so replicas starting together agree on a single key.
     public func load(generateIfEmpty: Bool) async throws {
         let keys = try await database.transaction(.platform) { connection -> [SigningKey] in
-            var keys = try await fetch(on: connection)
+            var keys = try await Self.fetch(box: box, on: connection)
             if keys.isEmpty, generateIfEmpty {
                 try await connection.query("SELECT pg_advisory_xact_lock(7300113)", logger: logger)
-                keys = try await fetch(on: connection)
+                keys = try await Self.fetch(box: box, on: connection)
                 if keys.isEmpty {
                     let key = SigningKey.generate()
-                    try await insert(key, on: connection)
+                    try await Self.insert(key, box: box, on: connection)
                     logger.info("generated the first token signing key", metadata: ["kid": "\(key.kid)"])
                     keys = [key]
                 }
@@ -79,31 +87,35 @@ public final class SigningKeyring: Sendable {
             return keys
         }
         state.withLock { state in
-            state.signing = keys.max { $0.createdAt < $1.createdAt }
-            state.verification = Dictionary(uniqueKeysWithValues: keys.map { ($0.kid, $0.publicKey) })
+            state.keys = keys
             state.lastReload = ContinuousClock.now
         }
     }
 
-    private func fetch(on connection: PostgresConnection) async throws -> [SigningKey] {
+    static func fetch(box: SecretBox, on connection: PostgresConnection) async throws -> [SigningKey] {
         let rows = try await connection.query(
-            "SELECT kid, private_key_sealed, created_at FROM signing_keys WHERE retired_at IS NULL",
-            logger: logger)
+            """
+            SELECT kid, private_key_sealed, created_at, activates_at, retired_at FROM signing_keys
+            WHERE retired_at IS NULL OR retired_at > now()
+            """, logger: connection.logger)
         var keys: [SigningKey] = []
-        for try await (kid, sealed, createdAt) in rows.decode((String, Data, Date).self) {
+        for try await (kid, sealed, createdAt, activatesAt, retiredAt) in rows.decode((String, Data, Date, Date, Date?).self) {
             let raw = try box.open(sealed, context: "signing-key:\(kid)")
-            keys.append(SigningKey(kid: kid, privateKey: try .init(rawRepresentation: raw), createdAt: createdAt))
+            keys.append(
+                SigningKey(
+                    kid: kid, privateKey: try .init(rawRepresentation: raw), createdAt: createdAt,
+                    activatesAt: activatesAt, retiresAt: retiredAt))
         }
         return keys
     }
 
-    private func insert(_ key: SigningKey, on connection: PostgresConnection) async throws {
+    static func insert(_ key: SigningKey, box: SecretBox, on connection: PostgresConnection) async throws {
         let sealed = try box.seal(key.privateKey.rawRepresentation, context: "signing-key:\(key.kid)")
         let publicKey = Data(key.privateKey.publicKey.rawRepresentation)
         try await connection.query(
             """
-            INSERT INTO signing_keys (kid, algorithm, public_key, private_key_sealed, created_at)
-            VALUES (\(key.kid), 'EdDSA', \(publicKey), \(Data(sealed)), \(key.createdAt))
-            """, logger: logger)
+            INSERT INTO signing_keys (kid, algorithm, public_key, private_key_sealed, created_at, activates_at)
+            VALUES (\(key.kid), 'EdDSA', \(publicKey), \(Data(sealed)), \(key.createdAt), \(key.activatesAt))
+            """, logger: connection.logger)
     }
 }

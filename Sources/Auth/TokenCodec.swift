@@ -14,14 +14,16 @@ public struct TokenCodec: Sendable {
 
     public let issuer: String
     public let audience: String
+    /// The audience of operator tokens, distinct so that no tenant token can pass for one.
+    public let operatorAudience: String
     /// Clock skew tolerated on `exp`, `nbf` and `iat`.
     public let leeway: Int64
 
-    public init(issuer: String, audience: String, leeway: Int64 = 30) {
-        precondition(leeway <= 60, "leeway is at most 60 seconds")
+    public init(issuer: String, audience: String, operatorAudience: String = "controlplane-operator", leeway: Int64 = 30) {
         self.issuer = issuer
         self.audience = audience
-        self.leeway = leeway
+        self.operatorAudience = operatorAudience
+        self.leeway = min(max(leeway, 0), 60)
     }
 
     private static let encoder: JSONEncoder = {
@@ -63,8 +65,10 @@ public struct TokenCodec: Sendable {
     public func validate(_ claims: Claims, now: Date = Date()) throws(TokenError) {
         let seconds = Int64(now.timeIntervalSince1970)
         guard claims.iss == issuer else { throw .wrongIssuer }
-        guard claims.aud.values.contains(audience) else { throw .wrongAudience }
-        guard claims.exp + leeway > seconds else { throw .expired }
-        guard claims.nbf - leeway <= seconds, claims.iat - leeway <= seconds else { throw .notYetValid }
+        let expected = claims.kind == .operator ? operatorAudience : audience
+        guard claims.aud.values.contains(expected) else { throw .wrongAudience }
+        // Compared as seconds - leeway and seconds + leeway, so no claim value can overflow the arithmetic.
+        guard claims.exp > seconds - leeway else { throw .expired }
+        guard claims.nbf <= seconds + leeway, claims.iat <= seconds + leeway else { throw .notYetValid }
     }
 }

@@ -32,19 +32,20 @@ public struct UserRepository: Sendable {
 
     /// Inserts the user and its directory entry; a taken email surfaces as a `UniqueViolation` on
     /// `login_directory_pkey`. Runs in the user's tenant transaction.
-    public func insert(_ user: UserRecord, on connection: PostgresConnection) async throws {
+    public func insert(_ user: UserRecord, in transaction: TenantTransaction) async throws {
+        guard user.tenantID == transaction.tenantID else { throw TenantMismatch() }
         let normalized = UserRecord.normalize(email: user.email)
-        try await connection.query(
+        try await transaction.query(
             """
             INSERT INTO users (tenant_id, user_id, email, email_normalized, password_hash, role, created_at)
             VALUES (\(user.tenantID.rawValue), \(user.id), \(user.email), \(normalized), \(user.passwordHash),
                     \(user.role.rawValue), \(user.createdAt))
-            """, logger: connection.logger)
-        try await connection.query(
+            """)
+        try await transaction.query(
             """
             INSERT INTO login_directory (email_normalized, tenant_id, user_id)
             VALUES (\(normalized), \(user.tenantID.rawValue), \(user.id))
-            """, logger: connection.logger)
+            """)
     }
 
     /// The user with this email, looked up before the tenant is known: the directory names the tenant,
@@ -61,17 +62,16 @@ public struct UserRepository: Sendable {
             tenantID = TenantID(tenant)
             userID = user
         }
-        try await connection.query(
-            "SELECT set_config('app.tenant_id', \(tenantID.description), true)", logger: connection.logger)
-        return try await find(userID, tenantID: tenantID, on: connection)
+        return try await find(userID, in: try await TenantTransaction.switching(connection, to: tenantID))
     }
 
-    public func find(_ id: UUID, tenantID: TenantID, on connection: PostgresConnection) async throws -> UserRecord? {
-        let rows = try await connection.query(
+    public func find(_ id: UUID, in transaction: TenantTransaction) async throws -> UserRecord? {
+        let tenantID = transaction.tenantID
+        let rows = try await transaction.query(
             """
             SELECT user_id, email, role, password_hash, created_at FROM users
             WHERE tenant_id = \(tenantID.rawValue) AND user_id = \(id)
-            """, logger: connection.logger)
+            """)
         for try await (id, email, role, hash, createdAt) in rows.decode((UUID, String, String, String, Date).self) {
             return UserRecord(
                 id: id, tenantID: tenantID, email: email, role: Role(rawValue: role) ?? .member, passwordHash: hash,

@@ -3,63 +3,86 @@ import Foundation
 import Hummingbird
 import Logging
 import OpenAPIHummingbird
-import PostgresNIO
 import RedisClient
 import ServiceLifecycle
 import Tenancy
-import ControlPlaneAPI
 
-/// Builds the whole API server from a configuration: the only place that names concrete
-/// implementations. Postgres, the invalidation listener and the usage recorder run as services of the
-/// application, so the HTTP server starts after them and stops first.
+/// Builds the API server from a configuration. Postgres, the invalidation listener, the usage recorder,
+/// the hashing and Redis thread pools and housekeeping run as services of the application, so the HTTP
+/// server starts after them and stops first. Before it listens, the database role is checked (no
+/// superuser, no BYPASSRLS, no table owner) and the signing keys are loaded.
 public func buildApplication(_ configuration: Configuration, logger: Logger) throws -> some ApplicationProtocol {
-    let box = try SecretBox(base64MasterKey: configuration.masterKey)
-    var postgresConfiguration = try DatabaseURL.configuration(configuration.databaseURL)
-    postgresConfiguration.options.maximumConnections = configuration.databasePoolSize
-    var postgresLogger = logger
-    postgresLogger.logLevel = .warning
-    let client = PostgresClient(configuration: postgresConfiguration, backgroundLogger: postgresLogger)
-    let database = Database(client: client, logger: postgresLogger)
-    let redis = try RedisClient(url: configuration.redisURL)
-
-    let keyring = SigningKeyring(database: database, box: box, logger: logger)
-    let codec = TokenCodec(issuer: configuration.jwtIssuer, audience: configuration.jwtAudience)
+    let parts = try Composition(configuration, logger: logger)
+    let database = parts.database
+    let redis = try RedisClient(url: configuration.redisURL, threads: configuration.redisThreads)
     let credentials = CredentialStateCache(ttl: configuration.credentialCacheTTL)
     let usage = KeyUsageRecorder(database: database, logger: logger)
     let authenticator = Authenticator(
-        codec: codec, keyring: keyring, database: database, tokens: VerifiedTokenCache(), credentials: credentials,
-        usage: usage)
+        codec: parts.codec, keyring: parts.keyring, database: database, tokens: VerifiedTokenCache(),
+        credentials: credentials, usage: usage)
+    let argon2 = PasswordHasher.Parameters(memoryKiB: configuration.argon2MemoryKiB, iterations: configuration.argon2Iterations)
     let hasher = PasswordHasher(
-        parameters: .init(memoryKiB: configuration.argon2MemoryKiB, iterations: configuration.argon2Iterations))
+        parameters: argon2, threads: configuration.argon2Threads, queueDepth: configuration.argon2QueueDepth)
+    let keyring = parts.keyring
+    let listener = InvalidationListener(
+        endpoint: try DatabaseURL.endpoint(configuration.databaseURL), cache: credentials, logger: logger,
+        onSigningKeysChanged: { try? await keyring.load(generateIfEmpty: false) })
     let metrics = HTTPMetrics()
-    let decoyHash = try PasswordHasher.hashBlocking(
-        UUID().uuidString, parameters: .init(memoryKiB: configuration.argon2MemoryKiB, iterations: configuration.argon2Iterations))
+    let paging = Paging(sealer: CursorSealer(box: parts.box))
+    let idempotency = IdempotentCreation(store: IdempotencyStore(box: parts.box))
 
     let handler = APIHandler(
-        configuration: configuration, database: database, redis: redis,
-        issuer: TokenIssuer(codec: codec, keyring: keyring), authenticator: authenticator, hasher: hasher,
-        decoyPasswordHash: decoyHash, idempotency: IdempotencyStore(box: box),
-        signupThrottle: FixedWindowThrottle(
-            scope: "signup", limit: configuration.signupsPerHourPerAddress, window: .seconds(3600)),
-        loginThrottle: FixedWindowThrottle(
-            scope: "login", limit: configuration.loginFailuresAllowed, window: configuration.loginLockout),
-        metrics: metrics)
+        system: SystemHandler(database: database, redis: redis, keyring: keyring, metrics: metrics),
+        accounts: AccountsHandler(
+            database: database, issuer: parts.issuer, hasher: hasher,
+            decoyPasswordHash: try PasswordHasher.hashBlocking(UUID().uuidString, parameters: argon2),
+            idempotency: idempotency,
+            throttles: .init(
+                signupPerAddress: FixedWindowThrottle(
+                    scope: "signup", limit: configuration.signupsPerHourPerAddress, window: .seconds(3600)),
+                loginFailuresPerEmail: FixedWindowThrottle(
+                    scope: "login", limit: configuration.loginFailuresAllowed, window: configuration.loginLockout),
+                loginPerAddress: FixedWindowThrottle(
+                    scope: "login-address", limit: configuration.loginAttemptsPerMinutePerAddress, window: .seconds(60)),
+                loginGlobal: FixedWindowThrottle(
+                    scope: "login-global", limit: configuration.loginAttemptsPerMinute, window: .seconds(60))),
+            defaultKeyLifetime: configuration.defaultKeyLifetime, accessTokenLifetime: configuration.accessTokenLifetime),
+        tenant: TenantHandler(database: database, paging: paging),
+        keys: KeysHandler(
+            database: database, paging: paging, issuer: parts.issuer, credentials: credentials, idempotency: idempotency,
+            defaultKeyLifetime: configuration.defaultKeyLifetime, maxKeyLifetime: configuration.maxKeyLifetime),
+        admin: AdminHandler(database: database, paging: paging, credentials: credentials))
+
+    // The declared routes, read from a router the handlers are registered on for that purpose only:
+    // Hummingbird applies a middleware to the routes added after it, so the edge goes in first below.
+    let probe = Router(context: AppRequestContext.self)
+    try handler.registerHandlers(on: probe, serverURL: URL(string: "/")!)
+    let routes = DeclaredRoutes(probe.routes.map { ($0.path.description, $0.method.rawValue) })
 
     let router = Router(context: AppRequestContext.self)
     router.middlewares.add(
         EdgeMiddleware(
-            maxBodyBytes: configuration.maxBodyBytes, trustForwardedFor: configuration.trustForwardedFor,
-            metrics: metrics, logger: logger))
+            maxBodyBytes: configuration.maxBodyBytes,
+            addresses: try ClientAddressResolver(
+                trustedProxies: configuration.trustedProxies, trustedHops: configuration.trustedProxyHops),
+            routes: routes, metrics: metrics, logger: logger))
     try handler.registerHandlers(
         on: router, serverURL: URL(string: "/")!,
         middlewares: [ErrorMappingMiddleware(logger: logger), AuthenticationMiddleware(authenticator: authenticator)])
 
     var app = Application(
         router: router,
+        server: TimedHTTP1Channel.builder(
+            idle: configuration.httpIdleTimeout, header: configuration.httpHeaderTimeout,
+            body: configuration.httpBodyTimeout),
         configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: nil),
-        services: [client, InvalidationListener(client: client, cache: credentials, logger: logger), usage],
+        services: [
+            parts.client, listener, usage, hasher, redis,
+            Housekeeping(database: database, interval: .seconds(300), logger: logger),
+        ],
         logger: logger)
     app.beforeServerStarts {
+        try await DatabaseRoleCheck.verify(database)
         try await keyring.load(generateIfEmpty: true)
     }
     return app

@@ -1,2 +1,3 @@
-/// Types and server stubs generated from `openapi.yaml` at build time.
+/// The server stubs of `openapi.yaml`, generated at build time; the types they use come from
+/// `ControlPlaneAPITypes`.
 enum ControlPlaneAPIModule {}

@@ -5,8 +5,8 @@ import CHiredis
 final class RedisConnection: @unchecked Sendable {
     private let context: UnsafeMutablePointer<redisContext>
 
-    init(host: String, port: Int, timeoutMilliseconds: Int) throws {
-        let timeout = timeval(tv_sec: timeoutMilliseconds / 1000, tv_usec: (timeoutMilliseconds % 1000) * 1000)
+    init(host: String, port: Int, timeout: Duration) throws {
+        let timeout = Self.makeTimeval(timeout)
         guard let context = redisConnectWithTimeout(host, Int32(port), timeout) else {
             throw RedisError.connectionFailed("out of memory")
         }
@@ -20,6 +20,18 @@ final class RedisConnection: @unchecked Sendable {
     }
 
     deinit { redisFree(context) }
+
+    /// Sets how long the next calls may block on reading or writing.
+    func setTimeout(_ timeout: Duration) throws {
+        guard redisSetTimeout(context, Self.makeTimeval(timeout)) == REDIS_OK else {
+            throw RedisError.io(Self.errorText(context))
+        }
+    }
+
+    private static func makeTimeval(_ duration: Duration) -> timeval {
+        let milliseconds = max(1, duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+        return timeval(tv_sec: Int(milliseconds / 1000), tv_usec: Int((milliseconds % 1000) * 1000))
+    }
 
     /// Whether the connection failed and must be discarded.
     var isBroken: Bool { context.pointee.err != 0 }

@@ -4,7 +4,13 @@ import PostgresNIO
 /// The append-only record of every mutating call on a tenant.
 public struct AuditLog: Sendable {
     /// Who made a call.
-    public enum ActorType: String, Sendable { case apiKey = "api_key", user, `operator` }
+    public enum ActorType: String, Sendable {
+        case apiKey = "api_key"
+        case user
+        case `operator`
+        /// The platform itself: the worker, webhook ingest, housekeeping.
+        case system
+    }
 
     /// One recorded call.
     public struct Event: Sendable, Equatable {
@@ -38,38 +44,54 @@ public struct AuditLog: Sendable {
             self.targetID = targetID
             self.requestID = requestID
         }
+
+        /// An entry written by the platform itself (`component` is e.g. `worker` or `webhook-ingest`).
+        public static func system(
+            _ component: String, action: String, targetType: String, targetID: String, requestID: String? = nil
+        ) -> Entry {
+            Entry(
+                actorType: .system, actorID: component, action: action, targetType: targetType, targetID: targetID,
+                requestID: requestID)
+        }
     }
 
     public init() {}
 
+    private static let keyset = KeysetQuery(
+        table: "audit_events",
+        columns: "event_id, actor_type, actor_id, action, target_type, target_id, request_id, occurred_at",
+        timeColumn: "occurred_at", idColumn: "event_id")
+
     /// Records `entry` in the same transaction as the change it describes.
-    public func record(_ entry: Entry, tenantID: TenantID, on connection: PostgresConnection) async throws {
-        try await connection.query(
+    public func record(_ entry: Entry, in transaction: TenantTransaction) async throws {
+        try await transaction.query(
             """
             INSERT INTO audit_events (tenant_id, actor_type, actor_id, action, target_type, target_id, request_id)
-            VALUES (\(tenantID.rawValue), \(entry.actorType.rawValue), \(entry.actorID), \(entry.action),
+            VALUES (\(transaction.tenantID.rawValue), \(entry.actorType.rawValue), \(entry.actorID), \(entry.action),
                     \(entry.targetType), \(entry.targetID), \(entry.requestID))
-            """, logger: connection.logger)
+            """)
     }
 
     /// The tenant's events, newest first.
-    public func list(tenantID: TenantID, limit: Int, after cursor: PageCursor?, on connection: PostgresConnection)
-        async throws -> Page<Event>
+    public func list(limit: Int, after cursor: PageCursor?, in transaction: TenantTransaction) async throws
+        -> Page<Event>
     {
-        let before = cursor.flatMap { Int64($0.id) } ?? Int64.max
-        let rows = try await connection.query(
-            """
-            SELECT event_id, actor_type, actor_id, action, target_type, target_id, request_id, occurred_at
-            FROM audit_events WHERE tenant_id = \(tenantID.rawValue) AND event_id < \(before)
-            ORDER BY event_id DESC LIMIT \(limit + 1)
-            """, logger: connection.logger)
+        guard let bound = cursor.bound(parse: { Int64($0) }, top: Int64.max) else { throw InvalidCursor() }
+        let rows = try await transaction.query(
+            try Self.keyset.page(
+                filters: [("tenant_id", transaction.tenantID.rawValue)], below: bound, limit: limit))
         var events: [Event] = []
         for try await row in rows.decode((Int64, String, String, String, String, String, String?, Date).self) {
             events.append(
                 Event(
-                    id: row.0, actorType: ActorType(rawValue: row.1) ?? .operator, actorID: row.2, action: row.3,
+                    id: row.0, actorType: ActorType(rawValue: row.1) ?? .system, actorID: row.2, action: row.3,
                     targetType: row.4, targetID: row.5, requestID: row.6, occurredAt: row.7))
         }
         return Page(fetched: events, limit: limit) { PageCursor(time: $0.occurredAt, id: String($0.id)) }
     }
+}
+
+/// A cursor whose position does not fit the list it was sent to.
+public struct InvalidCursor: Error, Sendable {
+    public init() {}
 }

@@ -1,8 +1,9 @@
 import Logging
 import PostgresNIO
 
-/// The application's Postgres access: every statement runs inside a transaction whose tenant (or
-/// operator flag) is set with `set_config(..., true)`, so row-level security decides what it sees.
+/// The application's Postgres access: every statement runs inside a transaction whose scope (tenant,
+/// operator, maintenance or none) is set with `set_config(..., true)`, so row-level security decides
+/// what it sees.
 public struct Database: Sendable {
     /// The connection pool; it is a `Service` and must be run by the application's service group.
     public let client: PostgresClient
@@ -13,8 +14,26 @@ public struct Database: Sendable {
         self.logger = logger
     }
 
+    /// Runs `body` in one transaction of `tenantID`.
+    public func withTenant<Result: Sendable>(
+        _ tenantID: TenantID, _ body: (TenantTransaction) async throws -> Result
+    ) async throws -> Result {
+        try await transaction(.tenant(tenantID)) { try await body(TenantTransaction(connection: $0, tenantID: tenantID)) }
+    }
+
+    /// Runs `body` in an operator transaction acting on `tenantID`: the tenant's rows are reachable as in
+    /// its own transaction, and the `tenants` row may be changed through the operator function.
+    public func asOperator<Result: Sendable>(
+        actingOn tenantID: TenantID, _ body: (TenantTransaction) async throws -> Result
+    ) async throws -> Result {
+        try await transaction(.operator(actingOn: tenantID)) {
+            try await body(TenantTransaction(connection: $0, tenantID: tenantID))
+        }
+    }
+
     /// Runs `body` in one transaction limited to `scope`; rolls back when `body` throws and rethrows
-    /// the original error untouched, so domain errors reach the caller as they were thrown.
+    /// the original error untouched, so domain errors reach the caller as they were thrown. A connection
+    /// whose rollback fails is closed rather than handed back to the pool in an unknown state.
     public func transaction<Result: Sendable>(
         _ scope: TransactionScope,
         _ body: (PostgresConnection) async throws -> Result
@@ -23,31 +42,25 @@ public struct Database: Sendable {
         return try await client.withConnection { connection in
             try await connection.query("BEGIN", logger: logger)
             do {
-                try await Self.apply(scope, on: connection, logger: logger)
+                let settings = scope.settings
+                try await connection.query(
+                    """
+                    SELECT set_config('app.tenant_id', \(settings.tenantID), true),
+                           set_config('app.operator', \(settings.operator), true),
+                           set_config('app.maintenance', \(settings.maintenance), true)
+                    """, logger: logger)
                 let result = try await body(connection)
                 try await connection.query("COMMIT", logger: logger)
                 return result
             } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
+                do {
+                    try await connection.query("ROLLBACK", logger: logger)
+                } catch {
+                    logger.warning("rollback failed; closing the connection", metadata: ["error": "\(error)"])
+                    try? await connection.close()
+                }
                 throw error
             }
-        }
-    }
-
-    private static func apply(_ scope: TransactionScope, on connection: PostgresConnection, logger: Logger)
-        async throws
-    {
-        switch scope {
-        case .tenant(let tenantID):
-            try await connection.query(
-                "SELECT set_config('app.tenant_id', \(tenantID.description), true)", logger: logger)
-        case .operator(let tenantID):
-            let tenant = tenantID?.description ?? ""
-            try await connection.query(
-                "SELECT set_config('app.operator', 'on', true), set_config('app.tenant_id', \(tenant), true)",
-                logger: logger)
-        case .platform:
-            break
         }
     }
 

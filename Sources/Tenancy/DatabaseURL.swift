@@ -13,6 +13,25 @@ public enum DatabaseURL {
         }
     }
 
+    /// Where and as whom `url` connects, for connections made outside the pool (the listener's).
+    public struct Endpoint: Sendable {
+        public let host: String
+        public let port: Int
+        public let username: String
+        public let password: String?
+        public let database: String?
+        public let requireTLS: Bool
+    }
+
+    /// The endpoint of `url`.
+    public static func endpoint(_ url: String) throws -> Endpoint {
+        let configuration = try configuration(url)
+        return Endpoint(
+            host: configuration.host ?? "127.0.0.1", port: configuration.port ?? 5432, username: configuration.username,
+            password: configuration.password, database: configuration.database,
+            requireTLS: url.contains("sslmode=require"))
+    }
+
     /// The configuration for `url`; TLS is used when `sslmode=require` is given.
     public static func configuration(_ url: String) throws -> PostgresClient.Configuration {
         guard let components = URLComponents(string: url),

@@ -31,12 +31,14 @@ public struct FixedWindowThrottle: Sendable {
         let seconds = Double(window.components.seconds)
         let rows = try await connection.query(
             """
-            INSERT INTO throttle_windows AS t (scope, subject_hash, window_start, hits)
-            VALUES (\(scope), \(digest(subject)), now(), 1)
+            INSERT INTO throttle_windows AS t (scope, subject_hash, window_start, hits, expires_at)
+            VALUES (\(scope), \(digest(subject)), now(), 1, now() + make_interval(secs => \(seconds)))
             ON CONFLICT (scope, subject_hash) DO UPDATE SET
                 hits = CASE WHEN t.window_start <= now() - make_interval(secs => \(seconds)) THEN 1 ELSE t.hits + 1 END,
                 window_start = CASE WHEN t.window_start <= now() - make_interval(secs => \(seconds))
-                                    THEN now() ELSE t.window_start END
+                                    THEN now() ELSE t.window_start END,
+                expires_at = CASE WHEN t.window_start <= now() - make_interval(secs => \(seconds))
+                                  THEN now() + make_interval(secs => \(seconds)) ELSE t.expires_at END
             RETURNING hits, EXTRACT(EPOCH FROM (window_start + make_interval(secs => \(seconds)) - now()))::float8
             """, logger: connection.logger)
         for try await (hits, remainingSeconds) in rows.decode((Int, Double).self) {
@@ -51,5 +53,16 @@ public struct FixedWindowThrottle: Sendable {
         try await connection.query(
             "DELETE FROM throttle_windows WHERE scope = \(scope) AND subject_hash = \(digest(subject))",
             logger: connection.logger)
+    }
+
+    /// Deletes every window that has ended, whatever its scope; returns how many.
+    public static func pruneExpired(on connection: PostgresConnection) async throws -> Int {
+        var count = 0
+        for try await _ in try await connection.query(
+            "DELETE FROM throttle_windows WHERE expires_at < now() RETURNING 1", logger: connection.logger)
+        {
+            count += 1
+        }
+        return count
     }
 }

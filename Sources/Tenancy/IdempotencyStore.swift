@@ -4,11 +4,15 @@ import PostgresNIO
 
 /// Stored answers of creating calls made with an `Idempotency-Key`. A claim runs inside the same
 /// transaction as the creation: concurrent calls with one key wait on the first one's row lock, then
-/// see its stored answer, so a key creates at most one object however many copies race.
+/// see its stored answer, so a key creates at most one object however many copies race. Records belong
+/// to the caller that made them, are sealed with the caller bound into the associated data, and are
+/// pruned after `retention`.
 public struct IdempotencyStore: Sendable {
-    /// Where the records live: per tenant, or platform-wide for signup (before any tenant exists).
-    public enum Namespace: Sendable {
-        case tenant(TenantID)
+    /// Whose records a claim looks at.
+    public enum Namespace: Sendable, Equatable {
+        /// One credential (API key or user) of the transaction's tenant.
+        case caller(String)
+        /// Platform-wide, for signup (before any tenant or caller exists).
         case signup
     }
 
@@ -22,64 +26,81 @@ public struct IdempotencyStore: Sendable {
         case mismatch
     }
 
+    /// How long a record is kept.
+    public static let retention: Duration = .seconds(24 * 3600)
+    /// The longest `Idempotency-Key` accepted, in bytes.
+    public static let maxKeyLength = 255
+
     let box: SecretBox
+    private let fingerprintKey: SymmetricKey
 
-    public init(box: SecretBox) { self.box = box }
-
-    /// A digest of the operation and the canonical request.
-    public static func requestHash(operation: String, canonicalBody: Data) -> Data {
-        var hasher = SHA256()
-        hasher.update(data: Data(operation.utf8))
-        hasher.update(data: Data([0]))
-        hasher.update(data: canonicalBody)
-        return Data(hasher.finalize())
+    public init(box: SecretBox) {
+        self.box = box
+        self.fingerprintKey = box.derivedKey(purpose: "controlplane/idempotency-fingerprint/v1")
     }
 
-    private func context(_ namespace: Namespace, _ operation: String, _ key: String) -> String {
+    /// Whether `key` is an acceptable `Idempotency-Key`: 1 to 255 visible ASCII characters.
+    public static func isValid(key: String) -> Bool {
+        (1...maxKeyLength).contains(key.utf8.count) && key.utf8.allSatisfy { (0x21...0x7E).contains($0) }
+    }
+
+    /// A keyed digest (HMAC-SHA256, key derived from the master key) of the operation and the canonical
+    /// request. Keyed, so a stored fingerprint of a body holding a password cannot be brute-forced.
+    public func fingerprint(operation: String, canonicalBody: Data) -> Data {
+        var mac = HMAC<SHA256>(key: fingerprintKey)
+        mac.update(data: Data(operation.utf8))
+        mac.update(data: Data([0]))
+        mac.update(data: canonicalBody)
+        return Data(mac.finalize())
+    }
+
+    private func context(_ namespace: Namespace, _ tenantID: TenantID, _ operation: String, _ key: String) -> String {
         switch namespace {
-        case .tenant(let tenantID): "idempotency:\(tenantID):\(operation):\(key)"
+        case .caller(let caller): "idempotency:\(tenantID):\(caller):\(operation):\(key)"
         case .signup: "idempotency:signup:\(key)"
         }
     }
 
     public func claim(
-        key: String, operation: String, requestHash: Data, in namespace: Namespace, on connection: PostgresConnection
+        key: String, operation: String, fingerprint: Data, in namespace: Namespace, transaction: TenantTransaction
     ) async throws -> Claim {
+        let tenant = transaction.tenantID.rawValue
         let inserted: PostgresRowSequence
         switch namespace {
-        case .tenant(let tenantID):
-            inserted = try await connection.query(
+        case .caller(let caller):
+            inserted = try await transaction.query(
                 """
-                INSERT INTO idempotency_records (tenant_id, idem_key, operation, request_hash, status_code, response_sealed)
-                VALUES (\(tenantID.rawValue), \(key), \(operation), \(requestHash), 0, '\\x'::bytea)
+                INSERT INTO idempotency_records
+                    (tenant_id, caller, idem_key, operation, request_hash, status_code, response_sealed)
+                VALUES (\(tenant), \(caller), \(key), \(operation), \(fingerprint), 0, '\\x'::bytea)
                 ON CONFLICT DO NOTHING RETURNING 1
-                """, logger: connection.logger)
+                """)
         case .signup:
-            inserted = try await connection.query(
+            inserted = try await transaction.query(
                 """
                 INSERT INTO signup_idempotency_records (idem_key, request_hash, status_code, response_sealed)
-                VALUES (\(key), \(requestHash), 0, '\\x'::bytea)
+                VALUES (\(key), \(fingerprint), 0, '\\x'::bytea)
                 ON CONFLICT DO NOTHING RETURNING 1
-                """, logger: connection.logger)
+                """)
         }
         for try await _ in inserted { return .fresh }
 
         let stored: PostgresRowSequence
         switch namespace {
-        case .tenant(let tenantID):
-            stored = try await connection.query(
+        case .caller(let caller):
+            stored = try await transaction.query(
                 """
                 SELECT request_hash, status_code, response_sealed FROM idempotency_records
-                WHERE tenant_id = \(tenantID.rawValue) AND operation = \(operation) AND idem_key = \(key)
-                """, logger: connection.logger)
+                WHERE tenant_id = \(tenant) AND caller = \(caller) AND operation = \(operation) AND idem_key = \(key)
+                """)
         case .signup:
-            stored = try await connection.query(
-                "SELECT request_hash, status_code, response_sealed FROM signup_idempotency_records WHERE idem_key = \(key)",
-                logger: connection.logger)
+            stored = try await transaction.query(
+                "SELECT request_hash, status_code, response_sealed FROM signup_idempotency_records WHERE idem_key = \(key)")
         }
         for try await (hash, status, sealed) in stored.decode((Data, Int, Data).self) {
-            guard hash == requestHash else { return .mismatch }
-            return .replay(status: status, body: try box.open(sealed, context: context(namespace, operation, key)))
+            guard constantTimeEquals(hash, fingerprint) else { return .mismatch }
+            let body = try box.open(sealed, context: context(namespace, transaction.tenantID, operation, key))
+            return .replay(status: status, body: body)
         }
         // The row vanished between the two statements (pruned): treat the call as new.
         return .fresh
@@ -88,22 +109,46 @@ public struct IdempotencyStore: Sendable {
     /// Stores the answer of a `fresh` claim.
     public func complete(
         key: String, operation: String, status: Int, body: Data, in namespace: Namespace,
-        on connection: PostgresConnection
+        transaction: TenantTransaction
     ) async throws {
-        let sealed = Data(try box.seal(body, context: context(namespace, operation, key)))
+        let sealed = Data(try box.seal(body, context: context(namespace, transaction.tenantID, operation, key)))
         switch namespace {
-        case .tenant(let tenantID):
-            try await connection.query(
+        case .caller(let caller):
+            try await transaction.query(
                 """
                 UPDATE idempotency_records SET status_code = \(status), response_sealed = \(sealed)
-                WHERE tenant_id = \(tenantID.rawValue) AND operation = \(operation) AND idem_key = \(key)
-                """, logger: connection.logger)
+                WHERE tenant_id = \(transaction.tenantID.rawValue) AND caller = \(caller)
+                  AND operation = \(operation) AND idem_key = \(key)
+                """)
         case .signup:
-            try await connection.query(
+            try await transaction.query(
                 """
                 UPDATE signup_idempotency_records SET status_code = \(status), response_sealed = \(sealed)
                 WHERE idem_key = \(key)
-                """, logger: connection.logger)
+                """)
         }
+    }
+
+    /// Deletes records older than `retention` in every tenant; run in a `.maintenance` transaction, whose
+    /// policy allows deleting expired records only. Returns how many went.
+    public static func pruneExpired(on connection: PostgresConnection) async throws -> Int {
+        let seconds = Double(retention.components.seconds)
+        var count = 0
+        for try await _ in try await connection.query(
+            """
+            DELETE FROM idempotency_records WHERE created_at < now() - make_interval(secs => \(seconds)) RETURNING 1
+            """, logger: connection.logger)
+        {
+            count += 1
+        }
+        for try await _ in try await connection.query(
+            """
+            DELETE FROM signup_idempotency_records WHERE created_at < now() - make_interval(secs => \(seconds))
+            RETURNING 1
+            """, logger: connection.logger)
+        {
+            count += 1
+        }
+        return count
     }
 }

@@ -1,39 +1,31 @@
 import Foundation
 
-/// An opaque position in a list ordered by (time, id) descending, handed out as `next_cursor`.
+/// A position in a list ordered by (time, id) descending, handed out as `next_cursor`.
 public struct PageCursor: Sendable, Equatable {
     public let time: Date
     public let id: String
+
+    /// The range a cursor's time may take: the Unix epoch to the end of year 9999, in microseconds. It
+    /// keeps every decoded time encodable by Postgres and by `Date` arithmetic.
+    static let microsRange: ClosedRange<Int64> = 0...253_402_300_799_999_999
 
     public init(time: Date, id: String) {
         self.time = time
         self.id = id
     }
 
-    /// The base64url text handed to clients.
-    public var encoded: String {
-        let micros = Int64((time.timeIntervalSince1970 * 1_000_000).rounded())
-        return Base64URL.encode(Data("\(micros)|\(id)".utf8))
-    }
-
-    /// Parses a cursor a client sent back; nil when it is not one this server made.
-    public init?(encoded: String) {
-        guard let data = Base64URL.decode(Substring(encoded)), let text = String(data: data, encoding: .utf8),
-            let bar = text.firstIndex(of: "|"), let micros = Int64(text[..<bar])
-        else { return nil }
-        let id = String(text[text.index(after: bar)...])
-        guard !id.isEmpty, id.count <= 64 else { return nil }
-        self.time = Date(timeIntervalSince1970: Double(micros) / 1_000_000)
-        self.id = id
+    var micros: Int64 {
+        let value = (time.timeIntervalSince1970 * 1_000_000).rounded()
+        guard value.isFinite else { return 0 }
+        return Int64(max(Double(Self.microsRange.lowerBound), min(Double(Self.microsRange.upperBound), value)))
     }
 }
 
 extension Optional where Wrapped == PageCursor {
-    /// The (time, uuid) pair a keyset query starts below: the cursor's position, or above every row.
-    public var uuidBound: (time: Date, id: UUID) {
-        guard let cursor = self, let id = UUID(uuidString: cursor.id) else {
-            return (self?.time ?? .distantFuture, UUID(uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255)))
-        }
+    /// The (time, id) pair a keyset query starts below: the cursor's position, or above every row.
+    public func bound<ID>(parse: (String) -> ID?, top: ID) -> (time: Date, id: ID)? {
+        guard let cursor = self else { return (.distantFuture, top) }
+        guard let id = parse(cursor.id) else { return nil }
         return (cursor.time, id)
     }
 }

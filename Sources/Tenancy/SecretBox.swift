@@ -11,7 +11,7 @@ public struct SecretBox: Sendable {
         }
     }
 
-    private let key: SymmetricKey
+    fileprivate let key: SymmetricKey
 
     public init(key: SymmetricKey) { self.key = key }
 
@@ -34,5 +34,13 @@ public struct SecretBox: Sendable {
     public func open(_ sealed: some DataProtocol, context: String) throws -> Data {
         let box = try AES.GCM.SealedBox(combined: Data(sealed))
         return try AES.GCM.open(box, using: key, authenticating: Data(context.utf8))
+    }
+}
+
+extension SecretBox {
+    /// A key for one purpose (cursor tags, request fingerprints), derived from the master key with
+    /// HKDF-SHA256, so no two uses share key material and none exposes the master key.
+    public func derivedKey(purpose: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data(purpose.utf8), outputByteCount: 32)
     }
 }

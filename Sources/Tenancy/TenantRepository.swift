@@ -1,12 +1,16 @@
 import Foundation
 import PostgresNIO
 
-/// Reads and writes the `tenants` table. Every call runs on a connection inside a `Database`
-/// transaction whose scope allows the tenant (its own tenant, or an operator scope).
+/// Reads and writes the `tenants` table: a tenant's own row inside its transaction, every row in an
+/// operator transaction.
 public struct TenantRepository: Sendable {
     public init() {}
 
     private typealias Row = (UUID, String, String, String, String, String, Date)
+    private static let columns = "tenant_id, slug, name, status, plan, timezone, created_at"
+    private static let keyset = KeysetQuery(
+        table: "tenants", columns: columns, timeColumn: "created_at", idColumn: "tenant_id")
+    private static let topID = UUID(uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255))
 
     private static func tenant(_ row: Row) -> Tenant {
         Tenant(
@@ -14,58 +18,68 @@ public struct TenantRepository: Sendable {
             plan: Tenant.Plan(rawValue: row.4) ?? .free, timezone: row.5, createdAt: row.6)
     }
 
-    /// Inserts a new tenant; a taken slug surfaces as a `UniqueViolation` on `tenants_slug_key`.
-    public func insert(_ tenant: Tenant, on connection: PostgresConnection) async throws {
-        try await connection.query(
+    private static func first(_ rows: PostgresRowSequence) async throws -> Tenant? {
+        for try await row in rows.decode(Row.self) { return tenant(row) }
+        return nil
+    }
+
+    /// Inserts the transaction's tenant; a taken slug surfaces as a `UniqueViolation` on `tenants_slug_key`.
+    public func insert(_ tenant: Tenant, in transaction: TenantTransaction) async throws {
+        guard tenant.id == transaction.tenantID else { throw TenantMismatch() }
+        try await transaction.query(
             """
             INSERT INTO tenants (tenant_id, slug, name, status, plan, timezone, created_at)
             VALUES (\(tenant.id.rawValue), \(tenant.slug), \(tenant.name), \(tenant.status.rawValue),
                     \(tenant.plan.rawValue), \(tenant.timezone), \(tenant.createdAt))
-            """, logger: connection.logger)
+            """)
     }
 
-    /// The tenant, or nil when it does not exist or the scope cannot see it.
-    public func find(_ id: TenantID, on connection: PostgresConnection) async throws -> Tenant? {
-        let rows = try await connection.query(
-            """
-            SELECT tenant_id, slug, name, status, plan, timezone, created_at
-            FROM tenants WHERE tenant_id = \(id.rawValue)
-            """, logger: connection.logger)
-        for try await row in rows.decode(Row.self) { return Self.tenant(row) }
-        return nil
+    /// The transaction's tenant, or nil when it does not exist.
+    public func find(in transaction: TenantTransaction) async throws -> Tenant? {
+        try await Self.first(
+            try await transaction.query(
+                "SELECT \(unescaped: Self.columns) FROM tenants WHERE tenant_id = \(transaction.tenantID.rawValue)"))
     }
 
-    /// Changes name and timezone (tenant side) or status and plan (operator side); nil fields stay.
-    public func update(
-        _ id: TenantID, name: String? = nil, timezone: String? = nil, status: Tenant.Status? = nil,
-        plan: Tenant.Plan? = nil, on connection: PostgresConnection
-    ) async throws -> Tenant? {
-        let rows = try await connection.query(
-            """
-            UPDATE tenants SET name = COALESCE(\(name), name), timezone = COALESCE(\(timezone), timezone),
-                status = COALESCE(\(status?.rawValue), status), plan = COALESCE(\(plan?.rawValue), plan),
-                updated_at = now()
-            WHERE tenant_id = \(id.rawValue)
-            RETURNING tenant_id, slug, name, status, plan, timezone, created_at
-            """, logger: connection.logger)
-        for try await row in rows.decode(Row.self) { return Self.tenant(row) }
-        return nil
+    /// Changes the tenant's name and timezone (nil fields stay), the only columns a tenant may change.
+    public func update(name: String?, timezone: String?, in transaction: TenantTransaction) async throws -> Tenant? {
+        try await Self.first(
+            try await transaction.query(
+                """
+                UPDATE tenants SET name = COALESCE(\(name), name), timezone = COALESCE(\(timezone), timezone),
+                    updated_at = now()
+                WHERE tenant_id = \(transaction.tenantID.rawValue) RETURNING \(unescaped: Self.columns)
+                """))
     }
 
-    /// Every tenant the scope can see, newest first (an operator scope sees all of them).
+    /// Changes status and plan (nil fields stay) through the database's operator function, which refuses
+    /// to run outside an operator transaction.
+    public func operatorUpdate(status: Tenant.Status?, plan: Tenant.Plan?, in transaction: TenantTransaction)
+        async throws -> Tenant?
+    {
+        try await Self.first(
+            try await transaction.query(
+                """
+                SELECT \(unescaped: Self.columns)
+                FROM operator_update_tenant(\(transaction.tenantID.rawValue), \(status?.rawValue), \(plan?.rawValue))
+                """))
+    }
+
+    /// Every tenant an operator transaction can see, newest first.
     public func list(
         status: Tenant.Status?, limit: Int, after cursor: PageCursor?, on connection: PostgresConnection
     ) async throws -> Page<Tenant> {
-        let (cursorTime, cursorID) = cursor.uuidBound
+        guard let bound = cursor.bound(parse: UUID.init(uuidString:), top: Self.topID) else { throw InvalidCursor() }
+        let filters: [(column: String, value: any PostgresEncodable)] = status.map { [("status", $0.rawValue)] } ?? []
         let rows = try await connection.query(
-            """
-            SELECT tenant_id, slug, name, status, plan, timezone, created_at FROM tenants
-            WHERE (created_at, tenant_id) < (\(cursorTime), \(cursorID))
-              AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
-            ORDER BY created_at DESC, tenant_id DESC LIMIT \(limit + 1)
-            """, logger: connection.logger)
+            try Self.keyset.page(filters: filters, below: bound, limit: limit), logger: connection.logger)
         var tenants: [Tenant] = []
         for try await row in rows.decode(Row.self) { tenants.append(Self.tenant(row)) }
         return Page(fetched: tenants, limit: limit) { PageCursor(time: $0.createdAt, id: $0.id.description) }
     }
+}
+
+/// A record handed to a repository inside another tenant's transaction.
+public struct TenantMismatch: Error, Sendable {
+    public init() {}
 }

@@ -87,16 +87,19 @@ import Testing
         }
     }
 
-    @Test func signupIsThrottledPerClientAddress() async throws {
-        try await TestEnvironment.withApp(configure: {
+    /// Behind a trusted proxy (the loopback peer here) the client is the rightmost untrusted entry of
+    /// `X-Forwarded-For`; whatever the client writes to its left changes nothing.
+    @Test func signupIsThrottledPerClientAddressWhateverTheClientForwards() async throws {
+        try await TestEnvironment.withApp(.live, configure: {
             $0.signupsPerHourPerAddress = 2
-            $0.trustForwardedFor = true
+            $0.trustedProxies = ["127.0.0.1/32"]
         }) { client in
             // A documentation address (RFC 5737) unique to this run, so no other test shares its window.
-            let address = "192.0.2.\(Int.random(in: 1...254)), 198.51.100.\(Int.random(in: 1...254))"
-            let forwarded: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: "\(UUID().uuidString), \(address)"]
+            let address = "198.51.100.\(Int.random(in: 1...254))"
             var statuses: [Int] = []
-            for _ in 0..<3 {
+            for attempt in 0..<3 {
+                let spoofed = "192.0.2.\(attempt + 1), \(UUID().uuidString)"
+                let forwarded: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: "\(spoofed), \(address)"]
                 let slug = uniqueSlug()
                 let response = try await client.send(
                     .post, "/v1/signup",

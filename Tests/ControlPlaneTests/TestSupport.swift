@@ -20,6 +20,8 @@ enum TestEnvironment {
             }
             configuration.databasePoolSize = 4
             configuration.signupsPerHourPerAddress = 1_000_000
+            configuration.loginAttemptsPerMinutePerAddress = 1_000_000
+            configuration.loginAttemptsPerMinute = 1_000_000
             configuration.httpPort = 0
             return configuration
         }

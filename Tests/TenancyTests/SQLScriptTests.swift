@@ -35,14 +35,3 @@ import Testing
         #expect(first.checksum.count == 64)
     }
 }
-
-@Suite struct PageCursorTests {
-    @Test func roundTripsAndRefusesForgeries() throws {
-        let cursor = PageCursor(time: .init(timeIntervalSince1970: 1_795_000_000.123456), id: "42")
-        let decoded = try #require(PageCursor(encoded: cursor.encoded))
-        #expect(decoded.id == "42")
-        #expect(abs(decoded.time.timeIntervalSince1970 - 1_795_000_000.123456) < 0.000_01)
-        #expect(PageCursor(encoded: "%%%") == nil)
-        #expect(PageCursor(encoded: "bm8tYmFy") == nil)  // "no-bar": no separator
-    }
-}

@@ -47,15 +47,20 @@ as_postgres() {
     if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# Picks the Postgres data folder: DIR itself when the postgres user can reach it, else a folder in /tmp.
+# Picks the Postgres data folder: DIR itself when the postgres user can reach it, else a fresh folder
+# made by mktemp under /tmp (never a predictable name another local user could create first). The
+# choice is remembered in DIR/cluster-path, so a restart finds the same cluster.
 postgres_home() {
     local wanted=$1
     mkdir -p "$wanted"
     if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$wanted"; then
-        local fallback
-        fallback="/tmp/controlplane-pg-$(echo "$wanted" | md5sum | cut -c1-12)"
-        log "postgres cannot reach $wanted; using $fallback" 
-        mkdir -p "$fallback"
+        local fallback=""
+        if [ -f "$wanted/cluster-path" ]; then fallback=$(cat "$wanted/cluster-path"); fi
+        if [ -z "$fallback" ] || [ ! -d "$fallback" ] || [ "$(stat -c %U "$fallback")" != postgres ]; then
+            fallback=$(mktemp -d /tmp/controlplane-pg.XXXXXXXXXX)
+            echo "$fallback" > "$wanted/cluster-path"
+        fi
+        log "postgres cannot reach $wanted; using $fallback"
         echo "$fallback"
     else
         echo "$wanted"
@@ -90,7 +95,7 @@ CREATE ROLE controlplane_owner LOGIN PASSWORD '$owner_password';
 CREATE ROLE controlplane_app LOGIN PASSWORD '$app_password' NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
 CREATE DATABASE controlplane OWNER controlplane_owner;
 REVOKE ALL ON DATABASE controlplane FROM PUBLIC;
-GRANT CONNECT, TEMPORARY ON DATABASE controlplane TO controlplane_app;
+GRANT CONNECT ON DATABASE controlplane TO controlplane_app;
 SQL
         umask 077
         cat > "$data/postgres.env" <<ENV
@@ -111,21 +116,33 @@ stop_postgres() {
     as_postgres "$(postgres_bindir)/pg_ctl" -D "$CP_POSTGRES_CLUSTER" -m fast -w stop >/dev/null 2>&1 || true
 }
 
-# start_redis DATA_DIR PORT: a Redis on 127.0.0.1:PORT with its files in DATA_DIR/redis.
+# start_redis DATA_DIR PORT: a Redis on 127.0.0.1:PORT with its files in DATA_DIR/redis, protected by a
+# password generated once per data folder (kept in DATA_DIR/redis/password, readable by its owner only,
+# and given to redis-server in a config file, not on the command line where `ps` would show it).
 start_redis() {
     local data=$1 port=$2
     mkdir -p "$data/redis"
+    chmod 700 "$data/redis"
+    if [ ! -f "$data/redis/password" ]; then
+        (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$data/redis/password")
+    fi
+    local password
+    password=$(cat "$data/redis/password")
     if [ -f "$data/redis/redis.pid" ] && kill -0 "$(cat "$data/redis/redis.pid")" 2>/dev/null; then
         port=$(cat "$data/redis/port")
     else
-        redis-server --bind 127.0.0.1 --port "$port" --dir "$data/redis" --daemonize yes \
+        (umask 077; printf 'requirepass %s\n' "$password" > "$data/redis/auth.conf")
+        redis-server "$data/redis/auth.conf" --bind 127.0.0.1 --port "$port" --dir "$data/redis" --daemonize yes \
             --pidfile "$data/redis/redis.pid" --logfile "$data/redis/redis.log" --appendonly yes \
             --protected-mode yes >/dev/null
         echo "$port" > "$data/redis/port"
-        for _ in $(seq 1 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+        for _ in $(seq 1 50); do
+            REDISCLI_AUTH=$password redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break
+            sleep 0.1
+        done
     fi
-    export CP_REDIS_URL="redis://127.0.0.1:$port" CP_REDIS_PIDFILE="$data/redis/redis.pid"
-    log "Redis on 127.0.0.1:$port"
+    export CP_REDIS_URL="redis://:$password@127.0.0.1:$port" CP_REDIS_PIDFILE="$data/redis/redis.pid"
+    log "Redis on 127.0.0.1:$port (password in $data/redis/password)"
 }
 
 stop_redis() {

@@ -7,12 +7,12 @@ import PostgresNIO
 import ServiceLifecycle
 import Tenancy
 
-/// The `controlplane` command: `serve`, `all`, `migrate`, `operator-token`.
+/// The `controlplane` command: `serve`, `all`, `migrate`, `operator-token`, `signing-key`.
 public struct ControlPlaneCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "controlplane",
         abstract: "Multi-tenant control plane for AI developer tooling.",
-        subcommands: [Serve.self, All.self, Migrate.self, OperatorToken.self],
+        subcommands: [Serve.self, All.self, Migrate.self, OperatorTokenCommand.self, SigningKeyCommand.self],
         defaultSubcommand: All.self)
 
     public init() {}
@@ -45,33 +45,6 @@ public struct ControlPlaneCommand: AsyncParsableCommand {
             }
         }
     }
-
-    /// Prints an operator token for `/v1/admin/*`.
-    struct OperatorToken: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "operator-token", abstract: "Print an operator token for the /v1/admin routes.")
-
-        @Option(help: "Who the token is for; recorded in audit logs.") var subject = "admin"
-        @Option(help: "Lifetime in seconds.") var ttl = 3600
-
-        func run() async throws {
-            guard (60...86_400).contains(ttl) else { throw ValidationError("--ttl must be 60 to 86400 seconds") }
-            let configuration = try Configuration()
-            let logger = makeLogger(configuration)
-            let client = PostgresClient(configuration: try DatabaseURL.configuration(configuration.databaseURL))
-            let database = Database(client: client, logger: logger)
-            let keyring = SigningKeyring(database: database, box: try SecretBox(base64MasterKey: configuration.masterKey), logger: logger)
-            let issuer = TokenIssuer(
-                codec: TokenCodec(issuer: configuration.jwtIssuer, audience: configuration.jwtAudience), keyring: keyring)
-            let token = try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await client.run() }
-                defer { group.cancelAll() }
-                try await keyring.load(generateIfEmpty: true)
-                return try await issuer.operatorToken(subject: subject, lifetime: .seconds(ttl))
-            }
-            print(token)
-        }
-    }
 }
 
 private func runServer() async throws {
@@ -90,9 +63,10 @@ private func runServer() async throws {
 /// JSON logs to standard output, with the request id on every line written during a request.
 func makeLogger(_ configuration: Configuration) -> Logger {
     let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
-    LoggingSystem.bootstrap({ label, provider in
-        JSONLogHandler(label: label, level: level, metadataProvider: provider)
-    }, metadataProvider: RequestScope.metadataProvider)
+    LoggingSystem.bootstrap(
+        { label, provider in
+            JSONLogHandler(label: label, level: level, metadataProvider: provider)
+        }, metadataProvider: RequestScope.metadataProvider)
     var logger = Logger(label: "controlplane")
     logger.logLevel = level
     return logger

@@ -7,57 +7,93 @@ public struct Configuration: Sendable {
     public var httpPort: Int
     /// The application role's connection (never owner, superuser or BYPASSRLS).
     public var databaseURL: String
-    /// The owner role's connection, used only by `migrate`.
+    /// The owner role's connection, used only by `migrate` and the key-management commands.
     public var migrationDatabaseURL: String
     public var databasePoolSize: Int
     public var redisURL: String
-    /// Base64 of 32 bytes; seals signing keys and stored answers.
+    /// Base64 of 32 bytes; seals signing keys and stored answers, and keys cursor and fingerprint MACs.
     public var masterKey: String
     public var migrationsDirectory: String
     public var jwtIssuer: String
     public var jwtAudience: String
+    /// The audience of operator tokens, distinct from tenant tokens'.
+    public var operatorAudience: String
     public var maxBodyBytes: Int
     public var signupsPerHourPerAddress: Int
     public var loginFailuresAllowed: Int
     public var loginLockout: Duration
+    /// Login attempts per client address (IPv6 per /64) and minute, checked before any hashing.
+    public var loginAttemptsPerMinutePerAddress: Int
+    /// Login attempts per minute across the platform, checked before any hashing.
+    public var loginAttemptsPerMinute: Int
     public var accessTokenLifetime: Duration
     public var defaultKeyLifetime: Duration
     public var maxKeyLifetime: Duration
-    /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
-    public var trustForwardedFor: Bool
+    public var operatorTokenLifetime: Duration
+    /// Which proxies' `X-Forwarded-For` entries to believe (see `ClientAddressResolver`).
+    public var trustedProxies: [String]
+    public var trustedProxyHops: Int
     public var credentialCacheTTL: Duration
     public var argon2MemoryKiB: UInt32
     public var argon2Iterations: UInt32
+    public var argon2Threads: Int
+    public var argon2QueueDepth: Int
+    public var redisThreads: Int
+    /// A connection with no request in progress is closed after this long.
+    public var httpIdleTimeout: Duration
+    /// A request's head must arrive whole within this long of its first byte.
+    public var httpHeaderTimeout: Duration
+    /// A request's body must arrive whole within this long of its head.
+    public var httpBodyTimeout: Duration
     public var logLevel: String
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        func string(_ name: String, _ fallback: String) -> String { environment[name].flatMap { $0.isEmpty ? nil : $0 } ?? fallback }
-        func integer(_ name: String, _ fallback: Int) throws -> Int {
+        func string(_ name: String, _ fallback: String) -> String {
+            environment[name].flatMap { $0.isEmpty ? nil : $0 } ?? fallback
+        }
+        func integer(_ name: String, _ fallback: Int, _ range: ClosedRange<Int> = 0...Int(Int32.max)) throws -> Int {
             guard let text = environment[name], !text.isEmpty else { return fallback }
-            guard let value = Int(text), value >= 0 else { throw ConfigurationError.invalid(name, text) }
+            guard let value = Int(text), range.contains(value) else { throw ConfigurationError.invalid(name, text) }
             return value
         }
+        func seconds(_ name: String, _ fallback: Int, _ range: ClosedRange<Int> = 0...Int(Int32.max)) throws -> Duration {
+            .seconds(try integer(name, fallback, range))
+        }
+        func list(_ name: String) -> [String] {
+            string(name, "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
         httpHost = string("CP_HTTP_HOST", "127.0.0.1")
-        httpPort = try integer("CP_HTTP_PORT", 8080)
+        httpPort = try integer("CP_HTTP_PORT", 8080, 0...65535)
         databaseURL = string("CP_DATABASE_URL", "postgres://controlplane_app@127.0.0.1:5432/controlplane")
         migrationDatabaseURL = string("CP_MIGRATION_DATABASE_URL", databaseURL)
-        databasePoolSize = try integer("CP_DATABASE_POOL_SIZE", 20)
+        databasePoolSize = try integer("CP_DATABASE_POOL_SIZE", 20, 1...10_000)
         redisURL = string("CP_REDIS_URL", "redis://127.0.0.1:6379")
         masterKey = string("CP_MASTER_KEY", "")
         migrationsDirectory = string("CP_MIGRATIONS_DIR", "migrations")
         jwtIssuer = string("CP_JWT_ISSUER", "controlplane")
         jwtAudience = string("CP_JWT_AUDIENCE", "controlplane-api")
-        maxBodyBytes = try integer("CP_MAX_BODY_BYTES", 1_048_576)
+        operatorAudience = string("CP_JWT_OPERATOR_AUDIENCE", "controlplane-operator")
+        maxBodyBytes = try integer("CP_MAX_BODY_BYTES", 1_048_576, 1...1_073_741_824)
         signupsPerHourPerAddress = try integer("CP_SIGNUPS_PER_HOUR_PER_ADDRESS", 20)
         loginFailuresAllowed = try integer("CP_LOGIN_FAILURES_ALLOWED", 5)
-        loginLockout = .seconds(try integer("CP_LOGIN_LOCKOUT_SECONDS", 900))
-        accessTokenLifetime = .seconds(try integer("CP_ACCESS_TOKEN_TTL_SECONDS", 900))
-        defaultKeyLifetime = .seconds(try integer("CP_DEFAULT_KEY_TTL_SECONDS", 90 * 86_400))
-        maxKeyLifetime = .seconds(try integer("CP_MAX_KEY_TTL_SECONDS", 2 * 365 * 86_400))
-        trustForwardedFor = string("CP_TRUST_FORWARDED_FOR", "false") == "true"
-        credentialCacheTTL = .seconds(try integer("CP_CREDENTIAL_CACHE_TTL_SECONDS", 30))
-        argon2MemoryKiB = UInt32(try integer("CP_ARGON2_MEMORY_KIB", 19_456))
-        argon2Iterations = UInt32(try integer("CP_ARGON2_ITERATIONS", 2))
+        loginLockout = try seconds("CP_LOGIN_LOCKOUT_SECONDS", 900, 1...86_400)
+        loginAttemptsPerMinutePerAddress = try integer("CP_LOGIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS", 30)
+        loginAttemptsPerMinute = try integer("CP_LOGIN_ATTEMPTS_PER_MINUTE", 1200)
+        accessTokenLifetime = try seconds("CP_ACCESS_TOKEN_TTL_SECONDS", 900, 60...86_400)
+        defaultKeyLifetime = try seconds("CP_DEFAULT_KEY_TTL_SECONDS", 90 * 86_400, 60...10 * 365 * 86_400)
+        maxKeyLifetime = try seconds("CP_MAX_KEY_TTL_SECONDS", 2 * 365 * 86_400, 60...10 * 365 * 86_400)
+        operatorTokenLifetime = try seconds("CP_OPERATOR_TOKEN_TTL_SECONDS", 900, 60...86_400)
+        trustedProxies = list("CP_TRUSTED_PROXIES")
+        trustedProxyHops = try integer("CP_TRUSTED_PROXY_HOPS", 0, 0...16)
+        credentialCacheTTL = try seconds("CP_CREDENTIAL_CACHE_TTL_SECONDS", 30, 0...3600)
+        argon2MemoryKiB = UInt32(try integer("CP_ARGON2_MEMORY_KIB", 19_456, 8...4_194_304))
+        argon2Iterations = UInt32(try integer("CP_ARGON2_ITERATIONS", 2, 1...100))
+        argon2Threads = try integer("CP_ARGON2_THREADS", max(1, ProcessInfo.processInfo.activeProcessorCount), 1...256)
+        argon2QueueDepth = try integer("CP_ARGON2_QUEUE_DEPTH", 16, 0...10_000)
+        redisThreads = try integer("CP_REDIS_THREADS", 4, 1...256)
+        httpIdleTimeout = try seconds("CP_HTTP_IDLE_TIMEOUT_SECONDS", 60, 1...3600)
+        httpHeaderTimeout = try seconds("CP_HTTP_HEADER_TIMEOUT_SECONDS", 10, 1...3600)
+        httpBodyTimeout = try seconds("CP_HTTP_BODY_TIMEOUT_SECONDS", 30, 1...3600)
         logLevel = string("CP_LOG_LEVEL", "info")
     }
 }

@@ -23,14 +23,7 @@ struct AuthenticationMiddleware: ServerMiddleware {
         else { throw APIError.unauthenticated() }
         let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
 
-        let principal: Principal
-        do {
-            principal = try await authenticator.authenticate(token)
-        } catch AuthenticationError.tenantSuspended {
-            throw APIError.tenantSuspended
-        } catch is AuthenticationError {
-            throw APIError.unauthenticated("The bearer token is invalid, expired or revoked.")
-        }
+        let principal = try await authenticator.authenticate(token)
 
         switch access {
         case .anyone:
@@ -46,7 +39,7 @@ struct AuthenticationMiddleware: ServerMiddleware {
             }
         }
 
-        var scope = RequestScope.current ?? RequestScope(requestID: "", clientAddress: "unknown")
+        var scope = RequestScope.now
         scope.principal = principal
         return try await RequestScope.$current.withValue(scope) {
             try await next(request, body, metadata)

@@ -11,7 +11,8 @@ struct EdgeMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
     let maxBodyBytes: Int
-    let trustForwardedFor: Bool
+    let addresses: ClientAddressResolver
+    let routes: DeclaredRoutes
     let metrics: HTTPMetrics
     let logger: Logger
 
@@ -27,6 +28,17 @@ struct EdgeMiddleware: RouterMiddleware {
                 var request = request
                 try await limitBody(&request)
                 return try await next(request, context)
+            } catch let error as HTTPError where error.status == .notFound {
+                // A known path asked with a method it does not take.
+                if let allowed = routes.methods(for: request.uri.path) {
+                    var response = problemResponse(
+                        for: APIError(
+                            status: 405, code: .invalidRequest, title: "Method not allowed",
+                            detail: "This route takes \(allowed.joined(separator: ", "))."), requestID: requestID)
+                    response.headers[.allow] = allowed.joined(separator: ", ")
+                    return response
+                }
+                return problemResponse(for: error, requestID: requestID)
             } catch {
                 return problemResponse(for: error, requestID: requestID)
             }
@@ -65,6 +77,8 @@ struct EdgeMiddleware: RouterMiddleware {
         switch error {
         case let error as APIError:
             problem = error
+        case let error where APIError(domain: error) != nil:
+            problem = APIError(domain: error) ?? .internal
         case let error as HTTPError where error.status == .notFound:
             problem = .notFound("route")
         case let error as HTTPError where error.status == .methodNotAllowed:
@@ -80,13 +94,11 @@ struct EdgeMiddleware: RouterMiddleware {
             body: .init(byteBuffer: ByteBuffer(bytes: problem.body(requestID: requestID))))
     }
 
+    /// The throttle key of the client: its address (IPv6 by /64) as the trusted proxies report it.
     private func clientAddress(_ request: Request, _ context: Context) -> String {
-        if trustForwardedFor, let forwarded = request.headers[.xForwardedFor],
-            let first = forwarded.split(separator: ",").first?.trimmingCharacters(in: .whitespaces), !first.isEmpty
-        {
-            return first
-        }
-        return context.remoteAddress?.ipAddress ?? "unknown"
+        let resolved = addresses.resolve(
+            peer: context.remoteAddress?.ipAddress, forwardedFor: request.headers[values: .xForwardedFor])
+        return resolved?.throttleKey ?? "unknown"
     }
 
     /// Keeps a caller's request id when it is short and plain, so ids can be traced across systems.

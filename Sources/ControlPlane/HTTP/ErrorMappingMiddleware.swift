@@ -29,8 +29,10 @@ struct ErrorMappingMiddleware: ServerMiddleware {
 
     func map(_ error: any Error, operationID: String) -> APIError {
         if let error = error as? APIError { return error }
+        if let problem = APIError(domain: error) { return problem }
         if let error = error as? ServerError {
             if let apiError = Self.find(APIError.self, in: error.underlyingError) { return apiError }
+            if let problem = APIError(domain: error.underlyingError) { return problem }
             if error.operationInput == nil {
                 // The generated code failed to decode the request: malformed JSON, wrong types, missing
                 // or unknown fields, a bad parameter or content type.

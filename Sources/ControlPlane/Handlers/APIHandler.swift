@@ -1,53 +1,67 @@
-import Auth
 import ControlPlaneAPI
-import Foundation
-import RedisClient
-import Tenancy
+import ControlPlaneAPITypes
 
-/// Implements every operation of `openapi.yaml`. One extension per area (`APIHandler+Keys.swift`, ...);
-/// authentication already happened in `AuthenticationMiddleware`, so handlers read the principal from
-/// `RequestScope` and pass the tenant explicitly to every repository call.
+/// The generated `APIProtocol`, answered by one handler per area. Authentication already happened in
+/// `AuthenticationMiddleware`; each area reads the caller from `RequestScope` and passes its tenant
+/// explicitly to every repository. New areas (billing, webhooks, jobs) join as further members.
 struct APIHandler: APIProtocol {
-    let configuration: Configuration
-    let database: Database
-    let redis: RedisClient
-    let issuer: TokenIssuer
-    let authenticator: Authenticator
-    let hasher: PasswordHasher
-    /// Verified against when an email is unknown, so that case costs what a wrong password costs.
-    let decoyPasswordHash: String
-    let idempotency: IdempotencyStore
-    let signupThrottle: FixedWindowThrottle
-    let loginThrottle: FixedWindowThrottle
-    let metrics: HTTPMetrics
+    let system: SystemHandler
+    let accounts: AccountsHandler
+    let tenant: TenantHandler
+    let keys: KeysHandler
+    let admin: AdminHandler
 
-    let tenants = TenantRepository()
-    let users = UserRepository()
-    let keys = ApiKeyRepository()
-    let audit = AuditLog()
-
-    var scope: RequestScope { RequestScope.current ?? RequestScope(requestID: "", clientAddress: "unknown") }
-
-    /// The calling tenant credential; the middleware guarantees one on tenant routes.
-    func tenantCaller() throws -> (principal: Principal, tenantID: TenantID) {
-        guard let principal = scope.principal, let tenantID = principal.tenantID else { throw APIError.unauthenticated() }
-        return (principal, tenantID)
+    func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
+        try await system.getHealth(input)
     }
-
-    /// An audit entry for the current caller.
-    func auditEntry(_ action: String, targetType: String, targetID: String) -> AuditLog.Entry {
-        let actor = scope.principal?.auditActor ?? (.operator, "unknown")
-        return AuditLog.Entry(
-            actorType: actor.type, actorID: actor.id, action: action, targetType: targetType, targetID: targetID,
-            requestID: scope.requestID)
+    func getReadiness(_ input: Operations.GetReadiness.Input) async throws -> Operations.GetReadiness.Output {
+        try await system.getReadiness(input)
     }
-
-    /// Validates `?limit=` and `?cursor=`.
-    func page(limit: Int?, cursor: String?) throws -> (limit: Int, cursor: PageCursor?) {
-        let limit = limit ?? 50
-        guard (1...100).contains(limit) else { throw APIError.invalid("limit must be between 1 and 100.") }
-        guard let cursor else { return (limit, nil) }
-        guard let decoded = PageCursor(encoded: cursor) else { throw APIError.invalid("cursor is not valid.") }
-        return (limit, decoded)
+    func getMetrics(_ input: Operations.GetMetrics.Input) async throws -> Operations.GetMetrics.Output {
+        try await system.getMetrics(input)
+    }
+    func getJWKS(_ input: Operations.GetJWKS.Input) async throws -> Operations.GetJWKS.Output {
+        try await system.getJWKS(input)
+    }
+    func signup(_ input: Operations.Signup.Input) async throws -> Operations.Signup.Output {
+        try await accounts.signup(input)
+    }
+    func login(_ input: Operations.Login.Input) async throws -> Operations.Login.Output {
+        try await accounts.login(input)
+    }
+    func getTenant(_ input: Operations.GetTenant.Input) async throws -> Operations.GetTenant.Output {
+        try await tenant.getTenant(input)
+    }
+    func updateTenant(_ input: Operations.UpdateTenant.Input) async throws -> Operations.UpdateTenant.Output {
+        try await tenant.updateTenant(input)
+    }
+    func listAuditEvents(_ input: Operations.ListAuditEvents.Input) async throws -> Operations.ListAuditEvents.Output {
+        try await tenant.listAuditEvents(input)
+    }
+    func listKeys(_ input: Operations.ListKeys.Input) async throws -> Operations.ListKeys.Output {
+        try await keys.listKeys(input)
+    }
+    func getKey(_ input: Operations.GetKey.Input) async throws -> Operations.GetKey.Output {
+        try await keys.getKey(input)
+    }
+    func createKey(_ input: Operations.CreateKey.Input) async throws -> Operations.CreateKey.Output {
+        try await keys.createKey(input)
+    }
+    func revokeKey(_ input: Operations.RevokeKey.Input) async throws -> Operations.RevokeKey.Output {
+        try await keys.revokeKey(input)
+    }
+    func rotateKey(_ input: Operations.RotateKey.Input) async throws -> Operations.RotateKey.Output {
+        try await keys.rotateKey(input)
+    }
+    func listAdminTenants(_ input: Operations.ListAdminTenants.Input) async throws -> Operations.ListAdminTenants.Output {
+        try await admin.listAdminTenants(input)
+    }
+    func getAdminTenant(_ input: Operations.GetAdminTenant.Input) async throws -> Operations.GetAdminTenant.Output {
+        try await admin.getAdminTenant(input)
+    }
+    func updateAdminTenant(_ input: Operations.UpdateAdminTenant.Input) async throws
+        -> Operations.UpdateAdminTenant.Output
+    {
+        try await admin.updateAdminTenant(input)
     }
 }

@@ -1,5 +1,6 @@
 import Auth
 import ControlPlaneAPI
+import ControlPlaneAPITypes
 import Foundation
 import Tenancy
 

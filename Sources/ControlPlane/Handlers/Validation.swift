@@ -19,8 +19,10 @@ enum Validation {
     }
 
     static func password(_ password: String, field: String) throws {
-        guard password.count >= 12 else { throw APIError.invalid("\(field) must be at least 12 characters.") }
-        guard password.utf8.count <= 1024 else { throw APIError.invalid("\(field) must be at most 1024 bytes.") }
+        // Counted in Unicode code points, as JSON Schema's minLength and maxLength count.
+        let length = password.unicodeScalars.count
+        guard length >= 12 else { throw APIError.invalid("\(field) must be at least 12 characters.") }
+        guard length <= 1024 else { throw APIError.invalid("\(field) must be at most 1024 characters.") }
     }
 
     static func name(_ name: String, field: String, maxLength: Int) throws -> String {
@@ -31,8 +33,16 @@ enum Validation {
         return trimmed
     }
 
+    /// A login email is checked only for what could break storage or lookups (length, control
+    /// characters); whether it names an account is the password check's business.
+    static func loginEmail(_ email: String) throws {
+        guard email.utf8.count <= 254, email.unicodeScalars.allSatisfy({ !$0.properties.generalCategory.isControl })
+        else { throw APIError.invalid("email must be at most 254 bytes without control characters.") }
+    }
+
     static func timezone(_ identifier: String) throws {
-        guard identifier.count <= 64, TimeZone(identifier: identifier) != nil else {
+        let plain = identifier.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }
+        guard plain, identifier.utf8.count <= 64, TimeZone(identifier: identifier) != nil else {
             throw APIError.invalid("timezone must be an IANA time zone such as Europe/Berlin.")
         }
     }

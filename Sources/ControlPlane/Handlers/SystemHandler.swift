@@ -1,8 +1,18 @@
+import Auth
 import ControlPlaneAPI
+import ControlPlaneAPITypes
 import Foundation
 import OpenAPIRuntime
+import RedisClient
+import Tenancy
 
-extension APIHandler {
+/// Liveness, readiness, metrics and the JWKS document: the public routes that touch no tenant.
+struct SystemHandler: Sendable {
+    let database: Database
+    let redis: RedisClient
+    let keyring: SigningKeyring
+    let metrics: HTTPMetrics
+
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         .ok(.init(body: .json(.init(status: "ok"))))
     }
@@ -23,7 +33,7 @@ extension APIHandler {
     }
 
     func getJWKS(_ input: Operations.GetJWKS.Input) async throws -> Operations.GetJWKS.Output {
-        let keys = issuer.keyring.verificationKeys().map { key -> Components.Schemas.Jwk in
+        let keys = keyring.verificationKeys().map { key -> Components.Schemas.Jwk in
             let jwk = key.jwk
             return .init(
                 kty: jwk["kty"] ?? "", crv: jwk["crv"] ?? "", x: jwk["x"] ?? "", kid: jwk["kid"] ?? "",

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Auth
+import Foundation
+import Tenancy
+
+/// `controlplane operator-token [--subject NAME] [--ttl SECONDS]` prints an operator token;
+/// `controlplane operator-token revoke TOKEN|JTI` refuses it from then on, on every replica.
+struct OperatorTokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "operator-token", abstract: "Print an operator token for the /v1/admin routes.",
+        subcommands: [Mint.self, Revoke.self], defaultSubcommand: Mint.self)
+
+    struct Mint: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "mint", abstract: "Print a new operator token.")
+
+        @Option(help: "Who the token is for; recorded in audit logs.") var subject = "admin"
+        @Option(help: "Lifetime in seconds (default CP_OPERATOR_TOKEN_TTL_SECONDS, at most 86400).") var ttl: Int?
+
+        func run() async throws {
+            let configuration = try Configuration()
+            let lifetime = ttl ?? Int(configuration.operatorTokenLifetime.components.seconds)
+            guard (60...86_400).contains(lifetime) else { throw ValidationError("--ttl must be 60 to 86400 seconds") }
+            guard subject.utf8.count <= 100, subject.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
+            else { throw ValidationError("--subject must be up to 100 visible ASCII characters") }
+            let parts = try Composition(configuration, logger: makeLogger(configuration))
+            let token = try await parts.withDatabase {
+                try await parts.keyring.load(generateIfEmpty: true)
+                return try await parts.issuer.operatorToken(subject: subject, lifetime: .seconds(lifetime))
+            }
+            print(token)
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke an operator token (give the token, or its jti) with the owner role.")
+
+        @Argument(help: "The token, or its jti.") var token: String
+
+        func run() async throws {
+            let configuration = try Configuration()
+            let logger = makeLogger(configuration)
+            let owner = try Composition(configuration, logger: logger, databaseURL: configuration.migrationDatabaseURL)
+            let (jti, expiresAt) = try await owner.withDatabase { () -> (String, Date) in
+                guard token.split(separator: ".").count == 3 else {
+                    // A bare jti: keep it listed for the longest operator token lifetime.
+                    return (token, Date().addingTimeInterval(86_400))
+                }
+                try await owner.keyring.load(generateIfEmpty: false)
+                let claims = try owner.codec.verifySignature(token, keys: owner.keyring.verificationKey)
+                guard claims.kind == .operator else { throw ValidationError("this is not an operator token") }
+                return (claims.jti, Date(timeIntervalSince1970: TimeInterval(claims.exp)))
+            }
+            guard !jti.isEmpty, jti.utf8.count <= 64 else { throw ValidationError("a jti is 1 to 64 characters") }
+            try await owner.withDatabase { try await OperatorTokenDenylist(database: owner.database).revoke(jti: jti, expiresAt: expiresAt) }
+            print("revoked operator token \(jti)")
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import Auth
+import Foundation
+import Logging
+import PostgresNIO
+import Tenancy
+
+/// The objects every entry point shares, built once from the configuration: the only place that names
+/// concrete implementations. The API server and the CLI commands both start here, so a command mints
+/// and checks tokens exactly as the server does.
+struct Composition: Sendable {
+    let configuration: Configuration
+    let logger: Logger
+    let box: SecretBox
+    /// The application role's pool; a `Service` that the caller must run.
+    let client: PostgresClient
+    let database: Database
+    let keyring: SigningKeyring
+    let codec: TokenCodec
+    let issuer: TokenIssuer
+
+    init(_ configuration: Configuration, logger: Logger, databaseURL: String? = nil) throws {
+        self.configuration = configuration
+        self.logger = logger
+        box = try SecretBox(base64MasterKey: configuration.masterKey)
+        var postgresConfiguration = try DatabaseURL.configuration(databaseURL ?? configuration.databaseURL)
+        postgresConfiguration.options.maximumConnections = configuration.databasePoolSize
+        var postgresLogger = logger
+        postgresLogger.logLevel = .warning
+        client = PostgresClient(configuration: postgresConfiguration, backgroundLogger: postgresLogger)
+        database = Database(client: client, logger: postgresLogger)
+        keyring = SigningKeyring(database: database, box: box, logger: logger)
+        codec = TokenCodec(
+            issuer: configuration.jwtIssuer, audience: configuration.jwtAudience,
+            operatorAudience: configuration.operatorAudience)
+        issuer = TokenIssuer(codec: codec, keyring: keyring)
+    }
+
+    /// Runs `body` while the Postgres pool runs, for one-shot commands.
+    func withDatabase<Value: Sendable>(_ body: @Sendable () async throws -> Value) async throws -> Value {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body()
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTPTypes
+
+/// HTTP/1.1 with read deadlines, so slow clients cannot hold connections (and up to a body's worth of
+/// memory each) forever. A connection with no request in progress closes after the idle timeout; once
+/// the first byte of a request arrives its head must be complete within the header timeout, and its body
+/// within the body timeout after the head. A missed deadline closes the connection.
+struct TimedHTTP1Channel: ServerChildChannel {
+    typealias Value = HTTP1Channel.Value
+
+    let responder: HTTPChannelHandler.Responder
+    let idleTimeout: TimeAmount
+    let headerTimeout: TimeAmount
+    let bodyTimeout: TimeAmount
+
+    init(responder: @escaping HTTPChannelHandler.Responder, idle: Duration, header: Duration, body: Duration) {
+        self.responder = responder
+        self.idleTimeout = TimeAmount(idle)
+        self.headerTimeout = TimeAmount(header)
+        self.bodyTimeout = TimeAmount(body)
+    }
+
+    /// The server builder to hand to `Application(server:)`.
+    static func builder(idle: Duration, header: Duration, body: Duration) -> HTTPServerBuilder {
+        HTTPServerBuilder { responder in
+            TimedHTTP1Channel(responder: responder, idle: idle, header: header, body: body)
+        }
+    }
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        let deadlines = RequestDeadlines(headerTimeout: headerTimeout, bodyTimeout: bodyTimeout)
+        do {
+            // First in the pipeline: it sees raw bytes, so it knows when a request starts arriving.
+            try channel.pipeline.syncOperations.addHandler(RequestStartHandler(deadlines: deadlines))
+        } catch {
+            return channel.eventLoop.makeFailedFuture(error)
+        }
+        // After the HTTP codec: it sees where each head and body ends.
+        let inner = HTTP1Channel(
+            responder: responder,
+            configuration: .init(
+                additionalChannelHandlers: [RequestPartsHandler(deadlines: deadlines)], idleTimeout: idleTimeout))
+        return inner.setup(channel: channel, logger: logger)
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await HTTP1Channel(responder: responder).handle(value: value, logger: logger)
+    }
+}
+
+/// The per-connection state both handlers share; touched only on the channel's event loop.
+final class RequestDeadlines: @unchecked Sendable {
+    enum Phase { case waiting, readingHead, readingBody, answering }
+
+    let headerTimeout: TimeAmount
+    let bodyTimeout: TimeAmount
+    var phase = Phase.waiting
+    private var scheduled: Scheduled<Void>?
+
+    init(headerTimeout: TimeAmount, bodyTimeout: TimeAmount) {
+        self.headerTimeout = headerTimeout
+        self.bodyTimeout = bodyTimeout
+    }
+
+    func arm(_ timeout: TimeAmount, phase: Phase, context: ChannelHandlerContext) {
+        disarm()
+        self.phase = phase
+        let channel = context.channel
+        scheduled = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+    }
+
+    func disarm() {
+        scheduled?.cancel()
+        scheduled = nil
+    }
+}
+
+/// Starts the header deadline when the first byte of a request arrives on an idle connection.
+final class RequestStartHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let deadlines: RequestDeadlines
+
+    init(deadlines: RequestDeadlines) { self.deadlines = deadlines }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if deadlines.phase == .waiting {
+            deadlines.arm(deadlines.headerTimeout, phase: .readingHead, context: context)
+        }
+        context.fireChannelRead(data)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) { deadlines.disarm() }
+}
+
+/// Moves the deadline from head to body when the head is decoded, lifts it when the request is
+/// complete, and goes back to waiting when the response has been written.
+final class RequestPartsHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    let deadlines: RequestDeadlines
+
+    init(deadlines: RequestDeadlines) { self.deadlines = deadlines }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head: deadlines.arm(deadlines.bodyTimeout, phase: .readingBody, context: context)
+        case .body: break
+        case .end:
+            deadlines.disarm()
+            deadlines.phase = .answering
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data), deadlines.phase == .answering {
+            deadlines.phase = .waiting
+        }
+        context.write(data, promise: promise)
+    }
+}

@@ -1,0 +1,137 @@
+import Auth
+import ControlPlaneAPI
+import ControlPlaneAPITypes
+import Foundation
+import Tenancy
+
+/// Signup and login: the public routes that create tenants and hand out tokens. Both are throttled
+/// before any expensive work: signup per client address, login per address, per email and across the
+/// platform, all checked before a password is hashed.
+struct AccountsHandler: Sendable {
+    struct Throttles: Sendable {
+        let signupPerAddress: FixedWindowThrottle
+        let loginFailuresPerEmail: FixedWindowThrottle
+        let loginPerAddress: FixedWindowThrottle
+        let loginGlobal: FixedWindowThrottle
+    }
+
+    let database: Database
+    let issuer: TokenIssuer
+    let hasher: PasswordHasher
+    /// Verified against when an email is unknown, so that case costs what a wrong password costs.
+    let decoyPasswordHash: String
+    let idempotency: IdempotentCreation
+    let throttles: Throttles
+    let defaultKeyLifetime: Duration
+    let accessTokenLifetime: Duration
+    let tenants = TenantRepository()
+    let users = UserRepository()
+    let keys = ApiKeyRepository()
+    let audit = AuditLog()
+
+    func signup(_ input: Operations.Signup.Input) async throws -> Operations.Signup.Output {
+        let scope = RequestScope.now
+        guard case .json(let request) = input.body else { throw APIError.invalid("Send application/json.") }
+        let name = try Validation.name(request.organizationName, field: "organization_name", maxLength: 200)
+        try Validation.slug(request.slug)
+        try Validation.email(request.adminEmail, field: "admin_email")
+        try Validation.password(request.adminPassword, field: "admin_password")
+        let timezone = request.timezone ?? "UTC"
+        try Validation.timezone(timezone)
+        let claim = try idempotency.claim(key: input.headers.idempotencyKey, operation: "signup", request: request)
+
+        let address = scope.clientAddress
+        let decision = try await database.transaction(.platform) {
+            try await throttles.signupPerAddress.hit(address, on: $0)
+        }
+        if case .limited(let retryAfter) = decision {
+            throw APIError.rateLimited(retryAfter: retryAfter, detail: "Too many signups from this address.")
+        }
+
+        let passwordHash = try await hasher.hash(request.adminPassword)
+        let tenantID = TenantID.generate()
+        let now = Date()
+        let tenant = Tenant(
+            id: tenantID, slug: request.slug, name: name, status: .active, plan: .free, timezone: timezone,
+            createdAt: now)
+        let user = UserRecord(
+            id: UUID(), tenantID: tenantID, email: request.adminEmail.trimmingCharacters(in: .whitespaces),
+            role: .owner, passwordHash: passwordHash, createdAt: now)
+        let key = ApiKeyRecord(
+            id: UUID(), tenantID: tenantID, name: "default", scopes: Set(Scope.allCases),
+            createdBy: "user:\(user.id.uuidString.lowercased())", createdAt: now,
+            expiresAt: now.addingTimeInterval(TimeInterval(defaultKeyLifetime.components.seconds)))
+        let entry = AuditLog.Entry(
+            actorType: .user, actorID: user.id.uuidString.lowercased(), action: "tenant.signup", targetType: "tenant",
+            targetID: tenantID.description, requestID: scope.requestID)
+
+        do {
+            let result = try await database.withTenant(tenantID) { transaction in
+                try await idempotency.run(claim, namespace: .signup, in: transaction) {
+                    try await tenants.insert(tenant, in: transaction)
+                    try await users.insert(user, in: transaction)
+                    try await keys.insert(key, in: transaction)
+                    try await audit.record(entry, in: transaction)
+                    let token = try await issuer.apiKeyToken(for: key, now: now)
+                    return Components.Schemas.SignupResult(
+                        tenant: .init(tenant),
+                        user: .init(id: user.id.uuidString.lowercased(), email: user.email, role: .owner),
+                        apiKey: .init(key, token: token))
+                }
+            }
+            return .created(.init(body: .json(result)))
+        } catch {
+            switch UniqueViolation(error)?.constraint {
+            case nil: throw error
+            case "tenants_slug_key": throw APIError.conflict("This slug is taken.")
+            case "login_directory_pkey": throw APIError.conflict("This email is already registered.")
+            default: throw APIError.conflict("This organisation already exists.")
+            }
+        }
+    }
+
+    func login(_ input: Operations.Login.Input) async throws -> Operations.Login.Output {
+        let scope = RequestScope.now
+        guard case .json(let request) = input.body else { throw APIError.invalid("Send application/json.") }
+        try Validation.loginEmail(request.email)
+        let email = UserRecord.normalize(email: request.email)
+        guard !email.isEmpty, !request.password.isEmpty else { throw APIError.invalid("email and password are required.") }
+        guard request.password.utf8.count <= 1024 else { throw APIError.invalid("password must be at most 1024 bytes.") }
+
+        // Every attempt is counted, and committed, before the password is checked, so racing attempts
+        // cannot slip past a limit; a limited attempt answers without any hashing.
+        let (decision, user) = try await database.transaction(.platform) { connection in
+            for (throttle, subject) in [
+                (throttles.loginGlobal, "*"), (throttles.loginPerAddress, scope.clientAddress),
+                (throttles.loginFailuresPerEmail, email),
+            ] {
+                let decision = try await throttle.hit(subject, on: connection)
+                if case .limited = decision { return (decision, UserRecord?.none) }
+            }
+            return (FixedWindowThrottle.Decision.allowed(remaining: 0), try await users.findForLogin(email: email, on: connection))
+        }
+        if case .limited(let retryAfter) = decision {
+            throw APIError.rateLimited(retryAfter: retryAfter, detail: "Too many sign-in attempts; try again later.")
+        }
+        let matches = try await hasher.verify(request.password, encoded: user?.passwordHash ?? decoyPasswordHash)
+        guard matches, let user else { throw APIError.unauthenticated("The email or password is wrong.") }
+
+        let tenant = try await database.withTenant(user.tenantID) { transaction -> Tenant? in
+            try await throttles.loginFailuresPerEmail.reset(email, on: transaction.connection)
+            guard let tenant = try await tenants.find(in: transaction), tenant.status == .active else { return nil }
+            try await audit.record(
+                AuditLog.Entry(
+                    actorType: .user, actorID: user.id.uuidString.lowercased(), action: "user.login",
+                    targetType: "user", targetID: user.id.uuidString.lowercased(), requestID: scope.requestID),
+                in: transaction)
+            return tenant
+        }
+        guard tenant?.status == .active else { throw APIError.tenantSuspended }
+        let token = try await issuer.accessToken(for: user, lifetime: accessTokenLifetime)
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        accessToken: token, tokenType: .bearer, expiresIn: Int(accessTokenLifetime.components.seconds)))))
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Tenancy
+
+/// The `Idempotency-Key` handling every creating call shares: the key is checked, the request
+/// fingerprinted before the transaction, and inside it the stored answer is replayed or the new one
+/// stored with the object it describes.
+struct IdempotentCreation: Sendable {
+    let store: IdempotencyStore
+
+    /// A checked key and the fingerprint of the request it came with.
+    struct Claim: Sendable {
+        let key: String
+        let operation: String
+        let fingerprint: Data
+    }
+
+    /// Nil without a key; 400 for a key that is not 1 to 255 visible ASCII characters.
+    func claim(key: String?, operation: String, request: some Encodable) throws -> Claim? {
+        guard let key else { return nil }
+        guard IdempotencyStore.isValid(key: key) else {
+            throw APIError.invalid("Idempotency-Key must be 1 to 255 visible ASCII characters.")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Claim(
+            key: key, operation: operation,
+            fingerprint: store.fingerprint(operation: operation, canonicalBody: try encoder.encode(request)))
+    }
+
+    /// Runs `create` once per claim and namespace; a replay decodes the stored answer instead.
+    func run<Response: Codable & Sendable>(
+        _ claim: Claim?, namespace: IdempotencyStore.Namespace, in transaction: TenantTransaction,
+        create: () async throws -> Response
+    ) async throws -> Response {
+        guard let claim else { return try await create() }
+        switch try await store.claim(
+            key: claim.key, operation: claim.operation, fingerprint: claim.fingerprint, in: namespace,
+            transaction: transaction)
+        {
+        case .fresh: break
+        case .mismatch: throw APIError.idempotencyMismatch()
+        case .replay(_, let body): return try JSONDecoder().decode(Response.self, from: body)
+        }
+        let response = try await create()
+        try await store.complete(
+            key: claim.key, operation: claim.operation, status: 201, body: try JSONEncoder().encode(response),
+            in: namespace, transaction: transaction)
+        return response
+    }
+}

@@ -1,0 +1,45 @@
+import Auth
+import ControlPlaneAPI
+import ControlPlaneAPITypes
+import Foundation
+import Tenancy
+
+/// The caller's own tenant and its audit log.
+struct TenantHandler: Sendable {
+    let database: Database
+    let paging: Paging
+    let tenants = TenantRepository()
+    let audit = AuditLog()
+
+    func getTenant(_ input: Operations.GetTenant.Input) async throws -> Operations.GetTenant.Output {
+        let (_, tenantID) = try RequestScope.now.tenantCaller()
+        let tenant = try await database.withTenant(tenantID) { try await tenants.find(in: $0) }
+        guard let tenant else { throw APIError.notFound("tenant") }
+        return .ok(.init(body: .json(.init(tenant))))
+    }
+
+    func updateTenant(_ input: Operations.UpdateTenant.Input) async throws -> Operations.UpdateTenant.Output {
+        let scope = RequestScope.now
+        let (_, tenantID) = try scope.tenantCaller()
+        guard case .json(let change) = input.body else { throw APIError.invalid("Send application/json.") }
+        let name = try change.name.map { try Validation.name($0, field: "name", maxLength: 200) }
+        if let timezone = change.timezone { try Validation.timezone(timezone) }
+        let entry = try scope.auditEntry("tenant.update", targetType: "tenant", targetID: tenantID.description)
+        let tenant = try await database.withTenant(tenantID) { transaction -> Tenant? in
+            guard let tenant = try await tenants.update(name: name, timezone: change.timezone, in: transaction)
+            else { return nil }
+            try await audit.record(entry, in: transaction)
+            return tenant
+        }
+        guard let tenant else { throw APIError.notFound("tenant") }
+        return .ok(.init(body: .json(.init(tenant))))
+    }
+
+    func listAuditEvents(_ input: Operations.ListAuditEvents.Input) async throws -> Operations.ListAuditEvents.Output {
+        let (_, tenantID) = try RequestScope.now.tenantCaller()
+        let list = "audit:\(tenantID)"
+        let (limit, cursor) = try paging.request(limit: input.query.limit, cursor: input.query.cursor, list: list)
+        let page = try await database.withTenant(tenantID) { try await audit.list(limit: limit, after: cursor, in: $0) }
+        return .ok(.init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: paging.next(page, list: list)))))
+    }
+}
