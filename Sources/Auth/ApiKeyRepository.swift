@@ -116,7 +116,8 @@ public struct ApiKeyRepository: Sendable {
 
     /// Sends `payload` on the invalidation channel when the surrounding transaction commits.
     public static func announce(_ payload: String, on connection: PostgresConnection) async throws {
-        try await connection.query(
+        for try await _ in try await connection.query(
             "SELECT pg_notify(\(invalidationChannel), \(payload))", logger: connection.logger)
+        {}
     }
 }

@@ -65,24 +65,30 @@ public final class Authenticator: Sendable {
     }
 
     private func verifiedClaims(_ token: String, now: Date) async throws -> Claims {
-        if let claims = tokens.claims(for: token) { return claims }
+        // A cached signature counts only while the key that verified it is still a verification key.
+        if let cached = tokens.entry(for: token), keyring.verificationKey(cached.kid) != nil { return cached.claims }
+        var kid = ""
+        let keys: (String) -> VerificationKey? = { [keyring] requested in
+            kid = requested
+            return keyring.verificationKey(requested)
+        }
         let claims: Claims
         do {
-            claims = try codec.verifySignature(token, keys: keyring.verificationKey)
+            claims = try codec.verifySignature(token, keys: keys)
         } catch .unknownKeyID {
             // Another replica may have rotated in a key this one has not loaded yet.
             guard (try? await keyring.reloadIfStale()) == true else {
                 throw AuthenticationError.unauthenticated(.unknownKeyID)
             }
             do {
-                claims = try codec.verifySignature(token, keys: keyring.verificationKey)
+                claims = try codec.verifySignature(token, keys: keys)
             } catch {
                 throw AuthenticationError.unauthenticated(error)
             }
         } catch {
             throw AuthenticationError.unauthenticated(error)
         }
-        tokens.store(claims, for: token, nowSeconds: Int64(now.timeIntervalSince1970))
+        tokens.store(claims, kid: kid, for: token, nowSeconds: Int64(now.timeIntervalSince1970))
         return claims
     }
 

@@ -1,25 +1,26 @@
 import Synchronization
 
 /// Claims of tokens whose signature was already checked, so a repeated token costs a dictionary lookup
-/// (~1 µs) instead of an Ed25519 verification (~65 µs). Bounded: when full, expired entries go first,
+/// (~1 µs) instead of an Ed25519 verification (~65 µs). Each entry remembers the `kid` that verified it,
+/// so the caller can refuse it once that key is retired. Bounded: when full, expired entries go first,
 /// then arbitrary ones. Only the signature is cached; time, revocation and tenant checks run every time.
 public final class VerifiedTokenCache: Sendable {
-    private let entries = Mutex([String: Claims]())
+    private let entries = Mutex([String: (claims: Claims, kid: String)]())
     private let capacity: Int
 
     public init(capacity: Int = 10_000) { self.capacity = capacity }
 
-    public func claims(for token: String) -> Claims? {
+    public func entry(for token: String) -> (claims: Claims, kid: String)? {
         entries.withLock { $0[token] }
     }
 
-    public func store(_ claims: Claims, for token: String, nowSeconds: Int64) {
+    public func store(_ claims: Claims, kid: String, for token: String, nowSeconds: Int64) {
         entries.withLock { entries in
             if entries.count >= capacity {
-                entries = entries.filter { $0.value.exp > nowSeconds }
+                entries = entries.filter { $0.value.claims.exp > nowSeconds }
                 while entries.count >= capacity { entries.remove(at: entries.startIndex) }
             }
-            entries[token] = claims
+            entries[token] = (claims, kid)
         }
     }
 

@@ -50,7 +50,10 @@ public struct Database: Sendable {
                            set_config('app.maintenance', \(settings.maintenance), true)
                     """, logger: logger)
                 let result = try await body(connection)
-                try await connection.query("COMMIT", logger: logger)
+                // An error that arrived in a row stream nobody read leaves the transaction aborted, and
+                // Postgres answers COMMIT with ROLLBACK: that must not pass for success.
+                let outcome = try await connection.query("COMMIT").get().metadata.command
+                guard outcome == "COMMIT" else { throw TransactionRolledBack() }
                 return result
             } catch {
                 do {
@@ -68,4 +71,9 @@ public struct Database: Sendable {
     public func ping() async throws {
         try await client.query("SELECT 1", logger: logger)
     }
+}
+
+/// Postgres rolled a transaction back at COMMIT, because a statement in it had failed.
+public struct TransactionRolledBack: Error, Sendable {
+    public init() {}
 }

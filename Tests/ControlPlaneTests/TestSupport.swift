@@ -8,6 +8,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 import Tenancy
+import Synchronization
 import Testing
 
 /// The services started by `scripts/test`, read from the environment it exports.
@@ -45,10 +46,14 @@ enum TestEnvironment {
         return try await app.test(setup, body)
     }
 
-    /// Runs `body` with a Postgres client connected as the application role.
-    static func withDatabase<Value: Sendable>(_ body: @Sendable (PostgresClient) async throws -> Value) async throws -> Value {
+    /// Runs `body` with a Postgres client connected as the application role (or, with `owner`, as the
+    /// owner role that migrations and the key-management commands use).
+    static func withDatabase<Value: Sendable>(
+        owner: Bool = false, _ body: @Sendable (PostgresClient) async throws -> Value
+    ) async throws -> Value {
         let configuration = try configuration
-        let client = PostgresClient(configuration: try DatabaseURL.configuration(configuration.databaseURL))
+        let url = owner ? configuration.migrationDatabaseURL : configuration.databaseURL
+        let client = PostgresClient(configuration: try DatabaseURL.configuration(url))
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
@@ -134,4 +139,26 @@ extension TestResponse {
         #expect(object["title"] is String && object["type"] is String, sourceLocation: sourceLocation)
         #expect((object["request_id"] as? String)?.isEmpty == false, sourceLocation: sourceLocation)
     }
+}
+
+/// The SQLSTATE of a Postgres error, if `error` is one.
+func sqlState(_ error: any Error) -> String? {
+    (error as? PSQLError)?.serverInfo?[.sqlState]
+}
+
+/// Polls `condition` every 50 ms until it holds or `timeout` passes; returns the time it took, or nil.
+func waitUntil(timeout: Duration, _ condition: @Sendable () async throws -> Bool) async throws -> Duration? {
+    let start = ContinuousClock.now
+    while ContinuousClock.now - start < timeout {
+        if try await condition() { return ContinuousClock.now - start }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    return try await condition() ? ContinuousClock.now - start : nil
+}
+
+/// A value shared by concurrent test tasks.
+final class Shared<Value: Sendable>: Sendable {
+    private let storage: Mutex<Value>
+    init(_ value: Value) { storage = Mutex(value) }
+    func withLock<Result>(_ body: (inout Value) -> Result) -> Result { storage.withLock { body(&$0) } }
 }

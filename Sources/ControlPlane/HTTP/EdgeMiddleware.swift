@@ -69,6 +69,9 @@ struct EdgeMiddleware: RouterMiddleware {
             request.body = .init(buffer: buffer)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw APIError.payloadTooLarge(limit: maxBodyBytes)
+        } catch {
+            // The client closed or was cut off (body timeout) before the body was whole.
+            throw APIError.invalid("The request body ended before its declared length.")
         }
     }
 

@@ -1,0 +1,49 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+/// Defect 10 and the spec's disagreements: inputs that reached SQL and answered 500 (a NUL byte is
+/// SQLSTATE 22021), and undeclared methods that answered 404 instead of 405.
+@Suite struct InputLimitTests {
+    @Test(arguments: ["ada\u{0}@example.test", "\u{0}", "a\u{7}b@example.test", String(repeating: "a", count: 300)])
+    func loginEmailsThatCannotBeStoredAnswer400(email: String) async throws {
+        try await TestEnvironment.withApp { client in
+            try await client.send(.post, "/v1/auth/login", json: ["email": email, "password": "whatever it is"])
+                .expectProblem(400, "invalid_request")
+        }
+    }
+
+    @Test func nulBytesInAnyStringFieldAnswer400() async throws {
+        try await TestEnvironment.withApp { client in
+            let tenant = try await client.signup()
+            let slug = uniqueSlug()
+            let cases: [(HTTPRequest.Method, String, [String: Any])] = [
+                (.post, "/v1/keys", ["name": "a\u{0}b", "scopes": ["tenant:read"]]),
+                (.patch, "/v1/tenant", ["name": "a\u{0}b"]),
+                (.patch, "/v1/tenant", ["timezone": "UTC\u{0}"]),
+                (.post, "/v1/signup", ["organization_name": "x\u{0}", "slug": slug, "admin_email": "\(slug)@example.test",
+                                       "admin_password": "correct horse battery"]),
+                (.post, "/v1/signup", ["organization_name": "x", "slug": slug, "admin_email": "\(slug)@exam\u{0}ple.test",
+                                       "admin_password": "correct horse battery"]),
+            ]
+            for (method, path, body) in cases {
+                try await client.send(method, path, token: tenant.token, json: body).expectProblem(400, "invalid_request")
+            }
+        }
+    }
+
+    @Test func aDeclaredPathWithAnotherMethodAnswers405WithAllow() async throws {
+        try await TestEnvironment.withApp { client in
+            let tenant = try await client.signup()
+            let wrong = try await client.send(.delete, "/v1/tenant", token: tenant.token)
+            try wrong.expectProblem(405, "invalid_request")
+            #expect(wrong.headers[.allow] == "GET, PATCH")
+            let signup = try await client.send(.get, "/v1/signup")
+            try signup.expectProblem(405, "invalid_request")
+            #expect(signup.headers[.allow] == "POST")
+            try await client.send(.put, "/v1/keys/\(UUID())", token: tenant.token).expectProblem(405, "invalid_request")
+            try await client.send(.get, "/v1/nothing/here").expectProblem(404, "not_found")
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import PostgresNIO
+import Testing
+
+@testable import ControlPlane
+
+/// Defects 3 and 4: the client address came from the leftmost `X-Forwarded-For` entry, and login was a
+/// CPU sink limited only per email, hashing on a pool shared with Redis.
+@Suite struct LoginLimitTests {
+    static func wrongLogin(_ client: some TestClientProtocol, forwardedFor: String? = nil) async throws -> TestResponse {
+        var headers: HTTPFields = [:]
+        if let forwardedFor { headers[HTTPField.Name("X-Forwarded-For")!] = forwardedFor }
+        return try await client.send(
+            .post, "/v1/auth/login", json: ["email": "nobody-\(UUID())@example.test", "password": "wrong password!!"],
+            headers: headers)
+    }
+
+    @Test func loginIsLimitedPerClientAddressWhateverEmailIsTried() async throws {
+        try await TestEnvironment.withApp(.live, configure: {
+            $0.loginAttemptsPerMinutePerAddress = 3
+            $0.trustedProxies = ["127.0.0.1"]
+        }) { client in
+            let address = "203.0.113.\(Int.random(in: 1...254))"
+            var statuses: [Int] = []
+            for attempt in 0..<4 {
+                statuses.append(try await Self.wrongLogin(client, forwardedFor: "10.9.9.\(attempt), \(address)").status.code)
+            }
+            #expect(statuses == [401, 401, 401, 429])
+            // Another address is not affected.
+            #expect(try await Self.wrongLogin(client, forwardedFor: "203.0.113.255").status == .unauthorized)
+        }
+    }
+
+    @Test func loginIsLimitedAcrossThePlatform() async throws {
+        try await TestEnvironment.withApp(configure: { $0.loginAttemptsPerMinute = 1 }) { client in
+            _ = try await Self.wrongLogin(client)
+            let second = try await Self.wrongLogin(client)
+            try second.expectProblem(429, "rate_limited")
+            #expect(Int(second.headers[.retryAfter] ?? "") ?? 0 > 0)
+        }
+    }
+
+    /// With one hashing thread and no queue, concurrent logins beyond it answer 503 with Retry-After at
+    /// once instead of queueing on the thread pool.
+    @Test func aFullHashingPoolAnswers503WithRetryAfter() async throws {
+        try await TestEnvironment.withApp(configure: {
+            $0.argon2Threads = 1
+            $0.argon2QueueDepth = 0
+            $0.argon2MemoryKiB = 65_536
+            $0.argon2Iterations = 6
+        }) { client in
+            let responses = try await withThrowingTaskGroup(of: TestResponse.self) { group in
+                for _ in 0..<6 { group.addTask { try await Self.wrongLogin(client) } }
+                return try await group.reduce(into: [TestResponse]()) { $0.append($1) }
+            }
+            let busy = responses.filter { $0.status.code == 503 }
+            #expect(!busy.isEmpty, "statuses: \(responses.map(\.status.code))")
+            for response in busy {
+                try response.expectProblem(503, "unavailable")
+                #expect(response.headers[.retryAfter] == "1")
+            }
+            #expect(responses.allSatisfy { [401, 503].contains($0.status.code) })
+        }
+    }
+
+    @Test func expiredThrottleWindowsArePruned() async throws {
+        let subject = Data(UUID().uuidString.utf8)
+        try await TestEnvironment.withDatabase { database in
+            try await database.query(
+                """
+                INSERT INTO throttle_windows (scope, subject_hash, window_start, hits, expires_at)
+                VALUES ('test', \(subject), now() - interval '2 hours', 3, now() - interval '1 hour')
+                """)
+            let housekeeping = Housekeeping(
+                database: .init(client: database, logger: TestEnvironment.logger), interval: .seconds(60),
+                logger: TestEnvironment.logger)
+            try await housekeeping.prune()
+            var left = 0
+            for try await _ in try await database.query("SELECT 1 FROM throttle_windows WHERE subject_hash = \(subject)") {
+                left += 1
+            }
+            #expect(left == 0)
+        }
+    }
+}
+
+@Suite struct ClientAddressResolverTests {
+    @Test func theRightmostUntrustedEntryIsTheClient() throws {
+        let resolver = try ClientAddressResolver(trustedProxies: ["10.0.0.0/8", "127.0.0.1"], trustedHops: 0)
+        #expect(resolver.resolve(peer: "10.1.2.3", forwardedFor: ["6.6.6.6, 198.51.100.7"])?.throttleKey == "198.51.100.7")
+        #expect(resolver.resolve(peer: "10.1.2.3", forwardedFor: ["198.51.100.7, 10.4.4.4"])?.throttleKey == "198.51.100.7")
+        // An untrusted peer is the client, whatever it forwards.
+        #expect(resolver.resolve(peer: "198.51.100.9", forwardedFor: ["1.1.1.1"])?.throttleKey == "198.51.100.9")
+        // Garbage ends the walk at the last good address.
+        #expect(resolver.resolve(peer: "127.0.0.1", forwardedFor: ["junk"])?.throttleKey == "127.0.0.1")
+    }
+
+    @Test func hopCountsTakeThatManyEntriesFromTheRight() throws {
+        let resolver = try ClientAddressResolver(trustedProxies: [], trustedHops: 2)
+        #expect(resolver.resolve(peer: "10.0.0.1", forwardedFor: ["6.6.6.6", "198.51.100.7, 10.0.0.2"])?.throttleKey == "198.51.100.7")
+        let none = try ClientAddressResolver(trustedProxies: [], trustedHops: 0)
+        #expect(none.resolve(peer: "10.0.0.1", forwardedFor: ["198.51.100.7"])?.throttleKey == "10.0.0.1")
+    }
+
+    @Test func ipv6CountsPerSlash64AndMappedIPv4AsIPv4() throws {
+        let a = try #require(IPAddress("2001:db8:1:2:aaaa::1"))
+        let b = try #require(IPAddress("[2001:db8:1:2:ffff::9]:443"))
+        #expect(a.throttleKey == b.throttleKey)
+        #expect(a.throttleKey == "2001:db8:1:2::/64")
+        #expect(IPAddress("2001:db8:1:3::1")?.throttleKey != a.throttleKey)
+        #expect(IPAddress("::ffff:192.0.2.1")?.throttleKey == "192.0.2.1")
+        #expect(IPAddress("not an address") == nil)
+        #expect(throws: (any Error).self) { try ClientAddressResolver(trustedProxies: ["10.0.0.0/33"], trustedHops: 0) }
+    }
+}
