@@ -46,7 +46,8 @@ public struct ApiKeyRepository: Sendable {
     private static let columns =
         "key_id, tenant_id, name, scopes, created_by, created_at, expires_at, revoked_at, last_used_at"
     private static let keyset = KeysetQuery(
-        table: "api_keys", columns: columns, timeColumn: "created_at", idColumn: "key_id")
+        table: "api_keys", columns: columns, timeColumn: "created_at", idColumn: "key_id",
+        condition: "(revoked_at IS NULL OR revoked_at > now())")
     private static let topID = UUID(uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255))
 
     private static func record(_ row: Row) -> ApiKeyRecord {
@@ -66,17 +67,20 @@ public struct ApiKeyRepository: Sendable {
             """)
     }
 
+    /// The key, unless it does not exist or its revocation has taken effect (a revoked key is gone from
+    /// the API; a revocation scheduled by a rotation shows as `revokedAt` until it happens).
     public func find(_ id: UUID, in transaction: TenantTransaction) async throws -> ApiKeyRecord? {
         let rows = try await transaction.query(
             """
             SELECT \(unescaped: Self.columns) FROM api_keys
             WHERE tenant_id = \(transaction.tenantID.rawValue) AND key_id = \(id)
+              AND (revoked_at IS NULL OR revoked_at > now())
             """)
         for try await row in rows.decode(Row.self) { return Self.record(row) }
         return nil
     }
 
-    /// The tenant's keys, newest first.
+    /// The tenant's keys that are not revoked yet, newest first.
     public func list(limit: Int, after cursor: PageCursor?, in transaction: TenantTransaction) async throws
         -> Page<ApiKeyRecord>
     {
@@ -89,12 +93,14 @@ public struct ApiKeyRepository: Sendable {
     }
 
     /// Revokes the key at `time` (or keeps an earlier revocation) and announces it to every replica
-    /// when the transaction commits. Nil when the tenant has no such key.
+    /// when the transaction commits. Nil when the tenant has no such key, or it is revoked already.
     public func revoke(_ id: UUID, at time: Date, in transaction: TenantTransaction) async throws -> ApiKeyRecord? {
         let rows = try await transaction.query(
             """
             UPDATE api_keys SET revoked_at = LEAST(COALESCE(revoked_at, \(time)), \(time))
-            WHERE tenant_id = \(transaction.tenantID.rawValue) AND key_id = \(id) RETURNING \(unescaped: Self.columns)
+            WHERE tenant_id = \(transaction.tenantID.rawValue) AND key_id = \(id)
+              AND (revoked_at IS NULL OR revoked_at > now())
+            RETURNING \(unescaped: Self.columns)
             """)
         var revoked: ApiKeyRecord?
         for try await row in rows.decode(Row.self) { revoked = Self.record(row) }

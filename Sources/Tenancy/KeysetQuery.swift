@@ -9,12 +9,15 @@ public struct KeysetQuery: Sendable {
     public let columns: String
     public let timeColumn: String
     public let idColumn: String
+    /// A fixed SQL condition every row of the list meets (no values), e.g. "not revoked".
+    public let condition: String?
 
-    public init(table: String, columns: String, timeColumn: String, idColumn: String) {
+    public init(table: String, columns: String, timeColumn: String, idColumn: String, condition: String? = nil) {
         self.table = table
         self.columns = columns
         self.timeColumn = timeColumn
         self.idColumn = idColumn
+        self.condition = condition
     }
 
     /// The statement for one page below `bound`, keeping rows where each filter column equals its value.
@@ -22,7 +25,7 @@ public struct KeysetQuery: Sendable {
         filters: [(column: String, value: any PostgresEncodable)], below bound: (time: Date, id: ID), limit: Int
     ) throws -> PostgresQuery {
         var bindings = PostgresBindings()
-        var conditions: [String] = []
+        var conditions: [String] = condition.map { [$0] } ?? []
         for filter in filters {
             try bindings.append(filter.value, context: .default)
             conditions.append("\(filter.column) = $\(bindings.count)")

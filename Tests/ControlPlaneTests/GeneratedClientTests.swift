@@ -54,8 +54,8 @@ struct BearerToken: ClientMiddleware {
             let keys = try await authorized.listKeys(query: .init(limit: 10)).ok.body.json
             #expect(Set(keys.items.map(\.id)) == [key.id, created.apiKey.id])
             _ = try await authorized.revokeKey(path: .init(keyId: key.id)).noContent
-            let revoked = try await authorized.getKey(path: .init(keyId: key.id)).ok.body.json
-            #expect(revoked.revokedAt != nil)
+            let revoked = try await authorized.getKey(path: .init(keyId: key.id)).notFound.body.applicationProblemJson
+            #expect(revoked.code == .notFound)
             let login = try await anonymous.login(
                 body: .json(.init(email: "\(slug)@example.test", password: "correct horse battery"))).ok.body.json
             #expect(login.tokenType == .bearer)

@@ -46,9 +46,9 @@ import Testing
                 .post, "/v1/keys/\(newID)/rotate", token: tenant.token, json: ["grace_seconds": 0])
             #expect(immediate.status == .created)
             try await client.send(.get, "/v1/tenant", token: newToken).expectProblem(401, "unauthenticated")
-            // A revoked key cannot be rotated again.
+            // A revoked key is gone: it cannot be rotated again.
             try await client.send(.post, "/v1/keys/\(newID)/rotate", token: tenant.token, json: ["grace_seconds": 0])
-                .expectProblem(409, "conflict")
+                .expectProblem(404, "not_found")
         }
     }
 

@@ -99,8 +99,11 @@ private func base64URL(_ data: Data) -> String {
             #expect(try await client.send(.get, "/v1/tenant", token: key.token).status == .ok)
             #expect(try await client.send(.delete, "/v1/keys/\(key.id)", token: tenant.token).status == .noContent)
             try await client.send(.get, "/v1/tenant", token: key.token).expectProblem(401, "unauthenticated")
-            let listed = try await client.send(.get, "/v1/keys/\(key.id)", token: tenant.token)
-            #expect(try listed.jsonObject()["revoked_at"] is String)
+            // A revoked key is gone from the API (the audit log keeps its history); revoking it again is a 404.
+            try await client.send(.get, "/v1/keys/\(key.id)", token: tenant.token).expectProblem(404, "not_found")
+            try await client.send(.delete, "/v1/keys/\(key.id)", token: tenant.token).expectProblem(404, "not_found")
+            let list = try await client.send(.get, "/v1/keys", token: tenant.token).jsonObject()
+            #expect((list["items"] as? [[String: Any]] ?? []).allSatisfy { $0["id"] as? String != key.id })
         }
     }
 

@@ -60,12 +60,13 @@ private func runServer() async throws {
     }
 }
 
-/// JSON logs to standard output, with the request id on every line written during a request.
-func makeLogger(_ configuration: Configuration) -> Logger {
+/// JSON logs, with the request id on every line written during a request: to standard output for the
+/// servers, to standard error for commands (`toStandardError`) whose standard output is their answer.
+func makeLogger(_ configuration: Configuration, toStandardError: Bool = false) -> Logger {
     let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
     LoggingSystem.bootstrap(
         { label, provider in
-            JSONLogHandler(label: label, level: level, metadataProvider: provider)
+            JSONLogHandler(label: label, level: level, metadataProvider: provider, toStandardError: toStandardError)
         }, metadataProvider: RequestScope.metadataProvider)
     var logger = Logger(label: "controlplane")
     logger.logLevel = level

@@ -22,7 +22,7 @@ struct OperatorTokenCommand: AsyncParsableCommand {
             guard (60...86_400).contains(lifetime) else { throw ValidationError("--ttl must be 60 to 86400 seconds") }
             guard subject.utf8.count <= 100, subject.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
             else { throw ValidationError("--subject must be up to 100 visible ASCII characters") }
-            let parts = try Composition(configuration, logger: makeLogger(configuration))
+            let parts = try Composition(configuration, logger: makeLogger(configuration, toStandardError: true))
             let token = try await parts.withDatabase {
                 try await parts.keyring.load(generateIfEmpty: true)
                 return try await parts.issuer.operatorToken(subject: subject, lifetime: .seconds(lifetime))
@@ -39,7 +39,7 @@ struct OperatorTokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try Configuration()
-            let logger = makeLogger(configuration)
+            let logger = makeLogger(configuration, toStandardError: true)
             let owner = try Composition(configuration, logger: logger, databaseURL: configuration.migrationDatabaseURL)
             let (jti, expiresAt) = try await owner.withDatabase { () -> (String, Date) in
                 guard token.split(separator: ".").count == 3 else {

@@ -25,7 +25,7 @@ struct SigningKeyCommand: AsyncParsableCommand {
             let retire = retireAfter ?? Int(configuration.maxKeyLifetime.components.seconds)
             guard retire >= 0 else { throw ValidationError("--retire-after must not be negative") }
             let owner = try Composition(
-                configuration, logger: makeLogger(configuration), databaseURL: configuration.migrationDatabaseURL)
+                configuration, logger: makeLogger(configuration, toStandardError: true), databaseURL: configuration.migrationDatabaseURL)
             let outcome = try await owner.withDatabase {
                 try await SigningKeyRotation(database: owner.database, box: owner.box).rotate(
                     activationDelay: .seconds(activateAfter), retireOldAfter: .seconds(retire))
@@ -45,7 +45,7 @@ struct SigningKeyCommand: AsyncParsableCommand {
         func run() async throws {
             let configuration = try Configuration()
             let owner = try Composition(
-                configuration, logger: makeLogger(configuration), databaseURL: configuration.migrationDatabaseURL)
+                configuration, logger: makeLogger(configuration, toStandardError: true), databaseURL: configuration.migrationDatabaseURL)
             let found = try await owner.withDatabase {
                 try await SigningKeyRotation(database: owner.database, box: owner.box).retire(kid: kid, at: Date())
             }

@@ -66,7 +66,12 @@ struct EdgeMiddleware: RouterMiddleware {
         guard [.post, .put, .patch].contains(request.method) else { return }
         do {
             let buffer = try await request.collectBody(upTo: maxBodyBytes)
+            if let field = JSONNulls.firstNull(in: buffer) {
+                throw APIError.invalid("Field '\(field.prefix(100))' is null; leave it out instead.")
+            }
             request.body = .init(buffer: buffer)
+        } catch let error as APIError {
+            throw error
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw APIError.payloadTooLarge(limit: maxBodyBytes)
         } catch {

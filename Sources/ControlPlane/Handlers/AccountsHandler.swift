@@ -94,9 +94,9 @@ struct AccountsHandler: Sendable {
         let scope = RequestScope.now
         guard case .json(let request) = input.body else { throw APIError.invalid("Send application/json.") }
         try Validation.loginEmail(request.email)
+        try Validation.password(request.password, field: "password", minimum: 1)
+        // An email that normalises to nothing names no account: it fails like any unknown email.
         let email = UserRecord.normalize(email: request.email)
-        guard !email.isEmpty, !request.password.isEmpty else { throw APIError.invalid("email and password are required.") }
-        guard request.password.utf8.count <= 1024 else { throw APIError.invalid("password must be at most 1024 bytes.") }
 
         // Every attempt is counted, and committed, before the password is checked, so racing attempts
         // cannot slip past a limit; a limited attempt answers without any hashing.

@@ -27,9 +27,12 @@ struct IdempotentCreation: Sendable {
             fingerprint: store.fingerprint(operation: operation, canonicalBody: try encoder.encode(request)))
     }
 
-    /// Runs `create` once per claim and namespace; a replay decodes the stored answer instead.
+    /// Runs `create` once per claim and namespace; a replay decodes the stored answer instead. When
+    /// `stillExists` says the object a stored answer describes is gone (revoked since), the replay answers
+    /// 409 rather than describe an object that no longer exists.
     func run<Response: Codable & Sendable>(
         _ claim: Claim?, namespace: IdempotencyStore.Namespace, in transaction: TenantTransaction,
+        stillExists: (Response) async throws -> Bool = { _ in true },
         create: () async throws -> Response
     ) async throws -> Response {
         guard let claim else { return try await create() }
@@ -39,7 +42,12 @@ struct IdempotentCreation: Sendable {
         {
         case .fresh: break
         case .mismatch: throw APIError.idempotencyMismatch()
-        case .replay(_, let body): return try JSONDecoder().decode(Response.self, from: body)
+        case .replay(_, let body):
+            let stored = try JSONDecoder().decode(Response.self, from: body)
+            guard try await stillExists(stored) else {
+                throw APIError.conflict("The object this Idempotency-Key created has been deleted since.")
+            }
+            return stored
         }
         let response = try await create()
         try await store.complete(

@@ -52,7 +52,13 @@ struct KeysHandler: Sendable {
         let entry = try scope.auditEntry("key.create", targetType: "api_key", targetID: key.id.uuidString.lowercased())
 
         let created = try await database.withTenant(tenantID) { transaction in
-            try await idempotency.run(claim, namespace: .caller(principal.creator), in: transaction) {
+            try await idempotency.run(
+                claim, namespace: .caller(principal.creator), in: transaction,
+                stillExists: { (stored: Components.Schemas.CreatedApiKey) in
+                    guard let id = UUID(uuidString: stored.id) else { return false }
+                    return try await keys.find(id, in: transaction) != nil
+                }
+            ) {
                 try await keys.insert(key, in: transaction)
                 try await audit.record(entry, in: transaction)
                 return Components.Schemas.CreatedApiKey(key, token: try await issuer.apiKeyToken(for: key, now: now))

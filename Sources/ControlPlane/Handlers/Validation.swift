@@ -1,55 +1,62 @@
 import Foundation
 
-/// Input rules shared by the handlers; each failure names the field and the rule, never the value.
+/// Input rules shared by the handlers, each the exact rule `openapi.yaml` states for the field (lengths
+/// in Unicode code points, as JSON Schema counts them). Each failure names the field and the rule,
+/// never the value.
 enum Validation {
+    /// C0 and C1 control characters and DEL, which no text field takes.
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+    }
+
     static func slug(_ slug: String) throws {
-        let allowed = slug.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
-        guard (3...40).contains(slug.count), allowed, slug.first != "-", slug.last != "-" else {
+        let scalars = slug.unicodeScalars
+        let allowed = scalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+        guard (3...40).contains(scalars.count), allowed, scalars.first != "-", scalars.last != "-" else {
             throw APIError.invalid(
                 "slug must be 3 to 40 characters of a-z, 0-9 and '-', starting and ending with a letter or digit.")
         }
     }
 
+    /// `local@domain`: local part 1 to 64 characters, a domain with a dot inside it, at most 254
+    /// characters in all, no whitespace or control characters anywhere.
     static func email(_ email: String, field: String) throws {
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        guard email.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64, parts[1].contains("."),
-            !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
-            email.unicodeScalars.allSatisfy({ !$0.properties.isWhitespace && $0.value >= 0x21 })
+        let scalars = Array(email.unicodeScalars)
+        let parts = scalars.split(separator: "@", omittingEmptySubsequences: false)
+        let plain = scalars.allSatisfy { $0.value > 0x20 && !isControl($0) && !$0.properties.isWhitespace }
+        guard plain, scalars.count <= 254, parts.count == 2, (1...64).contains(parts[0].count),
+            parts[1].count >= 3, parts[1].contains("."), parts[1].first != ".", parts[1].last != "."
         else { throw APIError.invalid("\(field) must be an email address.") }
-    }
-
-    static func password(_ password: String, field: String) throws {
-        // Counted in Unicode code points, as JSON Schema's minLength and maxLength count.
-        let length = password.unicodeScalars.count
-        guard length >= 12 else { throw APIError.invalid("\(field) must be at least 12 characters.") }
-        guard length <= 1024 else { throw APIError.invalid("\(field) must be at most 1024 characters.") }
-    }
-
-    static func name(_ name: String, field: String, maxLength: Int) throws -> String {
-        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty, trimmed.count <= maxLength,
-            trimmed.unicodeScalars.allSatisfy({ !$0.properties.generalCategory.isControl })
-        else { throw APIError.invalid("\(field) must be 1 to \(maxLength) printable characters.") }
-        return trimmed
     }
 
     /// A login email is checked only for what could break storage or lookups (length, control
     /// characters); whether it names an account is the password check's business.
     static func loginEmail(_ email: String) throws {
-        guard email.utf8.count <= 254, email.unicodeScalars.allSatisfy({ !$0.properties.generalCategory.isControl })
-        else { throw APIError.invalid("email must be at most 254 bytes without control characters.") }
-    }
-
-    static func timezone(_ identifier: String) throws {
-        let plain = identifier.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }
-        guard plain, identifier.utf8.count <= 64, TimeZone(identifier: identifier) != nil else {
-            throw APIError.invalid("timezone must be an IANA time zone such as Europe/Berlin.")
+        let scalars = email.unicodeScalars
+        guard (1...254).contains(scalars.count), !scalars.contains(where: isControl) else {
+            throw APIError.invalid("email must be 1 to 254 characters without control characters.")
         }
     }
-}
 
-extension Unicode.GeneralCategory {
-    fileprivate var isControl: Bool {
-        self == .control || self == .format || self == .lineSeparator || self == .paragraphSeparator
+    static func password(_ password: String, field: String, minimum: Int = 12) throws {
+        let length = password.unicodeScalars.count
+        guard length >= minimum else { throw APIError.invalid("\(field) must be at least \(minimum) characters.") }
+        guard length <= 1024 else { throw APIError.invalid("\(field) must be at most 1024 characters.") }
+    }
+
+    /// 1 to `maxLength` characters, not all whitespace, no control characters; returned trimmed.
+    static func name(_ name: String, field: String, maxLength: Int) throws -> String {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard name.unicodeScalars.count <= maxLength, !trimmed.isEmpty, !name.unicodeScalars.contains(where: isControl)
+        else { throw APIError.invalid("\(field) must be 1 to \(maxLength) printable characters.") }
+        return trimmed
+    }
+
+    /// An IANA time zone name (visible ASCII, at most 64 characters) this server knows.
+    static func timezone(_ identifier: String) throws {
+        let plain = identifier.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F }
+        guard plain, (1...64).contains(identifier.utf8.count), TimeZone(identifier: identifier) != nil else {
+            throw APIError.invalid("timezone must be an IANA time zone such as Europe/Berlin.")
+        }
     }
 }

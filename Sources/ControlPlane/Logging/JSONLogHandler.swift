@@ -11,8 +11,15 @@ public struct JSONLogHandler: LogHandler {
     private let label: String
     private static let output = Mutex(())
 
-    public init(label: String, level: Logger.Level, metadataProvider: Logger.MetadataProvider?) {
+    /// Where the lines go: standard output for the servers, standard error for commands whose standard
+    /// output is their answer (a token, say).
+    private let toStandardError: Bool
+
+    public init(
+        label: String, level: Logger.Level, metadataProvider: Logger.MetadataProvider?, toStandardError: Bool = false
+    ) {
         self.label = label
+        self.toStandardError = toStandardError
         self.logLevel = level
         self.metadataProvider = metadataProvider
     }
@@ -34,7 +41,8 @@ public struct JSONLogHandler: LogHandler {
         guard var line = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         else { return }
         line.append(0x0A)
-        Self.output.withLock { _ in FileHandle.standardOutput.write(line) }
+        let handle = toStandardError ? FileHandle.standardError : FileHandle.standardOutput
+        Self.output.withLock { _ in handle.write(line) }
     }
 
     private static func json(_ value: Logger.Metadata.Value) -> Any {

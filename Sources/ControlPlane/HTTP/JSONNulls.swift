@@ -1,0 +1,36 @@
+import Foundation
+import NIOCore
+
+/// Finds `null` in a JSON request body. The API takes no `null` anywhere (a client leaves a field out
+/// instead), while the generated decoders would read `null` as "absent": this keeps the server exactly
+/// as strict as `openapi.yaml` says. Bodies that are not JSON are left to the decoders to refuse.
+enum JSONNulls {
+    /// The path of the first `null` (e.g. `grace_seconds`, `items[2].name`), or nil when there is none.
+    static func firstNull(in buffer: ByteBuffer) -> String? {
+        guard buffer.readableBytes > 0, buffer.readableBytesView.contains(UInt8(ascii: "n")),
+            let value = try? JSONSerialization.jsonObject(
+                with: Data(buffer: buffer), options: [.fragmentsAllowed])
+        else { return nil }
+        return firstNull(in: value, path: "")
+    }
+
+    private static func firstNull(in value: Any, path: String) -> String? {
+        switch value {
+        case is NSNull:
+            return path.isEmpty ? "(body)" : path
+        case let object as [String: Any]:
+            for key in object.keys.sorted() {
+                let child = path.isEmpty ? key : "\(path).\(key)"
+                if let found = firstNull(in: object[key] as Any, path: child) { return found }
+            }
+            return nil
+        case let array as [Any]:
+            for (index, element) in array.enumerated() {
+                if let found = firstNull(in: element, path: "\(path)[\(index)]") { return found }
+            }
+            return nil
+        default:
+            return nil
+        }
+    }
+}
