@@ -48,7 +48,8 @@ public struct ApiKeyRepository: Sendable {
     private static let keyset = KeysetQuery(
         table: "api_keys", columns: columns, timeColumn: "created_at", idColumn: "key_id",
         condition: "(revoked_at IS NULL OR revoked_at > now())")
-    private static let topID = UUID(uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255))
+    private static let topID = UUID(
+        uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255))
 
     private static func record(_ row: Row) -> ApiKeyRecord {
         ApiKeyRecord(

@@ -36,7 +36,8 @@ public struct InvalidationListener: Service {
         self.deafAfter = deafAfter
         self.logger = logger
         self.onSigningKeysChanged = onSigningKeysChanged
-        self.heartbeatChannel = "controlplane_hb_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        self.heartbeatChannel =
+            "controlplane_hb_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
     }
 
     public func run() async throws {
@@ -118,14 +119,19 @@ public struct InvalidationListener: Service {
         let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
         let channel = try await ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.so_keepalive), value: 1)
-            .channelOption(ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_KEEPIDLE)), value: 5)
-            .channelOption(ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_KEEPINTVL)), value: 2)
+            .channelOption(
+                ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_KEEPIDLE)), value: 5
+            )
+            .channelOption(
+                ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_KEEPINTVL)), value: 2
+            )
             .channelOption(ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_KEEPCNT)), value: 3)
             .connectTimeout(.seconds(5))
             .connect(host: endpoint.host, port: endpoint.port).get()
         var configuration = PostgresConnection.Configuration(
             establishedChannel: channel,
-            tls: endpoint.requireTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable,
+            tls: endpoint.requireTLS
+                ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable,
             username: endpoint.username, password: endpoint.password, database: endpoint.database)
         configuration.options.additionalStartupParameters = [("application_name", "controlplane-listener")]
         return try await PostgresConnection.connect(

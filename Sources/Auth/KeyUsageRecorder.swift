@@ -36,7 +36,8 @@ public final class KeyUsageRecorder: Service, Sendable {
             do {
                 try await database.withTenant(tenantID) { try await repository.recordUse(uses, in: $0) }
             } catch {
-                logger.warning("could not record key usage", metadata: ["tenant_id": "\(tenantID)", "error": "\(error)"])
+                logger.warning(
+                    "could not record key usage", metadata: ["tenant_id": "\(tenantID)", "error": "\(error)"])
             }
         }
     }

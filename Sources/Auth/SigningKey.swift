@@ -30,7 +30,8 @@ public struct SigningKey: Sendable {
     public static func generate(now: Date = Date(), activatesAt: Date? = nil) -> SigningKey {
         var kidBytes = [UInt8](repeating: 0, count: 12)
         for index in kidBytes.indices { kidBytes[index] = UInt8.random(in: .min ... .max) }
-        return SigningKey(kid: Base64URL.encode(kidBytes), privateKey: .init(), createdAt: now, activatesAt: activatesAt)
+        return SigningKey(
+            kid: Base64URL.encode(kidBytes), privateKey: .init(), createdAt: now, activatesAt: activatesAt)
     }
 
     public var publicKey: VerificationKey {
@@ -50,7 +51,9 @@ public struct VerificationKey: Sendable {
 
     /// The key's JWK fields: `kty`, `crv`, `x`, `kid`, `alg`, `use`.
     public var jwk: [String: String] {
-        ["kty": "OKP", "crv": "Ed25519", "x": Base64URL.encode(publicKey.rawRepresentation), "kid": kid,
-         "alg": "EdDSA", "use": "sig"]
+        [
+            "kty": "OKP", "crv": "Ed25519", "x": Base64URL.encode(publicKey.rawRepresentation), "kid": kid,
+            "alg": "EdDSA", "use": "sig",
+        ]
     }
 }

@@ -23,7 +23,8 @@ public struct SigningKeyRotation: Sendable {
         self.box = box
     }
 
-    public func rotate(activationDelay: Duration, retireOldAfter: Duration, now: Date = Date()) async throws -> Outcome {
+    public func rotate(activationDelay: Duration, retireOldAfter: Duration, now: Date = Date()) async throws -> Outcome
+    {
         let activatesAt = now.addingTimeInterval(TimeInterval(activationDelay.components.seconds))
         let retiresAt = activatesAt.addingTimeInterval(TimeInterval(retireOldAfter.components.seconds))
         let key = SigningKey.generate(now: now, activatesAt: activatesAt)

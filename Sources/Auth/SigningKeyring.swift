@@ -39,7 +39,9 @@ public final class SigningKeyring: Sendable {
 
     private func signingKey(now: Date) -> SigningKey? {
         state.withLock { state in
-            state.keys.filter { $0.activatesAt <= now && $0.isVerifying(at: now) }.max { $0.activatesAt < $1.activatesAt }
+            state.keys.filter { $0.activatesAt <= now && $0.isVerifying(at: now) }.max {
+                $0.activatesAt < $1.activatesAt
+            }
         }
     }
 
@@ -99,7 +101,9 @@ public final class SigningKeyring: Sendable {
             WHERE retired_at IS NULL OR retired_at > now()
             """, logger: connection.logger)
         var keys: [SigningKey] = []
-        for try await (kid, sealed, createdAt, activatesAt, retiredAt) in rows.decode((String, Data, Date, Date, Date?).self) {
+        for try await (kid, sealed, createdAt, activatesAt, retiredAt) in rows.decode(
+            (String, Data, Date, Date, Date?).self)
+        {
             let raw = try box.open(sealed, context: "signing-key:\(kid)")
             keys.append(
                 SigningKey(

@@ -19,7 +19,9 @@ public struct TokenCodec: Sendable {
     /// Clock skew tolerated on `exp`, `nbf` and `iat`.
     public let leeway: Int64
 
-    public init(issuer: String, audience: String, operatorAudience: String = "controlplane-operator", leeway: Int64 = 30) {
+    public init(
+        issuer: String, audience: String, operatorAudience: String = "controlplane-operator", leeway: Int64 = 30
+    ) {
         self.issuer = issuer
         self.audience = audience
         self.operatorAudience = operatorAudience

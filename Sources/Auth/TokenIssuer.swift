@@ -37,7 +37,8 @@ public struct TokenIssuer: Sendable {
     public func operatorToken(subject: String, lifetime: Duration, now: Date = Date()) async throws -> String {
         let issuedAt = Int64(now.timeIntervalSince1970)
         let claims = Claims(
-            iss: codec.issuer, aud: codec.operatorAudience, sub: "operator:\(subject)", jti: UUID().uuidString.lowercased(),
+            iss: codec.issuer, aud: codec.operatorAudience, sub: "operator:\(subject)",
+            jti: UUID().uuidString.lowercased(),
             tid: nil, scp: [], iat: issuedAt, nbf: issuedAt, exp: issuedAt + lifetime.components.seconds,
             kind: .operator, op: true)
         return try codec.sign(claims, with: try await keyring.currentSigningKey())

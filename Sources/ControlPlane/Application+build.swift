@@ -20,7 +20,8 @@ public func buildApplication(_ configuration: Configuration, logger: Logger) thr
     let authenticator = Authenticator(
         codec: parts.codec, keyring: parts.keyring, database: database, tokens: VerifiedTokenCache(),
         credentials: credentials, usage: usage)
-    let argon2 = PasswordHasher.Parameters(memoryKiB: configuration.argon2MemoryKiB, iterations: configuration.argon2Iterations)
+    let argon2 = PasswordHasher.Parameters(
+        memoryKiB: configuration.argon2MemoryKiB, iterations: configuration.argon2Iterations)
     let hasher = PasswordHasher(
         parameters: argon2, threads: configuration.argon2Threads, queueDepth: configuration.argon2QueueDepth)
     let keyring = parts.keyring
@@ -46,10 +47,12 @@ public func buildApplication(_ configuration: Configuration, logger: Logger) thr
                     scope: "login-address", limit: configuration.loginAttemptsPerMinutePerAddress, window: .seconds(60)),
                 loginGlobal: FixedWindowThrottle(
                     scope: "login-global", limit: configuration.loginAttemptsPerMinute, window: .seconds(60))),
-            defaultKeyLifetime: configuration.defaultKeyLifetime, accessTokenLifetime: configuration.accessTokenLifetime),
+            defaultKeyLifetime: configuration.defaultKeyLifetime, accessTokenLifetime: configuration.accessTokenLifetime
+        ),
         tenant: TenantHandler(database: database, paging: paging),
         keys: KeysHandler(
-            database: database, paging: paging, issuer: parts.issuer, credentials: credentials, idempotency: idempotency,
+            database: database, paging: paging, issuer: parts.issuer, credentials: credentials,
+            idempotency: idempotency,
             defaultKeyLifetime: configuration.defaultKeyLifetime, maxKeyLifetime: configuration.maxKeyLifetime),
         admin: AdminHandler(database: database, paging: paging, credentials: credentials))
 

@@ -35,6 +35,16 @@ struct Composition: Sendable {
         issuer = TokenIssuer(codec: codec, keyring: keyring)
     }
 
+    /// The composition of a one-shot command: configuration from the environment, logs to standard error
+    /// (standard output is the command's answer), and with `owner`, the owner role's connection
+    /// (`CP_MIGRATION_DATABASE_URL`) for what the application role may not do.
+    static func forCommand(owner: Bool = false) throws -> Composition {
+        let configuration = try Configuration()
+        return try Composition(
+            configuration, logger: makeLogger(configuration, toStandardError: true),
+            databaseURL: owner ? configuration.migrationDatabaseURL : nil)
+    }
+
     /// Runs `body` while the Postgres pool runs, for one-shot commands.
     func withDatabase<Value: Sendable>(_ body: @Sendable () async throws -> Value) async throws -> Value {
         try await withThrowingTaskGroup(of: Void.self) { group in

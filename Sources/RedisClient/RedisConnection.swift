@@ -29,7 +29,8 @@ final class RedisConnection: @unchecked Sendable {
     }
 
     private static func makeTimeval(_ duration: Duration) -> timeval {
-        let milliseconds = max(1, duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = max(
+            1, duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
         return timeval(tv_sec: Int(milliseconds / 1000), tv_usec: Int((milliseconds % 1000) * 1000))
     }
 
@@ -52,7 +53,9 @@ final class RedisConnection: @unchecked Sendable {
         var replies: [RedisReply] = []
         for _ in commands {
             var raw: UnsafeMutableRawPointer?
-            guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw RedisError.io(Self.errorText(context)) }
+            guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
+                throw RedisError.io(Self.errorText(context))
+            }
             let reply = raw.assumingMemoryBound(to: redisReply.self)
             replies.append(Self.decode(reply))
             freeReplyObject(raw)
@@ -70,7 +73,7 @@ final class RedisConnection: @unchecked Sendable {
             }
             return buffer
         }
-        defer { buffers.forEach { $0.deallocate() } }
+        defer { for buffer in buffers { buffer.deallocate() } }
         var argv = buffers.map { UnsafePointer<CChar>?(UnsafePointer($0)) }
         let lengths = arguments.map(\.count)
         return argv.withUnsafeMutableBufferPointer { argvBuffer in

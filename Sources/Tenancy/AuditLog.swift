@@ -12,15 +12,10 @@ public struct AuditLog: Sendable {
         case system
     }
 
-    /// One recorded call.
-    public struct Event: Sendable, Equatable {
+    /// One recorded call: the entry as it was recorded, numbered and dated.
+    public struct Event: Sendable {
         public let id: Int64
-        public let actorType: ActorType
-        public let actorID: String
-        public let action: String
-        public let targetType: String
-        public let targetID: String
-        public let requestID: String?
+        public let entry: Entry
         public let occurredAt: Date
     }
 
@@ -82,10 +77,10 @@ public struct AuditLog: Sendable {
                 filters: [("tenant_id", transaction.tenantID.rawValue)], below: bound, limit: limit))
         var events: [Event] = []
         for try await row in rows.decode((Int64, String, String, String, String, String, String?, Date).self) {
-            events.append(
-                Event(
-                    id: row.0, actorType: ActorType(rawValue: row.1) ?? .system, actorID: row.2, action: row.3,
-                    targetType: row.4, targetID: row.5, requestID: row.6, occurredAt: row.7))
+            let entry = Entry(
+                actorType: ActorType(rawValue: row.1) ?? .system, actorID: row.2, action: row.3, targetType: row.4,
+                targetID: row.5, requestID: row.6)
+            events.append(Event(id: row.0, entry: entry, occurredAt: row.7))
         }
         return Page(fetched: events, limit: limit) { PageCursor(time: $0.occurredAt, id: String($0.id)) }
     }

@@ -18,7 +18,9 @@ public struct Database: Sendable {
     public func withTenant<Result: Sendable>(
         _ tenantID: TenantID, _ body: (TenantTransaction) async throws -> Result
     ) async throws -> Result {
-        try await transaction(.tenant(tenantID)) { try await body(TenantTransaction(connection: $0, tenantID: tenantID)) }
+        try await transaction(.tenant(tenantID)) {
+            try await body(TenantTransaction(connection: $0, tenantID: tenantID))
+        }
     }
 
     /// Runs `body` in an operator transaction acting on `tenantID`: the tenant's rows are reachable as in

@@ -95,7 +95,8 @@ public struct IdempotencyStore: Sendable {
                 """)
         case .signup:
             stored = try await transaction.query(
-                "SELECT request_hash, status_code, response_sealed FROM signup_idempotency_records WHERE idem_key = \(key)")
+                "SELECT request_hash, status_code, response_sealed FROM signup_idempotency_records WHERE idem_key = \(key)"
+            )
         }
         for try await (hash, status, sealed) in stored.decode((Data, Int, Data).self) {
             guard constantTimeEquals(hash, fingerprint) else { return .mismatch }

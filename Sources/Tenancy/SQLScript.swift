@@ -45,8 +45,9 @@ public enum SQLScript {
                 }
             case "$":
                 var end = index + 1
-                while end < characters.count, characters[end] == "_" || characters[end].properties.isAlphabetic
-                    || ("0"..."9").contains(characters[end])
+                while end < characters.count,
+                    characters[end] == "_" || characters[end].properties.isAlphabetic
+                        || ("0"..."9").contains(characters[end])
                 {
                     end += 1
                 }

@@ -10,7 +10,8 @@ public struct TenantRepository: Sendable {
     private static let columns = "tenant_id, slug, name, status, plan, timezone, created_at"
     private static let keyset = KeysetQuery(
         table: "tenants", columns: columns, timeColumn: "created_at", idColumn: "tenant_id")
-    private static let topID = UUID(uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255))
+    private static let topID = UUID(
+        uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255))
 
     private static func tenant(_ row: Row) -> Tenant {
         Tenant(

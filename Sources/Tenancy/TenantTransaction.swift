@@ -7,11 +7,6 @@ public struct TenantTransaction: Sendable {
     public let connection: PostgresConnection
     public let tenantID: TenantID
 
-    init(connection: PostgresConnection, tenantID: TenantID) {
-        self.connection = connection
-        self.tenantID = tenantID
-    }
-
     /// Runs one statement on the transaction's connection.
     @discardableResult
     public func query(_ query: PostgresQuery) async throws -> PostgresRowSequence {

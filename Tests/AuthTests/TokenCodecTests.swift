@@ -66,7 +66,9 @@ import Testing
         #expect(throws: TokenError.notYetValid) {
             try codec.validate(claims(kind: .apiKey, aud: "aud", exp: .max, iat: .max))
         }
-        #expect(throws: Never.self) { try codec.validate(claims(kind: .apiKey, aud: "aud", exp: .max, nbf: .min, iat: .min)) }
+        #expect(throws: Never.self) {
+            try codec.validate(claims(kind: .apiKey, aud: "aud", exp: .max, nbf: .min, iat: .min))
+        }
     }
 
     @Test func operatorTokensNeedTheOperatorAudienceAndOthersTheirOwn() {

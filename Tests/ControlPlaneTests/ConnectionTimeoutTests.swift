@@ -3,7 +3,7 @@ import HummingbirdTesting
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Defect 8: no read timeouts, so a client sending its headers one byte a second held a connection
@@ -50,7 +50,8 @@ import Glibc
     @Test func aClientSendingHeadersOneByteASecondIsCutOff() async throws {
         try await TestEnvironment.withApp(.live, configure: { $0.httpHeaderTimeout = .seconds(2) }) { client in
             let port = try #require(client.port)
-            let head = Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: \(String(repeating: "a", count: 40))\r\n\r\n".utf8)
+            let head = Array(
+                "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: \(String(repeating: "a", count: 40))\r\n\r\n".utf8)
             let held = try Self.trickle(port: port, bytes: head, interval: .seconds(1), limit: .seconds(10))
             #expect(held < .seconds(6), "the connection stayed open \(held)")
             #expect(try await client.send(.get, "/healthz").status == .ok)
@@ -60,9 +61,11 @@ import Glibc
     @Test func aBodyThatNeverArrivesIsCutOff() async throws {
         try await TestEnvironment.withApp(.live, configure: { $0.httpBodyTimeout = .seconds(2) }) { client in
             let port = try #require(client.port)
-            let head = "POST /v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            let head =
+                "POST /v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                 + "Content-Length: 100\r\n\r\n{"
-            let held = try Self.trickle(port: port, bytes: Array(head.utf8), interval: .milliseconds(1), limit: .seconds(10))
+            let held = try Self.trickle(
+                port: port, bytes: Array(head.utf8), interval: .milliseconds(1), limit: .seconds(10))
             #expect(held < .seconds(6), "the connection stayed open \(held)")
         }
     }

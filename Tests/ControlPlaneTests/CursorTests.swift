@@ -19,7 +19,8 @@ import Testing
             let tenant = try await client.signup()
             for cursor in Self.hostile {
                 for (path, token) in [("/v1/keys", tenant.token), ("/v1/audit-log", tenant.token)] {
-                    try await client.send(.get, "\(path)?cursor=\(cursor)", token: token).expectProblem(400, "invalid_request")
+                    try await client.send(.get, "\(path)?cursor=\(cursor)", token: token).expectProblem(
+                        400, "invalid_request")
                 }
                 try await client.send(.get, "/v1/admin/tenants?cursor=\(cursor)", token: operatorToken)
                     .expectProblem(400, "invalid_request")
@@ -46,7 +47,8 @@ import Testing
             #expect(seen.count == 4 && Set(seen).count == 4)
             let first = try await client.send(.get, "/v1/keys?limit=1", token: a.token).jsonObject()
             let issued = try #require(first["next_cursor"] as? String)
-            try await client.send(.get, "/v1/keys?cursor=\(issued)", token: b.token).expectProblem(400, "invalid_request")
+            try await client.send(.get, "/v1/keys?cursor=\(issued)", token: b.token).expectProblem(
+                400, "invalid_request")
             try await client.send(.get, "/v1/audit-log?cursor=\(issued)", token: a.token)
                 .expectProblem(400, "invalid_request")
             #expect(try await client.send(.get, "/v1/keys?cursor=\(issued)", token: a.token).status == .ok)

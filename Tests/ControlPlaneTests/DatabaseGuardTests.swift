@@ -46,7 +46,8 @@ import Testing
             let database = Database(client: client, logger: TestEnvironment.logger)
             await #expect(throws: TransactionRolledBack.self) {
                 try await database.withTenant(tenantID) { transaction in
-                    _ = try await transaction.query("SELECT * FROM operator_update_tenant(\(tenantID.rawValue), NULL, NULL)")
+                    _ = try await transaction.query(
+                        "SELECT * FROM operator_update_tenant(\(tenantID.rawValue), NULL, NULL)")
                 }
             }
         }

@@ -31,37 +31,44 @@ struct BearerToken: ClientMiddleware {
 
             let slug = uniqueSlug("gen")
             let signup = try await anonymous.signup(
-                body: .json(.init(
-                    organizationName: "Generated", slug: slug, adminEmail: "\(slug)@example.test",
-                    adminPassword: "correct horse battery")))
+                body: .json(
+                    .init(
+                        organizationName: "Generated", slug: slug, adminEmail: "\(slug)@example.test",
+                        adminPassword: "correct horse battery")))
             let created = try signup.created.body.json
             #expect(created.tenant.slug == slug)
             #expect(created.apiKey.scopes.count == 14)
 
             let conflict = try await anonymous.signup(
-                body: .json(.init(
-                    organizationName: "Again", slug: slug, adminEmail: "other-\(slug)@example.test",
-                    adminPassword: "correct horse battery")))
+                body: .json(
+                    .init(
+                        organizationName: "Again", slug: slug, adminEmail: "other-\(slug)@example.test",
+                        adminPassword: "correct horse battery")))
             let problem = try conflict.conflict.body.applicationProblemJson
             #expect(problem.code == .conflict)
             #expect(problem.status == 409)
 
-            let authorized = Client(serverURL: serverURL, transport: transport, middlewares: [BearerToken(token: created.apiKey.token)])
+            let authorized = Client(
+                serverURL: serverURL, transport: transport, middlewares: [BearerToken(token: created.apiKey.token)])
             let tenant = try await authorized.getTenant().ok.body.json
             #expect(tenant.id == created.tenant.id)
-            let key = try await authorized.createKey(body: .json(.init(name: "from client", scopes: [.tenant_colon_read])))
-                .created.body.json
+            let key = try await authorized.createKey(
+                body: .json(.init(name: "from client", scopes: [.tenant_colon_read]))
+            )
+            .created.body.json
             let keys = try await authorized.listKeys(query: .init(limit: 10)).ok.body.json
             #expect(Set(keys.items.map(\.id)) == [key.id, created.apiKey.id])
             _ = try await authorized.revokeKey(path: .init(keyId: key.id)).noContent
             let revoked = try await authorized.getKey(path: .init(keyId: key.id)).notFound.body.applicationProblemJson
             #expect(revoked.code == .notFound)
             let login = try await anonymous.login(
-                body: .json(.init(email: "\(slug)@example.test", password: "correct horse battery"))).ok.body.json
+                body: .json(.init(email: "\(slug)@example.test", password: "correct horse battery"))
+            ).ok.body.json
             #expect(login.tokenType == .bearer)
             let audit = try await authorized.listAuditEvents().ok.body.json
             #expect(audit.items.contains { $0.action == "key.revoke" })
-            let missing = try await authorized.getKey(path: .init(keyId: UUID().uuidString)).notFound.body.applicationProblemJson
+            let missing = try await authorized.getKey(path: .init(keyId: UUID().uuidString)).notFound.body
+                .applicationProblemJson
             #expect(missing.code == .notFound)
         }
     }

@@ -55,8 +55,10 @@ import Testing
             let other = try await client.createKey(token: tenant.token, scopes: ["keys:write", "tenant:read"])
             let body: [String: Any] = ["name": "ci", "scopes": ["tenant:read"]]
             let key = Self.idempotencyKey(UUID().uuidString)
-            let first = try await client.send(.post, "/v1/keys", token: tenant.token, json: body, headers: key).jsonObject()
-            let replay = try await client.send(.post, "/v1/keys", token: tenant.token, json: body, headers: key).jsonObject()
+            let first = try await client.send(.post, "/v1/keys", token: tenant.token, json: body, headers: key)
+                .jsonObject()
+            let replay = try await client.send(.post, "/v1/keys", token: tenant.token, json: body, headers: key)
+                .jsonObject()
             #expect(replay["id"] as? String == first["id"] as? String, "the same caller gets its answer again")
             let second = try await client.send(.post, "/v1/keys", token: other.token, json: body, headers: key)
             #expect(second.status == .created)

@@ -22,13 +22,24 @@ import Testing
                 (.post, "/v1/keys", ["name": "a\u{0}b", "scopes": ["tenant:read"]]),
                 (.patch, "/v1/tenant", ["name": "a\u{0}b"]),
                 (.patch, "/v1/tenant", ["timezone": "UTC\u{0}"]),
-                (.post, "/v1/signup", ["organization_name": "x\u{0}", "slug": slug, "admin_email": "\(slug)@example.test",
-                                       "admin_password": "correct horse battery"]),
-                (.post, "/v1/signup", ["organization_name": "x", "slug": slug, "admin_email": "\(slug)@exam\u{0}ple.test",
-                                       "admin_password": "correct horse battery"]),
+                (
+                    .post, "/v1/signup",
+                    [
+                        "organization_name": "x\u{0}", "slug": slug, "admin_email": "\(slug)@example.test",
+                        "admin_password": "correct horse battery",
+                    ]
+                ),
+                (
+                    .post, "/v1/signup",
+                    [
+                        "organization_name": "x", "slug": slug, "admin_email": "\(slug)@exam\u{0}ple.test",
+                        "admin_password": "correct horse battery",
+                    ]
+                ),
             ]
             for (method, path, body) in cases {
-                try await client.send(method, path, token: tenant.token, json: body).expectProblem(400, "invalid_request")
+                try await client.send(method, path, token: tenant.token, json: body).expectProblem(
+                    400, "invalid_request")
             }
         }
     }

@@ -32,7 +32,10 @@ import Testing
             let audit = try await client.send(.get, "/v1/audit-log", token: a.token)
             let events = try #require(try audit.jsonObject()["items"] as? [[String: Any]])
             #expect(!events.isEmpty)
-            #expect(events.allSatisfy { ($0["target_id"] as? String) != b.tenantID && ($0["target_id"] as? String) != b.keyID })
+            #expect(
+                events.allSatisfy {
+                    ($0["target_id"] as? String) != b.tenantID && ($0["target_id"] as? String) != b.keyID
+                })
         }
     }
 
@@ -52,7 +55,9 @@ import Testing
                             return try response.jsonObject()["id"] as? String == tenant.tenantID ? 0 : 1
                         }
                         let response = try await client.send(.get, "/v1/keys", token: tenant.token)
-                        let ids = (try response.jsonObject()["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+                        let ids = (try response.jsonObject()["items"] as? [[String: Any]] ?? []).compactMap {
+                            $0["id"] as? String
+                        }
                         return ids == [tenant.keyID] ? 0 : 1
                     }
                 }
@@ -87,11 +92,14 @@ import Testing
     }
 
     @Test func insertingAnotherTenantsRowIsRefused() async throws {
-        let (a, b) = try await TestEnvironment.withApp { client in (try await client.signup(), try await client.signup()) }
+        let (a, b) = try await TestEnvironment.withApp { client in
+            (try await client.signup(), try await client.signup())
+        }
         try await TestEnvironment.withDatabase { database in
             let refused = try await database.withConnection { connection -> Bool in
                 try await connection.query("BEGIN", logger: TestEnvironment.logger)
-                try await connection.query("SELECT set_config('app.tenant_id', \(a.tenantID), true)", logger: TestEnvironment.logger)
+                try await connection.query(
+                    "SELECT set_config('app.tenant_id', \(a.tenantID), true)", logger: TestEnvironment.logger)
                 do {
                     try await connection.query(
                         """
@@ -111,10 +119,12 @@ import Testing
             // Nor can A's transaction move its own row over to B.
             let moved = try await database.withConnection { connection -> Int in
                 try await connection.query("BEGIN", logger: TestEnvironment.logger)
-                try await connection.query("SELECT set_config('app.tenant_id', \(a.tenantID), true)", logger: TestEnvironment.logger)
+                try await connection.query(
+                    "SELECT set_config('app.tenant_id', \(a.tenantID), true)", logger: TestEnvironment.logger)
                 do {
                     try await connection.query(
-                        "UPDATE api_keys SET tenant_id = \(UUID(uuidString: b.tenantID)!) WHERE key_id = \(UUID(uuidString: a.keyID)!)", logger: TestEnvironment.logger)
+                        "UPDATE api_keys SET tenant_id = \(UUID(uuidString: b.tenantID)!) WHERE key_id = \(UUID(uuidString: a.keyID)!)",
+                        logger: TestEnvironment.logger)
                     try await connection.query("ROLLBACK", logger: TestEnvironment.logger)
                     return 1
                 } catch {

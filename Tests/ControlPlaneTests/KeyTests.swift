@@ -9,7 +9,9 @@ import Testing
         try await TestEnvironment.withApp { client in
             let tenant = try await client.signup()
             var created: [String] = []
-            for _ in 0..<3 { created.append(try await client.createKey(token: tenant.token, scopes: ["tenant:read"]).id) }
+            for _ in 0..<3 {
+                created.append(try await client.createKey(token: tenant.token, scopes: ["tenant:read"]).id)
+            }
             var seen: [String] = []
             var cursor: String?
             repeat {
@@ -23,7 +25,8 @@ import Testing
             #expect(seen == created.reversed() + [tenant.keyID])
             try await client.send(.get, "/v1/keys?limit=0", token: tenant.token).expectProblem(400, "invalid_request")
             try await client.send(.get, "/v1/keys?limit=101", token: tenant.token).expectProblem(400, "invalid_request")
-            try await client.send(.get, "/v1/keys?cursor=%25%25bogus", token: tenant.token).expectProblem(400, "invalid_request")
+            try await client.send(.get, "/v1/keys?cursor=%25%25bogus", token: tenant.token).expectProblem(
+                400, "invalid_request")
         }
     }
 
@@ -125,13 +128,17 @@ import Testing
             let tenant = try await client.signup()
             let requestID: HTTPFields = [HTTPField.Name("X-Request-Id")!: "audit-\(UUID().uuidString.prefix(8))"]
             let create = try await client.send(
-                .post, "/v1/keys", token: tenant.token, json: ["name": "a", "scopes": ["tenant:read"]], headers: requestID)
+                .post, "/v1/keys", token: tenant.token, json: ["name": "a", "scopes": ["tenant:read"]],
+                headers: requestID)
             let keyID = try #require(try create.jsonObject()["id"] as? String)
             _ = try await client.send(.patch, "/v1/tenant", token: tenant.token, json: ["name": "Renamed"])
             _ = try await client.send(.delete, "/v1/keys/\(keyID)", token: tenant.token)
             let log = try await client.send(.get, "/v1/audit-log", token: tenant.token).jsonObject()
             let events = log["items"] as? [[String: Any]] ?? []
-            #expect(events.compactMap { $0["action"] as? String } == ["key.revoke", "tenant.update", "key.create", "tenant.signup"])
+            #expect(
+                events.compactMap { $0["action"] as? String } == [
+                    "key.revoke", "tenant.update", "key.create", "tenant.signup",
+                ])
             let created = try #require(events.first { $0["action"] as? String == "key.create" })
             #expect(created["request_id"] as? String == requestID[HTTPField.Name("X-Request-Id")!])
             #expect(created["actor_type"] as? String == "api_key")

@@ -9,7 +9,8 @@ import Testing
 /// Defects 3 and 4: the client address came from the leftmost `X-Forwarded-For` entry, and login was a
 /// CPU sink limited only per email, hashing on a pool shared with Redis.
 @Suite struct LoginLimitTests {
-    static func wrongLogin(_ client: some TestClientProtocol, forwardedFor: String? = nil) async throws -> TestResponse {
+    static func wrongLogin(_ client: some TestClientProtocol, forwardedFor: String? = nil) async throws -> TestResponse
+    {
         var headers: HTTPFields = [:]
         if let forwardedFor { headers[HTTPField.Name("X-Forwarded-For")!] = forwardedFor }
         return try await client.send(
@@ -18,14 +19,18 @@ import Testing
     }
 
     @Test func loginIsLimitedPerClientAddressWhateverEmailIsTried() async throws {
-        try await TestEnvironment.withApp(.live, configure: {
-            $0.loginAttemptsPerMinutePerAddress = 3
-            $0.trustedProxies = ["127.0.0.1"]
-        }) { client in
+        try await TestEnvironment.withApp(
+            .live,
+            configure: {
+                $0.loginAttemptsPerMinutePerAddress = 3
+                $0.trustedProxies = ["127.0.0.1"]
+            }
+        ) { client in
             let address = "203.0.113.\(Int.random(in: 1...254))"
             var statuses: [Int] = []
             for attempt in 0..<4 {
-                statuses.append(try await Self.wrongLogin(client, forwardedFor: "10.9.9.\(attempt), \(address)").status.code)
+                statuses.append(
+                    try await Self.wrongLogin(client, forwardedFor: "10.9.9.\(attempt), \(address)").status.code)
             }
             #expect(statuses == [401, 401, 401, 429])
             // Another address is not affected.
@@ -78,7 +83,9 @@ import Testing
                 logger: TestEnvironment.logger)
             try await housekeeping.prune()
             var left = 0
-            for try await _ in try await database.query("SELECT 1 FROM throttle_windows WHERE subject_hash = \(subject)") {
+            for try await _ in try await database.query(
+                "SELECT 1 FROM throttle_windows WHERE subject_hash = \(subject)")
+            {
                 left += 1
             }
             #expect(left == 0)
@@ -89,8 +96,10 @@ import Testing
 @Suite struct ClientAddressResolverTests {
     @Test func theRightmostUntrustedEntryIsTheClient() throws {
         let resolver = try ClientAddressResolver(trustedProxies: ["10.0.0.0/8", "127.0.0.1"], trustedHops: 0)
-        #expect(resolver.resolve(peer: "10.1.2.3", forwardedFor: ["6.6.6.6, 198.51.100.7"])?.throttleKey == "198.51.100.7")
-        #expect(resolver.resolve(peer: "10.1.2.3", forwardedFor: ["198.51.100.7, 10.4.4.4"])?.throttleKey == "198.51.100.7")
+        #expect(
+            resolver.resolve(peer: "10.1.2.3", forwardedFor: ["6.6.6.6, 198.51.100.7"])?.throttleKey == "198.51.100.7")
+        #expect(
+            resolver.resolve(peer: "10.1.2.3", forwardedFor: ["198.51.100.7, 10.4.4.4"])?.throttleKey == "198.51.100.7")
         // An untrusted peer is the client, whatever it forwards.
         #expect(resolver.resolve(peer: "198.51.100.9", forwardedFor: ["1.1.1.1"])?.throttleKey == "198.51.100.9")
         // Garbage ends the walk at the last good address.
@@ -99,7 +108,9 @@ import Testing
 
     @Test func hopCountsTakeThatManyEntriesFromTheRight() throws {
         let resolver = try ClientAddressResolver(trustedProxies: [], trustedHops: 2)
-        #expect(resolver.resolve(peer: "10.0.0.1", forwardedFor: ["6.6.6.6", "198.51.100.7, 10.0.0.2"])?.throttleKey == "198.51.100.7")
+        #expect(
+            resolver.resolve(peer: "10.0.0.1", forwardedFor: ["6.6.6.6", "198.51.100.7, 10.0.0.2"])?.throttleKey
+                == "198.51.100.7")
         let none = try ClientAddressResolver(trustedProxies: [], trustedHops: 0)
         #expect(none.resolve(peer: "10.0.0.1", forwardedFor: ["198.51.100.7"])?.throttleKey == "10.0.0.1")
     }

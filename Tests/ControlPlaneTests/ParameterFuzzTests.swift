@@ -29,13 +29,15 @@ import Testing
     }
 
     static func encoded(_ value: String, path: Bool) -> String {
-        var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)...Unicode.Scalar(127)))
+        var allowed = CharacterSet.alphanumerics.intersection(
+            CharacterSet(charactersIn: Unicode.Scalar(0)...Unicode.Scalar(127)))
         allowed.insert(charactersIn: "-._~")
         return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? (path ? "x" : "")
     }
 
     static func check(_ response: TestResponse, _ request: String) {
-        #expect(response.status.code < 500, "\(request) answered \(response.status.code): \(String(buffer: response.body))")
+        #expect(
+            response.status.code < 500, "\(request) answered \(response.status.code): \(String(buffer: response.body))")
         if response.status.code >= 400 {
             #expect(response.headers[.contentType] == "application/problem+json", "\(request)")
         }

@@ -13,12 +13,16 @@ import Testing
                 #expect(response.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
                 #expect(response.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
                 #expect(response.headers[HTTPField.Name("Strict-Transport-Security")!]?.hasPrefix("max-age=") == true)
-                #expect(response.headers[HTTPField.Name("Content-Security-Policy")!]?.contains("default-src 'none'") == true)
+                #expect(
+                    response.headers[HTTPField.Name("Content-Security-Policy")!]?.contains("default-src 'none'") == true
+                )
                 #expect(response.headers[.cacheControl] == "no-store")
             }
-            let traced = try await client.send(.get, "/healthz", headers: [HTTPField.Name("X-Request-Id")!: "trace-123"])
+            let traced = try await client.send(
+                .get, "/healthz", headers: [HTTPField.Name("X-Request-Id")!: "trace-123"])
             #expect(traced.headers[HTTPField.Name("X-Request-Id")!] == "trace-123")
-            let hostile = try await client.send(.get, "/healthz", headers: [HTTPField.Name("X-Request-Id")!: "bad id\u{7f}"])
+            let hostile = try await client.send(
+                .get, "/healthz", headers: [HTTPField.Name("X-Request-Id")!: "bad id\u{7f}"])
             #expect(hostile.headers[HTTPField.Name("X-Request-Id")!] != "bad id\u{7f}")
             try await client.send(.get, "/no/such/route").expectProblem(404, "not_found")
         }
@@ -52,7 +56,10 @@ import Testing
             let jwks = try await client.send(.get, "/.well-known/jwks.json").jsonObject()
             let keys = try #require(jwks["keys"] as? [[String: String]])
             #expect(!keys.isEmpty)
-            #expect(keys.allSatisfy { $0["kty"] == "OKP" && $0["crv"] == "Ed25519" && $0["alg"] == "EdDSA" && $0["kid"] != nil })
+            #expect(
+                keys.allSatisfy {
+                    $0["kty"] == "OKP" && $0["crv"] == "Ed25519" && $0["alg"] == "EdDSA" && $0["kid"] != nil
+                })
             #expect(keys.allSatisfy { $0["d"] == nil })
         }
     }
@@ -100,7 +107,8 @@ import Testing
     @Test func aDeclaredLengthOverTheLimitIsRefusedBeforeTheBodyArrives() async throws {
         try await TestEnvironment.withApp(.live, configure: { $0.maxBodyBytes = 1024 }) { client in
             let port = try #require(client.port)
-            let head = "POST /v1/signup HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            let head =
+                "POST /v1/signup HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                 + "Content-Length: 10485760\r\nConnection: close\r\n\r\n{"
             let answer = try RawHTTP.exchange(port: port, request: head, timeoutSeconds: 20)
             #expect(answer.hasPrefix("HTTP/1.1 413"), "answered: \(answer.prefix(80))")
@@ -117,9 +125,12 @@ import Testing
                 .expectProblem(400, "invalid_request")
             try await client.send(.patch, "/v1/tenant", token: tenant.token, json: ["status": "active"])
                 .expectProblem(400, "invalid_request")
-            try await client.send(.post, "/v1/keys/\(tenant.keyID)/rotate", token: tenant.token, json: ["grace_seconds": -1])
-                .expectProblem(400, "invalid_request")
-            let renamed = try await client.send(.patch, "/v1/tenant", token: tenant.token, json: ["name": "New", "timezone": "Europe/Berlin"])
+            try await client.send(
+                .post, "/v1/keys/\(tenant.keyID)/rotate", token: tenant.token, json: ["grace_seconds": -1]
+            )
+            .expectProblem(400, "invalid_request")
+            let renamed = try await client.send(
+                .patch, "/v1/tenant", token: tenant.token, json: ["name": "New", "timezone": "Europe/Berlin"])
             #expect(try renamed.jsonObject()["timezone"] as? String == "Europe/Berlin")
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A bare TCP exchange with a loopback listener, for requests no HTTP client would send (a declared
@@ -32,7 +33,9 @@ enum RawHTTP {
             let count = read(descriptor, &buffer, buffer.count)
             if count <= 0 { break }
             received += buffer[0..<count]
-            if let text = String(bytes: received, encoding: .utf8), text.contains("\r\n\r\n"), text.contains("}") { break }
+            if let text = String(bytes: received, encoding: .utf8), text.contains("\r\n\r\n"), text.contains("}") {
+                break
+            }
         }
         return String(decoding: received, as: UTF8.self)
     }

@@ -25,10 +25,14 @@ import Testing
             let tenant = try await client.signup()
             let before = try await Self.kids(client)
             let outcome = try await TestEnvironment.withDatabase(owner: true) { owner in
-                try await SigningKeyRotation(database: Database(client: owner, logger: TestEnvironment.logger), box: box)
-                    .rotate(activationDelay: .seconds(3600), retireOldAfter: .seconds(10 * 365 * 86_400))
+                try await SigningKeyRotation(
+                    database: Database(client: owner, logger: TestEnvironment.logger), box: box
+                )
+                .rotate(activationDelay: .seconds(3600), retireOldAfter: .seconds(10 * 365 * 86_400))
             }
-            let published = try await waitUntil(timeout: .seconds(1)) { try await Self.kids(client).contains(outcome.newKid) }
+            let published = try await waitUntil(timeout: .seconds(1)) {
+                try await Self.kids(client).contains(outcome.newKid)
+            }
             #expect(published != nil, "the new key was not published within 1 s")
             #expect(try await Self.kids(client).isSuperset(of: before))
 
@@ -47,8 +51,10 @@ import Testing
 
             // ...until it is retired: then it fails within a second and leaves the JWKS.
             let retired = try await TestEnvironment.withDatabase(owner: true) { owner in
-                try await SigningKeyRotation(database: Database(client: owner, logger: TestEnvironment.logger), box: box)
-                    .retire(kid: outcome.newKid, at: Date())
+                try await SigningKeyRotation(
+                    database: Database(client: owner, logger: TestEnvironment.logger), box: box
+                )
+                .retire(kid: outcome.newKid, at: Date())
             }
             #expect(retired)
             let refused = try await waitUntil(timeout: .seconds(1)) {

@@ -9,8 +9,10 @@ import Testing
             let slug = uniqueSlug()
             let response = try await client.send(
                 .post, "/v1/signup",
-                json: ["organization_name": "Acme", "slug": slug, "admin_email": "Owner@\(slug).test",
-                       "admin_password": "correct horse battery"])
+                json: [
+                    "organization_name": "Acme", "slug": slug, "admin_email": "Owner@\(slug).test",
+                    "admin_password": "correct horse battery",
+                ])
             #expect(response.status == .created)
             let object = try response.jsonObject()
             let tenant = try #require(object["tenant"] as? [String: Any])
@@ -55,13 +57,17 @@ import Testing
             let first = try await client.signup()
             let sameSlug = try await client.send(
                 .post, "/v1/signup",
-                json: ["organization_name": "Other", "slug": first.slug, "admin_email": "\(uniqueSlug())@example.test",
-                       "admin_password": "correct horse battery"])
+                json: [
+                    "organization_name": "Other", "slug": first.slug, "admin_email": "\(uniqueSlug())@example.test",
+                    "admin_password": "correct horse battery",
+                ])
             try sameSlug.expectProblem(409, "conflict")
             let sameEmail = try await client.send(
                 .post, "/v1/signup",
-                json: ["organization_name": "Other", "slug": uniqueSlug(), "admin_email": first.email.uppercased(),
-                       "admin_password": "correct horse battery"])
+                json: [
+                    "organization_name": "Other", "slug": uniqueSlug(), "admin_email": first.email.uppercased(),
+                    "admin_password": "correct horse battery",
+                ])
             try sameEmail.expectProblem(409, "conflict")
         }
     }
@@ -77,7 +83,8 @@ import Testing
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<20 {
                     group.addTask {
-                        try await client.send(.post, "/v1/signup", raw: String(decoding: body, as: UTF8.self)).status.code
+                        try await client.send(.post, "/v1/signup", raw: String(decoding: body, as: UTF8.self)).status
+                            .code
                     }
                 }
                 return try await group.reduce(into: [Int]()) { $0.append($1) }
@@ -90,10 +97,13 @@ import Testing
     /// Behind a trusted proxy (the loopback peer here) the client is the rightmost untrusted entry of
     /// `X-Forwarded-For`; whatever the client writes to its left changes nothing.
     @Test func signupIsThrottledPerClientAddressWhateverTheClientForwards() async throws {
-        try await TestEnvironment.withApp(.live, configure: {
-            $0.signupsPerHourPerAddress = 2
-            $0.trustedProxies = ["127.0.0.1/32"]
-        }) { client in
+        try await TestEnvironment.withApp(
+            .live,
+            configure: {
+                $0.signupsPerHourPerAddress = 2
+                $0.trustedProxies = ["127.0.0.1/32"]
+            }
+        ) { client in
             // A documentation address (RFC 5737) unique to this run, so no other test shares its window.
             let address = "198.51.100.\(Int.random(in: 1...254))"
             var statuses: [Int] = []
@@ -103,8 +113,10 @@ import Testing
                 let slug = uniqueSlug()
                 let response = try await client.send(
                     .post, "/v1/signup",
-                    json: ["organization_name": "T", "slug": slug, "admin_email": "\(slug)@example.test",
-                           "admin_password": "correct horse battery"], headers: forwarded)
+                    json: [
+                        "organization_name": "T", "slug": slug, "admin_email": "\(slug)@example.test",
+                        "admin_password": "correct horse battery",
+                    ], headers: forwarded)
                 statuses.append(response.status.code)
                 if response.status.code == 429 {
                     try response.expectProblem(429, "rate_limited")
@@ -135,9 +147,11 @@ import Testing
     @Test func unknownEmailAndWrongPasswordLookTheSame() async throws {
         try await TestEnvironment.withApp { client in
             let tenant = try await client.signup()
-            let wrong = try await client.send(.post, "/v1/auth/login", json: ["email": tenant.email, "password": "wrong password!!"])
+            let wrong = try await client.send(
+                .post, "/v1/auth/login", json: ["email": tenant.email, "password": "wrong password!!"])
             let unknown = try await client.send(
-                .post, "/v1/auth/login", json: ["email": "nobody-\(UUID())@example.test", "password": "wrong password!!"])
+                .post, "/v1/auth/login",
+                json: ["email": "nobody-\(UUID())@example.test", "password": "wrong password!!"])
             try wrong.expectProblem(401, "unauthenticated")
             try unknown.expectProblem(401, "unauthenticated")
             var first = try wrong.jsonObject()
@@ -157,7 +171,8 @@ import Testing
                 try response.expectProblem(401, "unauthenticated")
             }
             // Now even the right password is not looked at.
-            let locked = try await client.send(.post, "/v1/auth/login", json: ["email": tenant.email, "password": tenant.password])
+            let locked = try await client.send(
+                .post, "/v1/auth/login", json: ["email": tenant.email, "password": tenant.password])
             try locked.expectProblem(429, "rate_limited")
             let retryAfter = Int(locked.headers[.retryAfter] ?? "") ?? 0
             #expect(retryAfter > 800 && retryAfter <= 900)

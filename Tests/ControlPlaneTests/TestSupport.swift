@@ -7,8 +7,8 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import PostgresNIO
-import Tenancy
 import Synchronization
+import Tenancy
 import Testing
 
 /// The services started by `scripts/test`, read from the environment it exports.
@@ -131,7 +131,9 @@ extension TestResponse {
 
     /// Asserts an RFC 9457 problem with this status and code.
     func expectProblem(_ status: Int, _ code: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        #expect(self.status.code == status, "expected \(status), got \(self.status): \(String(buffer: body))", sourceLocation: sourceLocation)
+        #expect(
+            self.status.code == status, "expected \(status), got \(self.status): \(String(buffer: body))",
+            sourceLocation: sourceLocation)
         #expect(headers[.contentType] == "application/problem+json", sourceLocation: sourceLocation)
         let object = try jsonObject()
         #expect(object["code"] as? String == code, sourceLocation: sourceLocation)

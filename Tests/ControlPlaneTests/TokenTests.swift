@@ -29,7 +29,9 @@ struct TokenForge {
             scp: Scope.allCases.map(\.rawValue), iat: now, nbf: now, exp: now + 3600, kind: .apiKey)
     }
 
-    func token(for tenant: SignedUpTenant, signedWith key: SigningKey? = nil, _ change: (inout Claims) -> Void = { _ in })
+    func token(
+        for tenant: SignedUpTenant, signedWith key: SigningKey? = nil, _ change: (inout Claims) -> Void = { _ in }
+    )
         throws -> String
     {
         var claims = claims(for: tenant)
@@ -60,18 +62,29 @@ private func base64URL(_ data: Data) -> String {
             let noneHeader = base64URL(Data(#"{"alg":"none","typ":"JWT"}"#.utf8))
             let hmacHeader = base64URL(Data(#"{"alg":"HS256","kid":"\#(forge.key.kid)","typ":"JWT"}"#.utf8))
             let hmacSignature = base64URL(
-                Data(HMAC<SHA256>.authenticationCode(
-                    for: Data((hmacHeader + "." + parts[1]).utf8),
-                    using: SymmetricKey(data: forge.key.privateKey.publicKey.rawRepresentation))))
+                Data(
+                    HMAC<SHA256>.authenticationCode(
+                        for: Data((hmacHeader + "." + parts[1]).utf8),
+                        using: SymmetricKey(data: forge.key.privateKey.publicKey.rawRepresentation))))
 
             let refused: [(String, String)] = [
                 ("alg none", noneHeader + "." + parts[1] + "."),
                 ("alg none with signature", noneHeader + "." + parts[1] + "." + parts[2]),
                 ("HS256 keyed with the public key", hmacHeader + "." + parts[1] + "." + hmacSignature),
-                ("foreign key under our kid",
-                 try forge.token(for: tenant, signedWith: SigningKey(kid: forge.key.kid, privateKey: .init(), createdAt: Date()))),
+                (
+                    "foreign key under our kid",
+                    try forge.token(
+                        for: tenant, signedWith: SigningKey(kid: forge.key.kid, privateKey: .init(), createdAt: Date()))
+                ),
                 ("unknown kid", try forge.token(for: tenant, signedWith: SigningKey.generate())),
-                ("expired", try forge.token(for: tenant) { $0.exp = now - 3600; $0.iat = now - 7200; $0.nbf = now - 7200 }),
+                (
+                    "expired",
+                    try forge.token(for: tenant) {
+                        $0.exp = now - 3600
+                        $0.iat = now - 7200
+                        $0.nbf = now - 7200
+                    }
+                ),
                 ("not yet valid", try forge.token(for: tenant) { $0.nbf = now + 3600 }),
                 ("issued in the future", try forge.token(for: tenant) { $0.iat = now + 3600 }),
                 ("wrong issuer", try forge.token(for: tenant) { $0.iss = "someone-else" }),
@@ -79,7 +92,13 @@ private func base64URL(_ data: Data) -> String {
                 ("tampered claim", parts[0] + "." + tamperedPayload + "." + parts[2]),
                 ("truncated signature", parts[0] + "." + parts[1] + "." + parts[2].dropLast(4)),
                 ("key of another tenant", try forge.token(for: tenant) { $0.tid = UUID().uuidString.lowercased() }),
-                ("key that does not exist", try forge.token(for: tenant) { $0.sub = UUID().uuidString; $0.jti = $0.sub }),
+                (
+                    "key that does not exist",
+                    try forge.token(for: tenant) {
+                        $0.sub = UUID().uuidString
+                        $0.jti = $0.sub
+                    }
+                ),
                 ("garbage", "not.a.token"),
                 ("empty", ""),
             ]
@@ -112,7 +131,8 @@ private func base64URL(_ data: Data) -> String {
             let tenant = try await client.signup()
             let reader = try await client.createKey(token: tenant.token, scopes: ["tenant:read"])
             try await client.send(.get, "/v1/keys", token: reader.token).expectProblem(403, "forbidden")
-            try await client.send(.patch, "/v1/tenant", token: reader.token, json: ["name": "x"]).expectProblem(403, "forbidden")
+            try await client.send(.patch, "/v1/tenant", token: reader.token, json: ["name": "x"]).expectProblem(
+                403, "forbidden")
             try await client.send(.get, "/v1/audit-log", token: reader.token).expectProblem(403, "forbidden")
         }
     }
@@ -120,7 +140,8 @@ private func base64URL(_ data: Data) -> String {
     @Test func aKeyCannotGrantMoreScopesOrALongerLifeThanItHas() async throws {
         try await TestEnvironment.withApp { client in
             let tenant = try await client.signup()
-            let limited = try await client.createKey(token: tenant.token, scopes: ["keys:read", "keys:write"], expiresIn: 3600)
+            let limited = try await client.createKey(
+                token: tenant.token, scopes: ["keys:read", "keys:write"], expiresIn: 3600)
             let moreScopes = try await client.send(
                 .post, "/v1/keys", token: limited.token, json: ["name": "x", "scopes": ["keys:read", "tenant:admin"]])
             try moreScopes.expectProblem(403, "forbidden")

@@ -35,13 +35,15 @@ public struct ControlPlaneCommand: AsyncParsableCommand {
         func run() async throws {
             let configuration = try Configuration()
             let logger = makeLogger(configuration)
-            let client = PostgresClient(configuration: try DatabaseURL.configuration(configuration.migrationDatabaseURL))
+            let client = PostgresClient(
+                configuration: try DatabaseURL.configuration(configuration.migrationDatabaseURL))
             let migrations = try Migrator.load(from: configuration.migrationsDirectory)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await client.run() }
                 defer { group.cancelAll() }
                 let applied = try await Migrator(client: client, logger: logger).migrate(migrations)
-                logger.info("migrations up to date", metadata: ["applied": "\(applied)", "known": "\(migrations.count)"])
+                logger.info(
+                    "migrations up to date", metadata: ["applied": "\(applied)", "known": "\(migrations.count)"])
             }
         }
     }

@@ -17,12 +17,11 @@ struct OperatorTokenCommand: AsyncParsableCommand {
         @Option(help: "Lifetime in seconds (default CP_OPERATOR_TOKEN_TTL_SECONDS, at most 86400).") var ttl: Int?
 
         func run() async throws {
-            let configuration = try Configuration()
-            let lifetime = ttl ?? Int(configuration.operatorTokenLifetime.components.seconds)
+            let parts = try Composition.forCommand()
+            let lifetime = ttl ?? Int(parts.configuration.operatorTokenLifetime.components.seconds)
             guard (60...86_400).contains(lifetime) else { throw ValidationError("--ttl must be 60 to 86400 seconds") }
             guard subject.utf8.count <= 100, subject.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
             else { throw ValidationError("--subject must be up to 100 visible ASCII characters") }
-            let parts = try Composition(configuration, logger: makeLogger(configuration, toStandardError: true))
             let token = try await parts.withDatabase {
                 try await parts.keyring.load(generateIfEmpty: true)
                 return try await parts.issuer.operatorToken(subject: subject, lifetime: .seconds(lifetime))
@@ -38,9 +37,7 @@ struct OperatorTokenCommand: AsyncParsableCommand {
         @Argument(help: "The token, or its jti.") var token: String
 
         func run() async throws {
-            let configuration = try Configuration()
-            let logger = makeLogger(configuration, toStandardError: true)
-            let owner = try Composition(configuration, logger: logger, databaseURL: configuration.migrationDatabaseURL)
+            let owner = try Composition.forCommand(owner: true)
             let (jti, expiresAt) = try await owner.withDatabase { () -> (String, Date) in
                 guard token.split(separator: ".").count == 3 else {
                     // A bare jti: keep it listed for the longest operator token lifetime.
@@ -52,7 +49,9 @@ struct OperatorTokenCommand: AsyncParsableCommand {
                 return (claims.jti, Date(timeIntervalSince1970: TimeInterval(claims.exp)))
             }
             guard !jti.isEmpty, jti.utf8.count <= 64 else { throw ValidationError("a jti is 1 to 64 characters") }
-            try await owner.withDatabase { try await OperatorTokenDenylist(database: owner.database).revoke(jti: jti, expiresAt: expiresAt) }
+            try await owner.withDatabase {
+                try await OperatorTokenDenylist(database: owner.database).revoke(jti: jti, expiresAt: expiresAt)
+            }
             print("revoked operator token \(jti)")
         }
     }

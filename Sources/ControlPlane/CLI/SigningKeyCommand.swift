@@ -20,12 +20,10 @@ struct SigningKeyCommand: AsyncParsableCommand {
         var retireAfter: Int?
 
         func run() async throws {
-            let configuration = try Configuration()
             guard (0...86_400).contains(activateAfter) else { throw ValidationError("--activate-after is 0 to 86400") }
-            let retire = retireAfter ?? Int(configuration.maxKeyLifetime.components.seconds)
+            let owner = try Composition.forCommand(owner: true)
+            let retire = retireAfter ?? Int(owner.configuration.maxKeyLifetime.components.seconds)
             guard retire >= 0 else { throw ValidationError("--retire-after must not be negative") }
-            let owner = try Composition(
-                configuration, logger: makeLogger(configuration, toStandardError: true), databaseURL: configuration.migrationDatabaseURL)
             let outcome = try await owner.withDatabase {
                 try await SigningKeyRotation(database: owner.database, box: owner.box).rotate(
                     activationDelay: .seconds(activateAfter), retireOldAfter: .seconds(retire))
@@ -43,9 +41,7 @@ struct SigningKeyCommand: AsyncParsableCommand {
         @Argument(help: "The kid.") var kid: String
 
         func run() async throws {
-            let configuration = try Configuration()
-            let owner = try Composition(
-                configuration, logger: makeLogger(configuration, toStandardError: true), databaseURL: configuration.migrationDatabaseURL)
+            let owner = try Composition.forCommand(owner: true)
             let found = try await owner.withDatabase {
                 try await SigningKeyRotation(database: owner.database, box: owner.box).retire(kid: kid, at: Date())
             }

@@ -56,11 +56,14 @@ public struct Configuration: Sendable {
             guard let value = Int(text), range.contains(value) else { throw ConfigurationError.invalid(name, text) }
             return value
         }
-        func seconds(_ name: String, _ fallback: Int, _ range: ClosedRange<Int> = 0...Int(Int32.max)) throws -> Duration {
+        func seconds(_ name: String, _ fallback: Int, _ range: ClosedRange<Int> = 0...Int(Int32.max)) throws -> Duration
+        {
             .seconds(try integer(name, fallback, range))
         }
         func list(_ name: String) -> [String] {
-            string(name, "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            string(name, "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            }
         }
         httpHost = string("CP_HTTP_HOST", "127.0.0.1")
         httpPort = try integer("CP_HTTP_PORT", 8080, 0...65535)

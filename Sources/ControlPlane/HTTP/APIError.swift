@@ -79,7 +79,8 @@ public struct APIError: Error, Sendable, Equatable {
             "title": title, "status": status, "detail": detail, "code": code.rawValue, "request_id": requestID,
         ]
         if let retryAfter { object["retry_after"] = retryAfter }
-        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data()
     }
 
     public var headerFields: HTTPFields {

@@ -90,9 +90,13 @@ struct EdgeMiddleware: RouterMiddleware {
         case let error as HTTPError where error.status == .notFound:
             problem = .notFound("route")
         case let error as HTTPError where error.status == .methodNotAllowed:
-            problem = APIError(status: 405, code: .invalidRequest, title: "Method not allowed", detail: "This route does not take that method.")
+            problem = APIError(
+                status: 405, code: .invalidRequest, title: "Method not allowed",
+                detail: "This route does not take that method.")
         case let error as HTTPError where (400..<500).contains(error.status.code):
-            problem = APIError(status: error.status.code, code: .invalidRequest, title: error.status.reasonPhrase, detail: "The request was rejected.")
+            problem = APIError(
+                status: error.status.code, code: .invalidRequest, title: error.status.reasonPhrase,
+                detail: "The request was rejected.")
         default:
             logger.error("unhandled error", metadata: ["request_id": .string(requestID), "error": "\(error)"])
             problem = .internal

@@ -39,10 +39,12 @@ struct ErrorMappingMiddleware: ServerMiddleware {
                 return .invalid(Self.clientDescription(of: error))
             }
             logger.error(
-                "handler failed", metadata: ["operation": "\(operationID)", "error": .string(String(reflecting: error.underlyingError))])
+                "handler failed",
+                metadata: ["operation": "\(operationID)", "error": .string(String(reflecting: error.underlyingError))])
             return .internal
         }
-        logger.error("request failed", metadata: ["operation": "\(operationID)", "error": .string(String(reflecting: error))])
+        logger.error(
+            "request failed", metadata: ["operation": "\(operationID)", "error": .string(String(reflecting: error))])
         return .internal
     }
 
@@ -68,7 +70,9 @@ struct ErrorMappingMiddleware: ServerMiddleware {
             }
         }
         let cause = error.causeDescription
-        if cause.localizedCaseInsensitiveContains("content type") { return "Unsupported or missing content type; send application/json." }
+        if cause.localizedCaseInsensitiveContains("content type") {
+            return "Unsupported or missing content type; send application/json."
+        }
         if cause.localizedCaseInsensitiveContains("body") { return "The request body is missing or malformed." }
         return "The request could not be decoded: \(cause.prefix(200))"
     }

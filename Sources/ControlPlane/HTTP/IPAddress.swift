@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An IPv4 or IPv6 address as bytes (IPv4-mapped IPv6 addresses are read as IPv4).
@@ -38,7 +38,9 @@ struct IPAddress: Equatable, Sendable {
     /// (one subscriber usually holds a whole /64, so counting single addresses would be no limit).
     var throttleKey: String {
         if isIPv6 {
-            let groups = stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+            let groups = stride(from: 0, to: 8, by: 2).map {
+                String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16)
+            }
             return groups.joined(separator: ":") + "::/64"
         }
         return bytes.map(String.init).joined(separator: ".")

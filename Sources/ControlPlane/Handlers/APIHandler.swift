@@ -53,7 +53,8 @@ struct APIHandler: APIProtocol {
     func rotateKey(_ input: Operations.RotateKey.Input) async throws -> Operations.RotateKey.Output {
         try await keys.rotateKey(input)
     }
-    func listAdminTenants(_ input: Operations.ListAdminTenants.Input) async throws -> Operations.ListAdminTenants.Output {
+    func listAdminTenants(_ input: Operations.ListAdminTenants.Input) async throws -> Operations.ListAdminTenants.Output
+    {
         try await admin.listAdminTenants(input)
     }
     func getAdminTenant(_ input: Operations.GetAdminTenant.Input) async throws -> Operations.GetAdminTenant.Output {

@@ -108,7 +108,10 @@ struct AccountsHandler: Sendable {
                 let decision = try await throttle.hit(subject, on: connection)
                 if case .limited = decision { return (decision, UserRecord?.none) }
             }
-            return (FixedWindowThrottle.Decision.allowed(remaining: 0), try await users.findForLogin(email: email, on: connection))
+            return (
+                FixedWindowThrottle.Decision.allowed(remaining: 0),
+                try await users.findForLogin(email: email, on: connection)
+            )
         }
         if case .limited(let retryAfter) = decision {
             throw APIError.rateLimited(retryAfter: retryAfter, detail: "Too many sign-in attempts; try again later.")
@@ -132,6 +135,7 @@ struct AccountsHandler: Sendable {
             .init(
                 body: .json(
                     .init(
-                        accessToken: token, tokenType: .bearer, expiresIn: Int(accessTokenLifetime.components.seconds)))))
+                        accessToken: token, tokenType: .bearer, expiresIn: Int(accessTokenLifetime.components.seconds)))
+            ))
     }
 }

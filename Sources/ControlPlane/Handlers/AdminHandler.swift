@@ -13,14 +13,17 @@ struct AdminHandler: Sendable {
     let audit = AuditLog()
     private static let list = "admin:tenants"
 
-    func listAdminTenants(_ input: Operations.ListAdminTenants.Input) async throws -> Operations.ListAdminTenants.Output {
+    func listAdminTenants(_ input: Operations.ListAdminTenants.Input) async throws -> Operations.ListAdminTenants.Output
+    {
         let (limit, cursor) = try paging.request(limit: input.query.limit, cursor: input.query.cursor, list: Self.list)
         let status = input.query.status.flatMap { Tenant.Status(rawValue: $0.rawValue) }
         let page = try await database.transaction(.operator(actingOn: nil)) {
             try await tenants.list(status: status, limit: limit, after: cursor, on: $0)
         }
         return .ok(
-            .init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: paging.next(page, list: Self.list)))))
+            .init(
+                body: .json(.init(items: page.items.map { .init($0) }, nextCursor: paging.next(page, list: Self.list))))
+        )
     }
 
     func getAdminTenant(_ input: Operations.GetAdminTenant.Input) async throws -> Operations.GetAdminTenant.Output {

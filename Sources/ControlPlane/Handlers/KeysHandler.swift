@@ -22,7 +22,8 @@ struct KeysHandler: Sendable {
         let list = "keys:\(tenantID)"
         let (limit, cursor) = try paging.request(limit: input.query.limit, cursor: input.query.cursor, list: list)
         let page = try await database.withTenant(tenantID) { try await keys.list(limit: limit, after: cursor, in: $0) }
-        return .ok(.init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: paging.next(page, list: list)))))
+        return .ok(
+            .init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: paging.next(page, list: list)))))
     }
 
     func getKey(_ input: Operations.GetKey.Input) async throws -> Operations.GetKey.Output {
@@ -77,7 +78,9 @@ struct KeysHandler: Sendable {
             guard target.scopes.isSubset(of: principal.scopes) else {
                 throw APIError.forbidden("A key can only revoke keys whose scopes it holds.")
             }
-            guard try await keys.revoke(keyID, at: Date(), in: transaction) != nil else { throw APIError.notFound("key") }
+            guard try await keys.revoke(keyID, at: Date(), in: transaction) != nil else {
+                throw APIError.notFound("key")
+            }
             try await audit.record(entry, in: transaction)
         }
         credentials.invalidate(credential: keyID)
@@ -107,8 +110,9 @@ struct KeysHandler: Sendable {
                 id: UUID(), tenantID: tenantID, name: old.name, scopes: old.scopes, createdBy: principal.creator,
                 createdAt: now, expiresAt: expiresAt)
             try await keys.insert(replacement, in: transaction)
-            guard let previous = try await keys.revoke(
-                keyID, at: now.addingTimeInterval(TimeInterval(grace)), in: transaction)
+            guard
+                let previous = try await keys.revoke(
+                    keyID, at: now.addingTimeInterval(TimeInterval(grace)), in: transaction)
             else { throw APIError.notFound("key") }
             try await audit.record(entry, in: transaction)
             let token = try await issuer.apiKeyToken(for: replacement, now: now)

@@ -46,8 +46,8 @@ extension Set where Element == Scope {
 extension Components.Schemas.AuditEvent {
     init(_ event: AuditLog.Event) {
         self.init(
-            id: String(event.id), actorType: ActorTypePayload(rawValue: event.actorType.rawValue) ?? ._operator,
-            actorId: event.actorID, action: event.action, targetType: event.targetType, targetId: event.targetID,
-            requestId: event.requestID, occurredAt: event.occurredAt)
+            id: String(event.id), actorType: ActorTypePayload(rawValue: event.entry.actorType.rawValue) ?? .system,
+            actorId: event.entry.actorID, action: event.entry.action, targetType: event.entry.targetType,
+            targetId: event.entry.targetID, requestId: event.entry.requestID, occurredAt: event.occurredAt)
     }
 }

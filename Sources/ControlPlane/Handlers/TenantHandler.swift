@@ -40,6 +40,7 @@ struct TenantHandler: Sendable {
         let list = "audit:\(tenantID)"
         let (limit, cursor) = try paging.request(limit: input.query.limit, cursor: input.query.cursor, list: list)
         let page = try await database.withTenant(tenantID) { try await audit.list(limit: limit, after: cursor, in: $0) }
-        return .ok(.init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: paging.next(page, list: list)))))
+        return .ok(
+            .init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: paging.next(page, list: list)))))
     }
 }

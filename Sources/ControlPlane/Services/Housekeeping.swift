@@ -12,7 +12,9 @@ struct Housekeeping: Service {
     /// One pass; returns how many rows went.
     @discardableResult
     func prune() async throws -> (idempotency: Int, throttles: Int) {
-        let idempotency = try await database.transaction(.maintenance) { try await IdempotencyStore.pruneExpired(on: $0) }
+        let idempotency = try await database.transaction(.maintenance) {
+            try await IdempotencyStore.pruneExpired(on: $0)
+        }
         let throttles = try await database.transaction(.platform) { try await FixedWindowThrottle.pruneExpired(on: $0) }
         return (idempotency, throttles)
     }
@@ -28,7 +30,9 @@ struct Housekeeping: Service {
                 if pruned.idempotency + pruned.throttles > 0 {
                     logger.info(
                         "pruned expired rows",
-                        metadata: ["idempotency_records": "\(pruned.idempotency)", "throttle_windows": "\(pruned.throttles)"])
+                        metadata: [
+                            "idempotency_records": "\(pruned.idempotency)", "throttle_windows": "\(pruned.throttles)",
+                        ])
                 }
             } catch {
                 if Task.isCancelled { break }

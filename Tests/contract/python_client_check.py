@@ -1,0 +1,103 @@
+"""Drives the live server through a Python client generated from openapi.yaml by openapi-python-client.
+
+scripts/test generates the client into a scratch folder and runs this with it on PYTHONPATH, so a spec
+change that breaks Python users (a renamed field, a response the spec no longer declares) fails CI.
+Usage: python_client_check.py BASE_URL
+"""
+
+import sys
+import uuid
+
+from cpclient import AuthenticatedClient, Client
+from cpclient.api.audit import list_audit_events
+from cpclient.api.keys import create_key, get_key, list_keys, revoke_key, rotate_key
+from cpclient.api.public import login, signup
+from cpclient.api.tenant import get_tenant, update_tenant
+from cpclient.models import (
+    AccessToken,
+    ApiKeyList,
+    AuditEventList,
+    CreatedApiKey,
+    CreateKeyRequest,
+    LoginRequest,
+    Problem,
+    RotatedApiKey,
+    RotateKeyRequest,
+    Scope,
+    SignupRequest,
+    SignupResult,
+    Tenant,
+    TenantUpdate,
+)
+
+
+def expect(condition: bool, what: str) -> None:
+    if not condition:
+        raise SystemExit(f"python client check failed: {what}")
+
+
+def main(base_url: str) -> None:
+    anonymous = Client(base_url=base_url, raise_on_unexpected_status=True)
+    slug = f"py-{uuid.uuid4().hex[:12]}"
+    email = f"{slug}@example.test"
+    password = "correct horse battery"
+
+    created = signup.sync(
+        client=anonymous,
+        body=SignupRequest(organization_name="Python", slug=slug, admin_email=email, admin_password=password),
+        idempotency_key=str(uuid.uuid4()),
+    )
+    expect(isinstance(created, SignupResult), f"signup answered {created!r}")
+    expect(created.tenant.slug == slug and len(created.api_key.scopes) == 14, "signup result")
+    taken = signup.sync(
+        client=anonymous,
+        body=SignupRequest(organization_name="Again", slug=slug, admin_email=f"x-{email}", admin_password=password),
+    )
+    expect(isinstance(taken, Problem) and taken.code.value == "conflict", f"taken slug answered {taken!r}")
+
+    owner = AuthenticatedClient(base_url=base_url, token=created.api_key.token, raise_on_unexpected_status=True)
+    tenant = get_tenant.sync(client=owner)
+    expect(isinstance(tenant, Tenant) and tenant.id == created.tenant.id, "tenant")
+    renamed = update_tenant.sync(client=owner, body=TenantUpdate(name="Python renamed", timezone="Europe/Berlin"))
+    expect(isinstance(renamed, Tenant) and renamed.timezone == "Europe/Berlin", "tenant update")
+
+    key = create_key.sync(
+        client=owner,
+        body=CreateKeyRequest(name="ci", scopes=[Scope.TENANTREAD, Scope.KEYSREAD], expires_in_seconds=3600),
+        idempotency_key=str(uuid.uuid4()),
+    )
+    expect(isinstance(key, CreatedApiKey) and key.token, f"create key answered {key!r}")
+    reader = AuthenticatedClient(base_url=base_url, token=key.token, raise_on_unexpected_status=True)
+    expect(isinstance(get_tenant.sync(client=reader), Tenant), "the new key reads the tenant")
+
+    rotated = rotate_key.sync(key.id, client=owner, body=RotateKeyRequest(grace_seconds=60))
+    expect(isinstance(rotated, RotatedApiKey), f"rotate answered {rotated!r}")
+    expect(rotated.previous_key.id == key.id and rotated.previous_key.revoked_at is not None, "previous key")
+    expect(isinstance(get_tenant.sync(client=reader), Tenant), "the old key works during its grace period")
+    successor = AuthenticatedClient(base_url=base_url, token=rotated.api_key.token, raise_on_unexpected_status=True)
+    expect(isinstance(get_tenant.sync(client=successor), Tenant), "the rotated-in key works")
+
+    page = list_keys.sync(client=owner, limit=1)
+    expect(isinstance(page, ApiKeyList) and len(page.items) == 1 and page.next_cursor, "first page of keys")
+    rest = list_keys.sync(client=owner, limit=100, cursor=page.next_cursor)
+    expect(isinstance(rest, ApiKeyList), "next page of keys")
+    ids = {item.id for item in page.items} | {item.id for item in rest.items}
+    expect({created.api_key.id, key.id, rotated.api_key.id} <= ids, "every key listed once across pages")
+
+    expect(revoke_key.sync_detailed(rotated.api_key.id, client=owner).status_code == 204, "revoke")
+    gone = get_key.sync(rotated.api_key.id, client=owner)
+    expect(isinstance(gone, Problem) and gone.status == 404, f"revoked key answered {gone!r}")
+
+    session = login.sync(client=anonymous, body=LoginRequest(email=email, password=password))
+    expect(isinstance(session, AccessToken) and session.token_type.value == "Bearer", "login")
+
+    audit = list_audit_events.sync(client=owner, limit=100)
+    expect(isinstance(audit, AuditEventList), "audit log")
+    actions = [event.action for event in audit.items]
+    for action in ["tenant.signup", "tenant.update", "key.create", "key.rotate", "key.revoke", "user.login"]:
+        expect(action in actions, f"audit log lacks {action}: {actions}")
+    print(f"python client check passed: {len(actions)} audit events, {len(ids)} keys")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

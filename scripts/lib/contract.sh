@@ -1,0 +1,54 @@
+# The contract suite: the live server checked against openapi.yaml by schemathesis (--checks all, every
+# operation) and driven by a Python client that openapi-python-client generates from the same file.
+# Both tools come from PyPI into a virtual environment kept in .build_contract/.
+# shellcheck shell=bash
+
+# Prints the venv's bin folder, creating the venv and installing the pinned tools when needed.
+contract_tools() {
+    local venv=.build_contract/venv
+    if [ ! -x "$venv/bin/st" ] || [ ! -x "$venv/bin/openapi-python-client" ]; then
+        log "installing schemathesis and openapi-python-client into $venv"
+        python3 -m venv "$venv" >&2
+        "$venv/bin/pip" install -q --disable-pip-version-check \
+            "schemathesis==4.32.5" "openapi-python-client==0.29.1" >&2
+    fi
+    echo "$venv/bin"
+}
+
+# run_contract DATA_DIR: starts the built server on a free port, signs up a tenant, then runs the Python
+# client check and schemathesis against it. Fails when either finds anything.
+run_contract() {
+    local data=$1 bin port server_pid status=0
+    bin=$(contract_tools)
+    port=$(free_port)
+    CP_HTTP_PORT=$port CP_LOG_LEVEL=warning CP_SIGNUPS_PER_HOUR_PER_ADDRESS=1000000 \
+        CP_LOGIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS=1000000 CP_LOGIN_ATTEMPTS_PER_MINUTE=1000000 \
+        .build/debug/controlplane serve > "$data/contract-server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
+    local base="http://127.0.0.1:$port"
+
+    log "contract: generated Python client"
+    rm -rf "$data/pyclient" && mkdir -p "$data/pyclient"
+    "$bin/openapi-python-client" generate --path openapi.yaml --output-path "$data/pyclient/cpclient" \
+        --meta none >"$data/pyclient.log" 2>&1 || { cat "$data/pyclient.log" >&2; status=1; }
+    if [ $status = 0 ]; then
+        PYTHONPATH="$data/pyclient" "$bin/python" Tests/contract/python_client_check.py "$base" || status=1
+    fi
+
+    log "contract: schemathesis --checks all"
+    local slug="st-$RANDOM$RANDOM"
+    curl -fs -X POST "$base/v1/signup" -H 'content-type: application/json' -d "{\"organization_name\":\"Contract\",
+        \"slug\":\"$slug\",\"admin_email\":\"$slug@example.test\",\"admin_password\":\"correct horse battery\"}" >/dev/null
+    CP_ST_TENANT_TOKEN=$(curl -fs -X POST "$base/v1/auth/login" -H 'content-type: application/json' \
+        -d "{\"email\":\"$slug@example.test\",\"password\":\"correct horse battery\"}" \
+        | sed -n 's/.*"access_token" *: *"\([^"]*\)".*/\1/p')
+    CP_ST_OPERATOR_TOKEN=$(CP_LOG_LEVEL=error .build/debug/controlplane operator-token --subject contract --ttl 3600)
+    export CP_ST_TENANT_TOKEN CP_ST_OPERATOR_TOKEN
+    (cd Tests/contract && "../../$bin/st" run ../../openapi.yaml --url "$base" --checks all \
+        --max-examples "${CP_CONTRACT_EXAMPLES:-60}" --workers 1 --no-color) || status=1
+
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    return $status
+}
