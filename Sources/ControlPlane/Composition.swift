@@ -2,6 +2,7 @@ import Auth
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 import Tenancy
 
 /// The objects every entry point shares, built once from the configuration: the only place that names
@@ -17,15 +18,19 @@ struct Composition: Sendable {
     let keyring: SigningKeyring
     let codec: TokenCodec
     let issuer: TokenIssuer
+    private let poolRuns = RunOnce()
 
-    init(_ configuration: Configuration, logger: Logger, databaseURL: String? = nil) throws {
+    init(
+        _ configuration: Configuration, logger: Logger, databaseURL: String? = nil,
+        postgresLogLevel: Logger.Level = .warning
+    ) throws {
         self.configuration = configuration
         self.logger = logger
         box = try SecretBox(base64MasterKey: configuration.masterKey)
         var postgresConfiguration = try DatabaseURL.configuration(databaseURL ?? configuration.databaseURL)
         postgresConfiguration.options.maximumConnections = configuration.databasePoolSize
         var postgresLogger = logger
-        postgresLogger.logLevel = .warning
+        postgresLogger.logLevel = postgresLogLevel
         client = PostgresClient(configuration: postgresConfiguration, backgroundLogger: postgresLogger)
         database = Database(client: client, logger: postgresLogger)
         keyring = SigningKeyring(database: database, box: box, logger: logger)
@@ -42,15 +47,28 @@ struct Composition: Sendable {
         let configuration = try Configuration()
         return try Composition(
             configuration, logger: makeLogger(configuration, toStandardError: true),
-            databaseURL: owner ? configuration.migrationDatabaseURL : nil)
+            databaseURL: owner ? configuration.migrationDatabaseURL : nil,
+            // A command leases its first connection as the pool starts; postgres-nio warns about that.
+            postgresLogLevel: .error)
     }
 
-    /// Runs `body` while the Postgres pool runs, for one-shot commands.
+    /// Runs `body` while the Postgres pool runs, for one-shot commands. A pool runs once: a second call
+    /// throws instead of letting postgres-nio trap.
     func withDatabase<Value: Sendable>(_ body: @Sendable () async throws -> Value) async throws -> Value {
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        guard poolRuns.claim() else { throw PoolAlreadyRan() }
+        return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
             return try await body()
         }
     }
+}
+
+/// A one-shot command asked its database pool to run a second time.
+struct PoolAlreadyRan: Error {}
+
+/// Hands out one claim, ever.
+private final class RunOnce: Sendable {
+    private let claimed = Atomic<Bool>(false)
+    func claim() -> Bool { !claimed.exchange(true, ordering: .acquiringAndReleasing) }
 }

@@ -15,6 +15,13 @@ contract_tools() {
     echo "$venv/bin"
 }
 
+# expect_status CODE URL TOKEN: fails unless GET URL with the bearer TOKEN answers CODE.
+expect_status() {
+    local got
+    got=$(curl -s -o /dev/null -w '%{http_code}' "$2" -H "Authorization: Bearer $3")
+    [ "$got" = "$1" ] || { echo "GET $2 answered $got, expected $1" >&2; return 1; }
+}
+
 # run_contract DATA_DIR: starts the built server on a free port, signs up a tenant, then runs the Python
 # client check and schemathesis against it. Fails when either finds anything.
 run_contract() {
@@ -47,6 +54,19 @@ run_contract() {
     export CP_ST_TENANT_TOKEN CP_ST_OPERATOR_TOKEN
     (cd Tests/contract && "../../$bin/st" run ../../openapi.yaml --url "$base" --checks all \
         --max-examples "${CP_CONTRACT_EXAMPLES:-60}" --workers 1 --no-color) || status=1
+
+    log "contract: operator commands against the live server"
+    local operator
+    operator=$(CP_LOG_LEVEL=error .build/debug/controlplane operator-token --subject contract-revoke --ttl 600)
+    expect_status 200 "$base/v1/admin/tenants?limit=1" "$operator" || status=1
+    CP_LOG_LEVEL=error .build/debug/controlplane operator-token revoke "$operator" >/dev/null || status=1
+    expect_status 401 "$base/v1/admin/tenants?limit=1" "$operator" || status=1
+    CP_LOG_LEVEL=error .build/debug/controlplane signing-key rotate --activate-after 0 >/dev/null || status=1
+    sleep 1
+    local kids
+    kids=$(curl -fs "$base/.well-known/jwks.json" | grep -c '"kid"')
+    [ "$kids" -ge 2 ] || { echo "after a rotation the JWKS lists $kids keys" >&2; status=1; }
+    expect_status 200 "$base/v1/admin/tenants?limit=1" "$CP_ST_OPERATOR_TOKEN" || status=1
 
     kill "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true

@@ -38,19 +38,22 @@ struct OperatorTokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             let owner = try Composition.forCommand(owner: true)
-            let (jti, expiresAt) = try await owner.withDatabase { () -> (String, Date) in
-                guard token.split(separator: ".").count == 3 else {
+            let token = self.token
+            // One run of the pool for the whole command: a PostgresClient runs at most once.
+            let jti = try await owner.withDatabase { () -> String in
+                let (jti, expiresAt): (String, Date)
+                if token.split(separator: ".").count == 3 {
+                    try await owner.keyring.load(generateIfEmpty: false)
+                    let claims = try owner.codec.verifySignature(token, keys: owner.keyring.verificationKey)
+                    guard claims.kind == .operator else { throw ValidationError("this is not an operator token") }
+                    (jti, expiresAt) = (claims.jti, Date(timeIntervalSince1970: TimeInterval(claims.exp)))
+                } else {
                     // A bare jti: keep it listed for the longest operator token lifetime.
-                    return (token, Date().addingTimeInterval(86_400))
+                    (jti, expiresAt) = (token, Date().addingTimeInterval(86_400))
                 }
-                try await owner.keyring.load(generateIfEmpty: false)
-                let claims = try owner.codec.verifySignature(token, keys: owner.keyring.verificationKey)
-                guard claims.kind == .operator else { throw ValidationError("this is not an operator token") }
-                return (claims.jti, Date(timeIntervalSince1970: TimeInterval(claims.exp)))
-            }
-            guard !jti.isEmpty, jti.utf8.count <= 64 else { throw ValidationError("a jti is 1 to 64 characters") }
-            try await owner.withDatabase {
+                guard !jti.isEmpty, jti.utf8.count <= 64 else { throw ValidationError("a jti is 1 to 64 characters") }
                 try await OperatorTokenDenylist(database: owner.database).revoke(jti: jti, expiresAt: expiresAt)
+                return jti
             }
             print("revoked operator token \(jti)")
         }
