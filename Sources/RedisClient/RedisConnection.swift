@@ -44,6 +44,7 @@ final class RedisConnection: @unchecked Sendable {
 
     /// Sends several commands in one write and reads their replies in order (blocking).
     func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisReply] {
+        guard commands.allSatisfy({ !$0.isEmpty }) else { throw RedisError.io("a command needs a name") }
         for arguments in commands {
             let status = Self.withArgv(arguments) { argc, argv, lengths in
                 redisAppendCommandArgv(context, argc, argv, lengths)
@@ -63,21 +64,33 @@ final class RedisConnection: @unchecked Sendable {
         return replies
     }
 
+    /// Calls `body` with C views of `arguments`; nil only if Swift handed out no storage, which it does
+    /// not for the non-empty arrays built here.
     private static func withArgv<R>(
         _ arguments: [[UInt8]], _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R
-    ) -> R {
+    ) -> R? {
         let buffers = arguments.map { bytes -> UnsafeMutablePointer<CChar> in
             let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: max(bytes.count, 1))
+            // An empty argument has no bytes to copy (and its buffer no base address).
             bytes.withUnsafeBufferPointer { source in
-                source.withMemoryRebound(to: CChar.self) { buffer.update(from: $0.baseAddress!, count: bytes.count) }
+                guard let base = source.baseAddress, !source.isEmpty else { return }
+                base.withMemoryRebound(to: CChar.self, capacity: source.count) {
+                    buffer.update(from: $0, count: source.count)
+                }
             }
             return buffer
         }
         defer { for buffer in buffers { buffer.deallocate() } }
-        var argv = buffers.map { UnsafePointer<CChar>?(UnsafePointer($0)) }
-        let lengths = arguments.map(\.count)
+        // Never empty: `pipeline` refuses a command without arguments before it gets here.
+        var argv = buffers.map { UnsafePointer<CChar>?(UnsafePointer($0)) } + [nil]
+        let lengths = arguments.map(\.count) + [0]
         return argv.withUnsafeMutableBufferPointer { argvBuffer in
-            lengths.withUnsafeBufferPointer { body(Int32(arguments.count), argvBuffer.baseAddress!, $0.baseAddress!) }
+            lengths.withUnsafeBufferPointer { lengthBuffer in
+                guard let argvBase = argvBuffer.baseAddress, let lengthBase = lengthBuffer.baseAddress else {
+                    return nil
+                }
+                return body(Int32(arguments.count), argvBase, lengthBase)
+            }
         }
     }
 

@@ -28,3 +28,15 @@ import Testing
         await #expect(throws: RedisError.self) { try await redis.command(["BLPOP", key, "1"]) }
     }
 }
+
+@Suite struct RedisArgumentTests {
+    /// An empty argument once meant a force-unwrapped nil pointer; now it is just an empty string.
+    @Test func emptyArgumentsAndValuesRoundTrip() async throws {
+        let redis = try RedisClient(url: try TestEnvironment.configuration.redisURL)
+        let key = "test:empty:\(UUID())"
+        try await redis.command(["SET", key, ""])
+        #expect(try await redis.command(["GET", key]) == .bulk([]))
+        try await redis.command(["DEL", key])
+        await #expect(throws: RedisError.self) { try await redis.command([]) }
+    }
+}
