@@ -14,14 +14,27 @@ ensure_packages
 data=$(mktemp -d /tmp/controlplane-bench.XXXXXX)
 chmod 755 "$data"
 server_pid=""
-cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; stop_redis; stop_postgres; rm -rf "$data"; }
+cleanup() {
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+    stop_redis
+    stop_postgres
+    case "${CP_POSTGRES_CLUSTER:-}" in /tmp/controlplane-pg.*) rm -rf "$CP_POSTGRES_CLUSTER" ;; esac
+    rm -rf "$data"
+}
 trap cleanup EXIT
 start_postgres "$data" "$(free_port)"
 start_redis "$data" "$(free_port)"
 ensure_master_key "$data"
 
-swift build -c release --product controlplane >&2
-binary=.build/release/controlplane
+# CONTROLPLANE_BIN runs a binary built elsewhere (e.g. an earlier commit, for a before/after comparison);
+# BENCH_SCRATCH names the build folder of the release build.
+if [ -n "${CONTROLPLANE_BIN:-}" ]; then
+    binary=$CONTROLPLANE_BIN
+else
+    scratch=${BENCH_SCRATCH:-.build}
+    swift build -c release --product controlplane --scratch-path "$scratch" >&2
+    binary=$scratch/release/controlplane
+fi
 CP_LOG_LEVEL=warning $binary migrate
 port=$(free_port)
 CP_HTTP_PORT=$port CP_LOG_LEVEL=warning $binary serve > "$data/server.log" 2>&1 &
