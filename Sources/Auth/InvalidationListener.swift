@@ -74,8 +74,10 @@ public struct InvalidationListener: Service {
         let heard = HeartbeatClock()
         try await connection.listen(on: ApiKeyRepository.invalidationChannel) { notifications in
             try await connection.listen(on: heartbeatChannel) { heartbeats in
-                // Everything sent before this point is lost to this replica: start from an empty cache.
+                // Everything sent before this point is lost to this replica: start from an empty cache and
+                // the signing keys as they are now.
                 cache.invalidateAll()
+                await onSigningKeysChanged()
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         for try await notification in notifications {
@@ -96,8 +98,9 @@ public struct InvalidationListener: Service {
                         var sequence = 0
                         while !Task.isCancelled {
                             sequence += 1
-                            try await connection.query(
+                            for try await _ in try await connection.query(
                                 "SELECT pg_notify(\(heartbeatChannel), \(String(sequence)))", logger: logger)
+                            {}
                             try await Task.sleep(for: heartbeatInterval)
                         }
                     }
