@@ -56,7 +56,7 @@ public struct InvalidationListener: Service {
         }
     }
 
-    private struct Deaf: Error {}
+    struct Deaf: Error {}
 
     /// One connection's life: listen on both channels, send heartbeats, watch that they come back.
     private func listenOnce() async throws {
@@ -110,14 +110,23 @@ public struct InvalidationListener: Service {
                             if heard.elapsed > deafAfter { throw Deaf() }
                         }
                     }
-                    // Any task ending (stream closed, query failed, deaf) ends this connection.
+                    // Any task ending (stream closed, query failed, deaf, shutdown) ends this connection. It is
+                    // closed before the other tasks are awaited: a query or stream on a dead network would not
+                    // notice their cancellation.
+                    defer {
+                        group.cancelAll()
+                        let closed: EventLoopFuture<Void> = connection.close()
+                        closed.whenComplete { _ in }
+                    }
                     try await group.next()
-                    group.cancelAll()
                 }
             }
         }
     }
 
+    /// Dials Postgres with TCP keepalive and logs in. The handshake has a deadline, and shutting down
+    /// cuts it short: a network that drops everything would otherwise hold it for ever. Either way the
+    /// socket is closed, which is what makes postgres-nio give up.
     private func connect() async throws -> PostgresConnection {
         let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
         let channel = try await ClientBootstrap(group: eventLoop)
@@ -137,8 +146,26 @@ public struct InvalidationListener: Service {
                 ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable,
             username: endpoint.username, password: endpoint.password, database: endpoint.database)
         configuration.options.additionalStartupParameters = [("application_name", "controlplane-listener")]
-        return try await PostgresConnection.connect(
-            on: eventLoop, configuration: configuration, id: Int.random(in: 1...Int.max), logger: logger)
+        let logger = self.logger
+        let handshake = Task {
+            try await PostgresConnection.connect(
+                on: eventLoop, configuration: configuration, id: Int.random(in: 1...Int.max), logger: logger)
+        }
+        let deadline = Task {
+            try await Task.sleep(for: deafAfter + .seconds(3))
+            channel.close(promise: nil)
+        }
+        defer { deadline.cancel() }
+        return try await withTaskCancellationHandler {
+            do {
+                return try await handshake.value
+            } catch {
+                channel.close(promise: nil)
+                throw error
+            }
+        } onCancel: {
+            channel.close(promise: nil)
+        }
     }
 }
 

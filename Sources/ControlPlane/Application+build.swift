@@ -26,7 +26,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger) thr
         parameters: argon2, threads: configuration.argon2Threads, queueDepth: configuration.argon2QueueDepth)
     let keyring = parts.keyring
     let listener = InvalidationListener(
-        endpoint: try DatabaseURL.endpoint(configuration.databaseURL), cache: credentials, logger: logger,
+        endpoint: try DatabaseURL.endpoint(configuration.listenerDatabaseURL), cache: credentials, logger: logger,
         onSigningKeysChanged: { try? await keyring.load(generateIfEmpty: false) })
     let metrics = HTTPMetrics()
     let paging = Paging(sealer: CursorSealer(box: parts.box))

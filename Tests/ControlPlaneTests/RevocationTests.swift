@@ -81,4 +81,36 @@ import Testing
             #expect(took != nil, "the revoked key still worked 1 s after the listener was killed")
         }
     }
+
+    /// A half-open listener connection (the network drops everything, neither end notices) must not leave
+    /// a revoked key working for the cache's lifetime: the heartbeat stops, the cache steps aside, and
+    /// every request reads Postgres again.
+    @Test func aHalfOpenListenerConnectionDoesNotDelayARevocation() async throws {
+        let url = try #require(URLComponents(string: try TestEnvironment.configuration.databaseURL))
+        let proxy = try await FreezableProxy.start(targetPort: url.port ?? 5432)
+        var throughProxy = url
+        throughProxy.port = proxy.port
+        let listenerURL = try #require(throughProxy.string)
+        try await TestEnvironment.withApp(configure: {
+            $0.listenerDatabaseURL = listenerURL
+            $0.credentialCacheTTL = .seconds(3600)
+        }) { replicaA in
+            let tenant = try await replicaA.signup()
+
+            let key = try await replicaA.createKey(token: tenant.token, scopes: ["tenant:read"])
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await replicaA.send(.get, "/v1/tenant", token: key.token).status == .ok)
+
+            proxy.freeze()
+            let revoked = try await TestEnvironment.withApp { replicaB in
+                try await replicaB.send(.delete, "/v1/keys/\(key.id)", token: tenant.token).status
+            }
+            #expect(revoked == .noContent)
+            let took = try await waitUntil(timeout: .seconds(1)) {
+                try await replicaA.send(.get, "/v1/tenant", token: key.token).status == .unauthorized
+            }
+            #expect(took != nil, "the revoked key still worked 1 s after the listener went deaf")
+        }
+        await proxy.stop()
+    }
 }

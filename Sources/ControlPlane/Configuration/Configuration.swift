@@ -7,6 +7,9 @@ public struct Configuration: Sendable {
     public var httpPort: Int
     /// The application role's connection (never owner, superuser or BYPASSRLS).
     public var databaseURL: String
+    /// The invalidation listener's own connection: a direct one, since a transaction-mode pooler
+    /// (PgBouncer) cannot carry LISTEN.
+    public var listenerDatabaseURL: String
     /// The owner role's connection, used only by `migrate` and the key-management commands.
     public var migrationDatabaseURL: String
     public var databasePoolSize: Int
@@ -69,6 +72,7 @@ public struct Configuration: Sendable {
         httpPort = try integer("CP_HTTP_PORT", 8080, 0...65535)
         databaseURL = string("CP_DATABASE_URL", "postgres://controlplane_app@127.0.0.1:5432/controlplane")
         migrationDatabaseURL = string("CP_MIGRATION_DATABASE_URL", databaseURL)
+        listenerDatabaseURL = string("CP_LISTENER_DATABASE_URL", databaseURL)
         databasePoolSize = try integer("CP_DATABASE_POOL_SIZE", 20, 1...10_000)
         redisURL = string("CP_REDIS_URL", "redis://127.0.0.1:6379")
         masterKey = string("CP_MASTER_KEY", "")
