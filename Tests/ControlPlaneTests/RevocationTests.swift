@@ -96,8 +96,8 @@ import Testing
             $0.credentialCacheTTL = .seconds(3600)
         }) { replicaA in
             let tenant = try await replicaA.signup()
-
             let key = try await replicaA.createKey(token: tenant.token, scopes: ["tenant:read"])
+            // Once the listener is heard through the relay, the key's state is cached.
             try await Task.sleep(for: .milliseconds(500))
             #expect(try await replicaA.send(.get, "/v1/tenant", token: key.token).status == .ok)
 
