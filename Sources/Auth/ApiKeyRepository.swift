@@ -47,7 +47,10 @@ public struct ApiKeyRepository: Sendable {
         "key_id, tenant_id, name, scopes, created_by, created_at, expires_at, revoked_at, last_used_at"
     private static let keyset = KeysetQuery(
         table: "api_keys", columns: columns, timeColumn: "created_at", idColumn: "key_id",
-        condition: "(revoked_at IS NULL OR revoked_at > now())")
+        condition: visible)
+    /// Which keys the API shows: not revoked yet, or superseded by a rotation (kept, with `revoked_at`, as
+    /// the history of the key that replaced them). A key revoked by DELETE is gone.
+    private static let visible = "(revoked_at IS NULL OR revoked_at > now() OR rotated_to IS NOT NULL)"
     private static let topID = UUID(
         uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255))
 
@@ -68,20 +71,19 @@ public struct ApiKeyRepository: Sendable {
             """)
     }
 
-    /// The key, unless it does not exist or its revocation has taken effect (a revoked key is gone from
-    /// the API; a revocation scheduled by a rotation shows as `revokedAt` until it happens).
+    /// The key, unless it does not exist or was revoked (DELETE); a key superseded by a rotation stays
+    /// visible with its `revokedAt`.
     public func find(_ id: UUID, in transaction: TenantTransaction) async throws -> ApiKeyRecord? {
         let rows = try await transaction.query(
             """
             SELECT \(unescaped: Self.columns) FROM api_keys
-            WHERE tenant_id = \(transaction.tenantID.rawValue) AND key_id = \(id)
-              AND (revoked_at IS NULL OR revoked_at > now())
+            WHERE tenant_id = \(transaction.tenantID.rawValue) AND key_id = \(id) AND \(unescaped: Self.visible)
             """)
         for try await row in rows.decode(Row.self) { return Self.record(row) }
         return nil
     }
 
-    /// The tenant's keys that are not revoked yet, newest first.
+    /// The tenant's visible keys (see `find`), newest first.
     public func list(limit: Int, after cursor: PageCursor?, in transaction: TenantTransaction) async throws
         -> Page<ApiKeyRecord>
     {
@@ -93,20 +95,40 @@ public struct ApiKeyRepository: Sendable {
         return Page(fetched: keys, limit: limit) { PageCursor(time: $0.createdAt, id: $0.id.uuidString) }
     }
 
-    /// Revokes the key at `time` (or keeps an earlier revocation) and announces it to every replica
-    /// when the transaction commits. Nil when the tenant has no such key, or it is revoked already.
+    /// Revokes the key now (DELETE): it stops authenticating on every replica when the transaction
+    /// commits, and is gone from the API. Nil when the tenant has no such visible key.
     public func revoke(_ id: UUID, at time: Date, in transaction: TenantTransaction) async throws -> ApiKeyRecord? {
-        let rows = try await transaction.query(
+        try await endUse(
+            id,
             """
-            UPDATE api_keys SET revoked_at = LEAST(COALESCE(revoked_at, \(time)), \(time))
-            WHERE tenant_id = \(transaction.tenantID.rawValue) AND key_id = \(id)
-              AND (revoked_at IS NULL OR revoked_at > now())
+            UPDATE api_keys SET revoked_at = LEAST(COALESCE(revoked_at, \(time)), \(time)), rotated_to = NULL
+            WHERE tenant_id = \(transaction.tenantID.rawValue) AND key_id = \(id) AND \(unescaped: Self.visible)
             RETURNING \(unescaped: Self.columns)
-            """)
-        var revoked: ApiKeyRecord?
-        for try await row in rows.decode(Row.self) { revoked = Self.record(row) }
-        if revoked != nil { try await Self.announce("key:\(id.uuidString.lowercased())", on: transaction.connection) }
-        return revoked
+            """, in: transaction)
+    }
+
+    /// Marks the key as replaced by `replacement`, valid until `time` (a rotation's grace period); it
+    /// stays visible with that `revokedAt`. Nil when the tenant has no such visible key.
+    public func supersede(_ id: UUID, by replacement: UUID, at time: Date, in transaction: TenantTransaction)
+        async throws -> ApiKeyRecord?
+    {
+        try await endUse(
+            id,
+            """
+            UPDATE api_keys SET revoked_at = LEAST(COALESCE(revoked_at, \(time)), \(time)), rotated_to = \(replacement)
+            WHERE tenant_id = \(transaction.tenantID.rawValue) AND key_id = \(id) AND \(unescaped: Self.visible)
+            RETURNING \(unescaped: Self.columns)
+            """, in: transaction)
+    }
+
+    /// Runs an UPDATE ... RETURNING of one key and announces the change to every replica.
+    private func endUse(_ id: UUID, _ update: PostgresQuery, in transaction: TenantTransaction) async throws
+        -> ApiKeyRecord?
+    {
+        var changed: ApiKeyRecord?
+        for try await row in try await transaction.query(update).decode(Row.self) { changed = Self.record(row) }
+        if changed != nil { try await Self.announce("key:\(id.uuidString.lowercased())", on: transaction.connection) }
+        return changed
     }
 
     /// Marks the keys as used; applied in batches by `KeyUsageRecorder`.

@@ -49,9 +49,14 @@ import Testing
                 .post, "/v1/keys/\(newID)/rotate", token: tenant.token, json: ["grace_seconds": 0])
             #expect(immediate.status == .created)
             try await client.send(.get, "/v1/tenant", token: newToken).expectProblem(401, "unauthenticated")
-            // A revoked key is gone: it cannot be rotated again.
+            // A key superseded by a rotation stays readable with its revocation, and cannot be rotated again.
+            let superseded = try await client.send(.get, "/v1/keys/\(newID)", token: tenant.token)
+            #expect(try superseded.jsonObject()["revoked_at"] is String)
             try await client.send(.post, "/v1/keys/\(newID)/rotate", token: tenant.token, json: ["grace_seconds": 0])
-                .expectProblem(404, "not_found")
+                .expectProblem(409, "conflict")
+            // Revoking it (DELETE) removes it from the API.
+            #expect(try await client.send(.delete, "/v1/keys/\(newID)", token: tenant.token).status == .noContent)
+            try await client.send(.get, "/v1/keys/\(newID)", token: tenant.token).expectProblem(404, "not_found")
         }
     }
 

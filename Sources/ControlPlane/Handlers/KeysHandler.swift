@@ -111,8 +111,8 @@ struct KeysHandler: Sendable {
                 createdAt: now, expiresAt: expiresAt)
             try await keys.insert(replacement, in: transaction)
             guard
-                let previous = try await keys.revoke(
-                    keyID, at: now.addingTimeInterval(TimeInterval(grace)), in: transaction)
+                let previous = try await keys.supersede(
+                    keyID, by: replacement.id, at: now.addingTimeInterval(TimeInterval(grace)), in: transaction)
             else { throw APIError.notFound("key") }
             try await audit.record(entry, in: transaction)
             let token = try await issuer.apiKeyToken(for: replacement, now: now)
