@@ -88,7 +88,7 @@ public final class Authenticator: Sendable {
         } catch {
             throw AuthenticationError.unauthenticated(error)
         }
-        tokens.store(claims, kid: kid, for: token, nowSeconds: Int64(now.timeIntervalSince1970))
+        tokens.store(claims, kid: kid, for: token, now: now)
         return claims
     }
 

@@ -65,12 +65,16 @@ public struct TokenCodec: Sendable {
 
     /// Checks issuer, audience and validity window of already signature-checked claims.
     public func validate(_ claims: Claims, now: Date = Date()) throws(TokenError) {
-        let seconds = Int64(now.timeIntervalSince1970)
         guard claims.iss == issuer else { throw .wrongIssuer }
         let expected = claims.kind == .operator ? operatorAudience : audience
         guard claims.aud.values.contains(expected) else { throw .wrongAudience }
-        // Compared as seconds - leeway and seconds + leeway, so no claim value can overflow the arithmetic.
-        guard claims.exp > seconds - leeway else { throw .expired }
-        guard claims.nbf <= seconds + leeway, claims.iat <= seconds + leeway else { throw .notYetValid }
+        // Compared as Doubles: Int64 to Double cannot trap or overflow, whatever the claims hold, and the
+        // clock is never converted to an integer.
+        let seconds = now.timeIntervalSince1970
+        let leeway = Double(self.leeway)
+        guard Double(claims.exp) > seconds - leeway else { throw .expired }
+        guard Double(claims.nbf) <= seconds + leeway, Double(claims.iat) <= seconds + leeway else {
+            throw .notYetValid
+        }
     }
 }

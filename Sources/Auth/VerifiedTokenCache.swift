@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// Claims of tokens whose signature was already checked, so a repeated token costs a dictionary lookup
@@ -14,10 +15,12 @@ public final class VerifiedTokenCache: Sendable {
         entries.withLock { $0[token] }
     }
 
-    public func store(_ claims: Claims, kid: String, for token: String, nowSeconds: Int64) {
+    public func store(_ claims: Claims, kid: String, for token: String, now: Date) {
+        // Compared as Double: converting an Int64 to Double cannot trap, the other way round can.
+        let nowSeconds = now.timeIntervalSince1970
         entries.withLock { entries in
             if entries.count >= capacity {
-                entries = entries.filter { $0.value.claims.exp > nowSeconds }
+                entries = entries.filter { Double($0.value.claims.exp) > nowSeconds }
                 while entries.count >= capacity { entries.remove(at: entries.startIndex) }
             }
             entries[token] = (claims, kid)

@@ -29,9 +29,11 @@ final class RedisConnection: @unchecked Sendable {
     }
 
     private static func makeTimeval(_ duration: Duration) -> timeval {
-        let milliseconds = max(
-            1, duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
-        return timeval(tv_sec: Int(milliseconds / 1000), tv_usec: Int((milliseconds % 1000) * 1000))
+        // Clamped to 1 ms ... 1 day before any arithmetic, so no duration can overflow it.
+        let seconds = min(max(duration.components.seconds, 0), 86_400)
+        let microseconds = seconds == 86_400 ? 0 : max(duration.components.attoseconds, 0) / 1_000_000_000_000
+        let total = max(seconds * 1_000_000 + microseconds, 1000)
+        return timeval(tv_sec: Int(total / 1_000_000), tv_usec: Int(total % 1_000_000))
     }
 
     /// Whether the connection failed and must be discarded.
@@ -44,7 +46,9 @@ final class RedisConnection: @unchecked Sendable {
 
     /// Sends several commands in one write and reads their replies in order (blocking).
     func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisReply] {
-        guard commands.allSatisfy({ !$0.isEmpty }) else { throw RedisError.io("a command needs a name") }
+        guard commands.allSatisfy({ !$0.isEmpty && $0.count < Int(Int32.max) }) else {
+            throw RedisError.io("a command needs a name and fewer than 2^31 arguments")
+        }
         for arguments in commands {
             let status = Self.withArgv(arguments) { argc, argv, lengths in
                 redisAppendCommandArgv(context, argc, argv, lengths)

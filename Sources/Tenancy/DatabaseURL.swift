@@ -29,7 +29,12 @@ public enum DatabaseURL {
         return Endpoint(
             host: configuration.host ?? "127.0.0.1", port: configuration.port ?? 5432, username: configuration.username,
             password: configuration.password, database: configuration.database,
-            requireTLS: url.contains("sslmode=require"))
+            requireTLS: requiresTLS(url))
+    }
+
+    /// Whether `url` asks for TLS (`sslmode=require`), for the pool and the listener alike.
+    static func requiresTLS(_ url: String) -> Bool {
+        URLComponents(string: url)?.queryItems?.contains { $0.name == "sslmode" && $0.value == "require" } ?? false
     }
 
     /// The configuration for `url`; TLS is used when `sslmode=require` is given.
@@ -40,7 +45,7 @@ public enum DatabaseURL {
         guard let host = components.host, !host.isEmpty else { throw ParseError.invalid("missing host") }
         guard let user = components.user, !user.isEmpty else { throw ParseError.invalid("missing user") }
         let database = String(components.path.drop(while: { $0 == "/" }))
-        let requireTLS = components.queryItems?.contains { $0.name == "sslmode" && $0.value == "require" } ?? false
+        let requireTLS = requiresTLS(url)
         var configuration = PostgresClient.Configuration(
             host: host,
             port: components.port ?? 5432,

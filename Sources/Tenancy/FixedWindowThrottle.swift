@@ -42,7 +42,11 @@ public struct FixedWindowThrottle: Sendable {
             RETURNING hits, EXTRACT(EPOCH FROM (window_start + make_interval(secs => \(seconds)) - now()))::float8
             """, logger: connection.logger)
         for try await (hits, remainingSeconds) in rows.decode((Int, Double).self) {
-            if hits > limit { return .limited(retryAfter: max(1, Int(remainingSeconds.rounded(.up)))) }
+            if hits > limit {
+                // Int(exactly:) cannot trap on whatever float Postgres sends back.
+                let seconds = Int(exactly: remainingSeconds.rounded(.up)) ?? Int(window.components.seconds)
+                return .limited(retryAfter: max(1, seconds))
+            }
             return .allowed(remaining: limit - hits)
         }
         return .allowed(remaining: limit)

@@ -14,10 +14,14 @@ public struct PageCursor: Sendable, Equatable {
         self.id = id
     }
 
+    /// The time in microseconds, clamped to `microsRange`. `Int64(exactly:)` answers nil instead of
+    /// trapping for NaN, infinities and anything out of range, so no `Date` can stop the process here.
     var micros: Int64 {
         let value = (time.timeIntervalSince1970 * 1_000_000).rounded()
-        guard value.isFinite else { return 0 }
-        return Int64(max(Double(Self.microsRange.lowerBound), min(Double(Self.microsRange.upperBound), value)))
+        guard let exact = Int64(exactly: value) else {
+            return value > 0 ? Self.microsRange.upperBound : Self.microsRange.lowerBound
+        }
+        return min(max(exact, Self.microsRange.lowerBound), Self.microsRange.upperBound)
     }
 }
 

@@ -11,21 +11,8 @@ import Testing
 @Suite struct ConnectionTimeoutTests {
     /// Sends `bytes` one per `interval` and returns how long the server kept the connection open.
     static func trickle(port: Int, bytes: [UInt8], interval: Duration, limit: Duration) throws -> Duration {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw RawHTTP.Failure(step: "socket") }
+        let descriptor = try RawHTTP.connected(port: port, receiveTimeout: timeval(tv_sec: 0, tv_usec: 1000))
         defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else { throw RawHTTP.Failure(step: "connect") }
-        var timeout = timeval(tv_sec: 0, tv_usec: 1000)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let started = ContinuousClock.now
         var index = 0
         var buffer = [UInt8](repeating: 0, count: 256)

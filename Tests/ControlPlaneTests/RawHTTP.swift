@@ -10,21 +10,8 @@ enum RawHTTP {
     struct Failure: Error { let step: String }
 
     static func exchange(port: Int, request: String, timeoutSeconds: Int) throws -> String {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw Failure(step: "socket") }
+        let descriptor = try connected(port: port, receiveTimeout: timeval(tv_sec: timeoutSeconds, tv_usec: 0))
         defer { close(descriptor) }
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else { throw Failure(step: "connect") }
         let bytes = Array(request.utf8)
         guard write(descriptor, bytes, bytes.count) == bytes.count else { throw Failure(step: "write") }
         var received: [UInt8] = []
@@ -38,5 +25,28 @@ enum RawHTTP {
             }
         }
         return String(decoding: received, as: UTF8.self)
+    }
+
+    /// A TCP socket connected to `port` on 127.0.0.1, reads waiting at most `receiveTimeout`; the caller
+    /// closes it.
+    static func connected(port: Int, receiveTimeout: timeval) throws -> Int32 {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw Failure(step: "socket") }
+        var timeout = receiveTimeout
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else {
+            close(descriptor)
+            throw Failure(step: "connect")
+        }
+        return descriptor
     }
 }

@@ -39,7 +39,10 @@ import Testing
     }
 
     @Test func timesOutsideTheRangeAreClampedWhenSealed() throws {
-        for time in [Date.distantPast, Date.distantFuture, Date(timeIntervalSince1970: -1e18)] {
+        for time in [
+            Date.distantPast, .distantFuture, Date(timeIntervalSince1970: -1e18), Date(timeIntervalSince1970: .nan),
+            Date(timeIntervalSince1970: .infinity),
+        ] {
             let opened = try #require(sealer.open(sealer.seal(PageCursor(time: time, id: "x"), list: "l"), list: "l"))
             #expect(opened.time.timeIntervalSince1970 >= 0)
         }
