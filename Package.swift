@@ -66,6 +66,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Billing",
+            dependencies: [
+                "Tenancy",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ControlPlaneAPITypes",
             dependencies: [
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")
@@ -96,6 +105,7 @@ let package = Package(
             dependencies: [
                 "Tenancy",
                 "Auth",
+                "Billing",
                 "RedisClient",
                 "ControlPlaneAPI",
                 "ControlPlaneAPITypes",
@@ -120,11 +130,17 @@ let package = Package(
         .testTarget(name: "TenancyTests", dependencies: ["Tenancy"], swiftSettings: swiftSettings),
         .testTarget(name: "AuthTests", dependencies: ["Auth", "Tenancy"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "BillingTests",
+            dependencies: ["Billing", "Tenancy", .product(name: "PostgresNIO", package: "postgres-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ControlPlaneTests",
             dependencies: [
                 "ControlPlane",
                 "ControlPlaneClient",
                 "Auth",
+                "Billing",
                 "Tenancy",
                 "RedisClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

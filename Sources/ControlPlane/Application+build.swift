@@ -1,4 +1,5 @@
 import Auth
+import Billing
 import Foundation
 import Hummingbird
 import Logging
@@ -29,6 +30,9 @@ public func buildApplication(_ configuration: Configuration, logger: Logger) thr
         endpoint: try DatabaseURL.endpoint(configuration.listenerDatabaseURL), cache: credentials, logger: logger,
         onSigningKeysChanged: { try? await keyring.load(generateIfEmpty: false) })
     let metrics = HTTPMetrics()
+    let spendMetrics = SpendMetrics(registry: metrics.registry)
+    let errors = ErrorMappingMiddleware(logger: logger)
+    let budget = TokenBudget(database: database, reservationLifetime: configuration.reservationLifetime)
     let paging = Paging(sealer: CursorSealer(box: parts.box))
     let idempotency = IdempotentCreation(store: IdempotencyStore(box: parts.box))
 
@@ -47,14 +51,17 @@ public func buildApplication(_ configuration: Configuration, logger: Logger) thr
                     scope: "login-address", limit: configuration.loginAttemptsPerMinutePerAddress, window: .seconds(60)),
                 loginGlobal: FixedWindowThrottle(
                     scope: "login-global", limit: configuration.loginAttemptsPerMinute, window: .seconds(60))),
-            defaultKeyLifetime: configuration.defaultKeyLifetime, accessTokenLifetime: configuration.accessTokenLifetime
+            defaultKeyLifetime: configuration.defaultKeyLifetime, accessTokenLifetime: configuration.accessTokenLifetime,
+            spendDefaults: SpendDefaults(configuration)
         ),
         tenant: TenantHandler(database: database, paging: paging),
         keys: KeysHandler(
             database: database, paging: paging, issuer: parts.issuer, credentials: credentials,
             idempotency: idempotency,
             defaultKeyLifetime: configuration.defaultKeyLifetime, maxKeyLifetime: configuration.maxKeyLifetime),
-        admin: AdminHandler(database: database, paging: paging, credentials: credentials))
+        admin: AdminHandler(database: database, paging: paging, credentials: credentials),
+        billing: BillingHandler(database: database),
+        adminBilling: AdminBillingHandler(database: database))
 
     // The declared routes, read from a router the handlers are registered on for that purpose only:
     // Hummingbird applies a middleware to the routes added after it, so the edge goes in first below.
@@ -71,7 +78,12 @@ public func buildApplication(_ configuration: Configuration, logger: Logger) thr
             routes: routes, metrics: metrics, logger: logger))
     try handler.registerHandlers(
         on: router, serverURL: URL(string: "/")!,
-        middlewares: [ErrorMappingMiddleware(logger: logger), AuthenticationMiddleware(authenticator: authenticator)])
+        middlewares: [
+            errors,
+            AuthenticationMiddleware(
+                authenticator: authenticator, limiter: RateLimiter(database: database), errors: errors,
+                metrics: spendMetrics),
+        ])
 
     var app = Application(
         router: router,
@@ -81,7 +93,8 @@ public func buildApplication(_ configuration: Configuration, logger: Logger) thr
         configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: nil),
         services: [
             parts.client, listener, usage, hasher, redis,
-            Housekeeping(database: database, interval: .seconds(300), logger: logger),
+            Housekeeping(
+                database: database, budget: budget, interval: configuration.housekeepingInterval, logger: logger),
         ],
         logger: logger)
     app.beforeServerStarts {

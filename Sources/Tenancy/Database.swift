@@ -7,7 +7,7 @@ import PostgresNIO
 public struct Database: Sendable {
     /// The connection pool; it is a `Service` and must be run by the application's service group.
     public let client: PostgresClient
-    let logger: Logger
+    public let logger: Logger
 
     public init(client: PostgresClient, logger: Logger) {
         self.client = client

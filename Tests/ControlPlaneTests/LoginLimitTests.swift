@@ -1,7 +1,9 @@
+import Billing
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import PostgresNIO
+import Tenancy
 import Testing
 
 @testable import ControlPlane
@@ -78,9 +80,10 @@ import Testing
                 INSERT INTO throttle_windows (scope, subject_hash, window_start, hits, expires_at)
                 VALUES ('test', \(subject), now() - interval '2 hours', 3, now() - interval '1 hour')
                 """)
+            let db = Tenancy.Database(client: database, logger: TestEnvironment.logger)
             let housekeeping = Housekeeping(
-                database: .init(client: database, logger: TestEnvironment.logger), interval: .seconds(60),
-                logger: TestEnvironment.logger)
+                database: db, budget: TokenBudget(database: db, reservationLifetime: .seconds(60)),
+                interval: .seconds(60), logger: TestEnvironment.logger)
             try await housekeeping.prune()
             var left = 0
             for try await _ in try await database.query(

@@ -24,6 +24,9 @@ enum TestEnvironment {
             configuration.loginAttemptsPerMinutePerAddress = 1_000_000
             configuration.loginAttemptsPerMinute = 1_000_000
             configuration.httpPort = 0
+            // Tests that are not about rate limits must never meet one; RateLimitTests set their own.
+            configuration.defaultRequestsPerMinute = 1_000_000
+            configuration.defaultBurst = 1_000_000
             return configuration
         }
     }

@@ -49,6 +49,16 @@ public struct Configuration: Sendable {
     /// A request's body must arrive whole within this long of its head.
     public var httpBodyTimeout: Duration
     public var logLevel: String
+    /// A new tenant's requests per minute and burst, which are also its caps until an operator raises them.
+    public var defaultRequestsPerMinute: Int
+    public var defaultBurst: Int
+    /// A new tenant's monthly token budget and the operator's cap on it.
+    public var defaultTokenLimit: Int64
+    public var defaultMaxTokenLimit: Int64
+    /// How long a budget reservation lives before the sweeper releases it, should its holder die.
+    public var reservationLifetime: Duration
+    /// How often housekeeping runs (pruning, and releasing expired reservations).
+    public var housekeepingInterval: Duration
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         func string(_ name: String, _ fallback: String) -> String {
@@ -102,6 +112,15 @@ public struct Configuration: Sendable {
         httpHeaderTimeout = try seconds("CP_HTTP_HEADER_TIMEOUT_SECONDS", 10, 1...3600)
         httpBodyTimeout = try seconds("CP_HTTP_BODY_TIMEOUT_SECONDS", 30, 1...3600)
         logLevel = string("CP_LOG_LEVEL", "info")
+        defaultRequestsPerMinute = try integer("CP_DEFAULT_REQUESTS_PER_MINUTE", 600, 1...1_000_000)
+        defaultBurst = try integer("CP_DEFAULT_BURST", 100, 1...1_000_000)
+        defaultTokenLimit = Int64(try integer("CP_DEFAULT_TOKEN_LIMIT", 1_000_000, 0...Int(Int32.max)))
+        defaultMaxTokenLimit = Int64(try integer("CP_DEFAULT_MAX_TOKEN_LIMIT", 10_000_000, 0...Int(Int32.max)))
+        reservationLifetime = try seconds("CP_RESERVATION_TTL_SECONDS", 900, 5...86_400)
+        housekeepingInterval = try seconds("CP_HOUSEKEEPING_INTERVAL_SECONDS", 60, 1...86_400)
+        guard defaultTokenLimit <= defaultMaxTokenLimit else {
+            throw ConfigurationError.invalid("CP_DEFAULT_TOKEN_LIMIT", "above CP_DEFAULT_MAX_TOKEN_LIMIT")
+        }
     }
 }
 

@@ -25,6 +25,21 @@ public struct APIError: Error, Sendable, Equatable {
     public let title: String
     public let detail: String
     public var retryAfter: Int?
+    /// Further members of the problem document (RFC 9457 extension members), e.g. the limit that was hit.
+    public var extensions: [String: Extension] = [:]
+
+    /// The value of one extension member.
+    public enum Extension: Sendable, Equatable {
+        case integer(Int64)
+        case string(String)
+
+        var json: Any {
+            switch self {
+            case .integer(let value): value
+            case .string(let value): value
+            }
+        }
+    }
 
     public init(status: Int, code: Code, title: String, detail: String, retryAfter: Int? = nil) {
         self.status = status
@@ -79,6 +94,7 @@ public struct APIError: Error, Sendable, Equatable {
             "title": title, "status": status, "detail": detail, "code": code.rawValue, "request_id": requestID,
         ]
         if let retryAfter { object["retry_after"] = retryAfter }
+        for (name, value) in extensions where object[name] == nil { object[name] = value.json }
         return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
             ?? Data()
     }

@@ -1,13 +1,19 @@
 import Auth
+import Billing
 import Foundation
 import HTTPTypes
 import OpenAPIRuntime
 
 /// Authenticates every operation that needs it and binds the principal into `RequestScope`. Tenant
 /// routes need a tenant credential with the operation's scope; admin routes need an operator token;
-/// neither kind reaches the other's routes.
+/// neither kind reaches the other's routes. Every authenticated tenant request then takes one request
+/// from its tenant's rate limit: refused with 429 `rate_limited`, and answered (whatever the outcome)
+/// with the `RateLimit-*` headers.
 struct AuthenticationMiddleware: ServerMiddleware {
     let authenticator: Authenticator
+    let limiter: RateLimiter
+    let errors: ErrorMappingMiddleware
+    let metrics: SpendMetrics
 
     func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
@@ -42,7 +48,36 @@ struct AuthenticationMiddleware: ServerMiddleware {
         var scope = RequestScope.now
         scope.principal = principal
         return try await RequestScope.$current.withValue(scope) {
-            try await next(request, body, metadata)
+            guard let tenantID = principal.tenantID, !principal.isOperator,
+                let decision = try await limiter.take(tenantID)
+            else { return try await next(request, body, metadata) }
+
+            var (response, responseBody): (HTTPResponse, HTTPBody?)
+            if decision.allowed {
+                do {
+                    (response, responseBody) = try await next(request, body, metadata)
+                } catch {
+                    (response, responseBody) = errors.response(for: error, operationID: operationID)
+                }
+            } else {
+                metrics.rateLimited(tenantID)
+                let refusal = APIError.rateLimited(
+                    retryAfter: decision.retryAfterSeconds,
+                    detail:
+                        "The rate limit of \(decision.requestsPerMinute) requests per minute (burst \(decision.burst)) "
+                        + "was reached; retry in \(decision.retryAfterSeconds) s.")
+                (response, responseBody) = errors.response(for: refusal, operationID: operationID)
+            }
+            response.headerFields[.rateLimitLimit] = String(decision.requestsPerMinute)
+            response.headerFields[.rateLimitRemaining] = String(decision.remaining)
+            response.headerFields[.rateLimitReset] = String(decision.resetSeconds)
+            return (response, responseBody)
         }
     }
+}
+
+extension HTTPField.Name {
+    static let rateLimitLimit = Self("RateLimit-Limit")!
+    static let rateLimitRemaining = Self("RateLimit-Remaining")!
+    static let rateLimitReset = Self("RateLimit-Reset")!
 }

@@ -1,4 +1,6 @@
 import Auth
+import Billing
+import Foundation
 import Tenancy
 
 extension APIError {
@@ -14,10 +16,40 @@ extension APIError {
                 detail: "Too many sign-ins are being checked right now; try again shortly.", retryAfter: 1)
         case AuthenticationError.tenantSuspended:
             self = .tenantSuspended
+        case let error as AboveCap:
+            self = .invalid("\(error.field) may be at most \(error.cap), the operator's cap.")
+        case let error as BudgetExhausted:
+            self = .budgetExhausted(error)
         case is AuthenticationError:
             self = .unauthenticated("The bearer token is invalid, expired or revoked.")
         default:
             return nil
         }
+    }
+}
+
+extension APIError {
+    /// 429 `budget_exhausted`: names the period, its limit and use, and when it resets (`Retry-After`).
+    static func budgetExhausted(_ error: BudgetExhausted, now: Date = Date()) -> APIError {
+        let resetsAt = error.resetsAt.formatted(.iso8601)
+        var problem = APIError(
+            status: 429, code: .budgetExhausted, title: "Token budget exhausted",
+            detail:
+                "The \(error.period.rawValue) token budget of \(error.tokenLimit) tokens cannot fit this call: "
+                + "\(error.used) used and \(error.reserved) held for calls in flight. It resets at \(resetsAt).",
+            retryAfter: max(1, Int(clamping: Int64(error.resetsAt.timeIntervalSince(now).rounded(.up).clamped))))
+        problem.extensions = [
+            "period": .string(error.period.rawValue), "token_limit": .integer(error.tokenLimit),
+            "used": .integer(error.used), "reserved": .integer(error.reserved), "resets_at": .string(resetsAt),
+        ]
+        return problem
+    }
+}
+
+extension Double {
+    /// The value within what an `Int64` holds (NaN as 0), so converting it cannot trap.
+    var clamped: Double {
+        guard isFinite else { return 0 }
+        return Swift.min(Swift.max(self, -9.0e18), 9.0e18)
     }
 }

@@ -18,13 +18,18 @@ struct ErrorMappingMiddleware: ServerMiddleware {
         do {
             return try await next(request, body, metadata)
         } catch {
-            let problem = map(error, operationID: operationID)
-            let requestID = RequestScope.current?.requestID ?? ""
-            return (
-                HTTPResponse(status: .init(code: problem.status), headerFields: problem.headerFields),
-                HTTPBody(problem.body(requestID: requestID))
-            )
+            return response(for: error, operationID: operationID)
         }
+    }
+
+    /// The problem response for `error`.
+    func response(for error: any Error, operationID: String) -> (HTTPResponse, HTTPBody) {
+        let problem = map(error, operationID: operationID)
+        let requestID = RequestScope.current?.requestID ?? ""
+        return (
+            HTTPResponse(status: .init(code: problem.status), headerFields: problem.headerFields),
+            HTTPBody(problem.body(requestID: requestID))
+        )
     }
 
     func map(_ error: any Error, operationID: String) -> APIError {

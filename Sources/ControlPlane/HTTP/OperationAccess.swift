@@ -22,8 +22,16 @@ enum OperationAccess: Equatable {
         "revokeKey": .tenant(.keysWrite),
         "rotateKey": .tenant(.keysWrite),
         "listAuditEvents": .tenant(.auditRead),
+        "getLimits": .tenant(.billingRead),
+        "updateLimits": .tenant(.billingWrite),
+        "getBudget": .tenant(.billingRead),
+        "updateBudget": .tenant(.billingWrite),
+        "getUsage": .tenant(.billingRead),
         "listAdminTenants": .operator,
         "getAdminTenant": .operator,
         "updateAdminTenant": .operator,
+        "updateAdminLimits": .operator,
+        "updateAdminBudget": .operator,
+        "getAdminUsage": .operator,
     ]
 }

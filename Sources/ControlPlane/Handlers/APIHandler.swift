@@ -10,6 +10,8 @@ struct APIHandler: APIProtocol {
     let tenant: TenantHandler
     let keys: KeysHandler
     let admin: AdminHandler
+    let billing: BillingHandler
+    let adminBilling: AdminBillingHandler
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         try await system.getHealth(input)
@@ -64,5 +66,33 @@ struct APIHandler: APIProtocol {
         -> Operations.UpdateAdminTenant.Output
     {
         try await admin.updateAdminTenant(input)
+    }
+    func getLimits(_ input: Operations.GetLimits.Input) async throws -> Operations.GetLimits.Output {
+        try await billing.getLimits(input)
+    }
+    func updateLimits(_ input: Operations.UpdateLimits.Input) async throws -> Operations.UpdateLimits.Output {
+        try await billing.updateLimits(input)
+    }
+    func getBudget(_ input: Operations.GetBudget.Input) async throws -> Operations.GetBudget.Output {
+        try await billing.getBudget(input)
+    }
+    func updateBudget(_ input: Operations.UpdateBudget.Input) async throws -> Operations.UpdateBudget.Output {
+        try await billing.updateBudget(input)
+    }
+    func getUsage(_ input: Operations.GetUsage.Input) async throws -> Operations.GetUsage.Output {
+        try await billing.getUsage(input)
+    }
+    func updateAdminLimits(_ input: Operations.UpdateAdminLimits.Input) async throws
+        -> Operations.UpdateAdminLimits.Output
+    {
+        try await adminBilling.updateAdminLimits(input)
+    }
+    func updateAdminBudget(_ input: Operations.UpdateAdminBudget.Input) async throws
+        -> Operations.UpdateAdminBudget.Output
+    {
+        try await adminBilling.updateAdminBudget(input)
+    }
+    func getAdminUsage(_ input: Operations.GetAdminUsage.Input) async throws -> Operations.GetAdminUsage.Output {
+        try await adminBilling.getAdminUsage(input)
     }
 }

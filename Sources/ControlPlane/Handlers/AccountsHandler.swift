@@ -1,4 +1,5 @@
 import Auth
+import Billing
 import ControlPlaneAPI
 import ControlPlaneAPITypes
 import Foundation
@@ -24,6 +25,8 @@ struct AccountsHandler: Sendable {
     let throttles: Throttles
     let defaultKeyLifetime: Duration
     let accessTokenLifetime: Duration
+    /// The rate limit and budget every new tenant starts with.
+    let spendDefaults: SpendDefaults
     let tenants = TenantRepository()
     let users = UserRepository()
     let keys = ApiKeyRepository()
@@ -71,6 +74,7 @@ struct AccountsHandler: Sendable {
                     try await tenants.insert(tenant, in: transaction)
                     try await users.insert(user, in: transaction)
                     try await keys.insert(key, in: transaction)
+                    try await spendDefaults.provision(in: transaction)
                     try await audit.record(entry, in: transaction)
                     let token = try await issuer.apiKeyToken(for: key, now: now)
                     return Components.Schemas.SignupResult(

@@ -1,22 +1,26 @@
+import Billing
 import Logging
 import ServiceLifecycle
 import Tenancy
 
 /// Deletes what has outlived its use, every `interval`: idempotency records older than a day (in a
-/// maintenance transaction, whose policy allows nothing else) and throttle windows that have ended.
+/// maintenance transaction, whose policy allows nothing else) and throttle windows that have ended; and
+/// releases budget reservations whose holder died (past their lifetime).
 struct Housekeeping: Service {
     let database: Database
+    let budget: TokenBudget
     let interval: Duration
     let logger: Logger
 
     /// One pass; returns how many rows went.
     @discardableResult
-    func prune() async throws -> (idempotency: Int, throttles: Int) {
+    func prune() async throws -> (idempotency: Int, throttles: Int, reservations: Int) {
         let idempotency = try await database.transaction(.maintenance) {
             try await IdempotencyStore.pruneExpired(on: $0)
         }
         let throttles = try await database.transaction(.platform) { try await FixedWindowThrottle.pruneExpired(on: $0) }
-        return (idempotency, throttles)
+        let reservations = try await budget.sweepExpired()
+        return (idempotency, throttles, reservations)
     }
 
     func run() async throws {
@@ -27,11 +31,12 @@ struct Housekeeping: Service {
         while !Task.isCancelled {
             do {
                 let pruned = try await prune()
-                if pruned.idempotency + pruned.throttles > 0 {
+                if pruned.idempotency + pruned.throttles + pruned.reservations > 0 {
                     logger.info(
                         "pruned expired rows",
                         metadata: [
                             "idempotency_records": "\(pruned.idempotency)", "throttle_windows": "\(pruned.throttles)",
+                            "expired_reservations": "\(pruned.reservations)",
                         ])
                 }
             } catch {

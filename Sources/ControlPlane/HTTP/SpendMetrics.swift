@@ -1,0 +1,34 @@
+import Prometheus
+import Tenancy
+
+/// Spend-control metrics in the application's Prometheus registry: refusals by tenant (rate limit and
+/// budget), tokens by tenant, provider, model and kind, and each tenant's remaining budget.
+struct SpendMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+
+    func rateLimited(_ tenantID: TenantID) {
+        registry.makeCounter(name: "controlplane_rate_limited_total", labels: [("tenant", tenantID.description)])
+            .increment()
+    }
+
+    func budgetExhausted(_ tenantID: TenantID) {
+        registry.makeCounter(name: "controlplane_budget_exhausted_total", labels: [("tenant", tenantID.description)])
+            .increment()
+    }
+
+    func tokens(_ count: Int64, tenantID: TenantID, provider: String, model: String, kind: String, cached: Bool) {
+        guard count > 0 else { return }
+        registry.makeCounter(
+            name: "controlplane_llm_tokens_total",
+            labels: [
+                ("tenant", tenantID.description), ("provider", provider), ("model", model), ("kind", kind),
+                ("cached", cached ? "true" : "false"),
+            ]
+        ).increment(by: Double(count))
+    }
+
+    func budgetRemaining(_ tokens: Int64, tenantID: TenantID) {
+        registry.makeGauge(name: "controlplane_budget_remaining_tokens", labels: [("tenant", tenantID.description)])
+            .set(Double(tokens))
+    }
+}
