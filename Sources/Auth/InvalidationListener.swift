@@ -11,8 +11,9 @@ import Tenancy
 /// Keeps this replica's credential cache honest. It holds its own Postgres connection (not one borrowed
 /// from the pool, so a full pool cannot silence it), with TCP keepalive, LISTENs on the invalidation
 /// channel and drops the entries each notification names: that is how a revocation reaches every
-/// replica within a second. It also NOTIFYs itself on a channel of its own every `heartbeatInterval`;
-/// each heartbeat it hears tells the cache it may be trusted. When heartbeats stop (connection lost or
+/// replica within a second. Every `heartbeatInterval` it also NOTIFYs a heartbeat of its own on that
+/// channel; each one it hears, in order after the invalidations before it, tells the cache it may be
+/// trusted (other replicas' heartbeats are ignored). When heartbeats stop (connection lost or
 /// half-open), the cache bypasses itself, and after `deafAfter` the listener drops the connection and
 /// dials again. Notifications on the channel saying `signing-keys` make the keyring reload.
 public struct InvalidationListener: Service {
@@ -22,7 +23,7 @@ public struct InvalidationListener: Service {
     let heartbeatInterval: Duration
     let deafAfter: Duration
     let logger: Logger
-    /// This replica's heartbeat channel; `application_name` of the connection says the same.
+    /// This replica's heartbeat tag, unique per listener.
     public let heartbeatChannel: String
 
     public init(
@@ -72,54 +73,57 @@ public struct InvalidationListener: Service {
 
     private func listen(on connection: PostgresConnection) async throws {
         let heard = HeartbeatClock()
-        try await connection.listen(on: ApiKeyRepository.invalidationChannel) { notifications in
-            try await connection.listen(on: heartbeatChannel) { heartbeats in
-                // Everything sent before this point is lost to this replica: start from an empty cache and
-                // the signing keys as they are now.
-                cache.invalidateAll()
-                await onSigningKeysChanged()
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        for try await notification in notifications {
-                            if notification.payload == "signing-keys" {
-                                await onSigningKeysChanged()
-                            } else {
-                                cache.apply(notification: notification.payload)
+        let channel = ApiKeyRepository.invalidationChannel
+        let ownHeartbeat = "heartbeat:\(heartbeatChannel):"
+        try await connection.listen(on: channel) { notifications in
+            // Everything sent before this point is lost to this replica: start from an empty cache and the
+            // signing keys as they are now.
+            cache.invalidateAll()
+            await onSigningKeysChanged()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                // Heartbeats travel on the invalidation channel itself and are handled by the same loop, in
+                // the order Postgres delivered them: hearing one proves every invalidation committed before
+                // it has been applied, however slowly this loop is scheduled.
+                group.addTask {
+                    for try await notification in notifications {
+                        let payload = notification.payload
+                        if payload.hasPrefix("heartbeat:") {
+                            if payload.hasPrefix(ownHeartbeat) {
+                                heard.mark()
+                                cache.heartbeat()
                             }
+                        } else if payload == "signing-keys" {
+                            await onSigningKeysChanged()
+                        } else {
+                            cache.apply(notification: payload)
                         }
                     }
-                    group.addTask {
-                        for try await _ in heartbeats {
-                            heard.mark()
-                            cache.heartbeat()
-                        }
-                    }
-                    group.addTask {
-                        var sequence = 0
-                        while !Task.isCancelled {
-                            sequence += 1
-                            for try await _ in try await connection.query(
-                                "SELECT pg_notify(\(heartbeatChannel), \(String(sequence)))", logger: logger)
-                            {}
-                            try await Task.sleep(for: heartbeatInterval)
-                        }
-                    }
-                    group.addTask {
-                        while !Task.isCancelled {
-                            try await Task.sleep(for: heartbeatInterval)
-                            if heard.elapsed > deafAfter { throw Deaf() }
-                        }
-                    }
-                    // Any task ending (stream closed, query failed, deaf, shutdown) ends this connection. It is
-                    // closed before the other tasks are awaited: a query or stream on a dead network would not
-                    // notice their cancellation.
-                    defer {
-                        group.cancelAll()
-                        let closed: EventLoopFuture<Void> = connection.close()
-                        closed.whenComplete { _ in }
-                    }
-                    try await group.next()
                 }
+                group.addTask {
+                    var sequence = 0
+                    while !Task.isCancelled {
+                        sequence += 1
+                        for try await _ in try await connection.query(
+                            "SELECT pg_notify(\(channel), \(ownHeartbeat + String(sequence)))", logger: logger)
+                        {}
+                        try await Task.sleep(for: heartbeatInterval)
+                    }
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: heartbeatInterval)
+                        if heard.elapsed > deafAfter { throw Deaf() }
+                    }
+                }
+                // Any task ending (stream closed, query failed, deaf, shutdown) ends this connection. It is
+                // closed before the other tasks are awaited: a query or stream on a dead network would not
+                // notice their cancellation.
+                defer {
+                    group.cancelAll()
+                    let closed: EventLoopFuture<Void> = connection.close()
+                    closed.whenComplete { _ in }
+                }
+                try await group.next()
             }
         }
     }

@@ -22,7 +22,8 @@ public struct RateLimitRepository: Sendable {
     public func find(in transaction: TenantTransaction) async throws -> RateLimit? {
         try await Self.first(
             try await transaction.query(
-                "SELECT \(unescaped: Self.columns) FROM rate_limits WHERE tenant_id = \(transaction.tenantID.rawValue)"))
+                "SELECT \(unescaped: Self.columns) FROM rate_limits WHERE tenant_id = \(transaction.tenantID.rawValue)")
+        )
     }
 
     /// Sets the tenant's own limit; throws `AboveCap` when a value passes the operator's cap.

@@ -127,6 +127,19 @@ public struct BudgetExhausted: Error, Sendable, Equatable {
     public let used: Int64
     public let reserved: Int64
     public let requested: Int64
+
+    public init(
+        period: Budget.Period, periodStart: Date, resetsAt: Date, tokenLimit: Int64, used: Int64, reserved: Int64,
+        requested: Int64
+    ) {
+        self.period = period
+        self.periodStart = periodStart
+        self.resetsAt = resetsAt
+        self.tokenLimit = tokenLimit
+        self.used = used
+        self.reserved = reserved
+        self.requested = requested
+    }
 }
 
 /// One ledger entry: what one provider attempt billed, or a cache hit (cached, free).

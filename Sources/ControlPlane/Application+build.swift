@@ -51,7 +51,8 @@ public func buildApplication(_ configuration: Configuration, logger: Logger) thr
                     scope: "login-address", limit: configuration.loginAttemptsPerMinutePerAddress, window: .seconds(60)),
                 loginGlobal: FixedWindowThrottle(
                     scope: "login-global", limit: configuration.loginAttemptsPerMinute, window: .seconds(60))),
-            defaultKeyLifetime: configuration.defaultKeyLifetime, accessTokenLifetime: configuration.accessTokenLifetime,
+            defaultKeyLifetime: configuration.defaultKeyLifetime,
+            accessTokenLifetime: configuration.accessTokenLifetime,
             spendDefaults: SpendDefaults(configuration)
         ),
         tenant: TenantHandler(database: database, paging: paging),

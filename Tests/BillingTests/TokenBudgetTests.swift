@@ -101,7 +101,8 @@ import Testing
             let first = try await budget.reserve(2 * Self.call, for: tenant, at: beforeMidnight)
             #expect(first.periodStart == ISO8601DateFormatter().date(from: "2026-03-08T18:30:00Z"))
             #expect(first.resetsAt == ISO8601DateFormatter().date(from: "2026-03-09T18:30:00Z"))
-            try await budget.record(BillingDatabase.usage(tokens: 2 * Self.call), against: first, release: true, for: tenant)
+            try await budget.record(
+                BillingDatabase.usage(tokens: 2 * Self.call), against: first, release: true, for: tenant)
             let refused = await #expect(throws: BudgetExhausted.self) {
                 try await budget.reserve(Self.call, for: tenant, at: beforeMidnight)
             }

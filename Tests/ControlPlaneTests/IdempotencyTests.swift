@@ -1,6 +1,6 @@
+import Billing
 import ControlPlaneClient
 import Crypto
-import Billing
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -98,7 +98,10 @@ import Testing
                         """)
                 }
             }
-            try await Housekeeping(database: database, budget: TokenBudget(database: database, reservationLifetime: .seconds(60)), interval: .seconds(60), logger: TestEnvironment.logger).prune()
+            try await Housekeeping(
+                database: database, budget: TokenBudget(database: database, reservationLifetime: .seconds(60)),
+                interval: .seconds(60), logger: TestEnvironment.logger
+            ).prune()
             let left = try await database.withTenant(tenantID) { transaction in
                 var keys: [String] = []
                 for try await key in try await transaction.query(

@@ -14,7 +14,8 @@ import Testing
         "1e308", "NaN", "null", "true", "[]", "{}", "LTkyMjMzNzIwMzY4NTQ3NzU4MDh8eA", "LTF8eA", "%00", "\u{0}",
         "..", "../../etc/passwd", "' OR 1=1 --", "\"", "\\", "%", "%ZZ", "\u{FEFF}", "\u{202E}", "💥",
         String(repeating: "A", count: 513), String(repeating: "9", count: 400), "00000000-0000-0000-0000-000000000000",
-        "ffffffff-ffff-ffff-ffff-ffffffffffff", "active", "suspended",
+        "ffffffff-ffff-ffff-ffff-ffffffffffff", "active", "suspended", "0000-00-00", "0001-01-01", "9999-12-31",
+        "2024-02-29", "2026-02-29", "10000-01-01",
     ]
 
     /// One fuzzed value: a hostile one, or random text from ASCII (control characters included) or
@@ -60,6 +61,13 @@ import Testing
                     (.post, "/v1/keys/\(p)/rotate", tenant.token, ["grace_seconds": 0]),
                     (.get, "/v1/admin/tenants/\(p)", operatorToken, nil),
                     (.patch, "/v1/admin/tenants/\(p)", operatorToken, [:]),
+                    (.get, "/v1/usage?from=\(a)&to=\(b)", tenant.token, nil),
+                    (.get, "/v1/admin/usage?from=\(a)&to=\(b)&tenant_id=\(p)", operatorToken, nil),
+                    (
+                        .put, "/v1/admin/tenants/\(p)/limits", operatorToken,
+                        ["max_requests_per_minute": 5, "max_burst": 5]
+                    ),
+                    (.put, "/v1/admin/tenants/\(p)/budget", operatorToken, ["max_token_limit": 5]),
                 ]
                 for (method, uri, token, body) in requests {
                     do {

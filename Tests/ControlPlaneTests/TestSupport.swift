@@ -99,13 +99,16 @@ extension TestClientProtocol {
         return try await executeRequest(uri: uri, method: method, headers: headers, body: body)
     }
 
-    func signup(slug: String = uniqueSlug(), email: String? = nil, password: String = "correct horse battery")
-        async throws -> SignedUpTenant
-    {
+    func signup(
+        slug: String = uniqueSlug(), email: String? = nil, password: String = "correct horse battery",
+        timezone: String? = nil
+    ) async throws -> SignedUpTenant {
         let email = email ?? "\(slug)@example.test"
-        let response = try await send(
-            .post, "/v1/signup",
-            json: ["organization_name": "Org \(slug)", "slug": slug, "admin_email": email, "admin_password": password])
+        var json: [String: Any] = [
+            "organization_name": "Org \(slug)", "slug": slug, "admin_email": email, "admin_password": password,
+        ]
+        if let timezone { json["timezone"] = timezone }
+        let response = try await send(.post, "/v1/signup", json: json)
         #expect(response.status == .created, "signup answered \(response.status): \(String(buffer: response.body))")
         let object = try response.jsonObject()
         let tenant = object["tenant"] as? [String: Any] ?? [:]

@@ -22,6 +22,16 @@ expect_status() {
     [ "$got" = "$1" ] || { echo "GET $2 answered $got, expected $1" >&2; return 1; }
 }
 
+# contract_tenant_token BASE_URL: signs up a new tenant and prints its owner's login access token.
+contract_tenant_token() {
+    local slug="st-$RANDOM$RANDOM"
+    curl -fs -X POST "$1/v1/signup" -H 'content-type: application/json' -d "{\"organization_name\":\"Contract\",
+        \"slug\":\"$slug\",\"admin_email\":\"$slug@example.test\",\"admin_password\":\"correct horse battery\"}" >/dev/null
+    curl -fs -X POST "$1/v1/auth/login" -H 'content-type: application/json' \
+        -d "{\"email\":\"$slug@example.test\",\"password\":\"correct horse battery\"}" \
+        | sed -n 's/.*"access_token" *: *"\([^"]*\)".*/\1/p'
+}
+
 # run_contract DATA_DIR: starts the built server on a free port, signs up a tenant, then runs the Python
 # client check and schemathesis against it. Fails when either finds anything.
 run_contract() {
@@ -30,6 +40,7 @@ run_contract() {
     port=$(free_port)
     CP_HTTP_PORT=$port CP_LOG_LEVEL=warning CP_SIGNUPS_PER_HOUR_PER_ADDRESS=1000000 \
         CP_LOGIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS=1000000 CP_LOGIN_ATTEMPTS_PER_MINUTE=1000000 \
+        CP_DEFAULT_REQUESTS_PER_MINUTE=1000000 CP_DEFAULT_BURST=1000000 \
         .build/debug/controlplane serve > "$data/contract-server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
@@ -44,14 +55,11 @@ run_contract() {
     fi
 
     log "contract: schemathesis --checks all"
-    local slug="st-$RANDOM$RANDOM"
-    curl -fs -X POST "$base/v1/signup" -H 'content-type: application/json' -d "{\"organization_name\":\"Contract\",
-        \"slug\":\"$slug\",\"admin_email\":\"$slug@example.test\",\"admin_password\":\"correct horse battery\"}" >/dev/null
-    CP_ST_TENANT_TOKEN=$(curl -fs -X POST "$base/v1/auth/login" -H 'content-type: application/json' \
-        -d "{\"email\":\"$slug@example.test\",\"password\":\"correct horse battery\"}" \
-        | sed -n 's/.*"access_token" *: *"\([^"]*\)".*/\1/p')
+    # A tenant for every route, and another whose own rate limit schemathesis may shrink at will.
+    CP_ST_TENANT_TOKEN=$(contract_tenant_token "$base")
+    CP_ST_THROTTLED_TOKEN=$(contract_tenant_token "$base")
     CP_ST_OPERATOR_TOKEN=$(CP_LOG_LEVEL=error .build/debug/controlplane operator-token --subject contract --ttl 3600)
-    export CP_ST_TENANT_TOKEN CP_ST_OPERATOR_TOKEN
+    export CP_ST_TENANT_TOKEN CP_ST_THROTTLED_TOKEN CP_ST_OPERATOR_TOKEN
     (cd Tests/contract && "../../$bin/st" run ../../openapi.yaml --url "$base" --checks all \
         --max-examples "${CP_CONTRACT_EXAMPLES:-60}" --workers 1 --no-color) || status=1
 

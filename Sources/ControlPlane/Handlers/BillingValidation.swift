@@ -19,14 +19,18 @@ extension Validation {
         var local = Calendar(identifier: .gregorian)
         local.timeZone = timeZone
         let todayParts = local.dateComponents([.year, .month, .day], from: today)
-        let end = try to.map { try day($0, field: "to", calendar: calendar) }
+        let end =
+            try to.map { try day($0, field: "to", calendar: calendar) }
             ?? calendar.date(from: DateComponents(year: todayParts.year, month: todayParts.month, day: todayParts.day))
             ?? today
-        let start = try from.map { try day($0, field: "from", calendar: calendar) }
+        let start =
+            try from.map { try day($0, field: "from", calendar: calendar) }
             ?? calendar.date(byAdding: .day, value: -30, to: end) ?? end
         guard start <= end else { throw APIError.invalid("from must not be after to.") }
         let span = calendar.dateComponents([.day], from: start, to: end).day ?? 0
-        guard span <= maxUsageDays else { throw APIError.invalid("from and to may be at most \(maxUsageDays) days apart.") }
+        guard span <= maxUsageDays else {
+            throw APIError.invalid("from and to may be at most \(maxUsageDays) days apart.")
+        }
         return (text(start, calendar), text(end, calendar))
     }
 
@@ -34,7 +38,7 @@ extension Validation {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
             let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
-            (1...9999).contains(year), (1...12).contains(month), (1...31).contains(day),
+            (1000...2999).contains(year), (1...12).contains(month), (1...31).contains(day),
             let date = calendar.date(from: DateComponents(year: year, month: month, day: day)),
             case let back = calendar.dateComponents([.year, .month, .day], from: date),
             back.year == year, back.month == month, back.day == day
