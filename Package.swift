@@ -75,6 +75,32 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Providers",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "Tenancy",
+                "Billing",
+                "Providers",
+                "RedisClient",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ControlPlaneAPITypes",
             dependencies: [
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")
@@ -106,6 +132,8 @@ let package = Package(
                 "Tenancy",
                 "Auth",
                 "Billing",
+                "Providers",
+                "Runtime",
                 "RedisClient",
                 "ControlPlaneAPI",
                 "ControlPlaneAPITypes",
@@ -119,6 +147,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),

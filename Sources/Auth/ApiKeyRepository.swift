@@ -24,7 +24,8 @@ public struct ApiKeyRecord: Sendable, Equatable {
         self.scopes = scopes
         self.createdBy = createdBy
         self.createdAt = createdAt
-        self.expiresAt = expiresAt
+        // Whole seconds, as the token's `exp` says: a key and its token never disagree on the expiry.
+        self.expiresAt = Date(timeIntervalSince1970: expiresAt.timeIntervalSince1970.rounded(.down))
         self.revokedAt = revokedAt
         self.lastUsedAt = lastUsedAt
     }

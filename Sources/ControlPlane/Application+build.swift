@@ -4,7 +4,9 @@ import Foundation
 import Hummingbird
 import Logging
 import OpenAPIHummingbird
+import Providers
 import RedisClient
+import Runtime
 import ServiceLifecycle
 import Tenancy
 
@@ -33,6 +35,23 @@ public func buildApplication(_ configuration: Configuration, logger: Logger) thr
     let spendMetrics = SpendMetrics(registry: metrics.registry)
     let errors = ErrorMappingMiddleware(logger: logger)
     let budget = TokenBudget(database: database, reservationLifetime: configuration.reservationLifetime)
+    let providerClient = ProviderTransport.makeClient()
+    var providerDefaults: [ProviderKind: ProviderRegistry.Default] = [:]
+    for (name, value) in configuration.providerDefaults {
+        if let kind = ProviderKind(rawValue: name) {
+            providerDefaults[kind] = .init(baseURL: value.baseURL, apiKey: value.apiKey)
+        }
+    }
+    let registry = ProviderRegistry(
+        defaults: providerDefaults, client: providerClient,
+        addressGuard: OutboundAddressGuard(allowlist: configuration.providerURLAllowlist),
+        breakerThreshold: configuration.breakerThreshold, breakerCooldown: configuration.breakerCooldown)
+    let prices = PriceTable()
+    let credentialStore = CredentialRepository(box: parts.box)
+    let gateway = LLMGateway(
+        database: database, budget: budget, registry: registry, prices: prices, cache: ResponseCache(redis: redis),
+        retry: RetryPolicy(attempts: configuration.providerAttempts), credentials: credentialStore,
+        observer: GatewayMetrics(spend: spendMetrics, registry: metrics.registry))
     let paging = Paging(sealer: CursorSealer(box: parts.box))
     let idempotency = IdempotentCreation(store: IdempotencyStore(box: parts.box))
 
@@ -62,7 +81,9 @@ public func buildApplication(_ configuration: Configuration, logger: Logger) thr
             defaultKeyLifetime: configuration.defaultKeyLifetime, maxKeyLifetime: configuration.maxKeyLifetime),
         admin: AdminHandler(database: database, paging: paging, credentials: credentials),
         billing: BillingHandler(database: database),
-        adminBilling: AdminBillingHandler(database: database))
+        adminBilling: AdminBillingHandler(database: database),
+        llm: LLMHandler(gateway: gateway),
+        policy: PolicyHandler(database: database, credentials: credentialStore, registry: registry))
 
     // The declared routes, read from a router the handlers are registered on for that purpose only:
     // Hummingbird applies a middleware to the routes added after it, so the edge goes in first below.
@@ -81,6 +102,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger) thr
         on: router, serverURL: URL(string: "/")!,
         middlewares: [
             errors,
+            EventStreamAcceptMiddleware(),
             AuthenticationMiddleware(
                 authenticator: authenticator, limiter: RateLimiter(database: database), errors: errors,
                 metrics: spendMetrics),
@@ -95,7 +117,9 @@ public func buildApplication(_ configuration: Configuration, logger: Logger) thr
         services: [
             parts.client, listener, usage, hasher, redis,
             Housekeeping(
-                database: database, budget: budget, interval: configuration.housekeepingInterval, logger: logger),
+                database: database, budget: budget, prices: prices, interval: configuration.housekeepingInterval,
+                logger: logger),
+            ProviderClients(client: providerClient, registry: registry),
         ],
         logger: logger)
     app.beforeServerStarts {

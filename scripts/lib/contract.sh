@@ -6,11 +6,12 @@
 # Prints the venv's bin folder, creating the venv and installing the pinned tools when needed.
 contract_tools() {
     local venv=.build_contract/venv
-    if [ ! -x "$venv/bin/st" ] || [ ! -x "$venv/bin/openapi-python-client" ]; then
-        log "installing schemathesis and openapi-python-client into $venv"
+    if [ ! -x "$venv/bin/st" ] || [ ! -x "$venv/bin/openapi-python-client" ] \
+        || ! "$venv/bin/python" -c 'import openai' 2>/dev/null; then
+        log "installing schemathesis, openapi-python-client and openai into $venv"
         python3 -m venv "$venv" >&2
         "$venv/bin/pip" install -q --disable-pip-version-check \
-            "schemathesis==4.32.5" "openapi-python-client==0.29.1" >&2
+            "schemathesis==4.32.5" "openapi-python-client==0.29.1" "openai>=1.40,<3" >&2
     fi
     echo "$venv/bin"
 }
@@ -53,6 +54,9 @@ run_contract() {
     if [ $status = 0 ]; then
         PYTHONPATH="$data/pyclient" "$bin/python" Tests/contract/python_client_check.py "$base" || status=1
     fi
+
+    log "contract: the official openai client through the gateway"
+    "$bin/python" Tests/contract/openai_client_check.py "$base" "$(contract_tenant_token "$base")" || status=1
 
     log "contract: schemathesis --checks all"
     # A tenant for every route, and another whose own rate limit schemathesis may shrink at will.

@@ -59,6 +59,15 @@ public struct Configuration: Sendable {
     public var reservationLifetime: Duration
     /// How often housekeeping runs (pruning, and releasing expired reservations).
     public var housekeepingInterval: Duration
+    /// The operator's default credential per provider (`CP_<PROVIDER>_API_KEY`, `CP_<PROVIDER>_BASE_URL`).
+    public var providerDefaults: [String: (baseURL: String?, apiKey: String?)]
+    /// Hosts a tenant's custom base URL may reach despite the private-address guard.
+    public var providerURLAllowlist: [String]
+    /// Attempts per candidate (429, 5xx, timeouts) before the next one.
+    public var providerAttempts: Int
+    /// Consecutive provider faults that open its circuit, and how long it stays open.
+    public var breakerThreshold: Int
+    public var breakerCooldown: Duration
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         func string(_ name: String, _ fallback: String) -> String {
@@ -118,6 +127,18 @@ public struct Configuration: Sendable {
         defaultMaxTokenLimit = Int64(try integer("CP_DEFAULT_MAX_TOKEN_LIMIT", 10_000_000, 0...Int(Int32.max)))
         reservationLifetime = try seconds("CP_RESERVATION_TTL_SECONDS", 900, 5...86_400)
         housekeepingInterval = try seconds("CP_HOUSEKEEPING_INTERVAL_SECONDS", 60, 1...86_400)
+        var providers: [String: (baseURL: String?, apiKey: String?)] = [:]
+        for name in ["openai", "groq", "gemini", "anthropic", "openai_compatible"] {
+            let prefix = "CP_" + name.uppercased()
+            let baseURL = environment[prefix + "_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+            let apiKey = environment[prefix + "_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+            if baseURL != nil || apiKey != nil { providers[name] = (baseURL, apiKey) }
+        }
+        providerDefaults = providers
+        providerURLAllowlist = list("CP_PROVIDER_URL_ALLOWLIST")
+        providerAttempts = try integer("CP_PROVIDER_ATTEMPTS", 2, 1...10)
+        breakerThreshold = try integer("CP_BREAKER_THRESHOLD", 5, 1...1000)
+        breakerCooldown = try seconds("CP_BREAKER_COOLDOWN_SECONDS", 30, 1...3600)
         guard defaultTokenLimit <= defaultMaxTokenLimit else {
             throw ConfigurationError.invalid("CP_DEFAULT_TOKEN_LIMIT", "above CP_DEFAULT_MAX_TOKEN_LIMIT")
         }

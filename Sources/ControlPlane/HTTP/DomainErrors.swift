@@ -1,6 +1,8 @@
 import Auth
 import Billing
 import Foundation
+import Providers
+import Runtime
 import Tenancy
 
 extension APIError {
@@ -20,6 +22,12 @@ extension APIError {
             self = .invalid("\(error.field) may be at most \(error.cap), the operator's cap.")
         case let error as BudgetExhausted:
             self = .budgetExhausted(error)
+        case let error as PolicyInvalid:
+            self = .invalid(error.reason.prefix(1).uppercased() + error.reason.dropFirst() + ".")
+        case let error as AddressRefused:
+            self = .invalid(error.reason.prefix(1).uppercased() + error.reason.dropFirst() + ".")
+        case let error as GatewayError:
+            self = .gateway(error)
         case is AuthenticationError:
             self = .unauthenticated("The bearer token is invalid, expired or revoked.")
         default:
@@ -51,5 +59,33 @@ extension Double {
     var clamped: Double {
         guard isFinite else { return 0 }
         return Swift.min(Swift.max(self, -9.0e18), 9.0e18)
+    }
+}
+
+extension APIError {
+    /// The gateway's failures: a model outside the policy is 404, the hourly cap 429, a provider that
+    /// refused the request itself 400, and providers that could not answer 503.
+    static func gateway(_ error: GatewayError) -> APIError {
+        switch error {
+        case .modelNotAllowed(let model):
+            return APIError(
+                status: 404, code: .notFound, title: "Not found",
+                detail:
+                    "The model '\(model.prefix(100))' is not allowed by this tenant's policy; GET /v1/llm/models lists those that are."
+            )
+        case .hourlyLimit(let limit, let retryAfter):
+            return .rateLimited(
+                retryAfter: retryAfter,
+                detail: "The policy's max_llm_requests_per_hour (\(limit)) was reached; retry in \(retryAfter) s.")
+        case .providerRejected(let failure) where failure.kind == .badRequest || failure.kind == .requestTooLarge:
+            return .invalid("\(failure.provider.rawValue) refused the request: \(failure.message)")
+        case .providerRejected(let failure), .providersFailed(let failure):
+            var problem = APIError.unavailable(
+                "No provider of the policy answered; the last one said: \(failure.provider.rawValue) \(failure.kind.rawValue)"
+                    + (failure.status.map { " (HTTP \($0))" } ?? "") + ".")
+            let wait = failure.retryAfter.map { Int(clamping: max(1, $0.components.seconds)) } ?? 1
+            problem.retryAfter = min(wait, 3600)
+            return problem
+        }
     }
 }

@@ -12,6 +12,8 @@ struct APIHandler: APIProtocol {
     let admin: AdminHandler
     let billing: BillingHandler
     let adminBilling: AdminBillingHandler
+    let llm: LLMHandler
+    let policy: PolicyHandler
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         try await system.getHealth(input)
@@ -94,5 +96,32 @@ struct APIHandler: APIProtocol {
     }
     func getAdminUsage(_ input: Operations.GetAdminUsage.Input) async throws -> Operations.GetAdminUsage.Output {
         try await adminBilling.getAdminUsage(input)
+    }
+    func createChatCompletion(_ input: Operations.CreateChatCompletion.Input) async throws
+        -> Operations.CreateChatCompletion.Output
+    {
+        try await llm.createChatCompletion(input)
+    }
+    func listModels(_ input: Operations.ListModels.Input) async throws -> Operations.ListModels.Output {
+        try await llm.listModels(input)
+    }
+    func getPolicy(_ input: Operations.GetPolicy.Input) async throws -> Operations.GetPolicy.Output {
+        try await policy.getPolicy(input)
+    }
+    func updatePolicy(_ input: Operations.UpdatePolicy.Input) async throws -> Operations.UpdatePolicy.Output {
+        try await policy.updatePolicy(input)
+    }
+    func listProviders(_ input: Operations.ListProviders.Input) async throws -> Operations.ListProviders.Output {
+        try await policy.listProviders(input)
+    }
+    func putProviderCredential(_ input: Operations.PutProviderCredential.Input) async throws
+        -> Operations.PutProviderCredential.Output
+    {
+        try await policy.putProviderCredential(input)
+    }
+    func deleteProviderCredential(_ input: Operations.DeleteProviderCredential.Input) async throws
+        -> Operations.DeleteProviderCredential.Output
+    {
+        try await policy.deleteProviderCredential(input)
     }
 }

@@ -1,5 +1,6 @@
 import Billing
 import Logging
+import Runtime
 import ServiceLifecycle
 import Tenancy
 
@@ -9,6 +10,8 @@ import Tenancy
 struct Housekeeping: Service {
     let database: Database
     let budget: TokenBudget
+    /// Reloaded from the operator's `model_prices` on every pass.
+    var prices: PriceTable? = nil
     let interval: Duration
     let logger: Logger
 
@@ -20,6 +23,7 @@ struct Housekeeping: Service {
         }
         let throttles = try await database.transaction(.platform) { try await FixedWindowThrottle.pruneExpired(on: $0) }
         let reservations = try await budget.sweepExpired()
+        try await prices?.refresh(from: database)
         return (idempotency, throttles, reservations)
     }
 

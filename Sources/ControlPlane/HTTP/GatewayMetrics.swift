@@ -1,0 +1,45 @@
+import Foundation
+import Prometheus
+import Providers
+import Runtime
+import Tenancy
+
+/// The gateway's reports as Prometheus metrics: provider latency and errors by provider, tokens by
+/// tenant, provider, model and kind, budget refusals and remaining budget by tenant.
+struct GatewayMetrics: GatewayObserver {
+    let spend: SpendMetrics
+    let registry: PrometheusCollectorRegistry
+    private static let buckets: [Duration] = [
+        .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+        .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
+    ]
+
+    func attempt(provider: ProviderKind, model: String, duration: Duration, error: ProviderError?) {
+        registry.makeDurationHistogram(
+            name: "controlplane_provider_latency_seconds", labels: [("provider", provider.rawValue)],
+            buckets: Self.buckets
+        ).record(duration)
+        if let error {
+            registry.makeCounter(
+                name: "controlplane_provider_errors_total",
+                labels: [("provider", provider.rawValue), ("kind", error.kind.rawValue)]
+            ).increment()
+        }
+    }
+
+    func charged(
+        tenantID: TenantID, usage: TokenUsage, provider: ProviderKind, model: String, kind: TaskKind, cached: Bool
+    ) {
+        spend.tokens(
+            usage.totalTokens, tenantID: tenantID, provider: provider.rawValue, model: model, kind: kind.rawValue,
+            cached: cached)
+    }
+
+    func budgetExhausted(tenantID: TenantID) {
+        spend.budgetExhausted(tenantID)
+    }
+
+    func budgetRemaining(tenantID: TenantID, tokens: Int64) {
+        spend.budgetRemaining(tokens, tenantID: tenantID)
+    }
+}

@@ -1,0 +1,177 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+
+/// Google's Gemini API: `models/{model}:generateContent` and `:streamGenerateContent?alt=sse`, usage in
+/// `usageMetadata` with thinking tokens in `thoughtsTokenCount`, and 429s that say how long to wait in
+/// a `RetryInfo.retryDelay`.
+public struct GeminiProvider: LLMProvider {
+    public let kind = ProviderKind.gemini
+    let baseURL: String
+    let apiKey: String
+    let transport: ProviderTransport
+
+    public init(baseURL: String, apiKey: String, transport: ProviderTransport) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.apiKey = apiKey
+        self.transport = transport
+    }
+
+    public func complete(_ request: ChatRequest) async throws -> ChatResult {
+        let bytes = try await transport.post(
+            url(request.model, method: "generateContent"), headers: headers, body: try body(request),
+            request: request, provider: kind, classify: classify)
+        guard let answer = try? JSONDecoder().decode(Response.self, from: Data(buffer: bytes)) else {
+            throw ProviderError(.invalidResponse, provider: kind, message: "the answer could not be decoded")
+        }
+        guard let usage = answer.usageMetadata?.tokenUsage else {
+            throw ProviderError(.invalidResponse, provider: kind, message: "the answer reported no usage")
+        }
+        let candidate = answer.candidates?.first
+        return ChatResult(
+            id: answer.responseId ?? "", model: answer.modelVersion ?? request.model, content: candidate?.text ?? "",
+            finishReason: Self.finishReason(candidate?.finishReason), usage: usage)
+    }
+
+    public func stream(_ request: ChatRequest) async throws -> AsyncThrowingStream<ChatStreamEvent, any Error> {
+        let response = try await transport.stream(
+            url(request.model, method: "streamGenerateContent") + "?alt=sse", headers: headers, body: try body(request),
+            request: request, provider: kind, classify: classify)
+        let kind = self.kind
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                var parser = ServerSentEvents()
+                var usage: TokenUsage?
+                var reason: String?
+                do {
+                    for try await chunk in response.body {
+                        for event in try parser.feed(chunk.readableBytesView) {
+                            guard let data = event.data.data(using: .utf8),
+                                let piece = try? JSONDecoder().decode(Response.self, from: data)
+                            else { continue }
+                            let candidate = piece.candidates?.first
+                            if let text = candidate?.text, !text.isEmpty { continuation.yield(.delta(text)) }
+                            if let finish = candidate?.finishReason { reason = Self.finishReason(finish) }
+                            // Each chunk's usageMetadata is the running total; the last one counts.
+                            if let reported = piece.usageMetadata?.tokenUsage { usage = reported }
+                        }
+                    }
+                } catch {
+                    var failure = ProviderTransport.failure(error, provider: kind)
+                    failure.billed = failure.billed ?? usage
+                    continuation.finish(throwing: failure)
+                    return
+                }
+                guard let usage, let reason else {
+                    continuation.finish(
+                        throwing: ProviderError(
+                            .network, provider: kind, message: "the stream ended before it finished", billed: usage))
+                    return
+                }
+                continuation.yield(.finish(reason))
+                continuation.yield(.usage(usage))
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    private func url(_ model: String, method: String) -> String {
+        let name = model.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/", ":"])) ?? model
+        return "\(baseURL)/v1beta/models/\(name):\(method)"
+    }
+
+    private var headers: [(String, String)] {
+        apiKey.isEmpty ? [] : [("x-goog-api-key", apiKey)]
+    }
+
+    private func body(_ request: ChatRequest) throws -> Data {
+        let system = request.messages.filter { $0.role == .system || $0.role == .developer }.map(\.content)
+        let turns = request.messages.filter { $0.role == .user || $0.role == .assistant }.map {
+            ["role": $0.role == .assistant ? "model" : "user", "parts": [["text": $0.content]]] as [String: Any]
+        }
+        var generation: [String: Any] = ["maxOutputTokens": request.maxTokens]
+        if let temperature = request.temperature { generation["temperature"] = temperature }
+        if let topP = request.topP { generation["topP"] = topP }
+        if !request.stop.isEmpty { generation["stopSequences"] = request.stop }
+        var object: [String: Any] = ["contents": turns, "generationConfig": generation]
+        if !system.isEmpty { object["systemInstruction"] = ["parts": system.map { ["text": $0] }] }
+        return try JSONSerialization.data(withJSONObject: object)
+    }
+
+    static func finishReason(_ reason: String?) -> String {
+        switch reason {
+        case "MAX_TOKENS": "length"
+        case "SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII": "content_filter"
+        default: "stop"
+        }
+    }
+
+    private func classify(_ status: Int, _ headers: HTTPHeaders, _ body: ByteBuffer) -> ProviderError {
+        let error = (try? JSONDecoder().decode(ErrorEnvelope.self, from: Data(buffer: body)))?.error
+        let message = String((error?.message ?? "HTTP \(status)").prefix(300))
+        let delay = error?.details?.compactMap(\.retryDelay).first.flatMap(Self.seconds)
+        if status == 429, message.localizedCaseInsensitiveContains("billing") || message.contains("spending cap") {
+            return ProviderError(.spendCap, provider: kind, status: status, message: message)
+        }
+        if status == 400, message.localizedCaseInsensitiveContains("exceeds the maximum number of tokens") {
+            return ProviderError(.requestTooLarge, provider: kind, status: status, message: message)
+        }
+        return ProviderTransport.classify(
+            status: status, headers: headers, message: message, provider: kind, retryAfter: delay)
+    }
+
+    /// A protobuf Duration in JSON ("30s", "1.5s").
+    static func seconds(_ text: String) -> Duration? {
+        guard text.hasSuffix("s"), let value = Double(text.dropLast()), value.isFinite, value >= 0 else { return nil }
+        return .milliseconds(Int64(min(value, 3600) * 1000))
+    }
+
+    struct UsageMetadata: Decodable {
+        let promptTokenCount: Int64?
+        let candidatesTokenCount: Int64?
+        let thoughtsTokenCount: Int64?
+        let totalTokenCount: Int64?
+
+        var tokenUsage: TokenUsage? {
+            guard let prompt = promptTokenCount else { return nil }
+            let completion = candidatesTokenCount ?? 0
+            let thoughts = thoughtsTokenCount ?? 0
+            return TokenUsage(
+                promptTokens: prompt, completionTokens: completion, reasoningTokens: thoughts,
+                totalTokens: max(totalTokenCount ?? 0, prompt + completion + thoughts))
+        }
+    }
+    struct Response: Decodable {
+        struct Candidate: Decodable {
+            struct Content: Decodable {
+                struct Part: Decodable {
+                    let text: String?
+                    let thought: Bool?
+                }
+                let parts: [Part]?
+            }
+            let content: Content?
+            let finishReason: String?
+            var text: String {
+                (content?.parts ?? []).filter { $0.thought != true }.compactMap(\.text).joined()
+            }
+        }
+        let candidates: [Candidate]?
+        let usageMetadata: UsageMetadata?
+        let modelVersion: String?
+        let responseId: String?
+    }
+    struct ErrorEnvelope: Decodable {
+        struct Detail: Decodable { let retryDelay: String? }
+        struct Body: Decodable {
+            let code: Int?
+            let message: String?
+            let status: String?
+            let details: [Detail]?
+        }
+        let error: Body?
+    }
+}

@@ -1,0 +1,203 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Keeps tenants' custom base URLs off the platform's own network: loopback, private, link-local (the
+/// cloud metadata address among them), carrier-grade NAT, multicast and reserved addresses are refused,
+/// for literal addresses and for every address a name resolves to. The check happens when a call is
+/// made, on the addresses it then resolves to, and the connection is pinned to the checked address, so a
+/// name that changes its answer between check and connect (DNS rebinding) cannot slip through. Hosts in
+/// the operator's allowlist (`CP_PROVIDER_URL_ALLOWLIST`) skip the check.
+public struct OutboundAddressGuard: Sendable {
+    let allowlist: Set<String>
+
+    public init(allowlist: [String]) {
+        self.allowlist = Set(allowlist.map { $0.lowercased() })
+    }
+
+    /// A base URL whose shape may be stored: http or https, a host, no user info, no query or fragment;
+    /// literal addresses and `localhost` names are refused here already.
+    public func validate(baseURL text: String) throws -> URL {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = url.host, !host.isEmpty, url.user == nil, url.password == nil, url.query == nil,
+            url.fragment == nil
+        else {
+            throw AddressRefused(reason: "base_url must be an http or https URL with a host and no credentials")
+        }
+        let name = Self.bare(host)
+        if allowlist.contains(name) { return url }
+        if name == "localhost" || name.hasSuffix(".localhost") || name.hasSuffix(".local")
+            || name.hasSuffix(".internal")
+        {
+            throw AddressRefused(reason: "base_url may not point at a local name")
+        }
+        if let address = Self.literal(name), Self.isForbidden(address) {
+            throw AddressRefused(reason: "base_url may not point at a loopback, private or link-local address")
+        }
+        return url
+    }
+
+    /// Resolves `host` and answers the address to connect to, or nil when the host is allowlisted (connect
+    /// as usual). Throws `AddressRefused` when any address it resolves to is forbidden.
+    public func pin(host: String) async throws -> String? {
+        let name = Self.bare(host)
+        if allowlist.contains(name) { return nil }
+        let addresses: [IPAddress]
+        if let literal = Self.literal(name) {
+            addresses = [literal]
+        } else {
+            addresses = try await NIOThreadPool.singleton.runIfActive { try Self.resolve(name) }
+        }
+        guard let first = addresses.first else { throw AddressRefused(reason: "the base URL's host does not resolve") }
+        if addresses.contains(where: Self.isForbidden) {
+            throw AddressRefused(reason: "the base URL resolves to a loopback, private or link-local address")
+        }
+        return first.text
+    }
+
+    static func bare(_ host: String) -> String {
+        var name = host.lowercased()
+        if name.hasPrefix("["), name.hasSuffix("]") { name = String(name.dropFirst().dropLast()) }
+        while name.hasSuffix(".") { name.removeLast() }
+        return name
+    }
+
+    /// An IPv4 address as 4 bytes or an IPv6 address as 16.
+    struct IPAddress: Sendable, Equatable {
+        let bytes: [UInt8]
+        var text: String {
+            if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
+            var storage = in6_addr()
+            withUnsafeMutableBytes(of: &storage) { $0.copyBytes(from: bytes) }
+            var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+            inet_ntop(AF_INET6, &storage, &buffer, socklen_t(buffer.count))
+            return "[" + String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "]"
+        }
+    }
+
+    static func literal(_ text: String) -> IPAddress? {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, text, &v4) == 1 { return IPAddress(bytes: withUnsafeBytes(of: &v4) { Array($0) }) }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, text, &v6) == 1 { return IPAddress(bytes: withUnsafeBytes(of: &v6) { Array($0) }) }
+        return nil
+    }
+
+    static func resolve(_ name: String) throws -> [IPAddress] {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(name, nil, &hints, &list) == 0, let first = list else {
+            throw AddressRefused(reason: "the base URL's host does not resolve")
+        }
+        defer { freeaddrinfo(first) }
+        var addresses: [IPAddress] = []
+        var cursor: UnsafeMutablePointer<addrinfo>? = first
+        while let entry = cursor {
+            if let socket = entry.pointee.ai_addr {
+                if entry.pointee.ai_family == AF_INET {
+                    let address = socket.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
+                    addresses.append(IPAddress(bytes: withUnsafeBytes(of: address) { Array($0) }))
+                } else if entry.pointee.ai_family == AF_INET6 {
+                    let address = socket.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_addr }
+                    addresses.append(IPAddress(bytes: withUnsafeBytes(of: address) { Array($0) }))
+                }
+            }
+            cursor = entry.pointee.ai_next
+        }
+        return addresses
+    }
+
+    /// Whether tenants may not reach `address`.
+    static func isForbidden(_ address: IPAddress) -> Bool {
+        let b = address.bytes
+        if b.count == 4 { return isForbiddenV4(b) }
+        guard b.count == 16 else { return true }
+        if b.allSatisfy({ $0 == 0 }) { return true }  // ::
+        if b[0..<15].allSatisfy({ $0 == 0 }) && b[15] == 1 { return true }  // ::1
+        if b[0..<10].allSatisfy({ $0 == 0 }) && b[10] == 0xFF && b[11] == 0xFF {
+            return isForbiddenV4(Array(b[12..<16]))
+        }
+        if b[0..<12].allSatisfy({ $0 == 0 }) { return isForbiddenV4(Array(b[12..<16])) }  // IPv4-compatible
+        if b[0] == 0x00, b[1] == 0x64, b[2] == 0xFF, b[3] == 0x9B { return isForbiddenV4(Array(b[12..<16])) }  // NAT64
+        if b[0] & 0xFE == 0xFC { return true }  // fc00::/7 unique local (AWS metadata fd00:ec2::254 too)
+        if b[0] == 0xFE, b[1] & 0xC0 == 0x80 { return true }  // fe80::/10 link-local
+        if b[0] == 0xFE, b[1] & 0xC0 == 0xC0 { return true }  // fec0::/10 site-local
+        if b[0] == 0xFF { return true }  // multicast
+        if b[0] == 0x20, b[1] == 0x01, b[2] == 0x0D, b[3] == 0xB8 { return true }  // documentation
+        return false
+    }
+
+    static func isForbiddenV4(_ b: [UInt8]) -> Bool {
+        switch (b[0], b[1]) {
+        case (0, _), (10, _), (127, _): return true
+        case (100, 64...127): return true  // carrier-grade NAT
+        case (169, 254): return true  // link-local, cloud metadata
+        case (172, 16...31), (192, 168): return true
+        case (192, 0) where b[2] == 0 || b[2] == 2: return true
+        case (198, 18...19): return true
+        case (198, 51) where b[2] == 100, (203, 0) where b[2] == 113: return true
+        case (224...255, _): return true  // multicast, reserved, broadcast
+        default: return false
+        }
+    }
+}
+
+/// A base URL that tenants may not use.
+public struct AddressRefused: Error, Sendable, Equatable {
+    public let reason: String
+}
+
+/// HTTP clients that connect a host name to one checked address (AsyncHTTPClient's `dnsOverride`), so
+/// TLS still verifies the name while the socket goes only where the guard allowed. Bounded: the oldest
+/// client is shut down when too many pins exist.
+public final class PinnedClients: Sendable {
+    private let clients = Mutex<[String: HTTPClient]>([:])
+    private let order = Mutex<[String]>([])
+    let capacity: Int
+
+    public init(capacity: Int = 64) {
+        self.capacity = capacity
+    }
+
+    public func client(host: String, address: String) -> HTTPClient {
+        let key = "\(host)|\(address)"
+        if let existing = clients.withLock({ $0[key] }) { return existing }
+        var configuration = HTTPClient.Configuration()
+        configuration.dnsOverride = [host: address.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))]
+        configuration.redirectConfiguration = .disallow
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(120))
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        var evicted: HTTPClient?
+        let chosen = clients.withLock { clients -> HTTPClient in
+            if let raced = clients[key] { return raced }
+            clients[key] = client
+            order.withLock { order in
+                order.append(key)
+                if order.count > capacity {
+                    let oldest = order.removeFirst()
+                    evicted = clients.removeValue(forKey: oldest)
+                }
+            }
+            return client
+        }
+        if chosen !== client { try? client.syncShutdown() }
+        if let evicted { evicted.shutdown { _ in } }
+        return chosen
+    }
+
+    /// Shuts every client down.
+    public func shutdown() async {
+        let all = clients.withLock { clients -> [HTTPClient] in
+            defer { clients.removeAll() }
+            return Array(clients.values)
+        }
+        for client in all { try? await client.shutdown() }
+    }
+}

@@ -1,0 +1,164 @@
+import Billing
+import Foundation
+import Providers
+import Tenancy
+
+/// Every LLM call of the platform goes through here, from the HTTP gateway and from the runtime alike:
+/// the tenant's policy picks the candidates (the cheaper ones under budget pressure), the hourly cap and
+/// the response cache apply, the worst case is reserved from the budget before any provider is called,
+/// each candidate is tried with retries and behind its circuit breaker, every billed attempt goes to the
+/// ledger, and whatever was not used is released on every way out.
+public struct LLMGateway: Sendable {
+    let database: Database
+    let budget: TokenBudget
+    let registry: ProviderRegistry
+    let prices: PriceTable
+    let cache: ResponseCache?
+    let retry: RetryPolicy
+    let observer: (any GatewayObserver)?
+    let credentials: CredentialRepository
+    let policies = PolicyRepository()
+    let budgets = BudgetRepository()
+
+    public init(
+        database: Database, budget: TokenBudget, registry: ProviderRegistry, prices: PriceTable,
+        cache: ResponseCache?, retry: RetryPolicy, credentials: CredentialRepository,
+        observer: (any GatewayObserver)?
+    ) {
+        self.database = database
+        self.budget = budget
+        self.registry = registry
+        self.prices = prices
+        self.cache = cache
+        self.retry = retry
+        self.credentials = credentials
+        self.observer = observer
+    }
+
+    /// What one call will try, worked out before anything is reserved.
+    struct Plan: Sendable {
+        let policy: LLMPolicy
+        let candidates: [LLMPolicy.Candidate]
+        let pressureCandidates: [LLMPolicy.Candidate]
+        let credentials: [ProviderKind: CredentialRepository.Credential]
+        let estimate: Int64
+
+        func maxTokens(_ candidate: LLMPolicy.Candidate, asked: Int?, cap: Int? = nil) -> Int {
+            min(candidate.maxTokens, asked ?? Int.max, policy.maxTokensPerRequest, cap ?? Int.max)
+        }
+    }
+
+    /// The candidates the tenant's policy allows, for `GET /v1/llm/models`.
+    public func allowedModels(for tenantID: TenantID) async throws -> [LLMPolicy.Candidate] {
+        try await database.withTenant(tenantID) { try await policies.current(in: $0).policy.allCandidates }
+    }
+
+    func plan(_ call: LLMCall) async throws -> Plan {
+        let (policy, stored, pressure) = try await database.withTenant(call.tenantID) { transaction in
+            let policy = try await policies.current(in: transaction).policy
+            var stored: [ProviderKind: CredentialRepository.Credential] = [:]
+            for kind in Set(policy.allCandidates.map(\.provider)) where kind != .mock {
+                if let credential = try await credentials.find(kind, in: transaction) { stored[kind] = credential }
+            }
+            var pressure = false
+            if let threshold = policy.onBudgetPressure?.thresholdPercent,
+                let budget = try await budgets.find(in: transaction)
+            {
+                let standing = try await budgets.standing(of: budget, in: transaction)
+                pressure = Double(standing.used) * 100 >= Double(budget.tokenLimit) * Double(threshold)
+            }
+            return (policy, stored, pressure)
+        }
+        var candidates = policy.candidates(for: call.kind, underPressure: pressure)
+        if let model = call.model, model != "auto" {
+            guard let chosen = policy.allCandidates.first(where: { $0.id == model || $0.model == model }) else {
+                throw GatewayError.modelNotAllowed(model)
+            }
+            candidates = [chosen] + candidates.filter { $0.id != chosen.id }
+        }
+        let estimate = ChatRequest(model: "", messages: call.messages, maxTokens: 0, requestID: "").promptTokenEstimate
+        return Plan(
+            policy: policy, candidates: candidates,
+            pressureCandidates: policy.candidates(for: call.kind, underPressure: true), credentials: stored,
+            estimate: estimate)
+    }
+
+    /// Counts the call against `max_llm_requests_per_hour`.
+    func countHourly(_ call: LLMCall, policy: LLMPolicy) async throws {
+        let throttle = FixedWindowThrottle(
+            scope: "llm-hour", limit: policy.maxLLMRequestsPerHour, window: .seconds(3600))
+        let decision = try await database.transaction(.platform) {
+            try await throttle.hit(call.tenantID.description, on: $0)
+        }
+        if case .limited(let retryAfter) = decision {
+            throw GatewayError.hourlyLimit(limit: policy.maxLLMRequestsPerHour, retryAfter: retryAfter)
+        }
+    }
+
+    func request(_ call: LLMCall, _ candidate: LLMPolicy.Candidate, maxTokens: Int) -> ChatRequest {
+        ChatRequest(
+            model: candidate.model, messages: call.messages, maxTokens: maxTokens, temperature: call.temperature,
+            topP: call.topP, stop: call.stop, requestID: call.requestID,
+            timeout: .milliseconds(candidate.timeoutMs))
+    }
+
+    /// Reserves the worst case of `plan` and answers the reservation and the candidates to try (the
+    /// pressure candidates, with `max_tokens` lowered, when the budget degraded the call).
+    func reserve(_ call: LLMCall, _ plan: Plan) async throws -> (Reservation, [LLMPolicy.Candidate], Int?) {
+        let worst = plan.candidates.map { plan.maxTokens($0, asked: call.maxTokens) }.max() ?? 1
+        let reservation: Reservation
+        do {
+            reservation = try await budget.reserve(
+                plan.estimate + Int64(worst), minimum: plan.estimate + 1, for: call.tenantID)
+        } catch let exhausted as BudgetExhausted {
+            observer?.budgetExhausted(tenantID: call.tenantID)
+            throw exhausted
+        }
+        observer?.budgetRemaining(
+            tenantID: call.tenantID,
+            tokens: max(0, reservation.tokenLimit - reservation.usedBefore - reservation.tokens))
+        guard reservation.isDegraded else { return (reservation, plan.candidates, nil) }
+        let cap = Int(clamping: max(1, reservation.tokens - plan.estimate))
+        return (reservation, plan.pressureCandidates.isEmpty ? plan.candidates : plan.pressureCandidates, cap)
+    }
+
+    /// Appends a billed attempt (or a cache hit) to the ledger; with `release`, ends the reservation.
+    /// Runs to the end even when the caller's task is cancelled: money is never left half-written.
+    func charge(
+        _ usage: TokenUsage, call: LLMCall, provider: ProviderKind, model: String, cached: Bool,
+        reservation: Reservation?, release: Bool
+    ) async throws {
+        let cost = cached ? 0 : prices.cost(usage, provider: provider, model: model)
+        let record = Usage(
+            requestID: call.requestID, jobID: call.jobID, kind: call.kind.rawValue, provider: provider.rawValue,
+            model: model, promptTokens: usage.promptTokens, completionTokens: usage.completionTokens,
+            reasoningTokens: usage.reasoningTokens, totalTokens: usage.totalTokens, cached: cached, costMicros: cost)
+        let budget = self.budget
+        let tenantID = call.tenantID
+        try await Task {
+            try await budget.record(record, against: reservation, release: release, for: tenantID)
+        }.value
+        observer?.charged(
+            tenantID: call.tenantID, usage: usage, provider: provider, model: model, kind: call.kind, cached: cached)
+    }
+
+    /// Ends a reservation without charging, whatever the caller's task is doing.
+    func release(_ reservation: Reservation) async {
+        let budget = self.budget
+        _ = try? await Task { try await budget.release(reservation) }.value
+    }
+
+    func cacheKey(_ call: LLMCall, _ plan: Plan) -> String? {
+        guard cache != nil, plan.policy.cache.enabled else { return nil }
+        let shape = ChatRequest(
+            model: "", messages: call.messages, maxTokens: call.maxTokens ?? 0, temperature: call.temperature,
+            topP: call.topP, stop: call.stop, requestID: "")
+        return ResponseCache.key(tenantID: call.tenantID, kind: call.kind, candidates: plan.candidates, request: shape)
+    }
+
+    /// Turns any failure of an attempt into a `ProviderError`.
+    static func providerError(_ error: any Error, provider: ProviderKind) -> ProviderError {
+        if let error = error as? ProviderError { return error }
+        return ProviderTransport.failure(error, provider: provider)
+    }
+}

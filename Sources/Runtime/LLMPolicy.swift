@@ -1,0 +1,175 @@
+import Foundation
+import Providers
+
+/// The kinds of LLM work a policy routes.
+public enum TaskKind: String, Sendable, CaseIterable, Codable {
+    case chat
+    case commitments
+    case securityReview = "security_review"
+    case changeSummary = "change_summary"
+    /// Used for a kind that has no route of its own.
+    case `default`
+}
+
+/// A tenant's LLM routing policy (SPEC): ordered candidates per task kind (fallback in order on 429,
+/// 5xx and timeout), cheaper candidates under budget pressure, per-request and per-hour caps, and an
+/// exact-match response cache.
+public struct LLMPolicy: Sendable, Equatable, Codable {
+    public struct Candidate: Sendable, Equatable, Codable {
+        public var provider: ProviderKind
+        public var model: String
+        public var maxTokens: Int
+        public var timeoutMs: Int
+
+        public init(provider: ProviderKind, model: String, maxTokens: Int, timeoutMs: Int) {
+            self.provider = provider
+            self.model = model
+            self.maxTokens = maxTokens
+            self.timeoutMs = timeoutMs
+        }
+
+        /// `provider/model`, the id the gateway lists and accepts.
+        public var id: String { "\(provider.rawValue)/\(model)" }
+
+        enum CodingKeys: String, CodingKey {
+            case provider, model
+            case maxTokens = "max_tokens"
+            case timeoutMs = "timeout_ms"
+        }
+    }
+
+    public struct BudgetPressure: Sendable, Equatable, Codable {
+        /// From this share of the budget used (or when the budget degrades a call), `routes` apply.
+        public var thresholdPercent: Int
+        public var routes: [String: [Candidate]]
+
+        public init(thresholdPercent: Int, routes: [String: [Candidate]]) {
+            self.thresholdPercent = thresholdPercent
+            self.routes = routes
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case thresholdPercent = "threshold_percent"
+            case routes
+        }
+    }
+
+    public struct Cache: Sendable, Equatable, Codable {
+        public var enabled: Bool
+        public var ttlSeconds: Int
+
+        public init(enabled: Bool, ttlSeconds: Int) {
+            self.enabled = enabled
+            self.ttlSeconds = ttlSeconds
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case enabled
+            case ttlSeconds = "ttl_seconds"
+        }
+    }
+
+    public var routes: [String: [Candidate]]
+    public var onBudgetPressure: BudgetPressure?
+    public var maxTokensPerRequest: Int
+    public var maxLLMRequestsPerHour: Int
+    public var cache: Cache
+
+    public init(
+        routes: [String: [Candidate]], onBudgetPressure: BudgetPressure?, maxTokensPerRequest: Int,
+        maxLLMRequestsPerHour: Int, cache: Cache
+    ) {
+        self.routes = routes
+        self.onBudgetPressure = onBudgetPressure
+        self.maxTokensPerRequest = maxTokensPerRequest
+        self.maxLLMRequestsPerHour = maxLLMRequestsPerHour
+        self.cache = cache
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case routes
+        case onBudgetPressure = "on_budget_pressure"
+        case maxTokensPerRequest = "max_tokens_per_request"
+        case maxLLMRequestsPerHour = "max_llm_requests_per_hour"
+        case cache
+    }
+
+    /// The policy of a tenant that never set one: everything on `mock`, offline and free of keys.
+    public static let standard = LLMPolicy(
+        routes: ["default": [Candidate(provider: .mock, model: "mock-1", maxTokens: 1024, timeoutMs: 30_000)]],
+        onBudgetPressure: nil, maxTokensPerRequest: 4096, maxLLMRequestsPerHour: 1000,
+        cache: Cache(enabled: false, ttlSeconds: 3600))
+
+    /// The candidates for `kind`, in order: the pressure routes when under pressure and they name the
+    /// kind (or `default`), else the kind's own route, else `default`.
+    public func candidates(for kind: TaskKind, underPressure: Bool) -> [Candidate] {
+        if underPressure, let pressure = onBudgetPressure,
+            let routes = pressure.routes[kind.rawValue] ?? pressure.routes[TaskKind.default.rawValue], !routes.isEmpty
+        {
+            return routes
+        }
+        return routes[kind.rawValue] ?? routes[TaskKind.default.rawValue] ?? []
+    }
+
+    /// Every candidate the policy names, once, in the order they first appear.
+    public var allCandidates: [Candidate] {
+        var seen = Set<String>()
+        var all: [Candidate] = []
+        let ordered =
+            TaskKind.allCases.flatMap { routes[$0.rawValue] ?? [] }
+            + TaskKind.allCases.flatMap { onBudgetPressure?.routes[$0.rawValue] ?? [] }
+        for candidate in ordered where seen.insert(candidate.id).inserted { all.append(candidate) }
+        return all
+    }
+
+    /// Checks everything a JSON Schema cannot: route keys are task kinds, `default` exists, limits are
+    /// within range, and no candidate asks for more than `max_tokens_per_request`.
+    public func validate() throws {
+        func fail(_ reason: String) -> PolicyInvalid { PolicyInvalid(reason: reason) }
+        guard (1...1_000_000).contains(maxTokensPerRequest) else {
+            throw fail("max_tokens_per_request must be between 1 and 1000000")
+        }
+        guard (1...10_000_000).contains(maxLLMRequestsPerHour) else {
+            throw fail("max_llm_requests_per_hour must be between 1 and 10000000")
+        }
+        guard (1...604_800).contains(cache.ttlSeconds) else {
+            throw fail("cache.ttl_seconds must be between 1 and 604800")
+        }
+        guard let fallback = routes[TaskKind.default.rawValue], !fallback.isEmpty else {
+            throw fail("routes.default must name at least one candidate")
+        }
+        var all = routes
+        if let pressure = onBudgetPressure {
+            guard (1...100).contains(pressure.thresholdPercent) else {
+                throw fail("on_budget_pressure.threshold_percent must be between 1 and 100")
+            }
+            for (kind, list) in pressure.routes { all["on_budget_pressure.\(kind)"] = list }
+            for kind in pressure.routes.keys where TaskKind(rawValue: kind) == nil {
+                throw fail("on_budget_pressure.routes.\(kind) is not a task kind")
+            }
+        }
+        for (kind, list) in all {
+            let name = kind.hasPrefix("on_budget_pressure.") ? kind : "routes.\(kind)"
+            if !kind.hasPrefix("on_budget_pressure."), TaskKind(rawValue: kind) == nil {
+                throw fail("\(name) is not a task kind (chat, commitments, security_review, change_summary, default)")
+            }
+            guard (1...10).contains(list.count) else { throw fail("\(name) must list 1 to 10 candidates") }
+            for candidate in list {
+                guard (1...200).contains(candidate.model.utf8.count),
+                    candidate.model.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
+                else { throw fail("\(name): model must be 1 to 200 visible ASCII characters") }
+                guard (1...maxTokensPerRequest).contains(candidate.maxTokens) else {
+                    throw fail("\(name): max_tokens must be between 1 and max_tokens_per_request")
+                }
+                guard (100...600_000).contains(candidate.timeoutMs) else {
+                    throw fail("\(name): timeout_ms must be between 100 and 600000")
+                }
+            }
+        }
+    }
+}
+
+/// A policy that cannot be used, with the reason.
+public struct PolicyInvalid: Error, Sendable, Equatable {
+    public let reason: String
+}

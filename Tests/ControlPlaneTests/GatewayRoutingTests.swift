@@ -1,0 +1,263 @@
+import Foundation
+import Glibc
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+/// The policy picks who answers: fallback in order on 429, 5xx and timeouts, never past a 401, around
+/// an open circuit, to cheaper candidates under budget pressure; what answered is said in headers, and
+/// every token (reasoning and thinking included) is billed.
+@Suite struct GatewayRoutingTests {
+    static let provider = HTTPField.Name("X-ControlPlane-Provider")!
+    static let model = HTTPField.Name("X-ControlPlane-Model")!
+    static let cache = HTTPField.Name("X-ControlPlane-Cache")!
+
+    @Test func fallbackFollowsThePolicyOrderOn429And5xxAndTimeouts() async throws {
+        let fake = FakeProviderServer()
+        try await fake.run { port in
+            try await TestEnvironment.withApp(configure: Gateway.configure(port: port)) { client in
+                let tenant = try await client.signup()
+                try await Gateway.setUp(
+                    client, tenant,
+                    candidates: [
+                        Gateway.candidate("openai", "limited"), Gateway.candidate("gemini", "broken"),
+                        Gateway.candidate("groq", "slow", timeoutMs: 500), Gateway.candidate("anthropic", "ok"),
+                    ])
+                let answer = try await Gateway.chat(client, tenant)
+                #expect(answer.status == .ok, "\(String(buffer: answer.body))")
+                #expect(answer.headers[Self.provider] == "anthropic")
+                #expect(answer.headers[Self.model] == "ok")
+                let counts = fake.snapshot.byModel
+                #expect(counts["limited"] == 2, "429 is retried once (after Retry-After), then the next")
+                #expect(counts["broken"] == 2, "500 is retried once, then the next")
+                #expect(counts["slow"] == 2, "a timeout is retried once, then the next")
+                #expect(counts["ok"] == 1)
+                let body = try answer.jsonObject()
+                #expect((body["usage"] as? [String: Any])?["total_tokens"] as? Int == 1_000)
+                #expect(try await Gateway.ledger(tenant.tenantID).billed == 1_000)
+                #expect(fake.snapshot.requestIDs.contains(answer.headers[HTTPField.Name("X-Request-Id")!] ?? "-"))
+            }
+        }
+    }
+
+    @Test func a401IsNotRetriedNorFallenBackFrom() async throws {
+        let fake = FakeProviderServer()
+        try await fake.run { port in
+            try await TestEnvironment.withApp(configure: Gateway.configure(port: port)) { client in
+                let tenant = try await client.signup()
+                try await Gateway.setUp(
+                    client, tenant,
+                    candidates: [Gateway.candidate("openai", "denied"), Gateway.candidate("gemini", "ok")])
+                let answer = try await Gateway.chat(client, tenant)
+                try answer.expectProblem(503, "unavailable")
+                #expect(fake.snapshot.byModel["denied"] == 1)
+                #expect(fake.snapshot.byModel["ok"] == nil)
+                #expect(try await Gateway.ledger(tenant.tenantID).billed == 0)
+                #expect(try await Gateway.discrepancies(tenant.tenantID) == 0, "the reservation was released")
+            }
+        }
+    }
+
+    @Test func theCircuitBreakerOpensAndCloses() async throws {
+        let fake = FakeProviderServer()
+        try await fake.run { port in
+            try await TestEnvironment.withApp(
+                configure: Gateway.configure(port: port) {
+                    $0.breakerThreshold = 2
+                    $0.breakerCooldown = .seconds(4)
+                    $0.providerAttempts = 1
+                }
+            ) { client in
+                let tenant = try await client.signup()
+                try await Gateway.setUp(
+                    client, tenant,
+                    candidates: [Gateway.candidate("openai", "broken"), Gateway.candidate("gemini", "ok")])
+                for _ in 0..<6 {
+                    let answer = try await Gateway.chat(client, tenant)
+                    #expect(answer.headers[Self.provider] == "gemini")
+                }
+                #expect(fake.snapshot.byModel["broken"] == 2, "after two faults the circuit is open")
+                try await Task.sleep(for: .milliseconds(4_300))
+                _ = try await Gateway.chat(client, tenant)
+                #expect(fake.snapshot.byModel["broken"] == 3, "after the cooldown one probe goes through")
+                _ = try await Gateway.chat(client, tenant)
+                #expect(fake.snapshot.byModel["broken"] == 3, "the failed probe opened it again")
+            }
+        }
+    }
+
+    @Test(arguments: ["openai", "gemini"])
+    func reasoningAndThinkingTokensAreBilled(provider: String) async throws {
+        let fake = FakeProviderServer()
+        try await fake.run { port in
+            try await TestEnvironment.withApp(configure: Gateway.configure(port: port)) { client in
+                let tenant = try await client.signup()
+                try await Gateway.setUp(client, tenant, candidates: [Gateway.candidate(provider, "thinker")])
+                let answer = try await Gateway.chat(client, tenant).jsonObject()
+                let usage = try #require(answer["usage"] as? [String: Any])
+                #expect(usage["total_tokens"] as? Int == 1_250)
+                #expect((usage["completion_tokens_details"] as? [String: Any])?["reasoning_tokens"] as? Int == 250)
+                let ledger = try await Gateway.ledger(tenant.tenantID)
+                #expect(ledger.billed == 1_250)
+                #expect(ledger.reasoning == 250)
+            }
+        }
+    }
+
+    @Test func cacheHitsAreFreeAndMarked() async throws {
+        let fake = FakeProviderServer()
+        try await fake.run { port in
+            try await TestEnvironment.withApp(configure: Gateway.configure(port: port)) { client in
+                let tenant = try await client.signup()
+                try await Gateway.setUp(client, tenant, candidates: [Gateway.candidate("openai", "ok")], cache: true)
+                let first = try await Gateway.chat(client, tenant)
+                #expect(first.headers[Self.cache] == "miss")
+                let second = try await Gateway.chat(client, tenant)
+                #expect(second.headers[Self.cache] == "hit")
+                #expect(try second.jsonObject()["choices"] != nil)
+                #expect(fake.snapshot.calls == 1)
+                let ledger = try await Gateway.ledger(tenant.tenantID)
+                #expect(ledger.billed == 1_000)
+                #expect(ledger.cached == 1)
+                let budget = try await client.send(.get, "/v1/budget", token: tenant.token).jsonObject()
+                #expect((budget["current"] as? [String: Any])?["used"] as? Int == 1_000)
+            }
+        }
+    }
+
+    @Test func degradeSwitchesToThePressureCandidates() async throws {
+        let fake = FakeProviderServer()
+        try await fake.run { port in
+            try await TestEnvironment.withApp(configure: Gateway.configure(port: port)) { client in
+                let tenant = try await client.signup()
+                let cheap = [Gateway.candidate("gemini", "ok", maxTokens: 500)]
+                try await Gateway.setUp(
+                    client, tenant, candidates: [Gateway.candidate("openai", "ok")], tokenLimit: 2_600,
+                    onExhausted: "degrade",
+                    pressure: ["threshold_percent": 50, "routes": ["chat": cheap, "default": cheap]])
+                #expect(try await Gateway.chat(client, tenant).headers[Self.provider] == "openai")
+                // 1,000 of 2,600 used: below the threshold.
+                #expect(try await Gateway.chat(client, tenant).headers[Self.provider] == "openai")
+                // 2,000 used: above it, the cheaper candidates answer.
+                let pressed = try await Gateway.chat(client, tenant)
+                #expect(pressed.status == .ok)
+                #expect(pressed.headers[Self.provider] == "gemini")
+            }
+        }
+    }
+
+    @Test func aStreamCutShortFailsTheStreamAndReleasesTheReservation() async throws {
+        let fake = FakeProviderServer()
+        try await fake.run { port in
+            try await TestEnvironment.withApp(configure: Gateway.configure(port: port)) { client in
+                let tenant = try await client.signup()
+                try await Gateway.setUp(client, tenant, candidates: [Gateway.candidate("openai", "cut")])
+                let answer = try await Gateway.chat(client, tenant, stream: true)
+                #expect(answer.status == .ok)
+                let events = Gateway.events(answer)
+                #expect(events.contains { $0.hasPrefix("{\"error\"") })
+                #expect(events.last == "[DONE]")
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(try await Gateway.discrepancies(tenant.tenantID) == 0)
+                let budget = try await client.send(.get, "/v1/budget", token: tenant.token).jsonObject()
+                #expect((budget["current"] as? [String: Any])?["reserved"] as? Int == 0)
+            }
+        }
+    }
+
+    @Test func modelsAreWhatThePolicyAllows() async throws {
+        let fake = FakeProviderServer()
+        try await fake.run { port in
+            try await TestEnvironment.withApp(configure: Gateway.configure(port: port)) { client in
+                let tenant = try await client.signup()
+                let standard = try await client.send(.get, "/v1/llm/models", token: tenant.token).jsonObject()
+                #expect((standard["data"] as? [[String: Any]])?.map { $0["id"] as? String } == ["mock/mock-1"])
+                let mock = try await Gateway.chat(client, tenant)
+                #expect(mock.status == .ok)
+                #expect(mock.headers[Self.provider] == "mock")
+
+                try await Gateway.setUp(
+                    client, tenant, candidates: [Gateway.candidate("openai", "ok"), Gateway.candidate("gemini", "ok")])
+                let models = try await client.send(.get, "/v1/llm/models", token: tenant.token).jsonObject()
+                #expect(
+                    (models["data"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [
+                        "openai/ok", "gemini/ok",
+                    ])
+                let chosen = try await Gateway.chat(client, tenant, model: "gemini/ok")
+                #expect(chosen.headers[Self.provider] == "gemini")
+                try await Gateway.chat(client, tenant, model: "openai/gpt-5").expectProblem(404, "not_found")
+
+                let current = try await client.send(.get, "/v1/policy", token: tenant.token).jsonObject()
+                #expect(current["version"] as? Int == 1)
+                let original = try await client.send(.get, "/v1/policy?version=0", token: tenant.token).jsonObject()
+                #expect((original["policy"] as? [String: Any])?["max_tokens_per_request"] as? Int == 4096)
+                try await client.send(.get, "/v1/policy?version=9", token: tenant.token).expectProblem(404, "not_found")
+                try await client.send(
+                    .put, "/v1/policy", token: tenant.token,
+                    json: [
+                        "routes": ["chat": [Gateway.candidate("openai", "ok")]], "max_tokens_per_request": 100,
+                        "max_llm_requests_per_hour": 10, "cache": ["enabled": false, "ttl_seconds": 60],
+                    ]
+                ).expectProblem(400, "invalid_request")
+            }
+        }
+    }
+
+    @Test func customBaseURLsCannotReachThePlatformsOwnNetwork() async throws {
+        try await TestEnvironment.withApp { client in
+            let tenant = try await client.signup()
+            for url in [
+                "http://127.0.0.1:8080/v1", "http://10.0.0.1/v1", "http://169.254.169.254/latest", "http://[::1]/v1",
+                "http://localhost/v1", "http://[::ffff:127.0.0.1]/v1", "http://0.0.0.0/v1",
+                "http://user:pw@example.com/v1",
+            ] {
+                let answer = try await client.send(
+                    .put, "/v1/providers/openai_compatible/credentials", token: tenant.token,
+                    json: ["api_key": "k", "base_url": url])
+                try answer.expectProblem(400, "invalid_request")
+            }
+            // A name that resolves to loopback passes the shape check but is refused when the call connects.
+            let name = try #require(
+                [ProcessInfo.processInfo.hostName, "ip6-localhost", "ip6-loopback"].first(where: resolvesToLoopback),
+                "no name of this machine resolves to loopback")
+            let stored = try await client.send(
+                .put, "/v1/providers/openai_compatible/credentials", token: tenant.token,
+                json: ["api_key": "k", "base_url": "http://\(name):9/v1"])
+            #expect(stored.status == .ok)
+            try await Gateway.setUp(client, tenant, candidates: [Gateway.candidate("openai_compatible", "ok")])
+            let refused = try await Gateway.chat(client, tenant)
+            try refused.expectProblem(503, "unavailable")
+            #expect(String(buffer: refused.body).contains("address_refused"))
+            let providers = try await client.send(.get, "/v1/providers", token: tenant.token)
+            #expect(!String(buffer: providers.body).contains("\"k\""), "the key is never returned")
+        }
+    }
+}
+
+/// Whether `name` (not a literal address) resolves, and only to loopback addresses.
+private func resolvesToLoopback(_ name: String) -> Bool {
+    guard !name.isEmpty, name != "localhost", Int(name.prefix(1)) == nil else { return false }
+    var hints = addrinfo()
+    hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+    var list: UnsafeMutablePointer<addrinfo>?
+    guard getaddrinfo(name, nil, &hints, &list) == 0, let first = list else { return false }
+    defer { freeaddrinfo(first) }
+    var cursor: UnsafeMutablePointer<addrinfo>? = first
+    var found = false
+    while let entry = cursor {
+        if let address = entry.pointee.ai_addr {
+            if entry.pointee.ai_family == AF_INET {
+                let ip = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
+                guard UInt32(bigEndian: ip) >> 24 == 127 else { return false }
+                found = true
+            } else if entry.pointee.ai_family == AF_INET6 {
+                let ip = address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_addr }
+                let bytes = withUnsafeBytes(of: ip) { Array($0) }
+                guard bytes[0..<15].allSatisfy({ $0 == 0 }), bytes[15] == 1 else { return false }
+                found = true
+            }
+        }
+        cursor = entry.pointee.ai_next
+    }
+    return found
+}
