@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Authenticated GET /v1/tenant under load, next to baselines measured in the same run:
+# The authenticated hot path (key verification + the tenant's rate-limit take + one RLS read) under load,
+# GET /v1/tenant, next to baselines measured in the same run at the same concurrency:
 #   1. GET /healthz on the same server (the HTTP stack alone, no auth, no database),
-#   2. pgbench running the handler's statements (BEGIN; set_config; SELECT tenant; COMMIT) bare.
-# Prints requests per second and p99 for each, and the ratios. Bounded: each load runs DURATION seconds.
+#   2. pgbench running the same SQL bare: rate_limit_take, then BEGIN; set_config; SELECT tenant; COMMIT.
+# Runs at each concurrency of CONCURRENCIES (default "16 64"); prints requests per second, p50 and p99
+# for each, and the ratios. Bounded: each load runs DURATION seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/services.sh
 
 DURATION=${DURATION:-10}
-CONCURRENCY=${CONCURRENCY:-16}
+CONCURRENCIES=${CONCURRENCIES:-16 64}
 THREADS=${THREADS:-2}
 ensure_packages
 data=$(mktemp -d /tmp/controlplane-bench.XXXXXX)
@@ -37,7 +39,8 @@ else
 fi
 CP_LOG_LEVEL=warning $binary migrate
 port=$(free_port)
-CP_HTTP_PORT=$port CP_LOG_LEVEL=warning $binary serve > "$data/server.log" 2>&1 &
+CP_HTTP_PORT=$port CP_LOG_LEVEL=warning CP_DEFAULT_REQUESTS_PER_MINUTE=1000000 CP_DEFAULT_BURST=1000000 \
+    CP_DATABASE_POOL_SIZE=${CP_DATABASE_POOL_SIZE:-32} $binary serve > "$data/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 
@@ -48,34 +51,41 @@ token=$(printf '%s' "$signup" | sed -n 's/.*"token" *: *"\([^"]*\)".*/\1/p')
 tenant=$(curl -fs "http://127.0.0.1:$port/v1/tenant" -H "Authorization: Bearer $token" \
     | sed -n 's/.*"id" *: *"\([^"]*\)".*/\1/p' | head -n 1)
 
-# wrk's summary: requests/sec and the 99th percentile latency.
+# wrk's summary: requests/sec, p50 and p99 latency.
 run_wrk() {
-    local output
-    output=$(wrk -t "$THREADS" -c "$CONCURRENCY" -d "${DURATION}s" --latency "$@")
-    local rps p99
+    local concurrency=$1 output
+    shift
+    output=$(wrk -t "$THREADS" -c "$concurrency" -d "${DURATION}s" --latency "$@")
+    local rps p50 p99
     rps=$(printf '%s\n' "$output" | awk '/Requests\/sec/ {print $2}')
+    p50=$(printf '%s\n' "$output" | awk '$1 == "50%" {print $2}')
     p99=$(printf '%s\n' "$output" | awk '$1 == "99%" {print $2}')
-    echo "$rps $p99"
+    echo "$rps $p50 $p99"
 }
 
-read -r tenant_rps tenant_p99 < <(run_wrk -H "Authorization: Bearer $token" "http://127.0.0.1:$port/v1/tenant")
-read -r health_rps health_p99 < <(run_wrk "http://127.0.0.1:$port/healthz")
-
 cat > "$data/tenant.sql" <<SQL
+SELECT allowed, remaining FROM rate_limit_take('$tenant');
 BEGIN;
 SELECT set_config('app.tenant_id', '$tenant', true);
 SELECT tenant_id, slug, name, status, plan, timezone, created_at FROM tenants WHERE tenant_id = '$tenant';
 COMMIT;
 SQL
-pgbench_out=$(PGPASSWORD=${CP_APP_PASSWORD} pgbench -n -h 127.0.0.1 -p "$CP_POSTGRES_PORT" -U controlplane_app \
-    -c "$CONCURRENCY" -j "$THREADS" -T "$DURATION" -M extended -f "$data/tenant.sql" controlplane 2>&1)
-pg_tps=$(printf '%s\n' "$pgbench_out" | awk '/^tps/ {print $3; exit}')
 
-printf '\n%-44s %12s %10s\n' "load (concurrency $CONCURRENCY, ${DURATION}s each)" "req/s" "p99"
-printf '%-44s %12s %10s\n' "GET /v1/tenant (authenticated, RLS)" "$tenant_rps" "$tenant_p99"
-printf '%-44s %12s %10s\n' "baseline: GET /healthz (same server)" "$health_rps" "$health_p99"
-printf '%-44s %12s %10s\n' "baseline: pgbench, the same SQL bare" "$pg_tps" "-"
-awk -v a="$tenant_rps" -v h="$health_rps" -v p="$pg_tps" 'BEGIN {
-    printf "ratio GET /v1/tenant / GET /healthz: %.2f\n", a / h
-    printf "ratio GET /v1/tenant / pgbench:      %.2f\n", a / p
-}'
+for concurrency in $CONCURRENCIES; do
+    read -r tenant_rps tenant_p50 tenant_p99 < <(
+        run_wrk "$concurrency" -H "Authorization: Bearer $token" "http://127.0.0.1:$port/v1/tenant")
+    read -r health_rps health_p50 health_p99 < <(run_wrk "$concurrency" "http://127.0.0.1:$port/healthz")
+    pgbench_out=$(PGPASSWORD=${CP_APP_PASSWORD} pgbench -n -h 127.0.0.1 -p "$CP_POSTGRES_PORT" -U controlplane_app \
+        -c "$concurrency" -j "$THREADS" -T "$DURATION" -M extended -r -f "$data/tenant.sql" controlplane 2>&1)
+    pg_tps=$(printf '%s\n' "$pgbench_out" | awk '/^tps/ {print $3; exit}')
+    pg_latency=$(printf '%s\n' "$pgbench_out" | awk '/^latency average/ {print $4 "ms"; exit}')
+
+    printf '\n%-48s %12s %10s %10s\n' "load (concurrency $concurrency, ${DURATION}s each)" "req/s" "p50" "p99"
+    printf '%-48s %12s %10s %10s\n' "GET /v1/tenant (key, rate limit, RLS read)" "$tenant_rps" "$tenant_p50" "$tenant_p99"
+    printf '%-48s %12s %10s %10s\n' "baseline: GET /healthz (same server)" "$health_rps" "$health_p50" "$health_p99"
+    printf '%-48s %12s %10s %10s\n' "baseline: pgbench, the same SQL bare" "$pg_tps" "avg $pg_latency" "-"
+    awk -v a="$tenant_rps" -v h="$health_rps" -v p="$pg_tps" 'BEGIN {
+        printf "ratio GET /v1/tenant / GET /healthz: %.2f\n", a / h
+        printf "ratio GET /v1/tenant / pgbench:      %.2f\n", a / p
+    }'
+done

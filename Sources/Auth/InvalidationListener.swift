@@ -93,7 +93,8 @@ public struct InvalidationListener: Service {
                                 cache.heartbeat()
                             }
                         } else if payload == "signing-keys" {
-                            await onSigningKeysChanged()
+                            // Reloading reads the database; heartbeats must not wait behind it.
+                            Task { await onSigningKeysChanged() }
                         } else {
                             cache.apply(notification: payload)
                         }

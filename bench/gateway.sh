@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# The LLM gateway under load: POST /v1/llm/chat/completions (key, rate limit, policy, budget reserve and
+# charge to the ledger, the provider call) against a local fake OpenAI upstream, next to LiteLLM's proxy
+# (PyPI `litellm[proxy]`, in a virtualenv this script makes) pointed at the same upstream, and the
+# upstream alone, all in the same run, at each concurrency of CONCURRENCIES (default "1 32"). Prints
+# requests per second, p50 and p99, the ratio to LiteLLM, and the latency the gateway adds at one
+# connection. Bounded: each load runs DURATION seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib/services.sh
+
+DURATION=${DURATION:-10}
+CONCURRENCIES=${CONCURRENCIES:-1 32}
+THREADS=${THREADS:-2}
+ensure_packages
+data=$(mktemp -d /tmp/controlplane-bench.XXXXXX)
+chmod 755 "$data"
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    stop_redis
+    stop_postgres
+    case "${CP_POSTGRES_CLUSTER:-}" in /tmp/controlplane-pg.*) rm -rf "$CP_POSTGRES_CLUSTER" ;; esac
+    rm -rf "$data"
+}
+trap cleanup EXIT
+start_postgres "$data" "$(free_port)"
+start_redis "$data" "$(free_port)"
+ensure_master_key "$data"
+
+venv=.build_bench/litellm
+if [ ! -x "$venv/bin/litellm" ]; then
+    log "installing litellm[proxy] into $venv"
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install -q --disable-pip-version-check "litellm[proxy]" >&2
+fi
+
+if [ -n "${CONTROLPLANE_BIN:-}" ]; then
+    binary=$CONTROLPLANE_BIN
+else
+    scratch=${BENCH_SCRATCH:-.build}
+    swift build -c release --product controlplane --scratch-path "$scratch" >&2
+    binary=$scratch/release/controlplane
+fi
+
+wait_for() { for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; return 1; }
+
+upstream=$(free_port)
+python3 bench/fake_openai.py "$upstream" & pids+=($!)
+
+CP_LOG_LEVEL=warning $binary migrate
+port=$(free_port)
+CP_HTTP_PORT=$port CP_LOG_LEVEL=warning CP_DEFAULT_REQUESTS_PER_MINUTE=1000000 CP_DEFAULT_BURST=1000000 \
+    CP_DEFAULT_TOKEN_LIMIT=2000000000 CP_DEFAULT_MAX_TOKEN_LIMIT=2000000000 CP_DATABASE_POOL_SIZE=32 \
+    CP_OPENAI_BASE_URL="http://127.0.0.1:$upstream/v1" CP_OPENAI_API_KEY=sk-bench \
+    $binary serve > "$data/server.log" 2>&1 & pids+=($!)
+wait_for "http://127.0.0.1:$port/healthz"
+
+litellm_port=$(free_port)
+cat > "$data/litellm.yaml" <<YAML
+model_list:
+  - model_name: openai/bench
+    litellm_params:
+      model: openai/bench
+      api_base: http://127.0.0.1:$upstream/v1
+      api_key: sk-bench
+YAML
+LITELLM_LOCAL_MODEL_COST_MAP=True LITELLM_LOG=ERROR "$venv/bin/litellm" --config "$data/litellm.yaml" \
+    --host 127.0.0.1 --port "$litellm_port" --num_workers "${LITELLM_WORKERS:-2}" > "$data/litellm.log" 2>&1 & pids+=($!)
+wait_for "http://127.0.0.1:$litellm_port/health/liveliness" || { cat "$data/litellm.log" >&2; exit 1; }
+
+slug="bench-$RANDOM$RANDOM"
+token=$(curl -fs -X POST "http://127.0.0.1:$port/v1/signup" -H 'content-type: application/json' \
+    -d "{\"organization_name\":\"Bench\",\"slug\":\"$slug\",\"admin_email\":\"$slug@example.test\",\"admin_password\":\"correct horse battery\"}" \
+    | sed -n 's/.*"token" *: *"\([^"]*\)".*/\1/p')
+curl -fs -X PUT "http://127.0.0.1:$port/v1/policy" -H "Authorization: Bearer $token" -H 'content-type: application/json' \
+    -d '{"routes": {"default": [{"provider": "openai", "model": "bench", "max_tokens": 256, "timeout_ms": 30000}]},
+         "max_tokens_per_request": 4096, "max_llm_requests_per_hour": 10000000,
+         "cache": {"enabled": false, "ttl_seconds": 60}}' > /dev/null
+curl -fs -X PUT "http://127.0.0.1:$port/v1/budget" -H "Authorization: Bearer $token" -H 'content-type: application/json' \
+    -d '{"period": "month", "token_limit": 2000000000}' > /dev/null
+
+cat > "$data/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"model": "openai/bench", "messages": [{"role": "user", "content": "Summarise the change."}], "max_tokens": 256}'
+LUA
+
+run_wrk() {
+    local concurrency=$1 output rps p50 p99
+    shift
+    output=$(wrk -t "$(( concurrency < THREADS ? concurrency : THREADS ))" -c "$concurrency" -d "${DURATION}s" \
+        --latency -s "$data/post.lua" "$@")
+    rps=$(printf '%s\n' "$output" | awk '/Requests\/sec/ {print $2}')
+    p50=$(printf '%s\n' "$output" | awk '$1 == "50%" {print $2}')
+    p99=$(printf '%s\n' "$output" | awk '$1 == "99%" {print $2}')
+    non2xx=$(printf '%s\n' "$output" | awk '/Non-2xx/ {print $5}')
+    echo "$rps $p50 $p99 ${non2xx:-0}"
+}
+
+# Milliseconds from wrk's latency text (us, ms or s).
+millis() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'; }
+
+for concurrency in $CONCURRENCIES; do
+    read -r gw_rps gw_p50 gw_p99 gw_bad < <(run_wrk "$concurrency" -H "Authorization: Bearer $token" \
+        "http://127.0.0.1:$port/v1/llm/chat/completions")
+    read -r ll_rps ll_p50 ll_p99 ll_bad < <(run_wrk "$concurrency" -H "Authorization: Bearer sk-anything" \
+        "http://127.0.0.1:$litellm_port/v1/chat/completions")
+    read -r up_rps up_p50 up_p99 up_bad < <(run_wrk "$concurrency" "http://127.0.0.1:$upstream/v1/chat/completions")
+    printf '\n%-46s %10s %10s %10s %8s\n' "chat/completions, $concurrency connection(s), ${DURATION}s" "req/s" "p50" "p99" "non-2xx"
+    printf '%-46s %10s %10s %10s %8s\n' "ControlPlane gateway" "$gw_rps" "$gw_p50" "$gw_p99" "$gw_bad"
+    printf '%-46s %10s %10s %10s %8s\n' "LiteLLM proxy (same upstream)" "$ll_rps" "$ll_p50" "$ll_p99" "$ll_bad"
+    printf '%-46s %10s %10s %10s %8s\n' "baseline: the fake upstream alone" "$up_rps" "$up_p50" "$up_p99" "$up_bad"
+    awk -v g="$gw_rps" -v l="$ll_rps" -v gp="$(millis "$gw_p50")" -v up="$(millis "$up_p50")" 'BEGIN {
+        printf "ratio gateway / LiteLLM: %.1fx; gateway p50 adds %.3f ms to the upstream'"'"'s\n", g / l, gp - up
+    }'
+done
