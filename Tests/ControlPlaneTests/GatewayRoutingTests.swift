@@ -36,6 +36,12 @@ import Testing
                 #expect((body["usage"] as? [String: Any])?["total_tokens"] as? Int == 1_000)
                 #expect(try await Gateway.ledger(tenant.tenantID).billed == 1_000)
                 #expect(fake.snapshot.requestIDs.contains(answer.headers[HTTPField.Name("X-Request-Id")!] ?? "-"))
+                let metrics = String(buffer: try await client.send(.get, "/metrics").body)
+                #expect(
+                    metrics.contains("controlplane_provider_errors_total{provider=\"openai\",kind=\"rate_limited\"}"))
+                #expect(metrics.contains("controlplane_provider_latency_seconds"))
+                #expect(metrics.contains("controlplane_llm_tokens_total{tenant=\"\(tenant.tenantID)\""))
+                #expect(metrics.contains("controlplane_budget_remaining_tokens{tenant=\"\(tenant.tenantID)\"}"))
             }
         }
     }

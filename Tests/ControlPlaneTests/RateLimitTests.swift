@@ -97,6 +97,8 @@ import Testing
             let problem = try #require(refusal)
             try problem.expectProblem(429, "rate_limited")
             #expect(problem.headers[.retryAfter] != nil)
+            let metrics = String(buffer: try await client.send(.get, "/metrics").body)
+            #expect(metrics.contains("controlplane_rate_limited_total{tenant=\"\(tenant.tenantID)\"}"))
         }
     }
 
