@@ -87,9 +87,13 @@ public final class CredentialStateCache: Sendable {
         }
     }
 
-    /// Records that the listener heard its own heartbeat.
+    /// Records that the listener heard its own heartbeat, sent at `instant`: everything invalidated before
+    /// then has been applied. Never moves backwards.
     public func heartbeat(at instant: ContinuousClock.Instant = .now) {
-        storage.withLock { $0.lastHeartbeat = instant }
+        storage.withLock { storage in
+            if let last = storage.lastHeartbeat, last > instant { return }
+            storage.lastHeartbeat = instant
+        }
     }
 
     /// Marks the listener deaf: nothing cached is trusted until the next heartbeat.

@@ -88,9 +88,11 @@ public struct InvalidationListener: Service {
                     for try await notification in notifications {
                         let payload = notification.payload
                         if payload.hasPrefix("heartbeat:") {
-                            if payload.hasPrefix(ownHeartbeat) {
+                            if payload.hasPrefix(ownHeartbeat), let sequence = Int(payload.dropFirst(ownHeartbeat.count)) {
                                 heard.mark()
-                                cache.heartbeat()
+                                // Fresh as of when the heartbeat was sent, not when it was heard: it proves only
+                                // the invalidations committed before it.
+                                if let sentAt = heard.sent(sequence) { cache.heartbeat(at: sentAt) }
                             }
                         } else if payload == "signing-keys" {
                             // Reloading reads the database; heartbeats must not wait behind it.
@@ -104,6 +106,7 @@ public struct InvalidationListener: Service {
                     var sequence = 0
                     while !Task.isCancelled {
                         sequence += 1
+                        heard.sending(sequence)
                         for try await _ in try await connection.query(
                             "SELECT pg_notify(\(channel), \(ownHeartbeat + String(sequence)))", logger: logger)
                         {}
@@ -174,9 +177,24 @@ public struct InvalidationListener: Service {
     }
 }
 
-/// When the last heartbeat was heard, shared by the listener's tasks.
+/// When the last heartbeat was heard, and when each one in flight was sent, shared by the listener's
+/// tasks.
 private final class HeartbeatClock: Sendable {
     private let last = Mutex(ContinuousClock.now)
+    private let inFlight = Mutex<[Int: ContinuousClock.Instant]>([:])
     func mark() { last.withLock { $0 = .now } }
     var elapsed: Duration { ContinuousClock.now - last.withLock { $0 } }
+
+    /// Notes that heartbeat `sequence` is about to be sent.
+    func sending(_ sequence: Int) {
+        inFlight.withLock { sent in
+            sent[sequence] = .now
+            if sent.count > 256 { sent = sent.filter { $0.key > sequence - 256 } }
+        }
+    }
+
+    /// When heartbeat `sequence` was sent (once).
+    func sent(_ sequence: Int) -> ContinuousClock.Instant? {
+        inFlight.withLock { $0.removeValue(forKey: sequence) }
+    }
 }

@@ -131,8 +131,12 @@ import Testing
         cache.heartbeat()
         #expect(cache.state(for: key) == state)
         cache.heartbeat(at: .now - .seconds(1))
-        #expect(cache.state(for: key) == nil, "heartbeat late")
-        cache.heartbeat()
+        #expect(cache.state(for: key) == state, "an older heartbeat heard late does not move the clock back")
+        // A heartbeat counts from when it was sent: one sent a second ago vouches for nothing now.
+        let late = CredentialStateCache(heartbeatTolerance: .milliseconds(100))
+        #expect(late.store(state, for: key, readAt: late.generation))
+        late.heartbeat(at: .now - .seconds(1))
+        #expect(late.state(for: key) == nil, "heartbeat late")
         cache.listenerLost()
         #expect(cache.state(for: key) == nil, "listener lost")
     }

@@ -70,7 +70,7 @@ import Testing
             try await TestEnvironment.withApp(
                 configure: Gateway.configure(port: port) {
                     $0.breakerThreshold = 2
-                    $0.breakerCooldown = .seconds(4)
+                    $0.breakerCooldown = .seconds(8)
                     $0.providerAttempts = 1
                 }
             ) { client in
@@ -78,12 +78,12 @@ import Testing
                 try await Gateway.setUp(
                     client, tenant,
                     candidates: [Gateway.candidate("openai", "broken"), Gateway.candidate("gemini", "ok")])
-                for _ in 0..<6 {
+                for _ in 0..<4 {
                     let answer = try await Gateway.chat(client, tenant)
                     #expect(answer.headers[Self.provider] == "gemini")
                 }
                 #expect(fake.snapshot.byModel["broken"] == 2, "after two faults the circuit is open")
-                try await Task.sleep(for: .milliseconds(4_300))
+                try await Task.sleep(for: .milliseconds(8_300))
                 _ = try await Gateway.chat(client, tenant)
                 #expect(fake.snapshot.byModel["broken"] == 3, "after the cooldown one probe goes through")
                 _ = try await Gateway.chat(client, tenant)
