@@ -88,7 +88,9 @@ public struct InvalidationListener: Service {
                     for try await notification in notifications {
                         let payload = notification.payload
                         if payload.hasPrefix("heartbeat:") {
-                            if payload.hasPrefix(ownHeartbeat), let sequence = Int(payload.dropFirst(ownHeartbeat.count)) {
+                            if payload.hasPrefix(ownHeartbeat),
+                                let sequence = Int(payload.dropFirst(ownHeartbeat.count))
+                            {
                                 heard.mark()
                                 // Fresh as of when the heartbeat was sent, not when it was heard: it proves only
                                 // the invalidations committed before it.
