@@ -65,7 +65,8 @@ model_list:
       api_base: http://127.0.0.1:$upstream/v1
       api_key: sk-bench
 YAML
-LITELLM_LOCAL_MODEL_COST_MAP=True LITELLM_LOG=ERROR "$venv/bin/litellm" --config "$data/litellm.yaml" \
+litellm_key="sk-bench-$RANDOM$RANDOM$RANDOM"
+LITELLM_MASTER_KEY=$litellm_key LITELLM_LOCAL_MODEL_COST_MAP=True LITELLM_LOG=ERROR "$venv/bin/litellm" --config "$data/litellm.yaml" \
     --host 127.0.0.1 --port "$litellm_port" --num_workers "${LITELLM_WORKERS:-2}" > "$data/litellm.log" 2>&1 & pids+=($!)
 wait_for "http://127.0.0.1:$litellm_port/health/liveliness" || { cat "$data/litellm.log" >&2; exit 1; }
 
@@ -104,7 +105,7 @@ millis() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (
 for concurrency in $CONCURRENCIES; do
     read -r gw_rps gw_p50 gw_p99 gw_bad < <(run_wrk "$concurrency" -H "Authorization: Bearer $token" \
         "http://127.0.0.1:$port/v1/llm/chat/completions")
-    read -r ll_rps ll_p50 ll_p99 ll_bad < <(run_wrk "$concurrency" -H "Authorization: Bearer sk-anything" \
+    read -r ll_rps ll_p50 ll_p99 ll_bad < <(run_wrk "$concurrency" -H "Authorization: Bearer $litellm_key" \
         "http://127.0.0.1:$litellm_port/v1/chat/completions")
     read -r up_rps up_p50 up_p99 up_bad < <(run_wrk "$concurrency" "http://127.0.0.1:$upstream/v1/chat/completions")
     printf '\n%-46s %10s %10s %10s %8s\n' "chat/completions, $concurrency connection(s), ${DURATION}s" "req/s" "p50" "p99" "non-2xx"
