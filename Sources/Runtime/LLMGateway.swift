@@ -87,8 +87,11 @@ public struct LLMGateway: Sendable {
     func countHourly(_ call: LLMCall, policy: LLMPolicy) async throws {
         let throttle = FixedWindowThrottle(
             scope: "llm-hour", limit: policy.maxLLMRequestsPerHour, window: .seconds(3600))
-        let decision = try await database.transaction(.platform) {
-            try await throttle.hit(call.tenantID.description, on: $0)
+        let logger = database.logger
+        let decision = try await database.transaction(.platform) { connection in
+            // A counter, not money: committed asynchronously, so the tenant's row is not held through an fsync.
+            try await connection.query("SELECT set_config('synchronous_commit', 'off', true)", logger: logger)
+            return try await throttle.hit(call.tenantID.description, on: connection)
         }
         if case .limited(let retryAfter) = decision {
             throw GatewayError.hourlyLimit(limit: policy.maxLLMRequestsPerHour, retryAfter: retryAfter)

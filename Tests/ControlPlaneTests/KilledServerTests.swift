@@ -10,6 +10,9 @@ import Testing
 /// behind; the sweeper releases them once their lifetime has passed, and the counters reconcile.
 @Suite struct KilledServerTests {
     static let binary = ".build/debug/controlplane"
+    /// Long enough that no other application's housekeeping sweeps them before they are looked at, on a
+    /// loaded machine too.
+    static let lifetime = 12
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary)))
     func aKilledServersReservationsAreSweptAfterTheirLifetime() async throws {
@@ -24,7 +27,7 @@ import Testing
             environment["CP_LOG_LEVEL"] = "error"
             environment["CP_OPENAI_BASE_URL"] = "http://127.0.0.1:\(upstream)/v1"
             environment["CP_OPENAI_API_KEY"] = "sk-test"
-            environment["CP_RESERVATION_TTL_SECONDS"] = "5"
+            environment["CP_RESERVATION_TTL_SECONDS"] = String(Self.lifetime)
             process.environment = environment
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
@@ -63,6 +66,7 @@ import Testing
                         json: ["model": "auto", "messages": [["role": "user", "content": "hi"]]])
                 }
             }
+            let started = ContinuousClock.now
             let held = try await waitUntil(timeout: .seconds(5)) { try await Self.reserved(tenantID) >= 5 * 500 }
             #expect(held != nil, "the calls reserved their worst case")
             kill(process.processIdentifier, SIGKILL)
@@ -70,11 +74,12 @@ import Testing
             #expect(try await Self.reserved(tenantID) >= 5 * 500, "a killed server releases nothing itself")
 
             // After the lifetime, the sweeper (any replica's housekeeping) releases them.
-            try await Task.sleep(for: .seconds(6))
+            try await Task.sleep(until: started + .seconds(Self.lifetime + 1))
             // (Another test's application may sweep them first; either way they must be gone.)
             _ = try await TestEnvironment.withDatabase { pool in
                 try await TokenBudget(
-                    database: Database(client: pool, logger: TestEnvironment.logger), reservationLifetime: .seconds(5)
+                    database: Database(client: pool, logger: TestEnvironment.logger),
+                    reservationLifetime: .seconds(Self.lifetime)
                 ).sweepExpired()
             }
             #expect(try await Self.reserved(tenantID) == 0)
