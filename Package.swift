@@ -170,6 +170,8 @@ let package = Package(
                 "ControlPlaneClient",
                 "Auth",
                 "Billing",
+                "Providers",
+                "Runtime",
                 "Tenancy",
                 "RedisClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,4 +1,5 @@
 import Foundation
+import Tenancy
 
 /// A tenant's request rate limit: a bucket of `burst` requests refilled at `requestsPerMinute`, so any
 /// minute lets through at most `requestsPerMinute + burst`. The operator's caps bound what the tenant
@@ -56,11 +57,7 @@ public struct AboveCap: Error, Sendable, Equatable {
     }
 }
 
-/// Whole seconds from a non-negative number of seconds, rounded up, without trapping on NaN or huge
-/// values.
+/// Whole seconds from a number of seconds Postgres computed, rounded up into `minimum...1e9`.
 func wholeSecondsRoundedUp(_ seconds: Double, atLeast minimum: Int = 0) -> Int {
-    guard seconds.isFinite, seconds > 0 else { return minimum }
-    let rounded = seconds.rounded(.up)
-    guard rounded < 1e9 else { return 1_000_000_000 }
-    return max(minimum, Int(rounded))
+    Int(seconds.roundedUp(within: Int64(minimum)...1_000_000_000))
 }

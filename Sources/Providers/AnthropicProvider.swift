@@ -4,8 +4,8 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 
-/// Anthropic's Messages API (`/v1/messages`, `anthropic-version: 2023-06-01`): `usage.inputTokens` and
-/// `outputTokens` (thinking included), streams of `message_start` / `content_block_delta` /
+/// Anthropic's Messages API (`/v1/messages`, `anthropic-version: 2023-06-01`): `usage.input_tokens` and
+/// `output_tokens` (thinking included), streams of `message_start` / `content_block_delta` /
 /// `message_delta` events, and `overloaded_error` (529) treated as a server failure.
 public struct AnthropicProvider: LLMProvider {
     public let kind = ProviderKind.anthropic
@@ -14,7 +14,7 @@ public struct AnthropicProvider: LLMProvider {
     let transport: ProviderTransport
 
     public init(baseURL: String, apiKey: String, transport: ProviderTransport) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.baseURL = ProviderTransport.trimmed(baseURL)
         self.apiKey = apiKey
         self.transport = transport
     }
@@ -23,7 +23,7 @@ public struct AnthropicProvider: LLMProvider {
         let bytes = try await transport.post(
             "\(baseURL)/v1/messages", headers: headers, body: try body(request, stream: false), request: request,
             provider: kind, classify: classify)
-        guard let answer = try? Self.decoder.decode(Message.self, from: Data(buffer: bytes)),
+        guard let answer = try? ProviderTransport.snakeCaseDecoder.decode(Message.self, from: Data(buffer: bytes)),
             let usage = answer.usage?.tokenUsage
         else { throw ProviderError(.invalidResponse, provider: kind, message: "the message could not be decoded") }
         let text = (answer.content ?? []).filter { $0.type == "text" }.compactMap(\.text).joined()
@@ -51,13 +51,11 @@ public struct AnthropicProvider: LLMProvider {
                     for try await chunk in response.body {
                         for event in try parser.feed(chunk.readableBytesView) {
                             guard let data = event.data.data(using: .utf8),
-                                let piece = try? Self.decoder.decode(StreamEvent.self, from: data)
+                                let piece = try? ProviderTransport.snakeCaseDecoder.decode(StreamEvent.self, from: data)
                             else { continue }
                             switch piece.type {
                             case "message_start":
-                                input = piece.message?.usage?.inputTokens.map {
-                                    $0 + (piece.message?.usage?.cacheTokens ?? 0)
-                                }
+                                input = piece.message?.usage?.promptTokens
                                 output = piece.message?.usage?.outputTokens ?? 0
                             case "content_block_delta":
                                 if let text = piece.delta?.text, piece.delta?.type == "text_delta", !text.isEmpty {
@@ -126,7 +124,8 @@ public struct AnthropicProvider: LLMProvider {
     }
 
     private func classify(_ status: Int, _ headers: HTTPHeaders, _ body: ByteBuffer) -> ProviderError {
-        let error = (try? Self.decoder.decode(ErrorEnvelope.self, from: Data(buffer: body)))?.error
+        let error = (try? ProviderTransport.snakeCaseDecoder.decode(ErrorEnvelope.self, from: Data(buffer: body)))?
+            .error
         let message = String((error?.message ?? "HTTP \(status)").prefix(300))
         if status == 529 || error?.type == "overloaded_error" {
             return ProviderError(
@@ -142,23 +141,22 @@ public struct AnthropicProvider: LLMProvider {
         return ProviderTransport.classify(status: status, headers: headers, message: message, provider: kind)
     }
 
-    /// Anthropic's JSON is snake_case.
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return decoder
-    }()
-
     struct Usage: Decodable {
         let inputTokens: Int64?
         let outputTokens: Int64?
         let cacheCreationInputTokens: Int64?
         let cacheReadInputTokens: Int64?
-        var cacheTokens: Int64 { (cacheCreationInputTokens ?? 0) + (cacheReadInputTokens ?? 0) }
+        /// Input tokens, cache writes and reads included, each bounded so the sum cannot overflow.
+        var promptTokens: Int64? {
+            inputTokens.map {
+                TokenUsage.bounded($0) + TokenUsage.bounded(cacheCreationInputTokens)
+                    + TokenUsage.bounded(cacheReadInputTokens)
+            }
+        }
 
         var tokenUsage: TokenUsage? {
-            guard let input = inputTokens, let output = outputTokens else { return nil }
-            return TokenUsage(promptTokens: input + cacheTokens, completionTokens: output, reasoningTokens: 0)
+            guard let input = promptTokens, let output = outputTokens else { return nil }
+            return TokenUsage(promptTokens: input, completionTokens: output, reasoningTokens: 0)
         }
     }
     struct Message: Decodable {

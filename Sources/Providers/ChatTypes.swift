@@ -70,11 +70,22 @@ public struct TokenUsage: Sendable, Equatable {
     public var reasoningTokens: Int64
     public var totalTokens: Int64
 
+    /// The most tokens one count may say (a trillion): whatever a provider reports is brought within
+    /// `0...maxTokens`, so no sum of counts can overflow and no negative count reaches the ledger.
+    public static let maxTokens: Int64 = 1 << 40
+
+    /// `count` within `0...maxTokens`.
+    public static func bounded(_ count: Int64?) -> Int64 {
+        min(max(count ?? 0, 0), maxTokens)
+    }
+
+    /// Counts as a provider reported them, each bounded; the total is at least the sum of the parts.
     public init(promptTokens: Int64, completionTokens: Int64, reasoningTokens: Int64, totalTokens: Int64? = nil) {
-        self.promptTokens = promptTokens
-        self.completionTokens = completionTokens
-        self.reasoningTokens = reasoningTokens
-        self.totalTokens = totalTokens ?? (promptTokens + completionTokens + reasoningTokens)
+        self.promptTokens = Self.bounded(promptTokens)
+        self.completionTokens = Self.bounded(completionTokens)
+        self.reasoningTokens = Self.bounded(reasoningTokens)
+        let parts = self.promptTokens + self.completionTokens + self.reasoningTokens
+        self.totalTokens = max(parts, min(max(totalTokens ?? 0, 0), 3 * Self.maxTokens))
     }
 
     public static let zero = TokenUsage(promptTokens: 0, completionTokens: 0, reasoningTokens: 0)

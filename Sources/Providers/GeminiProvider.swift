@@ -14,7 +14,7 @@ public struct GeminiProvider: LLMProvider {
     let transport: ProviderTransport
 
     public init(baseURL: String, apiKey: String, transport: ProviderTransport) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.baseURL = ProviderTransport.trimmed(baseURL)
         self.apiKey = apiKey
         self.transport = transport
     }
@@ -137,11 +137,10 @@ public struct GeminiProvider: LLMProvider {
 
         var tokenUsage: TokenUsage? {
             guard let prompt = promptTokenCount else { return nil }
-            let completion = candidatesTokenCount ?? 0
-            let thoughts = thoughtsTokenCount ?? 0
             return TokenUsage(
-                promptTokens: prompt, completionTokens: completion, reasoningTokens: thoughts,
-                totalTokens: max(totalTokenCount ?? 0, prompt + completion + thoughts))
+                promptTokens: prompt, completionTokens: candidatesTokenCount ?? 0,
+                reasoningTokens: thoughtsTokenCount ?? 0,
+                totalTokens: totalTokenCount)
         }
     }
     struct Response: Decodable {

@@ -15,7 +15,7 @@ public struct OpenAIProvider: LLMProvider {
 
     public init(kind: ProviderKind, baseURL: String, apiKey: String, transport: ProviderTransport) {
         self.kind = kind
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.baseURL = ProviderTransport.trimmed(baseURL)
         self.apiKey = apiKey
         self.transport = transport
     }
@@ -24,7 +24,8 @@ public struct OpenAIProvider: LLMProvider {
         let bytes = try await transport.post(
             "\(baseURL)/chat/completions", headers: headers, body: try body(request, stream: false), request: request,
             provider: kind, classify: classify)
-        guard let answer = try? Self.decoder.decode(Completion.self, from: Data(buffer: bytes)) else {
+        guard let answer = try? ProviderTransport.snakeCaseDecoder.decode(Completion.self, from: Data(buffer: bytes))
+        else {
             throw ProviderError(.invalidResponse, provider: kind, message: "the completion could not be decoded")
         }
         guard let usage = answer.usage?.tokenUsage else {
@@ -54,7 +55,7 @@ public struct OpenAIProvider: LLMProvider {
                                 continue
                             }
                             guard let data = event.data.data(using: .utf8),
-                                let piece = try? Self.decoder.decode(Chunk.self, from: data)
+                                let piece = try? ProviderTransport.snakeCaseDecoder.decode(Chunk.self, from: data)
                             else { continue }
                             if let error = piece.error {
                                 throw ProviderError(
@@ -108,7 +109,8 @@ public struct OpenAIProvider: LLMProvider {
     }
 
     private func classify(_ status: Int, _ headers: HTTPHeaders, _ body: ByteBuffer) -> ProviderError {
-        let error = (try? Self.decoder.decode(ErrorEnvelope.self, from: Data(buffer: body)))?.error
+        let error = (try? ProviderTransport.snakeCaseDecoder.decode(ErrorEnvelope.self, from: Data(buffer: body)))?
+            .error
         let message = String((error?.message ?? "HTTP \(status)").prefix(300))
         let code = [error?.code, error?.type].compactMap { $0 }.joined(separator: " ")
         if code.contains("insufficient_quota") || code.contains("billing") {
@@ -120,13 +122,6 @@ public struct OpenAIProvider: LLMProvider {
         return ProviderTransport.classify(status: status, headers: headers, message: message, provider: kind)
     }
 
-    /// OpenAI's JSON is snake_case.
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return decoder
-    }()
-
     // The wire format, decoded leniently: every field optional.
     struct Usage: Decodable {
         struct Details: Decodable { let reasoningTokens: Int64? }
@@ -137,11 +132,13 @@ public struct OpenAIProvider: LLMProvider {
 
         /// OpenAI counts reasoning inside `completionTokens`; the ledger keeps it apart.
         var tokenUsage: TokenUsage? {
-            guard let prompt = promptTokens, let completion = completionTokens else { return nil }
-            let reasoning = min(max(0, completionTokensDetails?.reasoningTokens ?? 0), completion)
+            guard let prompt = promptTokens, let completion = completionTokens.map(TokenUsage.bounded) else {
+                return nil
+            }
+            let reasoning = min(TokenUsage.bounded(completionTokensDetails?.reasoningTokens), completion)
             return TokenUsage(
                 promptTokens: prompt, completionTokens: completion - reasoning, reasoningTokens: reasoning,
-                totalTokens: max(totalTokens ?? 0, prompt + completion))
+                totalTokens: totalTokens)
         }
     }
     struct Completion: Decodable {

@@ -15,6 +15,18 @@ public struct ProviderTransport: Sendable {
         self.client = client
     }
 
+    /// OpenAI's and Anthropic's JSON is snake_case.
+    static let snakeCaseDecoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }()
+
+    /// A base URL without its trailing slash, so paths can be appended.
+    static func trimmed(_ baseURL: String) -> String {
+        baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+    }
+
     /// A client with pooled keep-alive connections and the timeouts providers need.
     public static func makeClient(connectTimeout: Duration = .seconds(5), readTimeout: Duration = .seconds(120))
         -> HTTPClient

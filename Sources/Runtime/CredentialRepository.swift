@@ -42,18 +42,23 @@ public struct CredentialRepository: Sendable {
         return stored
     }
 
-    /// The tenant's credential for `provider`, opened.
-    public func find(_ provider: ProviderKind, in transaction: TenantTransaction) async throws -> Credential? {
+    /// The tenant's credentials for `providers`, opened, in one query.
+    public func find(_ providers: Set<ProviderKind>, in transaction: TenantTransaction) async throws
+        -> [ProviderKind: Credential]
+    {
+        guard !providers.isEmpty else { return [:] }
         let rows = try await transaction.query(
             """
-            SELECT api_key_sealed, base_url FROM provider_credentials
-            WHERE tenant_id = \(transaction.tenantID.rawValue) AND provider = \(provider.rawValue)
+            SELECT provider, api_key_sealed, base_url FROM provider_credentials
+            WHERE tenant_id = \(transaction.tenantID.rawValue) AND provider = ANY(\(providers.map(\.rawValue)))
             """)
-        for try await (sealed, baseURL) in rows.decode((Data, String?).self) {
+        var found: [ProviderKind: Credential] = [:]
+        for try await (name, sealed, baseURL) in rows.decode((String, Data, String?).self) {
+            guard let provider = ProviderKind(rawValue: name) else { continue }
             let key = try box.open(sealed, context: context(transaction.tenantID, provider))
-            return Credential(apiKey: String(decoding: key, as: UTF8.self), baseURL: baseURL)
+            found[provider] = Credential(apiKey: String(decoding: key, as: UTF8.self), baseURL: baseURL)
         }
-        return nil
+        return found
     }
 
     public func put(

@@ -12,10 +12,7 @@ extension LLMGateway {
         let plan = try await plan(call)
         try await countHourly(call, policy: plan.policy)
         let cacheKey = cacheKey(call, plan)
-        if let cache, let cacheKey, let (hit, provider) = await cache.lookup(cacheKey) {
-            try await charge(
-                hit.usage, call: call, provider: provider, model: hit.model, cached: true, reservation: nil,
-                release: false)
+        if let (hit, provider) = try await cachedAnswer(call, key: cacheKey) {
             let events = AsyncThrowingStream<ChatStreamEvent, any Error> { continuation in
                 continuation.yield(.delta(hit.content))
                 continuation.yield(.finish(hit.finishReason))
@@ -26,52 +23,17 @@ extension LLMGateway {
         }
 
         let (reservation, candidates, cap) = try await reserve(call, plan)
-        var lastError: ProviderError?
         do {
-            for candidate in candidates {
-                let kind = candidate.provider
-                let maxTokens = plan.maxTokens(candidate, asked: call.maxTokens, cap: cap)
-                let credential = plan.credentials[kind]
-                let breaker = registry.breaker(kind, endpoint: registry.endpoint(kind, tenantCredential: credential))
-                let provider: any LLMProvider
-                do {
-                    provider = try await registry.provider(kind, tenantCredential: credential)
-                } catch {
-                    lastError = Self.providerError(error, provider: kind)
-                    continue
-                }
-                var attempt = 1
-                while true {
-                    guard breaker.allow() else {
-                        lastError = ProviderError(
-                            .circuitOpen, provider: kind, message: "\(kind.rawValue) is failing; its circuit is open")
-                        break
-                    }
-                    let started = ContinuousClock.now
-                    do {
-                        let upstream = try await provider.stream(request(call, candidate, maxTokens: maxTokens))
-                        let events = relay(
-                            upstream, call: call, candidate: candidate, reservation: reservation, breaker: breaker,
-                            started: started, cacheKey: cacheKey, cacheTTL: plan.policy.cache.ttlSeconds)
-                        return LLMStream(provider: kind, model: candidate.model, cached: false, events: events)
-                    } catch {
-                        let failure = Self.providerError(error, provider: kind)
-                        if failure.isProviderFault { breaker.recordFailure() } else { breaker.recordNeutral() }
-                        observer?.attempt(
-                            provider: kind, model: candidate.model, duration: .now - started, error: failure)
-                        lastError = failure
-                        if let pause = retry.delay(after: failure, attempt: attempt) {
-                            try await Task.sleep(for: pause)
-                            attempt += 1
-                            continue
-                        }
-                        guard failure.fallsBack else { throw GatewayError.providerRejected(failure) }
-                        break
-                    }
-                }
+            let opened = try await firstStarted(
+                call, plan, candidates: candidates, cap: cap, reservation: reservation
+            ) { provider, request in
+                try await provider.stream(request)
             }
-            throw GatewayError.providersFailed(
-                lastError ?? ProviderError(.notConfigured, provider: .mock, message: "the policy names no candidate"))
+            let candidate = opened.candidate
+            let events = relay(
+                opened.value, call: call, candidate: candidate, reservation: reservation, breaker: opened.breaker,
+                started: opened.started, cacheKey: cacheKey, cacheTTL: plan.policy.cache.ttlSeconds)
+            return LLMStream(provider: candidate.provider, model: candidate.model, cached: false, events: events)
         } catch {
             await release(reservation)
             throw error

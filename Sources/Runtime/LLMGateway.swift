@@ -56,10 +56,8 @@ public struct LLMGateway: Sendable {
     func plan(_ call: LLMCall) async throws -> Plan {
         let (policy, stored, pressure) = try await database.withTenant(call.tenantID) { transaction in
             let policy = try await policies.current(in: transaction).policy
-            var stored: [ProviderKind: CredentialRepository.Credential] = [:]
-            for kind in Set(policy.allCandidates.map(\.provider)) where kind != .mock {
-                if let credential = try await credentials.find(kind, in: transaction) { stored[kind] = credential }
-            }
+            let stored = try await credentials.find(
+                Set(policy.allCandidates.map(\.provider)).subtracting([.mock]), in: transaction)
             var pressure = false
             if let threshold = policy.onBudgetPressure?.thresholdPercent,
                 let budget = try await budgets.find(in: transaction)

@@ -42,8 +42,7 @@ public final class PriceTable: Sendable {
         let micros =
             (Double(usage.promptTokens) * Double(price.inputPerMillion)
                 + Double(usage.completionTokens + usage.reasoningTokens) * Double(price.outputPerMillion)) / 1_000_000
-        guard micros.isFinite, micros > 0 else { return 0 }
-        return micros >= 9e18 ? Int64.max : Int64(micros.rounded(.up))
+        return micros.roundedUp(within: 0...Int64.max)
     }
 
     /// Reloads the operator's overrides.

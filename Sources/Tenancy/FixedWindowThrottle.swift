@@ -43,9 +43,8 @@ public struct FixedWindowThrottle: Sendable {
             """, logger: connection.logger)
         for try await (hits, remainingSeconds) in rows.decode((Int, Double).self) {
             if hits > limit {
-                // Int(exactly:) cannot trap on whatever float Postgres sends back.
-                let seconds = Int(exactly: remainingSeconds.rounded(.up)) ?? Int(window.components.seconds)
-                return .limited(retryAfter: max(1, seconds))
+                let seconds = remainingSeconds.roundedUp(within: 1...max(1, window.components.seconds))
+                return .limited(retryAfter: Int(seconds))
             }
             return .allowed(remaining: limit - hits)
         }

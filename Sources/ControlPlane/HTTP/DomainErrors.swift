@@ -45,20 +45,12 @@ extension APIError {
             detail:
                 "The \(error.period.rawValue) token budget of \(error.tokenLimit) tokens cannot fit this call: "
                 + "\(error.used) used and \(error.reserved) held for calls in flight. It resets at \(resetsAt).",
-            retryAfter: max(1, Int(clamping: Int64(error.resetsAt.timeIntervalSince(now).rounded(.up).clamped))))
+            retryAfter: Int(error.resetsAt.timeIntervalSince(now).roundedUp(within: 1...Int64(Int32.max))))
         problem.extensions = [
             "period": .string(error.period.rawValue), "token_limit": .integer(error.tokenLimit),
             "used": .integer(error.used), "reserved": .integer(error.reserved), "resets_at": .string(resetsAt),
         ]
         return problem
-    }
-}
-
-extension Double {
-    /// The value within what an `Int64` holds (NaN as 0), so converting it cannot trap.
-    var clamped: Double {
-        guard isFinite else { return 0 }
-        return Swift.min(Swift.max(self, -9.0e18), 9.0e18)
     }
 }
 
