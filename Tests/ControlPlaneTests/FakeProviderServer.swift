@@ -13,7 +13,8 @@ import Synchronization
 /// (`/v1/messages`, `usage`, `message_start`/`content_block_delta`/`message_delta` events), with their
 /// 429, 5xx and 401 shapes. The model name picks the behaviour:
 /// `ok` (exactly 1,000 tokens), `jitter` (ok after 0-60 ms), `flaky` (one in five calls 503),
-/// `limited` (429 with Retry-After), `broken` (500), `denied` (401), `slow` (answers after 3 s),
+/// `limited` (429 with Retry-After), `broken` (500), `denied` (401), `slow` (answers after 3 s), `hang`
+/// (after 20 s),
 /// `cut` (a stream that stops midway), `thinker` (reasoning/thinking tokens).
 final class FakeProviderServer: Sendable {
     struct Counts: Sendable {
@@ -94,6 +95,8 @@ final class FakeProviderServer: Sendable {
             return .status(401, headers: [:], body: Self.errorBody(401, provider))
         case "slow":
             try await Task.sleep(for: .seconds(3))
+        case "hang":
+            try await Task.sleep(for: .seconds(20))
         default:
             break
         }

@@ -5,7 +5,9 @@ import Testing
 /// 50 calls released at once against a budget that fits 10 (the fake bills exactly 1,000 tokens a
 /// call, and each call reserves exactly that): at most 10 succeed, the ledger equals what the fake
 /// billed, the rest get `budget_exhausted`, and every counter reconciles with the ledger.
-@Suite struct GatewayBudgetTests {
+// Serialized: each case fires 50 calls at once, and seven of them together would starve the tests that
+// promise one-second propagation on a 2-core CI machine.
+@Suite(.serialized) struct GatewayBudgetTests {
     static func race(
         _ clients: [any TestClientProtocol], _ tenant: SignedUpTenant, stream: Bool = false
     ) async throws -> [Int: Int] {

@@ -52,13 +52,13 @@ import Testing
                 client, "PUT", "\(base)/v1/policy", token: token,
                 json: [
                     "routes": [
-                        "default": [["provider": "openai", "model": "slow", "max_tokens": 500, "timeout_ms": 30_000]]
+                        "default": [["provider": "openai", "model": "hang", "max_tokens": 500, "timeout_ms": 60_000]]
                     ],
                     "max_tokens_per_request": 4096, "max_llm_requests_per_hour": 1000,
                     "cache": ["enabled": false, "ttl_seconds": 60],
                 ])
 
-            // Five calls to an upstream that answers after 3 s; the server dies while they wait.
+            // Five calls to an upstream that answers after 20 s; the server dies while they wait.
             for _ in 0..<5 {
                 Task {
                     _ = try? await Self.send(
