@@ -43,10 +43,14 @@ public final class KeyUsageRecorder: Service, Sendable {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: interval)
-            if Task.isCancelled { break }
-            await flush()
+        // Shutting down cuts the wait short, never a flush in progress (it runs outside the cancelled
+        // scope), then the last flush runs.
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: self.interval)
+                if Task.isCancelled { break }
+                await Task { await self.flush() }.value
+            }
         }
         await flush()
     }

@@ -42,23 +42,10 @@ public struct CredentialRepository: Sendable {
         return stored
     }
 
-    /// The tenant's credentials for `providers`, opened, in one query.
-    public func find(_ providers: Set<ProviderKind>, in transaction: TenantTransaction) async throws
-        -> [ProviderKind: Credential]
-    {
-        guard !providers.isEmpty else { return [:] }
-        let rows = try await transaction.query(
-            """
-            SELECT provider, api_key_sealed, base_url FROM provider_credentials
-            WHERE tenant_id = \(transaction.tenantID.rawValue) AND provider = ANY(\(providers.map(\.rawValue)))
-            """)
-        var found: [ProviderKind: Credential] = [:]
-        for try await (name, sealed, baseURL) in rows.decode((String, Data, String?).self) {
-            guard let provider = ProviderKind(rawValue: name) else { continue }
-            let key = try box.open(sealed, context: context(transaction.tenantID, provider))
-            found[provider] = Credential(apiKey: String(decoding: key, as: UTF8.self), baseURL: baseURL)
-        }
-        return found
+    /// Opens one sealed key of `tenantID` for `provider`.
+    func open(_ sealed: Data, baseURL: String?, provider: ProviderKind, tenantID: TenantID) throws -> Credential {
+        let key = try box.open(sealed, context: context(tenantID, provider))
+        return Credential(apiKey: String(decoding: key, as: UTF8.self), baseURL: baseURL)
     }
 
     public func put(

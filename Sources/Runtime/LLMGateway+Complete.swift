@@ -7,7 +7,6 @@ extension LLMGateway {
     /// One whole completion for `call`.
     public func complete(_ call: LLMCall) async throws -> LLMAnswer {
         let plan = try await plan(call)
-        try await countHourly(call, policy: plan.policy)
         let cacheKey = cacheKey(call, plan)
         if let (hit, provider) = try await cachedAnswer(call, key: cacheKey) {
             var result = hit

@@ -10,7 +10,6 @@ extension LLMGateway {
     /// billed, from the stream's own usage.
     public func stream(_ call: LLMCall) async throws -> LLMStream {
         let plan = try await plan(call)
-        try await countHourly(call, policy: plan.policy)
         let cacheKey = cacheKey(call, plan)
         if let (hit, provider) = try await cachedAnswer(call, key: cacheKey) {
             let events = AsyncThrowingStream<ChatStreamEvent, any Error> { continuation in

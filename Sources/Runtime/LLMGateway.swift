@@ -18,7 +18,6 @@ public struct LLMGateway: Sendable {
     let observer: (any GatewayObserver)?
     let credentials: CredentialRepository
     let policies = PolicyRepository()
-    let budgets = BudgetRepository()
 
     public init(
         database: Database, budget: TokenBudget, registry: ProviderRegistry, prices: PriceTable,
@@ -35,65 +34,9 @@ public struct LLMGateway: Sendable {
         self.observer = observer
     }
 
-    /// What one call will try, worked out before anything is reserved.
-    struct Plan: Sendable {
-        let policy: LLMPolicy
-        let candidates: [LLMPolicy.Candidate]
-        let pressureCandidates: [LLMPolicy.Candidate]
-        let credentials: [ProviderKind: CredentialRepository.Credential]
-        let estimate: Int64
-
-        func maxTokens(_ candidate: LLMPolicy.Candidate, asked: Int?, cap: Int? = nil) -> Int {
-            min(candidate.maxTokens, asked ?? Int.max, policy.maxTokensPerRequest, cap ?? Int.max)
-        }
-    }
-
     /// The candidates the tenant's policy allows, for `GET /v1/llm/models`.
     public func allowedModels(for tenantID: TenantID) async throws -> [LLMPolicy.Candidate] {
         try await database.withTenant(tenantID) { try await policies.current(in: $0).policy.allCandidates }
-    }
-
-    func plan(_ call: LLMCall) async throws -> Plan {
-        let (policy, stored, pressure) = try await database.withTenant(call.tenantID) { transaction in
-            let policy = try await policies.current(in: transaction).policy
-            let stored = try await credentials.find(
-                Set(policy.allCandidates.map(\.provider)).subtracting([.mock]), in: transaction)
-            var pressure = false
-            if let threshold = policy.onBudgetPressure?.thresholdPercent,
-                let budget = try await budgets.find(in: transaction)
-            {
-                let standing = try await budgets.standing(of: budget, in: transaction)
-                pressure = Double(standing.used) * 100 >= Double(budget.tokenLimit) * Double(threshold)
-            }
-            return (policy, stored, pressure)
-        }
-        var candidates = policy.candidates(for: call.kind, underPressure: pressure)
-        if let model = call.model, model != "auto" {
-            guard let chosen = policy.allCandidates.first(where: { $0.id == model || $0.model == model }) else {
-                throw GatewayError.modelNotAllowed(model)
-            }
-            candidates = [chosen] + candidates.filter { $0.id != chosen.id }
-        }
-        let estimate = ChatRequest(model: "", messages: call.messages, maxTokens: 0, requestID: "").promptTokenEstimate
-        return Plan(
-            policy: policy, candidates: candidates,
-            pressureCandidates: policy.candidates(for: call.kind, underPressure: true), credentials: stored,
-            estimate: estimate)
-    }
-
-    /// Counts the call against `max_llm_requests_per_hour`.
-    func countHourly(_ call: LLMCall, policy: LLMPolicy) async throws {
-        let throttle = FixedWindowThrottle(
-            scope: "llm-hour", limit: policy.maxLLMRequestsPerHour, window: .seconds(3600))
-        let logger = database.logger
-        let decision = try await database.transaction(.platform) { connection in
-            // A counter, not money: committed asynchronously, so the tenant's row is not held through an fsync.
-            try await connection.query("SELECT set_config('synchronous_commit', 'off', true)", logger: logger)
-            return try await throttle.hit(call.tenantID.description, on: connection)
-        }
-        if case .limited(let retryAfter) = decision {
-            throw GatewayError.hourlyLimit(limit: policy.maxLLMRequestsPerHour, retryAfter: retryAfter)
-        }
     }
 
     func request(_ call: LLMCall, _ candidate: LLMPolicy.Candidate, maxTokens: Int) -> ChatRequest {

@@ -54,9 +54,14 @@ public struct PolicyRepository: Sendable {
         return version
     }
 
+    /// A stored policy document.
+    static func decode(_ document: String) throws -> LLMPolicy {
+        try JSONDecoder().decode(LLMPolicy.self, from: Data(document.utf8))
+    }
+
     static func first(_ rows: PostgresRowSequence) async throws -> Version? {
         for try await (version, document, createdAt, createdBy) in rows.decode((Int, String, Date, String).self) {
-            let policy = try JSONDecoder().decode(LLMPolicy.self, from: Data(document.utf8))
+            let policy = try decode(document)
             return Version(version: version, policy: policy, createdAt: createdAt, createdBy: createdBy)
         }
         return nil

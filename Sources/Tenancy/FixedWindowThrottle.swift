@@ -22,33 +22,31 @@ public struct FixedWindowThrottle: Sendable {
         self.window = window
     }
 
-    private func digest(_ subject: String) -> Data {
+    /// The stored form of `subject` in this throttle's scope.
+    public func digest(_ subject: String) -> Data {
         Data(SHA256.hash(data: Data((scope + "\u{0}" + subject).utf8)))
     }
 
-    /// Counts one hit for `subject` atomically (one upsert) and says whether it is within the limit.
+    /// The window's length in seconds, as `throttle_hit` takes it.
+    public var windowSeconds: Double { Double(window.components.seconds) }
+
+    /// Counts one hit for `subject` atomically (`throttle_hit`, one upsert) and says whether it is within
+    /// the limit.
     public func hit(_ subject: String, on connection: PostgresConnection) async throws -> Decision {
-        let seconds = Double(window.components.seconds)
         let rows = try await connection.query(
-            """
-            INSERT INTO throttle_windows AS t (scope, subject_hash, window_start, hits, expires_at)
-            VALUES (\(scope), \(digest(subject)), now(), 1, now() + make_interval(secs => \(seconds)))
-            ON CONFLICT (scope, subject_hash) DO UPDATE SET
-                hits = CASE WHEN t.window_start <= now() - make_interval(secs => \(seconds)) THEN 1 ELSE t.hits + 1 END,
-                window_start = CASE WHEN t.window_start <= now() - make_interval(secs => \(seconds))
-                                    THEN now() ELSE t.window_start END,
-                expires_at = CASE WHEN t.window_start <= now() - make_interval(secs => \(seconds))
-                                  THEN now() + make_interval(secs => \(seconds)) ELSE t.expires_at END
-            RETURNING hits, EXTRACT(EPOCH FROM (window_start + make_interval(secs => \(seconds)) - now()))::float8
-            """, logger: connection.logger)
-        for try await (hits, remainingSeconds) in rows.decode((Int, Double).self) {
-            if hits > limit {
-                let seconds = remainingSeconds.roundedUp(within: 1...max(1, window.components.seconds))
-                return .limited(retryAfter: Int(seconds))
-            }
-            return .allowed(remaining: limit - hits)
+            "SELECT hits, resets_in FROM throttle_hit(\(scope), \(digest(subject)), \(windowSeconds))",
+            logger: connection.logger)
+        for try await (hits, resetsIn) in rows.decode((Int, Double).self) {
+            return decision(hits: hits, resetsIn: resetsIn)
         }
         return .allowed(remaining: limit)
+    }
+
+    /// The decision for a window that now holds `hits` and ends in `resetsIn` seconds.
+    public func decision(hits: Int, resetsIn: Double) -> Decision {
+        guard hits > limit else { return .allowed(remaining: limit - max(0, hits)) }
+        let seconds = resetsIn.roundedUp(within: 1...max(1, window.components.seconds))
+        return .limited(retryAfter: Int(seconds))
     }
 
     /// Forgets `subject`'s window, e.g. after a successful login.

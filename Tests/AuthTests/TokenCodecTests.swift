@@ -4,7 +4,7 @@ import Testing
 
 @testable import Auth
 
-@Suite struct TokenCodecTests {
+@Suite(.timeLimit(.minutes(3))) struct TokenCodecTests {
     let codec = TokenCodec(issuer: "iss", audience: "aud", leeway: 30)
     let key = SigningKey.generate()
 
@@ -39,7 +39,7 @@ import Testing
     }
 }
 
-@Suite struct PasswordHasherTests {
+@Suite(.timeLimit(.minutes(3))) struct PasswordHasherTests {
     @Test func argon2idHashesVerifyOnlyTheirPassword() async throws {
         let hasher = PasswordHasher()
         let hash = try await hasher.hash("correct horse battery")
@@ -50,7 +50,7 @@ import Testing
     }
 }
 
-@Suite struct TokenCodecEdgeTests {
+@Suite(.timeLimit(.minutes(3))) struct TokenCodecEdgeTests {
     let codec = TokenCodec(issuer: "iss", audience: "aud", operatorAudience: "ops", leeway: 30)
 
     func claims(kind: Claims.Kind, aud: String, exp: Int64, nbf: Int64 = 0, iat: Int64 = 0) -> Claims {
@@ -79,7 +79,7 @@ import Testing
     }
 }
 
-@Suite struct BoundedHasherTests {
+@Suite(.timeLimit(.minutes(3))) struct BoundedHasherTests {
     /// With one thread and no queue, a second concurrent hash is refused at once instead of waiting.
     @Test func aFullHashingPoolRefusesInsteadOfQueueing() async throws {
         let hasher = PasswordHasher(
@@ -104,7 +104,7 @@ import Testing
     }
 }
 
-@Suite struct CredentialStateCacheTests {
+@Suite(.timeLimit(.minutes(3))) struct CredentialStateCacheTests {
     let tenant = TenantID.generate()
     var state: CredentialStateCache.State {
         .init(tenantID: tenant, exists: true, revokedAt: nil, tenantStatus: .active)

@@ -6,7 +6,7 @@ import Testing
 
 /// Reservations never let concurrent calls pass the limit, the ledger is what the counters say, and a
 /// crashed holder's reservations come back.
-@Suite struct TokenBudgetTests {
+@Suite(.timeLimit(.minutes(3))) struct TokenBudgetTests {
     static let call: Int64 = 1_000
 
     /// Reserves `Self.call` for each of `calls` at once, spread over `budgets`; answers how many were
@@ -74,7 +74,10 @@ import Testing
     @Test func aDeadHoldersReservationsAreSweptAfterTheirLifetime() async throws {
         try await BillingDatabase.with { database in
             let tenant = try await BillingDatabase.tenant(in: database, tokenLimit: 3 * Self.call)
-            let dying = TokenBudget(database: database, reservationLifetime: .seconds(5))
+            // A lifetime long enough that a loaded machine gets through the checks before it passes.
+            let lifetime = Duration.seconds(30)
+            let dying = TokenBudget(database: database, reservationLifetime: lifetime)
+            let reservedAt = ContinuousClock.now
             for _ in 0..<3 { _ = try await dying.reserve(Self.call, for: tenant) }
             // The holder "dies" here: nothing records or releases these three.
             await #expect(throws: BudgetExhausted.self) { try await dying.reserve(Self.call, for: tenant) }
@@ -82,7 +85,8 @@ import Testing
             await #expect(throws: BudgetExhausted.self, "nothing is swept before its lifetime passes") {
                 try await dying.reserve(Self.call, for: tenant)
             }
-            try await Task.sleep(for: .seconds(6))
+            #expect(ContinuousClock.now - reservedAt < lifetime, "the checks above ran within the lifetime")
+            try await Task.sleep(until: reservedAt + lifetime + .seconds(1))
             _ = try await dying.sweepExpired()
             let reservation = try await dying.reserve(Self.call, for: tenant)
             #expect(reservation.tokens == Self.call)

@@ -5,7 +5,7 @@ import Testing
 
 /// The worker and webhook ingest will write audit events as the platform itself: `system`, not an
 /// operator called "unknown".
-@Suite struct AuditActorTests {
+@Suite(.timeLimit(.minutes(3))) struct AuditActorTests {
     @Test func systemEntriesAreRecordedAndListedAsSystem() async throws {
         try await TestEnvironment.withApp { client in
             let tenant = try await client.signup()

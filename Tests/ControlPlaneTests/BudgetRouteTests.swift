@@ -7,7 +7,7 @@ import Testing
 @testable import ControlPlane
 
 /// The budget, usage and admin routes over HTTP.
-@Suite struct BudgetRouteTests {
+@Suite(.timeLimit(.minutes(3))) struct BudgetRouteTests {
     @Test func aTenantSetsItsBudgetWithinTheOperatorsCap() async throws {
         let operatorToken = try await OperatorTests.operatorToken()
         try await TestEnvironment.withApp { client in

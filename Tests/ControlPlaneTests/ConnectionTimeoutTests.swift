@@ -8,7 +8,7 @@ import Testing
 
 /// Defect 8: no read timeouts, so a client sending its headers one byte a second held a connection
 /// (and up to a body's worth of memory) forever.
-@Suite struct ConnectionTimeoutTests {
+@Suite(.timeLimit(.minutes(3))) struct ConnectionTimeoutTests {
     /// Sends `bytes` one per `interval` and returns how long the server kept the connection open.
     static func trickle(port: Int, bytes: [UInt8], interval: Duration, limit: Duration) throws -> Duration {
         let descriptor = try RawHTTP.connected(port: port, receiveTimeout: timeval(tv_sec: 0, tv_usec: 1000))

@@ -4,7 +4,7 @@ import Testing
 
 /// Defect 1: a crafted cursor trapped the process (`Double value cannot be converted to Int64`) or
 /// answered 500. Cursors are now sealed per list; anything else is a 400.
-@Suite struct CursorTests {
+@Suite(.timeLimit(.minutes(3))) struct CursorTests {
     static let hostile = [
         "LTkyMjMzNzIwMzY4NTQ3NzU4MDh8eA",  // -9223372036854775808|x: trapped the admin list
         "LTF8eA",  // -1|x: answered 500

@@ -6,7 +6,7 @@ import Testing
 
 /// Defect 9: isolation could be switched off by a deployment mistake, and a tenant transaction could
 /// change its own status and plan.
-@Suite struct DatabaseGuardTests {
+@Suite(.timeLimit(.minutes(3))) struct DatabaseGuardTests {
     @Test func theServerRefusesARoleThatOwnsTheTables() async throws {
         await #expect(throws: DatabaseRoleCheck.Violation.self) {
             try await TestEnvironment.withDatabase(owner: true) { client in

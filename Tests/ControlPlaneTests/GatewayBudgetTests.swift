@@ -7,7 +7,7 @@ import Testing
 /// billed, the rest get `budget_exhausted`, and every counter reconciles with the ledger.
 // Serialized: each case fires 50 calls at once, and seven of them together would starve the tests that
 // promise one-second propagation on a 2-core CI machine.
-@Suite(.serialized) struct GatewayBudgetTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct GatewayBudgetTests {
     static func race(
         _ clients: [any TestClientProtocol], _ tenant: SignedUpTenant, stream: Bool = false
     ) async throws -> [Int: Int] {

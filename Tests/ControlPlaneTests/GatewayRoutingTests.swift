@@ -7,7 +7,7 @@ import Testing
 /// The policy picks who answers: fallback in order on 429, 5xx and timeouts, never past a 401, around
 /// an open circuit, to cheaper candidates under budget pressure; what answered is said in headers, and
 /// every token (reasoning and thinking included) is billed.
-@Suite struct GatewayRoutingTests {
+@Suite(.timeLimit(.minutes(3))) struct GatewayRoutingTests {
     static let provider = HTTPField.Name("X-ControlPlane-Provider")!
     static let model = HTTPField.Name("X-ControlPlane-Model")!
     static let cache = HTTPField.Name("X-ControlPlane-Cache")!
@@ -60,6 +60,28 @@ import Testing
                 #expect(fake.snapshot.byModel["ok"] == nil)
                 #expect(try await Gateway.ledger(tenant.tenantID).billed == 0)
                 #expect(try await Gateway.discrepancies(tenant.tenantID) == 0, "the reservation was released")
+            }
+        }
+    }
+
+    @Test func theHourlyCapRefusesCallsPastItWithoutCallingAProvider() async throws {
+        let fake = FakeProviderServer()
+        try await fake.run { port in
+            try await TestEnvironment.withApp(configure: Gateway.configure(port: port)) { client in
+                let tenant = try await client.signup()
+                let other = try await client.signup()
+                try await Gateway.setUp(client, tenant, candidates: [Gateway.candidate("openai", "ok")], hourly: 2)
+                try await Gateway.setUp(client, other, candidates: [Gateway.candidate("openai", "ok")], hourly: 2)
+                #expect(try await Gateway.chat(client, tenant).status == .ok)
+                #expect(try await Gateway.chat(client, tenant, stream: true).status == .ok)
+                let refused = try await Gateway.chat(client, tenant)
+                try refused.expectProblem(429, "rate_limited")
+                #expect(String(buffer: refused.body).contains("max_llm_requests_per_hour (2)"))
+                let wait = Int(refused.headers[.retryAfter] ?? "") ?? 0
+                #expect((3_500...3_600).contains(wait), "Retry-After is the end of the hour window: \(wait)")
+                #expect(fake.snapshot.byModel["ok"] == 2, "the refused call reached no provider")
+                #expect(try await Gateway.discrepancies(tenant.tenantID) == 0)
+                #expect(try await Gateway.chat(client, other).status == .ok, "another tenant has its own hour")
             }
         }
     }

@@ -38,11 +38,11 @@ enum Gateway {
     static func setUp(
         _ client: any TestClientProtocol, _ tenant: SignedUpTenant, candidates: [[String: Any]],
         tokenLimit: Int = 1_000_000, onExhausted: String = "block", pressure: [String: Any]? = nil,
-        cache: Bool = false
+        cache: Bool = false, hourly: Int = 100_000
     ) async throws {
         var policy: [String: Any] = [
             "routes": ["chat": candidates, "default": candidates], "max_tokens_per_request": 4096,
-            "max_llm_requests_per_hour": 100_000, "cache": ["enabled": cache, "ttl_seconds": 600],
+            "max_llm_requests_per_hour": hourly, "cache": ["enabled": cache, "ttl_seconds": 600],
         ]
         if let pressure { policy["on_budget_pressure"] = pressure }
         let set = try await client.send(.put, "/v1/policy", token: tenant.token, json: policy)

@@ -21,7 +21,7 @@ struct BearerToken: ClientMiddleware {
 }
 
 /// The client generated from the same openapi.yaml talks to a live listener: the spec matches the server.
-@Suite struct GeneratedClientTests {
+@Suite(.timeLimit(.minutes(3))) struct GeneratedClientTests {
     @Test func theGeneratedClientDrivesTheLiveServer() async throws {
         try await TestEnvironment.withApp(.live) { testClient in
             let port = try #require(testClient.port)

@@ -13,7 +13,7 @@ import Testing
 /// Defects 5, 6 and 10: the signup record kept an unsalted SHA-256 of a body holding the password,
 /// forever; records belonged to the tenant, so another caller replaying a key got the first caller's
 /// token; and an Idempotency-Key over ~2.7 KB overflowed the index (500).
-@Suite struct IdempotencyTests {
+@Suite(.timeLimit(.minutes(3))) struct IdempotencyTests {
     static func idempotencyKey(_ key: String) -> HTTPFields { [HTTPField.Name("Idempotency-Key")!: key] }
 
     @Test func theSignupFingerprintIsKeyedAndTheAnswerHoldsNoPassword() async throws {

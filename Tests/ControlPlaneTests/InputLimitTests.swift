@@ -5,7 +5,7 @@ import Testing
 
 /// Defect 10 and the spec's disagreements: inputs that reached SQL and answered 500 (a NUL byte is
 /// SQLSTATE 22021), and undeclared methods that answered 404 instead of 405.
-@Suite struct InputLimitTests {
+@Suite(.timeLimit(.minutes(3))) struct InputLimitTests {
     @Test(arguments: ["ada\u{0}@example.test", "\u{0}", "a\u{7}b@example.test", String(repeating: "a", count: 300)])
     func loginEmailsThatCannotBeStoredAnswer400(email: String) async throws {
         try await TestEnvironment.withApp { client in

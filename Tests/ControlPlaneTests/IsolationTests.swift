@@ -3,7 +3,7 @@ import HummingbirdTesting
 import PostgresNIO
 import Testing
 
-@Suite struct IsolationTests {
+@Suite(.timeLimit(.minutes(3))) struct IsolationTests {
     @Test func crossTenantKeyIDsAnswerNotFound() async throws {
         try await TestEnvironment.withApp { client in
             let a = try await client.signup()
@@ -80,7 +80,7 @@ import Testing
     }
 }
 
-@Suite struct DatabaseIsolationTests {
+@Suite(.timeLimit(.minutes(3))) struct DatabaseIsolationTests {
     @Test func withNoTenantSetEveryTenantTableReadsEmpty() async throws {
         try await TestEnvironment.withApp { client in _ = try await client.signup() }
         try await TestEnvironment.withDatabase { database in

@@ -3,7 +3,7 @@ import HummingbirdTesting
 import Testing
 
 /// Defect 7: any `keys:write` key could revoke the owner's all-scope key; rotation already checked.
-@Suite struct KeyPermissionTests {
+@Suite(.timeLimit(.minutes(3))) struct KeyPermissionTests {
     @Test func aKeyCannotRevokeAKeyWithScopesItLacks() async throws {
         try await TestEnvironment.withApp { client in
             let tenant = try await client.signup()

@@ -4,7 +4,7 @@ import HTTPTypes
 import HummingbirdTesting
 import Testing
 
-@Suite struct KeyTests {
+@Suite(.timeLimit(.minutes(3))) struct KeyTests {
     @Test func keysAreListedNewestFirstWithCursorPagination() async throws {
         try await TestEnvironment.withApp { client in
             let tenant = try await client.signup()

@@ -8,7 +8,7 @@ import Testing
 
 /// A server killed (SIGKILL, no chance to clean up) with calls in flight leaves their reservations
 /// behind; the sweeper releases them once their lifetime has passed, and the counters reconcile.
-@Suite struct KilledServerTests {
+@Suite(.timeLimit(.minutes(3))) struct KilledServerTests {
     static let binary = ".build/debug/controlplane"
     /// Long enough that no other application's housekeeping sweeps them before they are looked at, on a
     /// loaded machine too.

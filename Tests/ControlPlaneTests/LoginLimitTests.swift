@@ -10,7 +10,7 @@ import Testing
 
 /// Defects 3 and 4: the client address came from the leftmost `X-Forwarded-For` entry, and login was a
 /// CPU sink limited only per email, hashing on a pool shared with Redis.
-@Suite struct LoginLimitTests {
+@Suite(.timeLimit(.minutes(3))) struct LoginLimitTests {
     static func wrongLogin(_ client: some TestClientProtocol, forwardedFor: String? = nil) async throws -> TestResponse
     {
         var headers: HTTPFields = [:]
@@ -97,7 +97,7 @@ import Testing
     }
 }
 
-@Suite struct ClientAddressResolverTests {
+@Suite(.timeLimit(.minutes(3))) struct ClientAddressResolverTests {
     @Test func theRightmostUntrustedEntryIsTheClient() throws {
         let resolver = try ClientAddressResolver(trustedProxies: ["10.0.0.0/8", "127.0.0.1"], trustedHops: 0)
         #expect(

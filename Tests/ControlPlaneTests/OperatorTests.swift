@@ -4,7 +4,7 @@ import HummingbirdTesting
 import Tenancy
 import Testing
 
-@Suite struct OperatorTests {
+@Suite(.timeLimit(.minutes(3))) struct OperatorTests {
     static func operatorToken() async throws -> String {
         let forge = try await TokenForge.load()
         let issuer = TokenIssuer(

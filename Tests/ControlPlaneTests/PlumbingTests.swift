@@ -4,7 +4,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
-@Suite struct PlumbingTests {
+@Suite(.timeLimit(.minutes(3))) struct PlumbingTests {
     @Test func everyResponseCarriesARequestIDAndSecurityHeaders() async throws {
         try await TestEnvironment.withApp { client in
             for uri in ["/healthz", "/v1/tenant", "/no/such/route"] {
@@ -65,7 +65,7 @@ import Testing
     }
 }
 
-@Suite struct BadInputTests {
+@Suite(.timeLimit(.minutes(3))) struct BadInputTests {
     @Test(arguments: [
         ("{\"name\":", "malformed JSON"),
         ("[]", "an array"),

@@ -4,7 +4,7 @@ import Testing
 
 /// Whatever counts a provider reports, usage stays within bounds: no sum overflows, no negative count
 /// reaches the ledger, and the cost cannot trap.
-@Suite struct ProviderUsageTests {
+@Suite(.timeLimit(.minutes(3))) struct ProviderUsageTests {
     @Test func extremeCountsAreBoundedNotTrapped() {
         let usage = TokenUsage(
             promptTokens: .max, completionTokens: .max, reasoningTokens: .min, totalTokens: .max)

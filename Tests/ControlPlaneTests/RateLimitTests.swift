@@ -9,7 +9,7 @@ import Testing
 /// Per-tenant rate limits, checked in Postgres on every authenticated request: a burst lets through at
 /// most the limit plus the burst, whatever the number of connections or replicas, and never touches
 /// another tenant.
-@Suite struct RateLimitTests {
+@Suite(.timeLimit(.minutes(3))) struct RateLimitTests {
     /// N requests per minute, so a burst sent within seconds may pass at most `burst` plus what refills.
     static let perMinute = 60
     static let burst = 10

@@ -3,7 +3,7 @@ import RedisClient
 import Testing
 
 /// Defect 12: the test and development Redis took no password, so any local user read every queue.
-@Suite struct RedisTests {
+@Suite(.timeLimit(.minutes(3))) struct RedisTests {
     @Test func redisRefusesAClientWithoutThePassword() async throws {
         let url = try TestEnvironment.configuration.redisURL
         let components = try #require(URLComponents(string: url))
@@ -29,7 +29,7 @@ import Testing
     }
 }
 
-@Suite struct RedisArgumentTests {
+@Suite(.timeLimit(.minutes(3))) struct RedisArgumentTests {
     /// An empty argument once meant a force-unwrapped nil pointer; now it is just an empty string.
     @Test func emptyArgumentsAndValuesRoundTrip() async throws {
         let redis = try RedisClient(url: try TestEnvironment.configuration.redisURL)

@@ -7,7 +7,7 @@ import Testing
 /// Defect 2: a revocation could be missed for the whole cache TTL (a read that raced the NOTIFY was
 /// stored after it; a deaf listener went unnoticed). Two applications on one database stand for two
 /// replicas: one serves the key, the other revokes it.
-@Suite(.serialized) struct RevocationTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct RevocationTests {
     @Test func aRevocationHoldsWithin1sWhile50RequestsUseTheKey() async throws {
         try await TestEnvironment.withApp { replicaA in
             let tenant = try await replicaA.signup()

@@ -6,7 +6,7 @@ import Testing
 @testable import Auth
 
 /// Defect 11: signing keys could not be rotated and operator tokens could not be revoked.
-@Suite(.serialized) struct SigningKeyTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct SigningKeyTests {
     static func kids(_ client: some TestClientProtocol) async throws -> Set<String> {
         let jwks = try await client.send(.get, "/.well-known/jwks.json").jsonObject()
         return Set((jwks["keys"] as? [[String: String]] ?? []).compactMap { $0["kid"] })

@@ -3,7 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import Testing
 
-@Suite struct SignupTests {
+@Suite(.timeLimit(.minutes(3))) struct SignupTests {
     @Test func signupCreatesTenantOwnerAndFirstKeyWithAllScopes() async throws {
         try await TestEnvironment.withApp { client in
             let slug = uniqueSlug()
@@ -128,7 +128,7 @@ import Testing
     }
 }
 
-@Suite struct LoginTests {
+@Suite(.timeLimit(.minutes(3))) struct LoginTests {
     @Test func loginIssuesAShortLivedAccessTokenWithRoleScopes() async throws {
         try await TestEnvironment.withApp { client in
             let tenant = try await client.signup()

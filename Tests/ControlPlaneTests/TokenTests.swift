@@ -45,7 +45,7 @@ private func base64URL(_ data: Data) -> String {
         .replacingOccurrences(of: "=", with: "")
 }
 
-@Suite struct TokenTests {
+@Suite(.timeLimit(.minutes(3))) struct TokenTests {
     @Test func aForgedTokenIsRefusedWhateverItChanges() async throws {
         let forge = try await TokenForge.load()
         try await TestEnvironment.withApp { client in

@@ -3,7 +3,7 @@ import Foundation
 import Tenancy
 import Testing
 
-@Suite struct CursorSealerTests {
+@Suite(.timeLimit(.minutes(3))) struct CursorSealerTests {
     let sealer = CursorSealer(box: SecretBox(key: SymmetricKey(size: .bits256)))
 
     @Test func aSealedCursorOpensOnlyInItsOwnList() throws {

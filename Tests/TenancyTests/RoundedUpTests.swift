@@ -3,7 +3,7 @@ import Testing
 @testable import Tenancy
 
 /// Converting a float from outside (Postgres, a provider, a clock) to an integer never traps.
-@Suite struct RoundedUpTests {
+@Suite(.timeLimit(.minutes(3))) struct RoundedUpTests {
     @Test(arguments: [
         (Double.nan, Int64(1)), (.infinity, 60), (-.infinity, 1), (1e300, 60), (-1e300, 1), (0.2, 1), (59.01, 60),
         (9.3e18, 60), (-0.0, 1),

@@ -2,7 +2,7 @@ import Testing
 
 @testable import Tenancy
 
-@Suite struct SQLScriptTests {
+@Suite(.timeLimit(.minutes(3))) struct SQLScriptTests {
     @Test func splitsStatementsAndDropsComments() {
         let script = """
             -- a comment; with a semicolon
