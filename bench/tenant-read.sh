@@ -2,7 +2,8 @@
 # The authenticated hot path (key verification + the tenant's rate-limit take + one RLS read) under load,
 # GET /v1/tenant, next to baselines measured in the same run at the same concurrency:
 #   1. GET /healthz on the same server (the HTTP stack alone, no auth, no database),
-#   2. pgbench running the same SQL bare: rate_limit_take, then BEGIN; set_config; SELECT tenant; COMMIT.
+#   2. pgbench running the same SQL bare: rate_limit_take, then tenant_read (each one statement that
+#      sets the tenant for its own implicit transaction).
 # Runs at each concurrency of CONCURRENCIES (default "16 64"); prints requests per second, p50 and p99
 # for each, and the ratios. Bounded: each load runs DURATION seconds.
 set -euo pipefail
@@ -64,11 +65,8 @@ run_wrk() {
 }
 
 cat > "$data/tenant.sql" <<SQL
-SELECT allowed, remaining FROM rate_limit_take('$tenant');
-BEGIN;
-SELECT set_config('app.tenant_id', '$tenant', true);
-SELECT tenant_id, slug, name, status, plan, timezone, created_at FROM tenants WHERE tenant_id = '$tenant';
-COMMIT;
+SELECT allowed, requests_per_minute, burst, remaining, reset_seconds, retry_after_seconds FROM rate_limit_take('$tenant');
+SELECT tenant_id, slug, name, status, plan, timezone, created_at FROM tenant_read('$tenant');
 SQL
 
 for concurrency in $CONCURRENCIES; do

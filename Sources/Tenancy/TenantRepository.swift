@@ -35,6 +35,15 @@ public struct TenantRepository: Sendable {
             """)
     }
 
+    /// `tenantID`'s own row in one statement outside any transaction (`tenant_read`, which sets the
+    /// tenant itself, so row-level security applies as in the tenant's transaction); nil when it does not
+    /// exist.
+    public func read(_ tenantID: TenantID, from database: Database) async throws -> Tenant? {
+        try await Self.first(
+            try await database.client.query(
+                "SELECT \(unescaped: Self.columns) FROM tenant_read(\(tenantID.rawValue))", logger: database.logger))
+    }
+
     /// The transaction's tenant, or nil when it does not exist.
     public func find(in transaction: TenantTransaction) async throws -> Tenant? {
         try await Self.first(

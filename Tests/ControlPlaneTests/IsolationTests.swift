@@ -91,6 +91,40 @@ import Testing
         }
     }
 
+    /// The one-statement paths set the tenant for their own implicit transaction only: the next statement
+    /// on the same pooled connection runs with no tenant and sees no tenant rows.
+    @Test func oneStatementPathsLeaveNoTenantOnTheConnection() async throws {
+        let a = try await TestEnvironment.withApp { client in try await client.signup() }
+        let tenantA = try #require(UUID(uuidString: a.tenantID))
+        let logger = TestEnvironment.logger
+        try await TestEnvironment.withDatabase { database in
+            try await database.withConnection { connection in
+                var ids: [UUID] = []
+                for try await id in try await connection.query(
+                    "SELECT tenant_id FROM tenant_read(\(tenantA))", logger: logger
+                ).decode(UUID.self) {
+                    ids.append(id)
+                }
+                #expect(ids == [tenantA], "tenant_read answers the tenant's own row and only it")
+                let subject = Data([1, 2, 3])
+                let statements: [PostgresQuery] = [
+                    "SELECT 1 FROM tenant_read(\(tenantA))", "SELECT 1 FROM rate_limit_take(\(tenantA))",
+                    try "SELECT 1 FROM llm_call_plan(\(tenantA), \(subject), \(60.0))",
+                ]
+                for statement in statements {
+                    try await connection.query(statement, logger: logger)
+                    for try await (setting, visible) in try await connection.query(
+                        "SELECT COALESCE(current_setting('app.tenant_id', true), ''), (SELECT count(*) FROM tenants)",
+                        logger: logger
+                    ).decode((String, Int).self) {
+                        #expect(setting == "", "\(statement.sql) left the tenant set")
+                        #expect(visible == 0, "\(statement.sql) left tenant rows visible")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func insertingAnotherTenantsRowIsRefused() async throws {
         let (a, b) = try await TestEnvironment.withApp { client in
             (try await client.signup(), try await client.signup())

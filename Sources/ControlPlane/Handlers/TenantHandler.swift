@@ -13,8 +13,7 @@ struct TenantHandler: Sendable {
 
     func getTenant(_ input: Operations.GetTenant.Input) async throws -> Operations.GetTenant.Output {
         let (_, tenantID) = try RequestScope.now.tenantCaller()
-        let tenant = try await database.withTenant(tenantID) { try await tenants.find(in: $0) }
-        guard let tenant else { throw APIError.notFound("tenant") }
+        guard let tenant = try await tenants.read(tenantID, from: database) else { throw APIError.notFound("tenant") }
         return .ok(.init(body: .json(.init(tenant))))
     }
 
