@@ -52,7 +52,7 @@ public struct InvalidationListener: Service {
                         "invalidation listener lost its connection; reconnecting", metadata: ["error": "\(error)"])
                 }
                 cache.listenerLost()
-                try? await Task.sleep(for: .milliseconds(250))
+                try? await Pause.for(.milliseconds(250))
             }
         }
     }
@@ -112,12 +112,12 @@ public struct InvalidationListener: Service {
                         for try await _ in try await connection.query(
                             "SELECT pg_notify(\(channel), \(ownHeartbeat + String(sequence)))", logger: logger)
                         {}
-                        try await Task.sleep(for: heartbeatInterval)
+                        try await Pause.for(heartbeatInterval)
                     }
                 }
                 group.addTask {
                     while !Task.isCancelled {
-                        try await Task.sleep(for: heartbeatInterval)
+                        try await Pause.for(heartbeatInterval)
                         if heard.elapsed > deafAfter { throw Deaf() }
                     }
                 }
@@ -162,7 +162,7 @@ public struct InvalidationListener: Service {
                 on: eventLoop, configuration: configuration, id: Int.random(in: 1...Int.max), logger: logger)
         }
         let deadline = Task {
-            try await Task.sleep(for: deafAfter + .seconds(3))
+            try await Pause.for(deafAfter + .seconds(3))
             channel.close(promise: nil)
         }
         defer { deadline.cancel() }

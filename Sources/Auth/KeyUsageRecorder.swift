@@ -47,7 +47,7 @@ public final class KeyUsageRecorder: Service, Sendable {
         // scope), then the last flush runs.
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                try? await Task.sleep(for: self.interval)
+                try? await Pause.for(self.interval)
                 if Task.isCancelled { break }
                 await Task { await self.flush() }.value
             }

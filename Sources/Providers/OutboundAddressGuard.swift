@@ -187,7 +187,7 @@ public final class PinnedClients: Sendable {
             }
             return client
         }
-        if chosen !== client { try? client.syncShutdown() }
+        if chosen !== client { client.shutdown { _ in } }
         if let evicted { evicted.shutdown { _ in } }
         return chosen
     }

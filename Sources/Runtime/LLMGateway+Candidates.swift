@@ -65,7 +65,7 @@ extension LLMGateway {
                     }
                     lastError = failure
                     if let pause = retry.delay(after: failure, attempt: attempt) {
-                        try await Task.sleep(for: pause)
+                        try await Pause.for(pause)
                         attempt += 1
                         continue
                     }

@@ -18,7 +18,7 @@ import Testing
                 group.addTask {
                     do {
                         let reservation = try await budget.reserve(Self.call, for: tenant)
-                        try await Task.sleep(for: .milliseconds(Int.random(in: 0...20)))
+                        try await Pause.for(.milliseconds(Int.random(in: 0...20)))
                         try await budget.record(
                             BillingDatabase.usage(tokens: Self.call), against: reservation, release: true, for: tenant)
                         return true
@@ -86,7 +86,7 @@ import Testing
                 try await dying.reserve(Self.call, for: tenant)
             }
             #expect(ContinuousClock.now - reservedAt < lifetime, "the checks above ran within the lifetime")
-            try await Task.sleep(until: reservedAt + lifetime + .seconds(1))
+            try await Pause.until(reservedAt + lifetime + .seconds(1))
             _ = try await dying.sweepExpired()
             let reservation = try await dying.reserve(Self.call, for: tenant)
             #expect(reservation.tokens == Self.call)

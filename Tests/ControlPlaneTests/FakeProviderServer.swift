@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import Synchronization
+import Tenancy
 
 /// A local stand-in for the LLM providers (there is no internet here), speaking each one's real wire
 /// format: OpenAI chat completions (`/v1/chat/completions`, `usage` with reasoning tokens, SSE chunks
@@ -67,7 +68,7 @@ final class FakeProviderServer: Sendable {
             for _ in 0..<200 {
                 bound = port.withLock { $0 }
                 if bound != nil { break }
-                try await Task.sleep(for: .milliseconds(10))
+                try await Pause.for(.milliseconds(10))
             }
             guard let bound else { throw NotListening() }
             return try await body(bound)
@@ -84,7 +85,7 @@ final class FakeProviderServer: Sendable {
     private func outcome(_ model: String, call: Int, provider: String) async throws -> Outcome {
         switch model {
         case "jitter":
-            try await Task.sleep(for: .milliseconds(Int.random(in: 0...60)))
+            try await Pause.for(.milliseconds(Int.random(in: 0...60)))
         case "flaky":
             if Int.random(in: 0..<5) == 0 { return .status(503, headers: [:], body: Self.errorBody(503, provider)) }
         case "limited":
@@ -94,9 +95,9 @@ final class FakeProviderServer: Sendable {
         case "denied":
             return .status(401, headers: [:], body: Self.errorBody(401, provider))
         case "slow":
-            try await Task.sleep(for: .seconds(3))
+            try await Pause.for(.seconds(3))
         case "hang":
-            try await Task.sleep(for: .seconds(20))
+            try await Pause.for(.seconds(20))
         default:
             break
         }

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import HTTPTypes
 import HummingbirdTesting
+import Tenancy
 import Testing
 
 /// The policy picks who answers: fallback in order on 429, 5xx and timeouts, never past a 401, around
@@ -105,7 +106,7 @@ import Testing
                     #expect(answer.headers[Self.provider] == "gemini")
                 }
                 #expect(fake.snapshot.byModel["broken"] == 2, "after two faults the circuit is open")
-                try await Task.sleep(for: .milliseconds(8_300))
+                try await Pause.for(.milliseconds(8_300))
                 _ = try await Gateway.chat(client, tenant)
                 #expect(fake.snapshot.byModel["broken"] == 3, "after the cooldown one probe goes through")
                 _ = try await Gateway.chat(client, tenant)
@@ -185,7 +186,7 @@ import Testing
                 let events = Gateway.events(answer)
                 #expect(events.contains { $0.hasPrefix("{\"error\"") })
                 #expect(events.last == "[DONE]")
-                try await Task.sleep(for: .milliseconds(200))
+                try await Pause.for(.milliseconds(200))
                 #expect(try await Gateway.discrepancies(tenant.tenantID) == 0)
                 let budget = try await client.send(.get, "/v1/budget", token: tenant.token).jsonObject()
                 #expect((budget["current"] as? [String: Any])?["reserved"] as? Int == 0)

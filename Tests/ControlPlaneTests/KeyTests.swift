@@ -2,6 +2,7 @@ import Auth
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import Tenancy
 import Testing
 
 @Suite(.timeLimit(.minutes(3))) struct KeyTests {
@@ -70,14 +71,14 @@ import Testing
                 // Warm the second replica's caches.
                 for _ in 0..<3 { #expect(try await second.send(.get, "/v1/tenant", token: key.token).status == .ok) }
                 // Its listener must be subscribed before the revocation is announced.
-                try await Task.sleep(for: .milliseconds(300))
+                try await Pause.for(.milliseconds(300))
                 #expect(try await first.send(.delete, "/v1/keys/\(key.id)", token: tenant.token).status == .noContent)
                 let revokedAt = ContinuousClock.now
                 var status = HTTPResponse.Status.ok
                 while ContinuousClock.now - revokedAt < .seconds(1) {
                     status = try await second.send(.get, "/v1/tenant", token: key.token).status
                     if status == .unauthorized { break }
-                    try await Task.sleep(for: .milliseconds(20))
+                    try await Pause.for(.milliseconds(20))
                 }
                 #expect(status == .unauthorized)
             }

@@ -110,7 +110,7 @@ import Testing
             let head =
                 "POST /v1/signup HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                 + "Content-Length: 10485760\r\nConnection: close\r\n\r\n{"
-            let answer = try RawHTTP.exchange(port: port, request: head, timeoutSeconds: 20)
+            let answer = try await RawHTTP.exchange(port: port, request: head, timeoutSeconds: 20)
             #expect(answer.hasPrefix("HTTP/1.1 413"), "answered: \(answer.prefix(80))")
             #expect(answer.contains("payload_too_large"))
         }

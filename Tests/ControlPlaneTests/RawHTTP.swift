@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 
 #if canImport(Glibc)
     import Glibc
@@ -9,7 +10,15 @@ import Foundation
 enum RawHTTP {
     struct Failure: Error { let step: String }
 
-    static func exchange(port: Int, request: String, timeoutSeconds: Int) throws -> String {
+    /// Sends `request` and reads the answer, on a thread of its own: the blocking reads never hold a
+    /// thread that runs tasks (or the event loop of the server under test).
+    static func exchange(port: Int, request: String, timeoutSeconds: Int) async throws -> String {
+        try await NIOThreadPool.singleton.runIfActive {
+            try blockingExchange(port: port, request: request, timeoutSeconds: timeoutSeconds)
+        }
+    }
+
+    private static func blockingExchange(port: Int, request: String, timeoutSeconds: Int) throws -> String {
         let descriptor = try connected(port: port, receiveTimeout: timeval(tv_sec: timeoutSeconds, tv_usec: 0))
         defer { close(descriptor) }
         let bytes = Array(request.utf8)

@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdTesting
 import PostgresNIO
 import Synchronization
+import Tenancy
 import Testing
 
 /// Defect 2: a revocation could be missed for the whole cache TTL (a read that raced the NOTIFY was
@@ -35,7 +36,7 @@ import Testing
                     }
                 }
                 group.addTask {
-                    try await Task.sleep(for: .milliseconds(300))
+                    try await Pause.for(.milliseconds(300))
                     try await TestEnvironment.withApp { replicaB in
                         let answer = try await replicaB.send(.delete, "/v1/keys/\(key.id)", token: tenant.token)
                         #expect(answer.status == .noContent)
@@ -55,7 +56,7 @@ import Testing
             let tenant = try await replicaA.signup()
             let key = try await replicaA.createKey(token: tenant.token, scopes: ["tenant:read"])
             // Wait for the listener to be heard, then use the key so its state is cached.
-            try await Task.sleep(for: .milliseconds(500))
+            try await Pause.for(.milliseconds(500))
             #expect(try await replicaA.send(.get, "/v1/tenant", token: key.token).status == .ok)
 
             let killed = try await TestEnvironment.withDatabase { database in
@@ -98,7 +99,7 @@ import Testing
             let tenant = try await replicaA.signup()
             let key = try await replicaA.createKey(token: tenant.token, scopes: ["tenant:read"])
             // Once the listener is heard through the relay, the key's state is cached.
-            try await Task.sleep(for: .milliseconds(500))
+            try await Pause.for(.milliseconds(500))
             #expect(try await replicaA.send(.get, "/v1/tenant", token: key.token).status == .ok)
 
             proxy.freeze()

@@ -159,7 +159,7 @@ func waitUntil(timeout: Duration, _ condition: @Sendable () async throws -> Bool
     let start = ContinuousClock.now
     while ContinuousClock.now - start < timeout {
         if try await condition() { return ContinuousClock.now - start }
-        try await Task.sleep(for: .milliseconds(50))
+        try await Pause.for(.milliseconds(50))
     }
     return try await condition() ? ContinuousClock.now - start : nil
 }

@@ -47,7 +47,7 @@ struct SystemHandler: Sendable {
         await withTaskGroup(of: Bool.self) { group in
             group.addTask { (try? await check()) != nil }
             group.addTask {
-                try? await Task.sleep(for: .seconds(2))
+                try? await Pause.for(.seconds(2))
                 return false
             }
             let first = await group.next() ?? false

@@ -47,7 +47,7 @@ struct Housekeeping: Service {
                 if Task.isCancelled { break }
                 logger.warning("housekeeping failed", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: interval)
+            try? await Pause.for(interval)
         }
     }
 }

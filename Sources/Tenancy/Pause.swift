@@ -1,0 +1,30 @@
+import NIOCore
+import NIOPosix
+import Tenancy
+
+/// Waits on an NIO event loop's timer instead of `Task.sleep`, which goes through libdispatch's timers.
+/// A test process found hung under load had libdispatch's continuous-clock timerfd expired and never
+/// read, so every continuous-clock sleep in it waited for ever; NIO's event loops read their own timers.
+/// Cancellation ends a pause at once with `CancellationError`, as it ends `Task.sleep`.
+public enum Pause {
+    /// Waits `duration` (negative durations do not wait; longer than a year is a year).
+    public static func `for`(_ duration: Duration) async throws {
+        let seconds = min(max(duration.components.seconds, 0), 31_536_000)
+        let nanoseconds = seconds * 1_000_000_000 + max(duration.components.attoseconds, 0) / 1_000_000_000
+        let scheduled = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(nanoseconds)) {}
+        try await withTaskCancellationHandler {
+            do {
+                try await scheduled.futureResult.get()
+            } catch {
+                throw CancellationError()
+            }
+        } onCancel: {
+            scheduled.cancel()
+        }
+    }
+
+    /// Waits until `instant` of the continuous clock.
+    public static func until(_ instant: ContinuousClock.Instant) async throws {
+        try await self.for(instant - .now)
+    }
+}

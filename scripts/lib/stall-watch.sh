@@ -1,0 +1,52 @@
+# Runs `swift test` with a watchdog. A test run whose output stops for STALL_SECONDS while the test
+# process lives is stalled: the watchdog names the tests that started and never finished, kills the
+# run, and the run is made once more. A second stall, or any failure, fails.
+#
+# Why: on this toolchain a loaded test process was found with every task suspended and nothing left to
+# run them (libdispatch's continuous-clock timer expired and never read); the cause outside our code is
+# still being narrowed down, and a stalled run proves nothing either way.
+
+STALL_SECONDS=${STALL_SECONDS:-120}
+
+# Prints the tests of log $1 that started and have not finished.
+unfinished_tests() {
+    python3 - "$1" <<'PY'
+import re, sys
+started, done = [], set()
+for line in open(sys.argv[1], errors="replace"):
+    m = re.match(r".*◇ Test (\S+?)\(.*started", line)
+    if m and "case passing" not in line:
+        started.append(m.group(1))
+    m = re.match(r".*[✔✘] Test (\S+?)\(", line)
+    if m:
+        done.add(m.group(1))
+print(" ".join(s for s in started if s not in done) or "(none)")
+PY
+}
+
+# Runs `swift test --skip-build "$@"` once, line-buffered into log $1 and to standard output; answers 0
+# when the tests pass, 1 when they fail, 2 when the run stalled.
+run_tests_watched() {
+    local log=$1 pid last size now
+    shift
+    : > "$log"
+    stdbuf -oL -eL swift test --skip-build "$@" > >(tee -a "$log") 2>&1 &
+    pid=$!
+    last=$(date +%s)
+    size=0
+    while kill -0 "$pid" 2>/dev/null; do
+        sleep 5
+        now=$(date +%s)
+        if [ "$(stat -c %s "$log")" != "$size" ]; then
+            size=$(stat -c %s "$log")
+            last=$now
+        elif [ $((now - last)) -ge "$STALL_SECONDS" ]; then
+            log "test run stalled for ${STALL_SECONDS}s; unfinished: $(unfinished_tests "$log")"
+            pkill -9 -f 'PackageTests.xctest' 2>/dev/null || true
+            kill "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+            return 2
+        fi
+    done
+    wait "$pid" && return 0 || return 1
+}
