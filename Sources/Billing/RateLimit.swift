@@ -57,7 +57,8 @@ public struct AboveCap: Error, Sendable, Equatable {
     }
 }
 
-/// Whole seconds from a number of seconds Postgres computed, rounded up into `minimum...1e9`.
+/// Whole seconds from a number of seconds Postgres computed, rounded up, at least `minimum` and at most
+/// 1e9.
 func wholeSecondsRoundedUp(_ seconds: Double, atLeast minimum: Int = 0) -> Int {
-    Int(seconds.roundedUp(within: Int64(minimum)...1_000_000_000))
+    seconds.roundedUp(atLeast: minimum, atMost: 1_000_000_000)
 }

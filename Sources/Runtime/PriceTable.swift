@@ -42,7 +42,7 @@ public final class PriceTable: Sendable {
         let micros =
             (Double(usage.promptTokens) * Double(price.inputPerMillion)
                 + Double(usage.completionTokens + usage.reasoningTokens) * Double(price.outputPerMillion)) / 1_000_000
-        return micros.roundedUp(within: 0...Int64.max)
+        return micros.roundedUp(atLeast: 0, atMost: Int64.max)
     }
 
     /// Reloads the operator's overrides.

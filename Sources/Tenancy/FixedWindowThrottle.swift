@@ -45,8 +45,7 @@ public struct FixedWindowThrottle: Sendable {
     /// The decision for a window that now holds `hits` and ends in `resetsIn` seconds.
     public func decision(hits: Int, resetsIn: Double) -> Decision {
         guard hits > limit else { return .allowed(remaining: limit - max(0, hits)) }
-        let seconds = resetsIn.roundedUp(within: 1...max(1, window.components.seconds))
-        return .limited(retryAfter: Int(seconds))
+        return .limited(retryAfter: resetsIn.roundedUp(atLeast: 1, atMost: Int(clamping: window.components.seconds)))
     }
 
     /// Forgets `subject`'s window, e.g. after a successful login.

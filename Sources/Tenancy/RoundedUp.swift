@@ -1,12 +1,14 @@
 extension Double {
-    /// This value rounded up to a whole number within `bounds` (NaN gives the lower bound). Unlike
-    /// `Int64(_:)`, it cannot trap, whatever a database, provider or clock hands over.
-    public func roundedUp(within bounds: ClosedRange<Int64>) -> Int64 {
-        guard !isNaN else { return bounds.lowerBound }
+    /// This value rounded up to a whole number of `Whole`, no less than `lower` and no more than `upper`
+    /// (NaN gives `lower`; when `upper < lower`, `lower` wins). No range is formed and no conversion can
+    /// fail, so it cannot trap, whatever a database, provider or clock hands over.
+    public func roundedUp<Whole: FixedWidthInteger>(atLeast lower: Whole, atMost upper: Whole) -> Whole {
+        let upper = Swift.max(lower, upper)
+        guard !isNaN else { return lower }
         let up = rounded(.up)
-        if up <= Double(bounds.lowerBound) { return bounds.lowerBound }
-        // Double(upperBound) may round above Int64.max; anything at or past it is the upper bound.
-        if up >= Double(bounds.upperBound) { return bounds.upperBound }
-        return Int64(up)
+        if up <= Double(lower) { return lower }
+        // Double(upper) may round above Whole.max; anything at or past it is the upper bound.
+        if up >= Double(upper) { return upper }
+        return Whole(exactly: up) ?? upper
     }
 }

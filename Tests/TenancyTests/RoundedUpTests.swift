@@ -9,13 +9,24 @@ import Testing
         (9.3e18, 60), (-0.0, 1),
     ])
     func everyFloatLandsWithinTheBounds(value: Double, expected: Int64) {
-        #expect(value.roundedUp(within: 1...60) == expected)
+        #expect(value.roundedUp(atLeast: Int64(1), atMost: 60) == expected)
     }
 
     @Test func theWholeInt64RangeIsSafe() {
-        #expect(Double(Int64.max).roundedUp(within: Int64.min...Int64.max) == Int64.max)
-        #expect(Double(Int64.min).roundedUp(within: Int64.min...Int64.max) == Int64.min)
-        #expect((-9.3e18).roundedUp(within: Int64.min...Int64.max) == Int64.min)
-        #expect((1e18 + 0.5).roundedUp(within: 0...Int64.max) == 1_000_000_000_000_000_000)
+        #expect(Double(Int64.max).roundedUp(atLeast: Int64.min, atMost: Int64.max) == Int64.max)
+        #expect(Double(Int64.min).roundedUp(atLeast: Int64.min, atMost: Int64.max) == Int64.min)
+        #expect((-9.3e18).roundedUp(atLeast: Int64.min, atMost: Int64.max) == Int64.min)
+        #expect((1e18 + 0.5).roundedUp(atLeast: Int64(0), atMost: Int64.max) == 1_000_000_000_000_000_000)
+    }
+
+    @Test func boundsThatCrossNeverTrap() {
+        #expect(5.0.roundedUp(atLeast: 10, atMost: 3) == 10)
+        #expect(Double.infinity.roundedUp(atLeast: Int.max, atMost: Int.min) == Int.max)
+        #expect(wholeSecondsLike(2e9, minimum: 2_000_000_000) == 2_000_000_000)
+    }
+
+    /// The shape of Billing's `wholeSecondsRoundedUp`, whose minimum may pass its maximum.
+    private func wholeSecondsLike(_ seconds: Double, minimum: Int) -> Int {
+        seconds.roundedUp(atLeast: minimum, atMost: 1_000_000_000)
     }
 }

@@ -45,7 +45,7 @@ extension APIError {
             detail:
                 "The \(error.period.rawValue) token budget of \(error.tokenLimit) tokens cannot fit this call: "
                 + "\(error.used) used and \(error.reserved) held for calls in flight. It resets at \(resetsAt).",
-            retryAfter: Int(error.resetsAt.timeIntervalSince(now).roundedUp(within: 1...Int64(Int32.max))))
+            retryAfter: error.resetsAt.timeIntervalSince(now).roundedUp(atLeast: 1, atMost: 2_147_483_647))
         problem.extensions = [
             "period": .string(error.period.rawValue), "token_limit": .integer(error.tokenLimit),
             "used": .integer(error.used), "reserved": .integer(error.reserved), "resets_at": .string(resetsAt),
