@@ -100,6 +100,8 @@ public func buildApplication(_ configuration: Configuration, logger: Logger) thr
             routes: routes, metrics: metrics, logger: logger))
     try handler.registerHandlers(
         on: router, serverURL: URL(string: "/")!,
+        // Compact JSON (keys still sorted, so answers are stable) and dates written without ICU.
+        configuration: .init(dateTranscoder: InternetDateTranscoder(), jsonEncodingOptions: [.sortedKeys]),
         middlewares: [
             errors,
             EventStreamAcceptMiddleware(),

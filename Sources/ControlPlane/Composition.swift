@@ -22,13 +22,18 @@ struct Composition: Sendable {
 
     init(
         _ configuration: Configuration, logger: Logger, databaseURL: String? = nil,
-        postgresLogLevel: Logger.Level = .warning
+        postgresLogLevel: Logger.Level = .warning, keepsPoolFull: Bool = true
     ) throws {
         self.configuration = configuration
         self.logger = logger
         box = try SecretBox(base64MasterKey: configuration.masterKey)
         var postgresConfiguration = try DatabaseURL.configuration(databaseURL ?? configuration.databaseURL)
         postgresConfiguration.options.maximumConnections = configuration.databasePoolSize
+        postgresConfiguration.options.minimumConnections =
+            keepsPoolFull ? min(configuration.databasePoolMinimum, configuration.databasePoolSize) : 0
+        postgresConfiguration.options.keepAliveBehavior =
+            configuration.databaseKeepAliveSeconds > 0
+            ? .init(frequency: .seconds(configuration.databaseKeepAliveSeconds)) : nil
         var postgresLogger = logger
         postgresLogger.logLevel = postgresLogLevel
         client = PostgresClient(configuration: postgresConfiguration, backgroundLogger: postgresLogger)
@@ -49,7 +54,7 @@ struct Composition: Sendable {
             configuration, logger: makeLogger(configuration, toStandardError: true),
             databaseURL: owner ? configuration.migrationDatabaseURL : nil,
             // A command leases its first connection as the pool starts; postgres-nio warns about that.
-            postgresLogLevel: .error)
+            postgresLogLevel: .error, keepsPoolFull: false)
     }
 
     /// Runs `body` while the Postgres pool runs, for one-shot commands. A pool runs once: a second call

@@ -20,6 +20,8 @@ enum TestEnvironment {
                 throw ConfigurationError.missing("CP_MASTER_KEY (run the tests through scripts/test)")
             }
             configuration.databasePoolSize = 4
+            // Dozens of test apps share one Postgres: connections are opened on demand, not at start.
+            configuration.databasePoolMinimum = 0
             configuration.signupsPerHourPerAddress = 1_000_000
             configuration.loginAttemptsPerMinutePerAddress = 1_000_000
             configuration.loginAttemptsPerMinute = 1_000_000
