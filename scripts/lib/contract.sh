@@ -76,7 +76,7 @@ run_contract() {
     CP_LOG_LEVEL=error .build/debug/controlplane signing-key rotate --activate-after 0 >/dev/null || status=1
     sleep 1
     local kids
-    kids=$(curl -fs "$base/.well-known/jwks.json" | grep -c '"kid"')
+    kids=$(curl -fs "$base/.well-known/jwks.json" | grep -o '"kid"' | wc -l)
     [ "$kids" -ge 2 ] || { echo "after a rotation the JWKS lists $kids keys" >&2; status=1; }
     expect_status 200 "$base/v1/admin/tenants?limit=1" "$CP_ST_OPERATOR_TOKEN" || status=1
 
