@@ -104,4 +104,6 @@ public struct BudgetRepository: Sendable {
 }
 
 /// The tenant has no budget row (it no longer exists).
-public struct BudgetNotFound: Error, Sendable {}
+public struct BudgetNotFound: Error, Sendable {
+    public init() {}
+}

@@ -114,6 +114,21 @@ public struct Reservation: Sendable, Equatable {
     /// The period's billed tokens when the reservation was made.
     public let usedBefore: Int64
 
+    public init(
+        id: UUID, tenantID: TenantID, tokens: Int64, requested: Int64, period: Budget.Period, periodStart: Date,
+        resetsAt: Date, tokenLimit: Int64, usedBefore: Int64
+    ) {
+        self.id = id
+        self.tenantID = tenantID
+        self.tokens = tokens
+        self.requested = requested
+        self.period = period
+        self.periodStart = periodStart
+        self.resetsAt = resetsAt
+        self.tokenLimit = tokenLimit
+        self.usedBefore = usedBefore
+    }
+
     /// Whether the reservation holds less than was asked (the budget degraded the call).
     public var isDegraded: Bool { tokens < requested }
 }

@@ -6,15 +6,15 @@ import Tenancy
 extension LLMGateway {
     /// One whole completion for `call`.
     public func complete(_ call: LLMCall) async throws -> LLMAnswer {
-        let plan = try await plan(call)
-        let cacheKey = cacheKey(call, plan)
-        if let (hit, provider) = try await cachedAnswer(call, key: cacheKey) {
+        let (plan, reservation, candidates, cap, cacheKey): (Plan, Reservation, [LLMPolicy.Candidate], Int?, String?)
+        switch try await begin(call) {
+        case .cached(let hit, let provider):
             var result = hit
             result.id = "chatcmpl-\(call.requestID)"
             return LLMAnswer(result: result, provider: provider, model: hit.model, cached: true, degraded: false)
+        case .reserved(let planned, let held, let tried, let limit, let key):
+            (plan, reservation, candidates, cap, cacheKey) = (planned, held, tried, limit, key)
         }
-
-        let (reservation, candidates, cap) = try await reserve(call, plan)
         do {
             let answered = try await firstStarted(
                 call, plan, candidates: candidates, cap: cap, reservation: reservation

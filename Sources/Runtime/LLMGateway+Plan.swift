@@ -25,19 +25,20 @@ extension LLMGateway {
 
     /// Reads the policy, the credentials and the budget's standing and counts the call against
     /// `max_llm_requests_per_hour`, all in one statement (`llm_call_plan`); throws when the hourly cap is
-    /// reached or the asked model is not in the policy. Every call counts, refused ones included.
+    /// reached or the asked model is not in the policy. Every call counts, refused ones included. What it
+    /// read is kept (`HeldPlans`) so the tenant's next calls can begin in one statement.
     func plan(_ call: LLMCall) async throws -> Plan {
         let counter = Self.hourlyThrottle(limit: 0)
         let rows = try await database.client.query(
             """
             SELECT policy_version, policy_document, credential_providers, credential_keys, credential_base_urls,
-                   budget_token_limit, budget_used, hour_hits, hour_resets_in
+                   credentials_digest, budget_token_limit, budget_used, hour_hits, hour_resets_in
             FROM llm_call_plan(\(call.tenantID.rawValue), \(counter.digest(call.tenantID.description)),
                                \(counter.windowSeconds))
             """, logger: database.logger)
         var found: PlanRow?
         for try await row in rows.decode(
-            (Int, String?, [String], [ByteBuffer], [String], Int64?, Int64?, Int, Double).self)
+            (Int, String?, [String], [ByteBuffer], [String], String, Int64?, Int64?, Int, Double).self)
         {
             found = PlanRow(row)
         }
@@ -58,23 +59,37 @@ extension LLMGateway {
                 row.keys[index], baseURL: row.baseURL(at: index),
                 provider: provider, tenantID: call.tenantID)
         }
+        heldPlans.keep(
+            HeldPlan(
+                version: row.version, policy: policy, credentialsDigest: row.credentialsDigest, credentials: stored),
+            for: call.tenantID)
 
         var pressure = false
         if let threshold = policy.onBudgetPressure?.thresholdPercent, let limit = row.budgetLimit {
             pressure = Double(row.budgetUsed) * 100 >= Double(limit) * Double(threshold)
         }
-        var candidates = policy.candidates(for: call.kind, underPressure: pressure)
-        if let model = call.model, model != "auto" {
-            guard let chosen = policy.allCandidates.first(where: { $0.id == model || $0.model == model }) else {
-                throw GatewayError.modelNotAllowed(model)
-            }
-            candidates = [chosen] + candidates.filter { $0.id != chosen.id }
-        }
-        let estimate = ChatRequest(model: "", messages: call.messages, maxTokens: 0, requestID: "").promptTokenEstimate
         return Plan(
-            policy: policy, candidates: candidates,
+            policy: policy, candidates: try Self.candidates(policy, for: call, underPressure: pressure),
             pressureCandidates: policy.candidates(for: call.kind, underPressure: true), credentials: stored,
-            estimate: estimate)
+            estimate: Self.estimate(call))
+    }
+
+    /// The candidates `policy` gives `call`, the model the caller asked for first; throws when the policy
+    /// does not allow that model.
+    static func candidates(_ policy: LLMPolicy, for call: LLMCall, underPressure: Bool) throws
+        -> [LLMPolicy.Candidate]
+    {
+        let candidates = policy.candidates(for: call.kind, underPressure: underPressure)
+        guard let model = call.model, model != "auto" else { return candidates }
+        guard let chosen = policy.allCandidates.first(where: { $0.id == model || $0.model == model }) else {
+            throw GatewayError.modelNotAllowed(model)
+        }
+        return [chosen] + candidates.filter { $0.id != chosen.id }
+    }
+
+    /// The prompt's token estimate, held in the reservation beside `max_tokens`.
+    static func estimate(_ call: LLMCall) -> Int64 {
+        ChatRequest(model: "", messages: call.messages, maxTokens: 0, requestID: "").promptTokenEstimate
     }
 }
 
@@ -83,11 +98,13 @@ struct CallPlanMissing: Error {}
 
 /// One row of `llm_call_plan`.
 private struct PlanRow {
+    let version: Int
     let document: String?
     let providers: [String]
     let keys: [Data]
     /// Empty where the credential has no base URL.
     let baseURLs: [String]
+    let credentialsDigest: String
     let budgetLimit: Int64?
     let budgetUsed: Int64
     let hourHits: Int
@@ -97,14 +114,16 @@ private struct PlanRow {
         index < baseURLs.count && !baseURLs[index].isEmpty ? baseURLs[index] : nil
     }
 
-    init(_ row: (Int, String?, [String], [ByteBuffer], [String], Int64?, Int64?, Int, Double)) {
+    init(_ row: (Int, String?, [String], [ByteBuffer], [String], String, Int64?, Int64?, Int, Double)) {
+        version = row.0
         document = row.1
         providers = row.2
         keys = row.3.map { Data(buffer: $0) }
         baseURLs = row.4
-        budgetLimit = row.5
-        budgetUsed = row.6 ?? 0
-        hourHits = row.7
-        hourResetsIn = row.8
+        credentialsDigest = row.5
+        budgetLimit = row.6
+        budgetUsed = row.7 ?? 0
+        hourHits = row.8
+        hourResetsIn = row.9
     }
 }

@@ -9,9 +9,9 @@ extension LLMGateway {
     /// own, so a caller that stops reading (a client that hangs up) is still billed what the provider
     /// billed, from the stream's own usage.
     public func stream(_ call: LLMCall) async throws -> LLMStream {
-        let plan = try await plan(call)
-        let cacheKey = cacheKey(call, plan)
-        if let (hit, provider) = try await cachedAnswer(call, key: cacheKey) {
+        let (plan, reservation, candidates, cap, cacheKey): (Plan, Reservation, [LLMPolicy.Candidate], Int?, String?)
+        switch try await begin(call) {
+        case .cached(let hit, let provider):
             let events = AsyncThrowingStream<ChatStreamEvent, any Error> { continuation in
                 continuation.yield(.delta(hit.content))
                 continuation.yield(.finish(hit.finishReason))
@@ -19,9 +19,9 @@ extension LLMGateway {
                 continuation.finish()
             }
             return LLMStream(provider: provider, model: hit.model, cached: true, events: events)
+        case .reserved(let planned, let held, let tried, let limit, let key):
+            (plan, reservation, candidates, cap, cacheKey) = (planned, held, tried, limit, key)
         }
-
-        let (reservation, candidates, cap) = try await reserve(call, plan)
         do {
             let opened = try await firstStarted(
                 call, plan, candidates: candidates, cap: cap, reservation: reservation

@@ -18,6 +18,8 @@ public struct LLMGateway: Sendable {
     let observer: (any GatewayObserver)?
     let credentials: CredentialRepository
     let policies = PolicyRepository()
+    /// The policies and credentials this replica holds, so most calls begin in one statement.
+    let heldPlans = HeldPlans()
 
     public init(
         database: Database, budget: TokenBudget, registry: ProviderRegistry, prices: PriceTable,
@@ -46,24 +48,36 @@ public struct LLMGateway: Sendable {
             timeout: .milliseconds(candidate.timeoutMs))
     }
 
+    /// The worst case of a call under `plan`: the prompt's estimate and the largest `max_tokens` of its
+    /// candidates.
+    func worstCase(_ call: LLMCall, _ plan: Plan) -> Int64 {
+        plan.estimate + Int64(plan.candidates.map { plan.maxTokens($0, asked: call.maxTokens) }.max() ?? 1)
+    }
+
     /// Reserves the worst case of `plan` and answers the reservation and the candidates to try (the
     /// pressure candidates, with `max_tokens` lowered, when the budget degraded the call).
     func reserve(_ call: LLMCall, _ plan: Plan) async throws -> (Reservation, [LLMPolicy.Candidate], Int?) {
-        let worst = plan.candidates.map { plan.maxTokens($0, asked: call.maxTokens) }.max() ?? 1
         let reservation: Reservation
         do {
             reservation = try await budget.reserve(
-                plan.estimate + Int64(worst), minimum: plan.estimate + 1, for: call.tenantID)
+                worstCase(call, plan), minimum: plan.estimate + 1, for: call.tenantID)
         } catch let exhausted as BudgetExhausted {
             observer?.budgetExhausted(tenantID: call.tenantID)
             throw exhausted
         }
+        let (candidates, cap) = reserved(reservation, call, plan)
+        return (reservation, candidates, cap)
+    }
+
+    /// Reports what `reservation` left of the budget and answers the candidates to try and the cap on
+    /// `max_tokens`: the pressure candidates, lowered to what it holds, when the budget degraded the call.
+    func reserved(_ reservation: Reservation, _ call: LLMCall, _ plan: Plan) -> ([LLMPolicy.Candidate], Int?) {
         observer?.budgetRemaining(
             tenantID: call.tenantID,
             tokens: max(0, reservation.tokenLimit - reservation.usedBefore - reservation.tokens))
-        guard reservation.isDegraded else { return (reservation, plan.candidates, nil) }
+        guard reservation.isDegraded else { return (plan.candidates, nil) }
         let cap = Int(clamping: max(1, reservation.tokens - plan.estimate))
-        return (reservation, plan.pressureCandidates.isEmpty ? plan.candidates : plan.pressureCandidates, cap)
+        return (plan.pressureCandidates.isEmpty ? plan.candidates : plan.pressureCandidates, cap)
     }
 
     /// Appends a billed attempt (or a cache hit) to the ledger; with `release`, ends the reservation.

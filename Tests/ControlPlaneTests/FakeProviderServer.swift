@@ -24,6 +24,8 @@ final class FakeProviderServer: Sendable {
         var billedTokens: Int64 = 0
         var byModel: [String: Int] = [:]
         var requestIDs: Set<String> = []
+        /// The `Authorization` header of each OpenAI-format call, in arrival order.
+        var authorizations: [String] = []
     }
 
     private let counts = Mutex(Counts())
@@ -157,6 +159,8 @@ final class FakeProviderServer: Sendable {
         let body = try await Self.json(request)
         let model = body["model"] as? String ?? ""
         let call = count(model, requestID: request.headers[HTTPField.Name("X-Request-Id")!])
+        let authorization = request.headers[.authorization] ?? ""
+        counts.withLock { $0.authorizations.append(authorization) }
         if case .status(let status, let headers, let text) = try await outcome(model, call: call, provider: "openai") {
             return failure(status, headers: headers, body: text)
         }

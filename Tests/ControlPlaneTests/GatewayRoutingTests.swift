@@ -175,6 +175,40 @@ import Testing
         }
     }
 
+    /// A replica keeps a tenant's policy and credentials between calls; a change to either takes effect
+    /// on the very next call (the one-statement begin checks both and reads them again when stale).
+    @Test func policyAndCredentialChangesTakeEffectOnTheNextCall() async throws {
+        let fake = FakeProviderServer()
+        try await fake.run { port in
+            try await TestEnvironment.withApp(configure: Gateway.configure(port: port)) { client in
+                let tenant = try await client.signup()
+                try await Gateway.setUp(client, tenant, candidates: [Gateway.candidate("openai", "first")])
+                for _ in 0..<2 { #expect(try await Gateway.chat(client, tenant).headers[Self.model] == "first") }
+                try await Gateway.setUp(client, tenant, candidates: [Gateway.candidate("openai", "second")])
+                #expect(try await Gateway.chat(client, tenant).headers[Self.model] == "second")
+                #expect(try await Gateway.chat(client, tenant).headers[Self.model] == "second")
+
+                for key in ["sk-tenant-1", "sk-tenant-2"] {
+                    let stored = try await client.send(
+                        .put, "/v1/providers/openai/credentials", token: tenant.token, json: ["api_key": key])
+                    #expect(stored.status == .ok)
+                    #expect(try await Gateway.chat(client, tenant).status == .ok)
+                    #expect(fake.snapshot.authorizations.last == "Bearer \(key)")
+                }
+                let removed = try await client.send(.delete, "/v1/providers/openai/credentials", token: tenant.token)
+                #expect(removed.status == .noContent)
+                #expect(try await Gateway.chat(client, tenant).status == .ok)
+                #expect(fake.snapshot.authorizations.last == "Bearer sk-test", "back to the operator's default")
+
+                // The hourly cap of a newly set policy holds at once too.
+                try await Gateway.setUp(
+                    client, tenant, candidates: [Gateway.candidate("openai", "second")], hourly: 1)
+                try await Gateway.chat(client, tenant).expectProblem(429, "rate_limited")
+                #expect(try await Gateway.discrepancies(tenant.tenantID) == 0)
+            }
+        }
+    }
+
     @Test func aStreamCutShortFailsTheStreamAndReleasesTheReservation() async throws {
         let fake = FakeProviderServer()
         try await fake.run { port in
