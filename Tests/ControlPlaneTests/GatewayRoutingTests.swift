@@ -195,6 +195,7 @@ import Testing
                     #expect(try await Gateway.chat(client, tenant).status == .ok)
                     #expect(fake.snapshot.authorizations.last == "Bearer \(key)")
                 }
+                #expect(try await Gateway.beginOutcomeForACurrentPlan(tenant.tenantID) == "granted")
                 let removed = try await client.send(.delete, "/v1/providers/openai/credentials", token: tenant.token)
                 #expect(removed.status == .noContent)
                 #expect(try await Gateway.chat(client, tenant).status == .ok)

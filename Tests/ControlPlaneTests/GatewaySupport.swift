@@ -87,6 +87,31 @@ enum Gateway {
         }
     }
 
+    /// What `llm_call_begin` answers for a plan held exactly as the database has it now (its version and
+    /// `llm_call_plan`'s credentials digest): must be `granted`, else the one-statement path never runs.
+    /// The one-token reservation it makes is released again.
+    static func beginOutcomeForACurrentPlan(_ tenantID: String) async throws -> String {
+        let id = try #require(TenantID(string: tenantID))
+        let reservation = UUID()
+        return try await TestEnvironment.withDatabase { pool in
+            try await Database(client: pool, logger: TestEnvironment.logger).withTenant(id) { transaction in
+                var outcome = ""
+                for try await value in try await transaction.query(
+                    """
+                    SELECT outcome FROM llm_call_begin(
+                        \(id.rawValue), (SELECT COALESCE(max(version), 0) FROM llm_policies),
+                        llm_credentials_digest(\(id.rawValue)), '\\x00'::bytea, 3600, 1000000, NULL,
+                        \(reservation), 1, 1, 1, 60)
+                    """
+                ).decode(String.self) {
+                    outcome = value
+                }
+                _ = try await transaction.query("SELECT budget_release(\(id.rawValue), \(reservation))")
+                return outcome
+            }
+        }
+    }
+
     /// Periods whose counters disagree with the ledger or the open reservations (none, when all is well).
     static func discrepancies(_ tenantID: String) async throws -> Int {
         let id = try #require(TenantID(string: tenantID))
