@@ -43,9 +43,12 @@ import Testing
     @Test func loginIsLimitedAcrossThePlatform() async throws {
         try await TestEnvironment.withApp(configure: { $0.loginAttemptsPerMinute = 1 }) { client in
             _ = try await Self.wrongLogin(client)
-            let second = try await Self.wrongLogin(client)
-            try second.expectProblem(429, "rate_limited")
-            #expect(Int(second.headers[.retryAfter] ?? "") ?? 0 > 0)
+            // The platform-wide minute is shared with every other test's logins, so it can end between two
+            // attempts (then the second opens the next minute); it cannot end twice within seconds.
+            var refused = try await Self.wrongLogin(client)
+            if refused.status != .tooManyRequests { refused = try await Self.wrongLogin(client) }
+            try refused.expectProblem(429, "rate_limited")
+            #expect(Int(refused.headers[.retryAfter] ?? "") ?? 0 > 0)
         }
     }
 
