@@ -8,7 +8,17 @@ extension LLMGateway {
     /// to try.
     enum Begun: Sendable {
         case cached(ChatResult, ProviderKind)
-        case reserved(Plan, Reservation, candidates: [LLMPolicy.Candidate], cap: Int?, cacheKey: String?)
+        case reserved(Reserved)
+    }
+
+    /// A call with its budget reserved: the plan, the candidates to try in order, the cap on `max_tokens`
+    /// when the budget degraded the call, and the response-cache key when the policy caches.
+    struct Reserved: Sendable {
+        let plan: Plan
+        let reservation: Reservation
+        let candidates: [LLMPolicy.Candidate]
+        let cap: Int?
+        let cacheKey: String?
     }
 
     /// Begins `call`. With a plan held for its tenant (and no response cache in that policy, whose key
@@ -24,7 +34,8 @@ extension LLMGateway {
         let cacheKey = cacheKey(call, plan)
         if let (hit, provider) = try await cachedAnswer(call, key: cacheKey) { return .cached(hit, provider) }
         let (reservation, candidates, cap) = try await reserve(call, plan)
-        return .reserved(plan, reservation, candidates: candidates, cap: cap, cacheKey: cacheKey)
+        return .reserved(
+            Reserved(plan: plan, reservation: reservation, candidates: candidates, cap: cap, cacheKey: cacheKey))
     }
 
     /// One statement: checks `held` is current, counts the hour, picks the candidates by budget pressure
@@ -70,13 +81,9 @@ extension LLMGateway {
             heldPlans.forget(call.tenantID)
             return nil
         case "hourly":
-            let retryAfter: Int
-            if case .limited(let wait) = counter.decision(hits: row.hourHits, resetsIn: row.hourResetsIn) {
-                retryAfter = wait
-            } else {
-                retryAfter = 1
-            }
-            throw GatewayError.hourlyLimit(limit: policy.maxLLMRequestsPerHour, retryAfter: retryAfter)
+            // The statement refuses exactly where the throttle's decision does (more hits than the limit).
+            throw Self.hourlyRefusal(policy, hits: row.hourHits, resetsIn: row.hourResetsIn)
+                ?? GatewayError.hourlyLimit(limit: policy.maxLLMRequestsPerHour, retryAfter: 1)
         default:
             break
         }
@@ -96,7 +103,8 @@ extension LLMGateway {
             periodStart: start, resetsAt: end, tokenLimit: limit, usedBefore: row.used ?? 0)
         let plan = planFor(row.underPressure ? pressured : normal)
         let (candidates, cap) = reserved(reservation, call, plan)
-        return .reserved(plan, reservation, candidates: candidates, cap: cap, cacheKey: nil)
+        return .reserved(
+            Reserved(plan: plan, reservation: reservation, candidates: candidates, cap: cap, cacheKey: nil))
     }
 }
 

@@ -6,18 +6,19 @@ import Tenancy
 extension LLMGateway {
     /// One whole completion for `call`.
     public func complete(_ call: LLMCall) async throws -> LLMAnswer {
-        let (plan, reservation, candidates, cap, cacheKey): (Plan, Reservation, [LLMPolicy.Candidate], Int?, String?)
+        let begun: Reserved
         switch try await begin(call) {
         case .cached(let hit, let provider):
             var result = hit
             result.id = "chatcmpl-\(call.requestID)"
             return LLMAnswer(result: result, provider: provider, model: hit.model, cached: true, degraded: false)
-        case .reserved(let planned, let held, let tried, let limit, let key):
-            (plan, reservation, candidates, cap, cacheKey) = (planned, held, tried, limit, key)
+        case .reserved(let reserved):
+            begun = reserved
         }
+        let (plan, reservation, cacheKey) = (begun.plan, begun.reservation, begun.cacheKey)
         do {
             let answered = try await firstStarted(
-                call, plan, candidates: candidates, cap: cap, reservation: reservation
+                call, plan, candidates: begun.candidates, cap: begun.cap, reservation: reservation
             ) { provider, request in
                 try await provider.complete(request)
             }

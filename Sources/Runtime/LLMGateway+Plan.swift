@@ -45,11 +45,7 @@ extension LLMGateway {
         guard let row = found else { throw CallPlanMissing() }
         let policy = try row.document.map { try PolicyRepository.decode($0) } ?? .standard
 
-        if case .limited(let retryAfter) = Self.hourlyThrottle(limit: policy.maxLLMRequestsPerHour)
-            .decision(hits: row.hourHits, resetsIn: row.hourResetsIn)
-        {
-            throw GatewayError.hourlyLimit(limit: policy.maxLLMRequestsPerHour, retryAfter: retryAfter)
-        }
+        if let refusal = Self.hourlyRefusal(policy, hits: row.hourHits, resetsIn: row.hourResetsIn) { throw refusal }
 
         let wanted = Set(policy.allCandidates.map(\.provider)).subtracting([.mock])
         var stored: [ProviderKind: CredentialRepository.Credential] = [:]
@@ -72,6 +68,15 @@ extension LLMGateway {
             policy: policy, candidates: try Self.candidates(policy, for: call, underPressure: pressure),
             pressureCandidates: policy.candidates(for: call.kind, underPressure: true), credentials: stored,
             estimate: Self.estimate(call))
+    }
+
+    /// The refusal of a call that made `hits` in the current hour under `policy`'s cap; nil within it.
+    static func hourlyRefusal(_ policy: LLMPolicy, hits: Int, resetsIn: Double) -> GatewayError? {
+        guard
+            case .limited(let retryAfter) = hourlyThrottle(limit: policy.maxLLMRequestsPerHour)
+                .decision(hits: hits, resetsIn: resetsIn)
+        else { return nil }
+        return .hourlyLimit(limit: policy.maxLLMRequestsPerHour, retryAfter: retryAfter)
     }
 
     /// The candidates `policy` gives `call`, the model the caller asked for first; throws when the policy

@@ -9,7 +9,7 @@ extension LLMGateway {
     /// own, so a caller that stops reading (a client that hangs up) is still billed what the provider
     /// billed, from the stream's own usage.
     public func stream(_ call: LLMCall) async throws -> LLMStream {
-        let (plan, reservation, candidates, cap, cacheKey): (Plan, Reservation, [LLMPolicy.Candidate], Int?, String?)
+        let begun: Reserved
         switch try await begin(call) {
         case .cached(let hit, let provider):
             let events = AsyncThrowingStream<ChatStreamEvent, any Error> { continuation in
@@ -19,12 +19,13 @@ extension LLMGateway {
                 continuation.finish()
             }
             return LLMStream(provider: provider, model: hit.model, cached: true, events: events)
-        case .reserved(let planned, let held, let tried, let limit, let key):
-            (plan, reservation, candidates, cap, cacheKey) = (planned, held, tried, limit, key)
+        case .reserved(let reserved):
+            begun = reserved
         }
+        let (plan, reservation, cacheKey) = (begun.plan, begun.reservation, begun.cacheKey)
         do {
             let opened = try await firstStarted(
-                call, plan, candidates: candidates, cap: cap, reservation: reservation
+                call, plan, candidates: begun.candidates, cap: begun.cap, reservation: reservation
             ) { provider, request in
                 try await provider.stream(request)
             }

@@ -100,7 +100,7 @@ enum Gateway {
                     """
                     SELECT outcome FROM llm_call_begin(
                         \(id.rawValue), (SELECT COALESCE(max(version), 0) FROM llm_policies),
-                        llm_credentials_digest(\(id.rawValue)), '\\x00'::bytea, 3600, 1000000, NULL,
+                        (SELECT digest FROM llm_credentials_digest(\(id.rawValue))), '\\x00'::bytea, 3600, 1000000, NULL,
                         \(reservation), 1, 1, 1, 60)
                     """
                 ).decode(String.self) {
