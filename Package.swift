@@ -103,6 +103,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Webhooks",
+            dependencies: [
+                "Tenancy",
+                "RedisClient",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ControlPlaneAPITypes",
             dependencies: [
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")
@@ -137,6 +149,7 @@ let package = Package(
                 "Providers",
                 "Runtime",
                 "RedisClient",
+                "Webhooks",
                 "ControlPlaneAPI",
                 "ControlPlaneAPITypes",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -159,6 +172,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TenancyTests", dependencies: ["Tenancy"], swiftSettings: swiftSettings),
+        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks"], swiftSettings: swiftSettings),
         .testTarget(name: "AuthTests", dependencies: ["Auth", "Tenancy"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BillingTests",
@@ -176,6 +190,7 @@ let package = Package(
                 "Runtime",
                 "Tenancy",
                 "RedisClient",
+                "Webhooks",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -9,6 +9,7 @@ import RedisClient
 import Runtime
 import ServiceLifecycle
 import Tenancy
+import Webhooks
 
 /// Builds the API server from a configuration. Postgres, the invalidation listener, the usage recorder,
 /// the hashing and Redis thread pools and housekeeping run as services of the application, so the HTTP
@@ -54,6 +55,11 @@ public func buildApplication(_ configuration: Configuration, logger: Logger) thr
         observer: GatewayMetrics(spend: spendMetrics, registry: metrics.registry))
     let paging = Paging(sealer: CursorSealer(box: parts.box))
     let idempotency = IdempotentCreation(store: IdempotencyStore(box: parts.box))
+    let queue = JobQueue(redis: redis, keys: QueueKeys(prefix: configuration.queuePrefix))
+    let marker = EnqueueMarker(database: database)
+    let ingest = WebhookIngest(
+        box: parts.box, database: database, queue: queue, marker: marker, depths: QueueDepths(),
+        maxAttempts: configuration.jobMaxAttempts, maxDepth: configuration.queueMaxDepth, logger: logger)
 
     let handler = APIHandler(
         system: SystemHandler(database: database, redis: redis, keyring: keyring, metrics: metrics),
@@ -83,7 +89,14 @@ public func buildApplication(_ configuration: Configuration, logger: Logger) thr
         billing: BillingHandler(database: database),
         adminBilling: AdminBillingHandler(database: database),
         llm: LLMHandler(gateway: gateway),
-        policy: PolicyHandler(database: database, credentials: credentialStore, registry: registry))
+        policy: PolicyHandler(database: database, credentials: credentialStore, registry: registry),
+        webhooks: WebhooksHandler(
+            database: database, paging: paging, idempotency: idempotency,
+            endpoints: WebhookEndpointStore(box: parts.box)),
+        hooks: HooksHandler(
+            ingest: ingest, maxBodyBytes: configuration.webhookMaxBodyBytes,
+            metrics: WebhookMetrics(registry: metrics.registry)),
+        deliveries: DeliveriesHandler(database: database, paging: paging))
 
     // The declared routes, read from a router the handlers are registered on for that purpose only:
     // Hummingbird applies a middleware to the routes added after it, so the edge goes in first below.
@@ -94,7 +107,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger) thr
     let router = Router(context: AppRequestContext.self)
     router.middlewares.add(
         EdgeMiddleware(
-            maxBodyBytes: configuration.maxBodyBytes,
+            maxBodyBytes: configuration.maxBodyBytes, webhookMaxBodyBytes: configuration.webhookMaxBodyBytes,
             addresses: try ClientAddressResolver(
                 trustedProxies: configuration.trustedProxies, trustedHops: configuration.trustedProxyHops),
             routes: routes, metrics: metrics, logger: logger))
@@ -105,6 +118,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger) thr
         middlewares: [
             errors,
             EventStreamAcceptMiddleware(),
+            OptionalBodyMiddleware(),
             AuthenticationMiddleware(
                 authenticator: authenticator, limiter: RateLimiter(database: database), errors: errors,
                 metrics: spendMetrics),
@@ -122,6 +136,10 @@ public func buildApplication(_ configuration: Configuration, logger: Logger) thr
                 database: database, budget: budget, prices: prices, interval: configuration.housekeepingInterval,
                 logger: logger),
             ProviderClients(client: providerClient, registry: registry),
+            marker,
+            QueueRelay(
+                database: database, queue: queue, marker: marker, interval: configuration.queueRelayInterval,
+                logger: logger),
         ],
         logger: logger)
     app.beforeServerStarts {

@@ -48,6 +48,7 @@ import Testing
         let operatorToken = try await OperatorTests.operatorToken()
         try await TestEnvironment.withApp { client in
             let tenant = try await client.signup()
+            let endpoint = try await client.createEndpoint(token: tenant.token)
             await propertyCheck(count: 60, input: Self.values, Self.values, Self.values) { first, second, third in
                 let a = Self.encoded(first, path: false)
                 let b = Self.encoded(second, path: false)
@@ -68,6 +69,17 @@ import Testing
                         ["max_requests_per_minute": 5, "max_burst": 5]
                     ),
                     (.put, "/v1/admin/tenants/\(p)/budget", operatorToken, ["max_token_limit": 5]),
+                    (.get, "/v1/webhooks?limit=\(a)&cursor=\(b)", tenant.token, nil),
+                    (.get, "/v1/webhooks/\(p)", tenant.token, nil),
+                    (.patch, "/v1/webhooks/\(p)", tenant.token, ["active": true]),
+                    (.delete, "/v1/webhooks/\(p)", tenant.token, nil),
+                    (.post, "/v1/webhooks/\(p)/rotate-secret", tenant.token, ["grace_seconds": 0]),
+                    (
+                        .get, "/v1/deliveries?limit=\(a)&cursor=\(b)&status=\(p)&event=\(a)&repository=\(b)",
+                        tenant.token, nil
+                    ),
+                    (.get, "/v1/deliveries/\(p)", tenant.token, nil),
+                    (.post, "/v1/hooks/github/\(p)", "", ["zen": "fuzz"]),
                 ]
                 for (method, uri, token, body) in requests {
                     do {
@@ -76,6 +88,19 @@ import Testing
                     } catch {
                         Issue.record("\(method) \(uri) failed to send: \(error)")
                     }
+                }
+                // The webhook ingest's own headers, on a real endpoint.
+                var hookHeaders: HTTPFields = [:]
+                for (name, value) in [
+                    ("X-GitHub-Event", first), ("X-GitHub-Delivery", second), ("X-Hub-Signature-256", third),
+                ] {
+                    if let field = HTTPField.Name(name), HTTPField.isValidValue(value) { hookHeaders[field] = value }
+                }
+                do {
+                    let hook = try await client.send(.post, endpoint.url, raw: #"{"zen":"fuzz"}"#, headers: hookHeaders)
+                    Self.check(hook, "POST \(endpoint.url) with \(hookHeaders)")
+                } catch {
+                    Issue.record("hook request failed to send: \(error)")
                 }
                 // Header parameters: Idempotency-Key on a creating call, X-Request-Id and Authorization anywhere.
                 var headers: HTTPFields = [:]

@@ -77,6 +77,17 @@ public struct Configuration: Sendable {
     /// Consecutive provider faults that open its circuit, and how long it stays open.
     public var breakerThreshold: Int
     public var breakerCooldown: Duration
+    /// The body limit of webhook deliveries (`CP_WEBHOOK_MAX_BODY_BYTES`, 25 MiB like GitHub's); every
+    /// other route keeps `maxBodyBytes`.
+    public var webhookMaxBodyBytes: Int
+    /// The prefix of every Redis key of the queues (`CP_QUEUE_PREFIX`).
+    public var queuePrefix: String
+    /// Jobs a tenant may have queued before ingest answers 429 (`CP_QUEUE_MAX_DEPTH`).
+    public var queueMaxDepth: Int
+    /// Attempts of a job before it goes to the dead letters (`CP_JOB_MAX_ATTEMPTS`).
+    public var jobMaxAttempts: Int
+    /// How often the relay looks for committed jobs that never reached Redis (`CP_QUEUE_RELAY_INTERVAL_SECONDS`).
+    public var queueRelayInterval: Duration
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         func string(_ name: String, _ fallback: String) -> String {
@@ -150,6 +161,14 @@ public struct Configuration: Sendable {
         providerAttempts = try integer("CP_PROVIDER_ATTEMPTS", 2, 1...10)
         breakerThreshold = try integer("CP_BREAKER_THRESHOLD", 5, 1...1000)
         breakerCooldown = try seconds("CP_BREAKER_COOLDOWN_SECONDS", 30, 1...3600)
+        webhookMaxBodyBytes = try integer("CP_WEBHOOK_MAX_BODY_BYTES", 26_214_400, 1...1_073_741_824)
+        queuePrefix = string("CP_QUEUE_PREFIX", "cp")
+        guard queuePrefix.utf8.count <= 64,
+            queuePrefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_:.".contains($0)) })
+        else { throw ConfigurationError.invalid("CP_QUEUE_PREFIX", queuePrefix) }
+        queueMaxDepth = try integer("CP_QUEUE_MAX_DEPTH", 200_000, 1...100_000_000)
+        jobMaxAttempts = try integer("CP_JOB_MAX_ATTEMPTS", 5, 1...100)
+        queueRelayInterval = try seconds("CP_QUEUE_RELAY_INTERVAL_SECONDS", 1, 1...3600)
         guard defaultTokenLimit <= defaultMaxTokenLimit else {
             throw ConfigurationError.invalid("CP_DEFAULT_TOKEN_LIMIT", "above CP_DEFAULT_MAX_TOKEN_LIMIT")
         }

@@ -4,6 +4,7 @@ import Foundation
 import Providers
 import Runtime
 import Tenancy
+import Webhooks
 
 extension APIError {
     /// The one table that turns domain errors of the lower modules into problems; nil for errors that
@@ -28,6 +29,8 @@ extension APIError {
             self = .invalid(error.reason.prefix(1).uppercased() + error.reason.dropFirst() + ".")
         case let error as GatewayError:
             self = .gateway(error)
+        case let error as IngestRefusal:
+            self = .ingest(error)
         case is AuthenticationError:
             self = .unauthenticated("The bearer token is invalid, expired or revoked.")
         default:
@@ -78,6 +81,25 @@ extension APIError {
             let wait = failure.retryAfter.map { Int(clamping: max(1, $0.components.seconds)) } ?? 1
             problem.retryAfter = min(wait, 3600)
             return problem
+        }
+    }
+}
+
+extension APIError {
+    /// Webhook ingest's refusals. Every reason not to trust a delivery is the same 401, so an answer never
+    /// tells whether an endpoint exists, is active, or belongs to a suspended tenant.
+    static func ingest(_ refusal: IngestRefusal) -> APIError {
+        switch refusal {
+        case .signature:
+            return APIError(
+                status: 401, code: .signatureInvalid, title: "Signature invalid",
+                detail: "X-Hub-Signature-256 does not verify this body for this endpoint.")
+        case .malformed(let reason):
+            return .invalid(reason)
+        case .queueFull(let depth):
+            return .rateLimited(
+                retryAfter: 60,
+                detail: "This tenant's queue holds \(depth) jobs, its limit; deliver again once it has drained.")
         }
     }
 }

@@ -11,6 +11,8 @@ struct EdgeMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
     let maxBodyBytes: Int
+    /// The larger limit of webhook deliveries (`/v1/hooks/...`), whose bodies are kept byte for byte.
+    let webhookMaxBodyBytes: Int
     let addresses: ClientAddressResolver
     let routes: DeclaredRoutes
     let metrics: HTTPMetrics
@@ -58,15 +60,18 @@ struct EdgeMiddleware: RouterMiddleware {
         return response
     }
 
-    /// Refuses a declared length over the limit at once; otherwise reads at most `maxBodyBytes`.
+    /// Refuses a declared length over the limit at once; otherwise reads at most the limit. A webhook
+    /// delivery has its own limit and may hold nulls (GitHub's payloads do); every other body may not.
     private func limitBody(_ request: inout Request) async throws {
+        let isDelivery = request.uri.path.hasPrefix("/v1/hooks/")
+        let maxBodyBytes = isDelivery ? webhookMaxBodyBytes : maxBodyBytes
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxBodyBytes {
             throw APIError.payloadTooLarge(limit: maxBodyBytes)
         }
         guard [.post, .put, .patch].contains(request.method) else { return }
         do {
             let buffer = try await request.collectBody(upTo: maxBodyBytes)
-            if let field = JSONNulls.firstNull(in: buffer) {
+            if !isDelivery, let field = JSONNulls.firstNull(in: buffer) {
                 throw APIError.invalid("Field '\(field.prefix(100))' is null; leave it out instead.")
             }
             request.body = .init(buffer: buffer)

@@ -14,6 +14,9 @@ struct APIHandler: APIProtocol {
     let adminBilling: AdminBillingHandler
     let llm: LLMHandler
     let policy: PolicyHandler
+    let webhooks: WebhooksHandler
+    let hooks: HooksHandler
+    let deliveries: DeliveriesHandler
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         try await system.getHealth(input)
@@ -123,5 +126,46 @@ struct APIHandler: APIProtocol {
         -> Operations.DeleteProviderCredential.Output
     {
         try await policy.deleteProviderCredential(input)
+    }
+    func listWebhookEndpoints(_ input: Operations.ListWebhookEndpoints.Input) async throws
+        -> Operations.ListWebhookEndpoints.Output
+    {
+        try await webhooks.listWebhookEndpoints(input)
+    }
+    func createWebhookEndpoint(_ input: Operations.CreateWebhookEndpoint.Input) async throws
+        -> Operations.CreateWebhookEndpoint.Output
+    {
+        try await webhooks.createWebhookEndpoint(input)
+    }
+    func getWebhookEndpoint(_ input: Operations.GetWebhookEndpoint.Input) async throws
+        -> Operations.GetWebhookEndpoint.Output
+    {
+        try await webhooks.getWebhookEndpoint(input)
+    }
+    func updateWebhookEndpoint(_ input: Operations.UpdateWebhookEndpoint.Input) async throws
+        -> Operations.UpdateWebhookEndpoint.Output
+    {
+        try await webhooks.updateWebhookEndpoint(input)
+    }
+    func deleteWebhookEndpoint(_ input: Operations.DeleteWebhookEndpoint.Input) async throws
+        -> Operations.DeleteWebhookEndpoint.Output
+    {
+        try await webhooks.deleteWebhookEndpoint(input)
+    }
+    func rotateWebhookSecret(_ input: Operations.RotateWebhookSecret.Input) async throws
+        -> Operations.RotateWebhookSecret.Output
+    {
+        try await webhooks.rotateWebhookSecret(input)
+    }
+    func receiveGitHubWebhook(_ input: Operations.ReceiveGitHubWebhook.Input) async throws
+        -> Operations.ReceiveGitHubWebhook.Output
+    {
+        try await hooks.receiveGitHubWebhook(input)
+    }
+    func listDeliveries(_ input: Operations.ListDeliveries.Input) async throws -> Operations.ListDeliveries.Output {
+        try await deliveries.listDeliveries(input)
+    }
+    func getDelivery(_ input: Operations.GetDelivery.Input) async throws -> Operations.GetDelivery.Output {
+        try await deliveries.getDelivery(input)
     }
 }

@@ -1,0 +1,102 @@
+import Crypto
+import Foundation
+import Logging
+import Tenancy
+
+/// Why ingest refused a delivery.
+public enum IngestRefusal: Error, Sendable, Equatable {
+    /// No such active endpoint of an active tenant, or a missing or wrong signature: all alike.
+    case signature
+    /// A verified body that is not what GitHub sends.
+    case malformed(String)
+    /// The tenant's queue holds `depth` jobs, at or over the cap.
+    case queueFull(depth: Int)
+}
+
+/// Receives one GitHub delivery: finds its endpoint, checks the signature over the exact bytes before
+/// anything is parsed, decides what the delivery becomes, commits it with its jobs, and only then puts
+/// the jobs on the tenant's queue. When Redis cannot take them the delivery is still accepted: the relay
+/// sends them later, so an accepted delivery is never lost.
+public struct WebhookIngest: Sendable {
+    let box: SecretBox
+    let database: Database
+    let deliveries = DeliveryStore()
+    let queue: JobQueue
+    let marker: EnqueueMarker
+    let depths: QueueDepths
+    let maxAttempts: Int
+    let maxDepth: Int
+    let enqueueTimeout: Duration
+    let logger: Logger
+
+    public init(
+        box: SecretBox, database: Database, queue: JobQueue, marker: EnqueueMarker, depths: QueueDepths,
+        maxAttempts: Int, maxDepth: Int, enqueueTimeout: Duration = .milliseconds(300), logger: Logger
+    ) {
+        self.box = box
+        self.database = database
+        self.queue = queue
+        self.marker = marker
+        self.depths = depths
+        self.maxAttempts = maxAttempts
+        self.maxDepth = maxDepth
+        self.enqueueTimeout = enqueueTimeout
+        self.logger = logger
+    }
+
+    /// The delivery as recorded (a new one, or the first of the same `X-GitHub-Delivery` on this endpoint).
+    public func receive(
+        endpoint: String, event: String, githubDelivery: String, signature: String?, body: [UInt8]
+    ) async throws -> AcceptedDelivery {
+        guard let endpointID = UUID(uuidString: endpoint),
+            let route = try await IngestRoute.find(endpointID, box: box, database: database), route.receives
+        else {
+            // As much work as a real check, so the answer's timing does not tell endpoints apart.
+            _ = WebhookSignature.isValid(header: signature, body: body, secrets: [Self.decoySecret])
+            throw IngestRefusal.signature
+        }
+        guard WebhookSignature.isValid(header: signature, body: body, secrets: route.secrets) else {
+            throw IngestRefusal.signature
+        }
+        let payload: GitHubPayload
+        do {
+            payload = try GitHubPayload(body: body)
+        } catch let error as MalformedPayload {
+            throw IngestRefusal.malformed(error.reason)
+        }
+        let decision = DeliveryDecision.decide(
+            event: event, payload: payload, pipelines: route.pipelines, repositories: route.repositories)
+        if case .jobs = decision { try await checkDepth(route.tenantID) }
+
+        let accepted = try await deliveries.accept(
+            NewDelivery(
+                tenantID: route.tenantID, endpointID: endpointID, githubDelivery: githubDelivery, event: event,
+                payload: payload, decision: decision, contentType: payload.contentType, body: body),
+            maxAttempts: maxAttempts, database: database)
+        if !accepted.duplicate, !accepted.jobIDs.isEmpty {
+            let jobs = accepted.jobIDs.map { QueuedJob(tenantID: route.tenantID, jobID: $0) }
+            do {
+                depths.record(try await queue.enqueue(jobs, timeout: enqueueTimeout))
+                marker.mark(jobs)
+            } catch {
+                logger.warning(
+                    "jobs committed but not queued; the relay will send them",
+                    metadata: ["delivery_id": "\(accepted.deliveryID)", "error": "\(error)"])
+            }
+        }
+        return accepted
+    }
+
+    /// Refuses a delivery that would make jobs for a tenant whose queue is at the cap. The depth comes
+    /// from this replica's last enqueue, read again from Redis when it is full and a second old; when
+    /// Redis cannot say, the delivery is let in (it is durable in Postgres either way).
+    private func checkDepth(_ tenant: TenantID) async throws {
+        guard let known = depths.known(tenant), known.depth >= maxDepth else { return }
+        if known.fresh { throw IngestRefusal.queueFull(depth: known.depth) }
+        guard let depth = try? await queue.depth(tenant, timeout: enqueueTimeout) else { return }
+        depths.record([tenant: depth])
+        if depth >= maxDepth { throw IngestRefusal.queueFull(depth: depth) }
+    }
+
+    private static let decoySecret = Array(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
+}
