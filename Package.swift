@@ -95,6 +95,8 @@ let package = Package(
                 "Billing",
                 "Providers",
                 "RedisClient",
+                "Webhooks",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -15,10 +15,11 @@ import Webhooks
 /// the hashing and Redis thread pools and housekeeping run as services of the application, so the HTTP
 /// server starts after them and stops first. Before it listens, the database role is checked (no
 /// superuser, no BYPASSRLS, no table owner) and the signing keys are loaded.
-public func buildApplication(_ configuration: Configuration, logger: Logger) throws -> some ApplicationProtocol {
+public func buildApplication(_ configuration: Configuration, logger: Logger, withWorker: Bool = false) throws
+    -> some ApplicationProtocol
+{
     let parts = try Composition(configuration, logger: logger)
     let database = parts.database
-    let redis = try RedisClient(url: configuration.redisURL, threads: configuration.redisThreads)
     let credentials = CredentialStateCache(ttl: configuration.credentialCacheTTL)
     let usage = KeyUsageRecorder(database: database, logger: logger)
     let authenticator = Authenticator(
@@ -35,30 +36,13 @@ public func buildApplication(_ configuration: Configuration, logger: Logger) thr
     let metrics = HTTPMetrics()
     let spendMetrics = SpendMetrics(registry: metrics.registry)
     let errors = ErrorMappingMiddleware(logger: logger)
-    let budget = TokenBudget(database: database, reservationLifetime: configuration.reservationLifetime)
-    let providerClient = ProviderTransport.makeClient()
-    var providerDefaults: [ProviderKind: ProviderRegistry.Default] = [:]
-    for (name, value) in configuration.providerDefaults {
-        if let kind = ProviderKind(rawValue: name) {
-            providerDefaults[kind] = .init(baseURL: value.baseURL, apiKey: value.apiKey)
-        }
-    }
-    let registry = ProviderRegistry(
-        defaults: providerDefaults, client: providerClient,
-        addressGuard: OutboundAddressGuard(allowlist: configuration.providerURLAllowlist),
-        breakerThreshold: configuration.breakerThreshold, breakerCooldown: configuration.breakerCooldown)
-    let prices = PriceTable()
-    let credentialStore = CredentialRepository(box: parts.box)
-    let gateway = LLMGateway(
-        database: database, budget: budget, registry: registry, prices: prices, cache: ResponseCache(redis: redis),
-        retry: RetryPolicy(attempts: configuration.providerAttempts), credentials: credentialStore,
-        observer: GatewayMetrics(spend: spendMetrics, registry: metrics.registry))
+    let runtime = try RuntimeParts(
+        configuration, parts: parts, spend: spendMetrics, metricsRegistry: metrics.registry, logger: logger)
+    let redis = runtime.redis
     let paging = Paging(sealer: CursorSealer(box: parts.box))
     let idempotency = IdempotentCreation(store: IdempotencyStore(box: parts.box))
-    let queue = JobQueue(redis: redis, keys: QueueKeys(prefix: configuration.queuePrefix))
-    let marker = EnqueueMarker(database: database)
     let ingest = WebhookIngest(
-        box: parts.box, database: database, queue: queue, marker: marker, depths: QueueDepths(),
+        box: parts.box, database: database, queue: runtime.queue, marker: runtime.marker, depths: QueueDepths(),
         maxAttempts: configuration.jobMaxAttempts, maxDepth: configuration.queueMaxDepth, logger: logger)
 
     let handler = APIHandler(
@@ -88,15 +72,16 @@ public func buildApplication(_ configuration: Configuration, logger: Logger) thr
         admin: AdminHandler(database: database, paging: paging, credentials: credentials),
         billing: BillingHandler(database: database),
         adminBilling: AdminBillingHandler(database: database),
-        llm: LLMHandler(gateway: gateway),
-        policy: PolicyHandler(database: database, credentials: credentialStore, registry: registry),
+        llm: LLMHandler(gateway: runtime.gateway),
+        policy: PolicyHandler(database: database, credentials: runtime.credentials, registry: runtime.registry),
         webhooks: WebhooksHandler(
             database: database, paging: paging, idempotency: idempotency,
             endpoints: WebhookEndpointStore(box: parts.box)),
         hooks: HooksHandler(
             ingest: ingest, maxBodyBytes: configuration.webhookMaxBodyBytes,
             metrics: WebhookMetrics(registry: metrics.registry)),
-        deliveries: DeliveriesHandler(database: database, paging: paging))
+        deliveries: DeliveriesHandler(database: database, paging: paging),
+        jobs: JobsHandler(database: database, paging: paging, queue: runtime.queue, marker: runtime.marker))
 
     // The declared routes, read from a router the handlers are registered on for that purpose only:
     // Hummingbird applies a middleware to the routes added after it, so the edge goes in first below.
@@ -131,16 +116,17 @@ public func buildApplication(_ configuration: Configuration, logger: Logger) thr
             body: configuration.httpBodyTimeout),
         configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: nil),
         services: [
-            parts.client, listener, usage, hasher, redis,
+            parts.client, listener, usage, hasher,
             Housekeeping(
-                database: database, budget: budget, prices: prices, interval: configuration.housekeepingInterval,
-                logger: logger),
-            ProviderClients(client: providerClient, registry: registry),
-            marker,
-            QueueRelay(
-                database: database, queue: queue, marker: marker, interval: configuration.queueRelayInterval,
-                logger: logger),
-        ],
+                database: database, budget: runtime.budget, prices: runtime.prices,
+                interval: configuration.housekeepingInterval, logger: logger),
+        ] + runtime.services
+            + (withWorker
+                ? [
+                    runtime.worker(
+                        configuration, database: database, observer: WorkerMetrics(registry: metrics.registry),
+                        logger: logger)
+                ] : []),
         logger: logger)
     app.beforeServerStarts {
         try await DatabaseRoleCheck.verify(database)

@@ -35,7 +35,10 @@ public struct MockProvider: LLMProvider {
 
     static func answer(_ request: ChatRequest) -> (String, String, TokenUsage) {
         let said = request.messages.last { $0.role == .user }?.content ?? ""
-        var text = "Mock answer from \(request.model) (\(digest(request))). You said: \(said.prefix(200))"
+        let system = request.messages.first { $0.role == .system }?.content ?? ""
+        var text =
+            MockAnalyst.answer(system: system, user: said)
+            ?? "Mock answer from \(request.model) (\(digest(request))). You said: \(said.prefix(200))"
         var reason = "stop"
         let budget = max(0, request.maxTokens) * 4
         if text.utf8.count > budget {

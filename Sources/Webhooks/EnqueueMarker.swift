@@ -31,7 +31,10 @@ public final class EnqueueMarker: Service, Sendable {
         guard !batch.isEmpty else { return }
         do {
             try await database.client.query(
-                "SELECT jobs_mark_enqueued(\(batch.map(\.tenantID.rawValue)), \(batch.map(\.jobID)))",
+                """
+                SELECT jobs_mark_enqueued(
+                    \(batch.map(\.tenantID.rawValue)), \(batch.map(\.jobID)), \(batch.map { Int32($0.attempts) }))
+                """,
                 logger: database.logger)
         } catch {
             // Kept for the next round; the relay would send them again otherwise.
@@ -42,7 +45,7 @@ public final class EnqueueMarker: Service, Sendable {
 
     public func run() async throws {
         while !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: interval)
+            await sleepUnlessShuttingDown(interval)
             do { try await flush() } catch {
                 database.logger.warning("enqueue notes not written", metadata: ["error": "\(error)"])
             }

@@ -41,7 +41,7 @@ public struct GitHubPayload: Sendable, Equatable {
     /// Whether this push removed a branch or tag: `deleted`, or `after` of forty zeros.
     public var isDeletion: Bool { deleted || after == String(repeating: "0", count: 40) }
 
-    static func formPayload(_ body: [UInt8]) throws -> Data {
+    public static func formPayload(_ body: [UInt8]) throws -> Data {
         for pair in body.split(separator: UInt8(ascii: "&")) {
             guard pair.starts(with: Array("payload=".utf8)) else { continue }
             let encoded = String(decoding: pair.dropFirst(8), as: UTF8.self).replacingOccurrences(of: "+", with: " ")

@@ -16,18 +16,23 @@ public struct QueueKeys: Sendable {
     public var ready: String { "\(prefix):ready" }
     /// A random value set once per Redis lifetime; when it is gone, Redis lost its data.
     public var epoch: String { "\(prefix):epoch" }
+    /// Every tenant that has a stream, for the reaper's pass over entries read but never acknowledged.
+    public var streams: String { "\(prefix):streams" }
     /// The consumer group every worker reads a tenant's stream in.
     public static let group = "workers"
 }
 
-/// A job's place on a queue: its tenant and id.
+/// A job's place on a queue: its tenant and id, and the attempts it had used when it was sent (a note
+/// that it reached Redis only holds while that is still so).
 public struct QueuedJob: Sendable, Hashable {
     public let tenantID: TenantID
     public let jobID: UUID
+    public let attempts: Int
 
-    public init(tenantID: TenantID, jobID: UUID) {
+    public init(tenantID: TenantID, jobID: UUID, attempts: Int = 0) {
         self.tenantID = tenantID
         self.jobID = jobID
+        self.attempts = attempts
     }
 }
 
@@ -56,17 +61,19 @@ public struct JobQueue: Sendable {
         for job in jobs {
             commands.append(["XADD", keys.jobs(job.tenantID), "*", "job", job.jobID.uuidString.lowercased()])
         }
-        let score = String(Int(Date().timeIntervalSince1970 * 1000))
         for tenant in tenants {
-            commands.append(["ZADD", keys.ready, "NX", score, tenant.description])
+            // Score 0: a tenant that just got work is served next; one that keeps having work is moved
+            // behind the others each time it is served (see `nextTenant`).
+            commands.append(["ZADD", keys.ready, "NX", "0", tenant.description])
             commands.append(["XLEN", keys.jobs(tenant)])
         }
+        for tenant in tenants { commands.append(["SADD", keys.streams, tenant.description]) }
         let replies = try await redis.pipeline(commands, timeout: timeout)
         for reply in replies {
             if case .error(let message) = reply, !message.hasPrefix("BUSYGROUP") { throw RedisError.server(message) }
         }
         var depths: [TenantID: Int] = [:]
-        let tail = replies.suffix(tenants.count * 2)
+        let tail = replies.dropLast(tenants.count).suffix(tenants.count * 2)
         for (index, tenant) in tenants.enumerated() {
             if case .integer(let depth) = tail[tail.startIndex + index * 2 + 1] { depths[tenant] = depth }
         }

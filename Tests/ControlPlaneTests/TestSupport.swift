@@ -7,6 +7,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import PostgresNIO
+import Runtime
 import Synchronization
 import Tenancy
 import Testing
@@ -29,25 +30,36 @@ enum TestEnvironment {
             // Tests that are not about rate limits must never meet one; RateLimitTests set their own.
             configuration.defaultRequestsPerMinute = 1_000_000
             configuration.defaultBurst = 1_000_000
+            // Each app has queues of its own on the shared Redis. Its relay would send any app's stray jobs
+            // to its own queues, so it runs only where a test asks for it (a short interval), and never
+            // rebuilds; workers (only where a test asks for them) retry and reap quickly.
+            configuration.queuePrefix = "cp-test-\(UUID().uuidString.prefix(8).lowercased())"
+            configuration.queueRebuildsAfterLoss = false
+            configuration.queueRelayInterval = .seconds(3600)
+            configuration.queueLostAfter = .seconds(10)
+            configuration.queueRelayMinimumAge = .seconds(1)
+            configuration.workerSettings = WorkerSettings(
+                concurrency: 4, visibilityTimeout: .seconds(5), backoffBase: .milliseconds(50),
+                backoffCap: .milliseconds(200), reapInterval: .seconds(1))
             return configuration
         }
     }
 
     static let logger: Logger = {
         var logger = Logger(label: "controlplane-tests")
-        logger.logLevel = .critical
+        logger.logLevel = ProcessInfo.processInfo.environment["CP_TEST_LOG"] == "1" ? .debug : .critical
         return logger
     }()
 
     /// Runs `body` with a client of a fresh application (a whole server per test, as Svix does).
     static func withApp<Value: Sendable>(
-        _ setup: TestingSetup = .router,
+        _ setup: TestingSetup = .router, worker: Bool = false,
         configure: (inout Configuration) -> Void = { _ in },
         _ body: @Sendable (any TestClientProtocol) async throws -> Value
     ) async throws -> Value {
         var configuration = try configuration
         configure(&configuration)
-        let app = try buildApplication(configuration, logger: logger)
+        let app = try buildApplication(configuration, logger: logger, withWorker: worker)
         return try await app.test(setup, body)
     }
 

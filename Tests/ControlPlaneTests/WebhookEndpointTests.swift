@@ -115,32 +115,4 @@ import Webhooks
             #expect(try await client.deliver(endpoint.url, event: "ping", body: body, secret: latest).status == .ok)
         }
     }
-
-    /// With Redis unreachable a delivery is still committed and answered 2xx; once Redis is back the relay
-    /// puts its jobs on the queue by itself.
-    @Test func deliveriesAcceptedWhileRedisIsDownReachTheQueueLater() async throws {
-        let (tenant, endpointURL, secret) = try await TestEnvironment.withApp { client in
-            let tenant = try await client.signup()
-            let endpoint = try await client.createEndpoint(token: tenant.token, pipelines: ["commitments"])
-            return (tenant, endpoint.url, endpoint.secret)
-        }
-        let body = try GitHubFixtures.bytes(GitHubFixtures.push(commits: 1, seed: 21))
-        let jobID = try await TestEnvironment.withApp(configure: { $0.redisURL = "redis://127.0.0.1:1" }) { client in
-            let response = try await client.deliver(endpointURL, event: "push", body: body, secret: secret)
-            #expect(response.status == .accepted)
-            return try #require((try response.jsonObject()["job_ids"] as? [String])?.first)
-        }
-        let redis = try RedisClient(url: try TestEnvironment.configuration.redisURL)
-        let key = "cp:{t:\(tenant.tenantID)}:jobs"
-        try await TestEnvironment.withApp { _ in
-            let waited = try await waitUntil(timeout: .seconds(20)) {
-                guard case .array(let items) = try await redis.command(["XRANGE", key, "-", "+"]) else { return false }
-                return items.contains { item in
-                    guard case .array(let entry) = item, case .array(let fields) = entry[1] else { return false }
-                    return fields.last?.string == jobID
-                }
-            }
-            #expect(waited != nil, "the relay did not send the job")
-        }
-    }
 }

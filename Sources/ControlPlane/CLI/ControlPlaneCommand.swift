@@ -12,7 +12,9 @@ public struct ControlPlaneCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "controlplane",
         abstract: "Multi-tenant control plane for AI developer tooling.",
-        subcommands: [Serve.self, All.self, Migrate.self, OperatorTokenCommand.self, SigningKeyCommand.self],
+        subcommands: [
+            Serve.self, Worker.self, All.self, Migrate.self, OperatorTokenCommand.self, SigningKeyCommand.self,
+        ],
         defaultSubcommand: All.self)
 
     public init() {}
@@ -23,10 +25,16 @@ public struct ControlPlaneCommand: AsyncParsableCommand {
         func run() async throws { try await runServer() }
     }
 
-    /// Runs every part of the product in one process (today: the API; the worker joins it later).
+    /// Runs the runtime alone: the worker slots, the relay and the reaper, no HTTP API.
+    struct Worker: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run the runtime (workers) without the API.")
+        func run() async throws { try await runWorker() }
+    }
+
+    /// Runs every part of the product in one process: the API and the runtime.
     struct All: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Run the API and the runtime in one process.")
-        func run() async throws { try await runServer() }
+        func run() async throws { try await runServer(withWorker: true) }
     }
 
     /// Applies pending migrations with the owner role.
@@ -49,15 +57,26 @@ public struct ControlPlaneCommand: AsyncParsableCommand {
     }
 }
 
-private func runServer() async throws {
+private func runServer(withWorker: Bool = false) async throws {
     let configuration = try Configuration()
     let logger = makeLogger(configuration)
     do {
-        let app = try buildApplication(configuration, logger: logger)
+        let app = try buildApplication(configuration, logger: logger, withWorker: withWorker)
         try await app.runService()
     } catch {
         // postgres-nio hides details from `description`; an operator needs them to fix the setup.
         logger.critical("server stopped", metadata: ["error": .string(String(reflecting: error))])
+        throw ExitCode.failure
+    }
+}
+
+private func runWorker() async throws {
+    let configuration = try Configuration()
+    let logger = makeLogger(configuration)
+    do {
+        try await buildWorker(configuration, logger: logger).run()
+    } catch {
+        logger.critical("worker stopped", metadata: ["error": .string(String(reflecting: error))])
         throw ExitCode.failure
     }
 }

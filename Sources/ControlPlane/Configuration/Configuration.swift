@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 
 /// Every setting of the process, read from `CP_*` environment variables with documented defaults
 /// (README, "Configuration").
@@ -88,6 +89,19 @@ public struct Configuration: Sendable {
     public var jobMaxAttempts: Int
     /// How often the relay looks for committed jobs that never reached Redis (`CP_QUEUE_RELAY_INTERVAL_SECONDS`).
     public var queueRelayInterval: Duration
+    /// How old an un-noted job must be before the relay sends it (`CP_QUEUE_RELAY_MIN_AGE_SECONDS`).
+    public var queueRelayMinimumAge: Duration
+    /// Whether the relay puts every open job back on Redis when Redis lost its data
+    /// (`CP_QUEUE_REBUILD_AFTER_LOSS`, on). Off only where deployments with different prefixes share one
+    /// Redis and database, as the tests do.
+    public var queueRebuildsAfterLoss: Bool
+    /// How long a job may sit noted as on Redis, still queued, with its tenant's stream empty, before the
+    /// relay counts its entry as lost and sends it again (`CP_QUEUE_LOST_AFTER_SECONDS`).
+    public var queueLostAfter: Duration
+    /// The worker's slots, visibility timeout, backoff and reaper (`CP_WORKER_CONCURRENCY`,
+    /// `CP_JOB_VISIBILITY_TIMEOUT_SECONDS`, `CP_JOB_BACKOFF_BASE_MS`, `CP_JOB_BACKOFF_CAP_SECONDS`,
+    /// `CP_WORKER_REAP_INTERVAL_SECONDS`).
+    public var workerSettings: WorkerSettings
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         func string(_ name: String, _ fallback: String) -> String {
@@ -169,6 +183,15 @@ public struct Configuration: Sendable {
         queueMaxDepth = try integer("CP_QUEUE_MAX_DEPTH", 200_000, 1...100_000_000)
         jobMaxAttempts = try integer("CP_JOB_MAX_ATTEMPTS", 5, 1...100)
         queueRelayInterval = try seconds("CP_QUEUE_RELAY_INTERVAL_SECONDS", 1, 1...3600)
+        queueRelayMinimumAge = try seconds("CP_QUEUE_RELAY_MIN_AGE_SECONDS", 5, 0...3600)
+        queueRebuildsAfterLoss = string("CP_QUEUE_REBUILD_AFTER_LOSS", "on") != "off"
+        queueLostAfter = try seconds("CP_QUEUE_LOST_AFTER_SECONDS", 60, 1...86_400)
+        workerSettings = WorkerSettings(
+            concurrency: try integer("CP_WORKER_CONCURRENCY", 8, 0...1024),
+            visibilityTimeout: try seconds("CP_JOB_VISIBILITY_TIMEOUT_SECONDS", 60, 1...86_400),
+            backoffBase: .milliseconds(try integer("CP_JOB_BACKOFF_BASE_MS", 2000, 1...3_600_000)),
+            backoffCap: try seconds("CP_JOB_BACKOFF_CAP_SECONDS", 300, 1...86_400),
+            reapInterval: try seconds("CP_WORKER_REAP_INTERVAL_SECONDS", 10, 1...3600))
         guard defaultTokenLimit <= defaultMaxTokenLimit else {
             throw ConfigurationError.invalid("CP_DEFAULT_TOKEN_LIMIT", "above CP_DEFAULT_MAX_TOKEN_LIMIT")
         }

@@ -17,6 +17,7 @@ struct APIHandler: APIProtocol {
     let webhooks: WebhooksHandler
     let hooks: HooksHandler
     let deliveries: DeliveriesHandler
+    let jobs: JobsHandler
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         try await system.getHealth(input)
@@ -167,5 +168,20 @@ struct APIHandler: APIProtocol {
     }
     func getDelivery(_ input: Operations.GetDelivery.Input) async throws -> Operations.GetDelivery.Output {
         try await deliveries.getDelivery(input)
+    }
+    func listJobs(_ input: Operations.ListJobs.Input) async throws -> Operations.ListJobs.Output {
+        try await jobs.listJobs(input)
+    }
+    func getJob(_ input: Operations.GetJob.Input) async throws -> Operations.GetJob.Output {
+        try await jobs.getJob(input)
+    }
+    func retryJob(_ input: Operations.RetryJob.Input) async throws -> Operations.RetryJob.Output {
+        try await jobs.retryJob(input)
+    }
+    func listAnalyses(_ input: Operations.ListAnalyses.Input) async throws -> Operations.ListAnalyses.Output {
+        try await jobs.listAnalyses(input)
+    }
+    func getAnalysis(_ input: Operations.GetAnalysis.Input) async throws -> Operations.GetAnalysis.Output {
+        try await jobs.getAnalysis(input)
     }
 }

@@ -1,0 +1,73 @@
+import AsyncHTTPClient
+import Billing
+import Logging
+import Prometheus
+import Providers
+import RedisClient
+import Runtime
+import ServiceLifecycle
+import Tenancy
+import Webhooks
+
+/// What the API server and the worker share beyond the database: Redis, the LLM gateway with its
+/// providers and budget, the job queues, and the services that keep them (relay, enqueue notes,
+/// provider clients). Built once per process from the configuration.
+struct RuntimeParts: Sendable {
+    let redis: RedisClient
+    let budget: TokenBudget
+    let prices: PriceTable
+    let registry: ProviderRegistry
+    let credentials: CredentialRepository
+    let gateway: LLMGateway
+    let queue: JobQueue
+    let marker: EnqueueMarker
+    let relay: QueueRelay
+    private let providerClient: HTTPClient
+
+    init(
+        _ configuration: Configuration, parts: Composition, spend: SpendMetrics,
+        metricsRegistry: PrometheusCollectorRegistry, logger: Logger
+    ) throws {
+        let database = parts.database
+        redis = try RedisClient(url: configuration.redisURL, threads: configuration.redisThreads)
+        budget = TokenBudget(database: database, reservationLifetime: configuration.reservationLifetime)
+        providerClient = ProviderTransport.makeClient()
+        var providerDefaults: [ProviderKind: ProviderRegistry.Default] = [:]
+        for (name, value) in configuration.providerDefaults {
+            if let kind = ProviderKind(rawValue: name) {
+                providerDefaults[kind] = .init(baseURL: value.baseURL, apiKey: value.apiKey)
+            }
+        }
+        registry = ProviderRegistry(
+            defaults: providerDefaults, client: providerClient,
+            addressGuard: OutboundAddressGuard(allowlist: configuration.providerURLAllowlist),
+            breakerThreshold: configuration.breakerThreshold, breakerCooldown: configuration.breakerCooldown)
+        prices = PriceTable()
+        credentials = CredentialRepository(box: parts.box)
+        gateway = LLMGateway(
+            database: database, budget: budget, registry: registry, prices: prices, cache: ResponseCache(redis: redis),
+            retry: RetryPolicy(attempts: configuration.providerAttempts), credentials: credentials,
+            observer: GatewayMetrics(spend: spend, registry: metricsRegistry))
+        queue = JobQueue(redis: redis, keys: QueueKeys(prefix: configuration.queuePrefix))
+        marker = EnqueueMarker(database: database)
+        relay = QueueRelay(
+            database: database, queue: queue, marker: marker, interval: configuration.queueRelayInterval,
+            minimumAge: configuration.queueRelayMinimumAge, rebuilds: configuration.queueRebuildsAfterLoss,
+            lostAfter: configuration.queueLostAfter, logger: logger)
+    }
+
+    /// The runtime's worker, per `CP_WORKER_*`.
+    func worker(_ configuration: Configuration, database: Database, observer: any WorkerObserver, logger: Logger)
+        -> Worker
+    {
+        Worker(
+            queue: queue, runner: PipelineRunner(database: database, gateway: gateway, logger: logger),
+            database: database, settings: configuration.workerSettings, observer: observer, logger: logger)
+    }
+
+    /// The services every process runs with these parts (Redis's threads, the providers' clients, the
+    /// enqueue notes and the relay).
+    var services: [any Service] {
+        [redis, ProviderClients(client: providerClient, registry: registry), marker, relay]
+    }
+}

@@ -1,0 +1,28 @@
+import Logging
+import ServiceLifecycle
+import Tenancy
+
+/// Builds the runtime as a process of its own (`controlplane worker`): the Postgres pool, Redis, the
+/// LLM gateway, the worker, the relay and housekeeping, in one service group that drains on SIGTERM
+/// and SIGINT (running jobs finish; no new job starts).
+public func buildWorker(_ configuration: Configuration, logger: Logger) throws -> ServiceGroup {
+    let parts = try Composition(configuration, logger: logger)
+    let metrics = HTTPMetrics()
+    let runtime = try RuntimeParts(
+        configuration, parts: parts, spend: SpendMetrics(registry: metrics.registry), metricsRegistry: metrics.registry,
+        logger: logger)
+    let worker = runtime.worker(
+        configuration, database: parts.database, observer: WorkerMetrics(registry: metrics.registry), logger: logger)
+    let services: [any Service] =
+        [parts.client]
+        + runtime.services + [
+            Housekeeping(
+                database: parts.database, budget: runtime.budget, prices: runtime.prices,
+                interval: configuration.housekeepingInterval, logger: logger),
+            worker,
+        ]
+    return ServiceGroup(
+        configuration: .init(
+            services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+}

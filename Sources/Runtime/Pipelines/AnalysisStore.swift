@@ -1,0 +1,230 @@
+import Foundation
+import PostgresNIO
+import Providers
+import Tenancy
+import Webhooks
+
+/// One stored analysis: a pipeline's result for one commit.
+public struct AnalysisRecord: Sendable, Equatable {
+    public let id: UUID
+    public let jobID: UUID
+    public let deliveryID: UUID
+    public let pipeline: Pipeline
+    public let repository: String
+    public let sha: String
+    public let authorName: String?
+    public let authorEmail: String?
+    public let authorHandle: String?
+    public let committedAt: Date?
+    /// The structured result, as JSON text.
+    public let output: String
+    public let provider: String
+    public let model: String
+    public let promptTokens: Int64
+    public let completionTokens: Int64
+    public let totalTokens: Int64
+    /// Taken from an earlier result for the same commit message, at no cost.
+    public let reused: Bool
+    public let createdAt: Date
+
+    public init(
+        id: UUID = UUID(), jobID: UUID, deliveryID: UUID, pipeline: Pipeline, repository: String, sha: String,
+        authorName: String?, authorEmail: String?, authorHandle: String?, committedAt: Date?, output: String,
+        provider: String, model: String, promptTokens: Int64, completionTokens: Int64, totalTokens: Int64,
+        reused: Bool, createdAt: Date = Date()
+    ) {
+        self.id = id
+        self.jobID = jobID
+        self.deliveryID = deliveryID
+        self.pipeline = pipeline
+        self.repository = repository
+        self.sha = sha
+        self.authorName = authorName
+        self.authorEmail = authorEmail
+        self.authorHandle = authorHandle
+        self.committedAt = committedAt
+        self.output = output
+        self.provider = provider
+        self.model = model
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.totalTokens = totalTokens
+        self.reused = reused
+        self.createdAt = createdAt
+    }
+}
+
+/// Analyses, remembered results per commit message and author identities, in tenant transactions.
+public struct AnalysisStore: Sendable {
+    public init() {}
+
+    private typealias Row = (
+        UUID, UUID, UUID, String, String, String, String?, String?, String?, Date?, String, String, String, Int64,
+        Int64, Int64, Bool, Date
+    )
+    private static let columns = """
+        analysis_id, job_id, delivery_id, pipeline, repository, sha, author_name, author_email, author_handle, \
+        committed_at, output::text, provider, model, prompt_tokens, completion_tokens, total_tokens, reused, created_at
+        """
+    private static let keyset = KeysetQuery(
+        table: "analyses", columns: columns, timeColumn: "created_at", idColumn: "analysis_id")
+    private static let topID = UUID(
+        uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255))
+
+    private static func record(_ row: Row) -> AnalysisRecord {
+        AnalysisRecord(
+            id: row.0, jobID: row.1, deliveryID: row.2, pipeline: Pipeline(rawValue: row.3) ?? .commitments,
+            repository: row.4, sha: row.5, authorName: row.6, authorEmail: row.7, authorHandle: row.8,
+            committedAt: row.9, output: row.10, provider: row.11, model: row.12, promptTokens: row.13,
+            completionTokens: row.14, totalTokens: row.15, reused: row.16, createdAt: row.17)
+    }
+
+    /// The analyses already stored for these commits of a repository by a pipeline, by sha.
+    public func existing(
+        _ pipeline: Pipeline, repository: String, shas: [String], in transaction: TenantTransaction
+    ) async throws -> [String: AnalysisRecord] {
+        let rows = try await transaction.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM analyses
+            WHERE tenant_id = \(transaction.tenantID.rawValue) AND pipeline = \(pipeline.rawValue)
+              AND lower(repository) = \(repository.lowercased()) AND sha = ANY(\(shas))
+            """)
+        var found: [String: AnalysisRecord] = [:]
+        for try await row in rows.decode(Row.self) { found[row.5] = Self.record(row) }
+        return found
+    }
+
+    /// Stores the analysis unless one exists for its pipeline and commit (then nothing changes).
+    public func insert(_ analysis: AnalysisRecord, in transaction: TenantTransaction) async throws {
+        try await transaction.query(
+            """
+            INSERT INTO analyses (tenant_id, analysis_id, job_id, delivery_id, pipeline, repository, sha, author_name,
+                                  author_email, author_handle, committed_at, output, provider, model, prompt_tokens,
+                                  completion_tokens, total_tokens, reused)
+            VALUES (\(transaction.tenantID.rawValue), \(analysis.id), \(analysis.jobID), \(analysis.deliveryID),
+                    \(analysis.pipeline.rawValue), \(analysis.repository), \(analysis.sha), \(analysis.authorName),
+                    \(analysis.authorEmail), \(analysis.authorHandle), \(analysis.committedAt), \(analysis.output)::jsonb,
+                    \(analysis.provider), \(analysis.model), \(analysis.promptTokens), \(analysis.completionTokens),
+                    \(analysis.totalTokens), \(analysis.reused))
+            ON CONFLICT (tenant_id, pipeline, lower(repository), sha) DO NOTHING
+            """)
+    }
+
+    /// Which of these commits' `change_summary` analyses have no push summary yet.
+    public func withoutSummary(repository: String, shas: [String], in transaction: TenantTransaction) async throws
+        -> [String]
+    {
+        let rows = try await transaction.query(
+            """
+            SELECT sha FROM analyses
+            WHERE tenant_id = \(transaction.tenantID.rawValue) AND pipeline = 'change_summary'
+              AND lower(repository) = \(repository.lowercased()) AND sha = ANY(\(shas)) AND NOT output ? 'push_summary'
+            """)
+        var found: [String] = []
+        for try await sha in rows.decode(String.self) { found.append(sha) }
+        return found
+    }
+
+    /// Adds a push's summary to these commits' `change_summary` analyses; its tokens are added to the
+    /// first of them, so the analyses add up to what was billed.
+    public func attachSummary(
+        _ summary: String, repository: String, shas: [String], usage: TokenUsage, in transaction: TenantTransaction
+    ) async throws {
+        let first = shas.min() ?? ""
+        try await transaction.query(
+            """
+            UPDATE analyses SET output = output || \(summary)::jsonb,
+                prompt_tokens = prompt_tokens + CASE WHEN sha = \(first) THEN \(usage.promptTokens) ELSE 0 END,
+                completion_tokens = completion_tokens
+                    + CASE WHEN sha = \(first) THEN \(usage.completionTokens + usage.reasoningTokens) ELSE 0 END,
+                total_tokens = total_tokens + CASE WHEN sha = \(first) THEN \(usage.totalTokens) ELSE 0 END
+            WHERE tenant_id = \(transaction.tenantID.rawValue) AND pipeline = 'change_summary'
+              AND lower(repository) = \(repository.lowercased()) AND sha = ANY(\(shas))
+            """)
+    }
+
+    /// The result remembered for a normalised commit message, if any: (output, provider, model).
+    public func rememberedResult(_ pipeline: Pipeline, message: CommitMessage, in transaction: TenantTransaction)
+        async throws -> (output: String, provider: String, model: String)?
+    {
+        let rows = try await transaction.query(
+            """
+            SELECT output::text, provider, model FROM message_results
+            WHERE tenant_id = \(transaction.tenantID.rawValue) AND pipeline = \(pipeline.rawValue)
+              AND message_hash = \(Data(message.digest))
+            """)
+        for try await row in rows.decode((String, String, String).self) { return row }
+        return nil
+    }
+
+    public func remember(
+        _ pipeline: Pipeline, message: CommitMessage, output: String, provider: String, model: String,
+        in transaction: TenantTransaction
+    ) async throws {
+        try await transaction.query(
+            """
+            INSERT INTO message_results (tenant_id, pipeline, message_hash, simhash, output, provider, model)
+            VALUES (\(transaction.tenantID.rawValue), \(pipeline.rawValue), \(Data(message.digest)), \(message.simhash),
+                    \(output)::jsonb, \(provider), \(model))
+            ON CONFLICT (tenant_id, pipeline, message_hash) DO NOTHING
+            """)
+    }
+
+    /// Chat handles by git email (lowercased), for the emails that an identity claims.
+    public func handles(for emails: [String], in transaction: TenantTransaction) async throws -> [String: String] {
+        let lowered = Array(Set(emails.map { $0.lowercased() }))
+        guard !lowered.isEmpty else { return [:] }
+        let rows = try await transaction.query(
+            """
+            SELECT e.address, i.chat_handle FROM identities i
+            CROSS JOIN LATERAL unnest(array_append(i.git_emails, i.email)) AS e (address)
+            WHERE i.tenant_id = \(transaction.tenantID.rawValue) AND i.chat_handle IS NOT NULL
+              AND lower(e.address) = ANY(\(lowered))
+            """)
+        var handles: [String: String] = [:]
+        for try await row in rows.decode((String, String).self) { handles[row.0.lowercased()] = row.1 }
+        return handles
+    }
+
+    // MARK: API
+
+    /// Which analyses a list shows.
+    public struct Filter: Sendable {
+        public var repository: String?
+        public var author: String?
+        public var pipeline: Pipeline?
+        public var sha: String?
+
+        public init(repository: String? = nil, author: String? = nil, pipeline: Pipeline? = nil, sha: String? = nil) {
+            self.repository = repository
+            self.author = author
+            self.pipeline = pipeline
+            self.sha = sha
+        }
+    }
+
+    public func list(_ filter: Filter, limit: Int, after cursor: PageCursor?, in transaction: TenantTransaction)
+        async throws -> Page<AnalysisRecord>
+    {
+        guard let bound = cursor.bound(parse: UUID.init(uuidString:), top: Self.topID) else { throw InvalidCursor() }
+        var filters: [(column: String, value: any PostgresEncodable)] = [("tenant_id", transaction.tenantID.rawValue)]
+        if let repository = filter.repository { filters.append(("lower(repository)", repository.lowercased())) }
+        if let author = filter.author { filters.append(("lower(author_email)", author.lowercased())) }
+        if let pipeline = filter.pipeline { filters.append(("pipeline", pipeline.rawValue)) }
+        if let sha = filter.sha { filters.append(("sha", sha.lowercased())) }
+        let rows = try await transaction.query(try Self.keyset.page(filters: filters, below: bound, limit: limit))
+        var analyses: [AnalysisRecord] = []
+        for try await row in rows.decode(Row.self) { analyses.append(Self.record(row)) }
+        return Page(fetched: analyses, limit: limit) { PageCursor(time: $0.createdAt, id: $0.id.uuidString) }
+    }
+
+    public func find(_ id: UUID, in transaction: TenantTransaction) async throws -> AnalysisRecord? {
+        let rows = try await transaction.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM analyses
+            WHERE tenant_id = \(transaction.tenantID.rawValue) AND analysis_id = \(id)
+            """)
+        for try await row in rows.decode(Row.self) { return Self.record(row) }
+        return nil
+    }
+}

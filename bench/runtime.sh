@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# The runtime under load with the `mock` provider: tenant A has a backlog of BACKLOG jobs (default
+# 100,000; one commit each, every commit and message distinct, so each job makes one model call through
+# the gateway: policy, budget reservation, ledger, then its analysis), and `controlplane worker` (release
+# build, CP_WORKER_CONCURRENCY slots, default 16) works for DURATION seconds while tenant B sends one signed
+# push every 100 ms through the API. Prints A's jobs per second end to end and B's queue wait (p50, p99,
+# max) while A's backlog stands, next to the baseline measured in the same run: pgbench committing the
+# same durable statements a job makes (claim, reserve, ledger row, analysis, finish) as bare SQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib/services.sh
+
+DURATION=${DURATION:-30}
+BACKLOG=${BACKLOG:-100000}
+SLOTS=${SLOTS:-16}
+ensure_packages
+data=$(mktemp -d /tmp/controlplane-bench.XXXXXX)
+chmod 755 "$data"
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    stop_redis
+    stop_postgres
+    case "${CP_POSTGRES_CLUSTER:-}" in /tmp/controlplane-pg.*) rm -rf "$CP_POSTGRES_CLUSTER" ;; esac
+    rm -rf "$data"
+}
+trap cleanup EXIT
+start_postgres "$data" "$(free_port)"
+start_redis "$data" "$(free_port)"
+ensure_master_key "$data"
+
+if [ -n "${CONTROLPLANE_BIN:-}" ]; then
+    binary=$CONTROLPLANE_BIN
+else
+    scratch=${BENCH_SCRATCH:-.build}
+    swift build -c release --product controlplane --scratch-path "$scratch" >&2
+    binary=$scratch/release/controlplane
+fi
+wait_for() { for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; return 1; }
+superuser() { runuser -u postgres -- psql -h "$CP_POSTGRES_CLUSTER" -p "$CP_POSTGRES_PORT" -d controlplane -qAt "$@"; }
+
+CP_LOG_LEVEL=warning $binary migrate
+port=$(free_port)
+export CP_QUEUE_MAX_DEPTH=100000000 CP_DEFAULT_TOKEN_LIMIT=2000000000 CP_DEFAULT_MAX_TOKEN_LIMIT=2000000000 \
+    CP_DEFAULT_REQUESTS_PER_MINUTE=1000000 CP_DEFAULT_BURST=1000000 CP_LOG_LEVEL=warning
+CP_HTTP_PORT=$port CP_WORKER_CONCURRENCY=0 $binary serve > "$data/server.log" 2>&1 & pids+=($!)
+wait_for "http://127.0.0.1:$port/healthz"
+
+signup() {
+    local slug="bench-$RANDOM$RANDOM"
+    curl -fs -X POST "http://127.0.0.1:$port/v1/signup" -H 'content-type: application/json' \
+        -d "{\"organization_name\":\"Bench\",\"slug\":\"$slug\",\"admin_email\":\"$slug@example.test\",\"admin_password\":\"correct horse battery\"}"
+}
+big=$(signup | python3 -c 'import json, sys; print(json.load(sys.stdin)["tenant"]["id"])')
+small_json=$(signup)
+small=$(printf '%s' "$small_json" | python3 -c 'import json, sys; print(json.load(sys.stdin)["tenant"]["id"])')
+small_token=$(printf '%s' "$small_json" | python3 -c 'import json, sys; print(json.load(sys.stdin)["api_key"]["token"])')
+endpoint=$(curl -fs -X POST "http://127.0.0.1:$port/v1/webhooks" -H "Authorization: Bearer $small_token" \
+    -H 'content-type: application/json' -d '{"provider": "github", "pipelines": ["commitments"]}')
+
+log "loading a backlog of $BACKLOG jobs for tenant A"
+superuser <<SQL
+SELECT set_config('app.tenant_id', '$big', false);
+INSERT INTO webhook_deliveries (tenant_id, delivery_id, endpoint_id, github_delivery, event, repository, ref, status,
+                                content_type, body, job_count)
+SELECT '$big', md5('d' || n)::uuid, gen_random_uuid(), 'bench-' || n, 'push', 'acme/api', 'refs/heads/main',
+       'enqueued', 'application/json',
+       convert_to(json_build_object('ref', 'refs/heads/main', 'repository', json_build_object('full_name', 'acme/api'),
+           'commits', json_build_array(json_build_object('id', md5('c' || n) || '00000000', 'message',
+               'Change ' || n || ': I will add tests for the cache by Friday.', 'timestamp', '2026-11-20T16:04:05+01:00',
+               'author', json_build_object('name', 'Ada', 'email', 'ada@acme.test'),
+               'added', json_build_array(), 'removed', json_build_array(), 'modified', json_build_array('src/cache.swift'))))::text,
+           'UTF8'), 1
+FROM generate_series(1, $BACKLOG) AS n;
+INSERT INTO jobs (tenant_id, job_id, delivery_id, pipeline, repository, max_attempts, enqueued_at)
+SELECT '$big', md5('j' || n)::uuid, md5('d' || n)::uuid, 'commitments', 'acme/api', 5, now()
+FROM generate_series(1, $BACKLOG) AS n;
+SQL
+redis_password=$(printf '%s' "$CP_REDIS_URL" | sed -n 's|redis://:\([^@]*\)@.*|\1|p')
+redis_port=$(printf '%s' "$CP_REDIS_URL" | sed -n 's|.*:\([0-9]*\)$|\1|p')
+superuser -c "SELECT job_id FROM jobs WHERE tenant_id = '$big' ORDER BY created_at, job_id" | python3 -c '
+import sys
+prefix, tenant = sys.argv[1], sys.argv[2]
+key = f"{prefix}:{{t:{tenant}}}:jobs"
+def command(*args):
+    out = f"*{len(args)}\r\n"
+    for a in args:
+        out += f"${len(a.encode())}\r\n{a}\r\n"
+    return out
+sys.stdout.write(command("XGROUP", "CREATE", key, "workers", "0", "MKSTREAM"))
+for line in sys.stdin:
+    sys.stdout.write(command("XADD", key, "*", "job", line.strip()))
+sys.stdout.write(command("ZADD", f"{prefix}:ready", "NX", "0", tenant))
+sys.stdout.write(command("SADD", f"{prefix}:streams", tenant))
+' cp "$big" | redis-cli -h 127.0.0.1 -p "$redis_port" -a "$redis_password" --no-auth-warning --pipe > /dev/null
+
+log "working for ${DURATION}s with $SLOTS slots while tenant B pushes every 100 ms"
+CP_WORKER_CONCURRENCY=$SLOTS CP_DATABASE_POOL_SIZE=$((SLOTS + 8)) $binary worker > "$data/worker.log" 2>&1 & pids+=($!)
+worker_pid=$!
+started=$(date +%s.%N)
+python3 - "$port" "$endpoint" "$DURATION" <<'PY'
+import hashlib, hmac, json, sys, time, urllib.request, uuid
+port, endpoint, duration = sys.argv[1], json.loads(sys.argv[2]), float(sys.argv[3])
+deadline = time.time() + duration
+n = 0
+while time.time() < deadline:
+    n += 1
+    sha = hashlib.sha1(f"small-{n}-{time.time()}".encode()).hexdigest()
+    body = json.dumps({"ref": "refs/heads/main", "after": sha, "repository": {"full_name": "beta/app"},
+                       "commits": [{"id": sha, "message": f"Small change {n}: we will ship it tomorrow.",
+                                    "timestamp": "2026-11-20T16:04:05+01:00",
+                                    "author": {"name": "Bo", "email": "bo@beta.test"},
+                                    "added": [], "removed": [], "modified": ["app.py"]}]}).encode()
+    signature = "sha256=" + hmac.new(endpoint["secret"].encode(), body, hashlib.sha256).hexdigest()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{endpoint['url']}", data=body, method="POST", headers={
+        "Content-Type": "application/json", "X-GitHub-Event": "push", "X-GitHub-Delivery": str(uuid.uuid4()),
+        "X-Hub-Signature-256": signature})
+    urllib.request.urlopen(request).read()
+    time.sleep(0.1)
+PY
+sleep 2
+elapsed=$(python3 -c "import time; print(time.time() - $started)")
+done_big=$(superuser -c "SELECT count(*) FROM jobs WHERE tenant_id = '$big' AND status = 'succeeded'")
+kill "$worker_pid" 2>/dev/null || true
+read -r small_jobs small_done p50 p99 max < <(superuser -F ' ' -c "
+    SELECT count(*), count(*) FILTER (WHERE status = 'succeeded'),
+           round(1000 * percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM started_at - created_at)))::int,
+           round(1000 * percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM started_at - created_at)))::int,
+           round(1000 * max(extract(epoch FROM started_at - created_at)))::int
+    FROM jobs WHERE tenant_id = '$small'")
+
+# The baseline: the durable statements of one job as bare SQL, at the same concurrency.
+superuser <<'SQL'
+CREATE TABLE bench_jobs (id bigint PRIMARY KEY, status text, attempts int, lease timestamptz);
+INSERT INTO bench_jobs SELECT n, 'queued', 0, NULL FROM generate_series(1, 2000000) AS n;
+CREATE TABLE bench_reservations (id uuid PRIMARY KEY, tokens bigint);
+CREATE TABLE bench_usage (id bigserial PRIMARY KEY, tokens bigint, at timestamptz DEFAULT now());
+CREATE TABLE bench_analyses (id uuid PRIMARY KEY, output jsonb);
+CREATE TABLE bench_budget (id int PRIMARY KEY, used bigint);
+INSERT INTO bench_budget VALUES (1, 0);
+SQL
+cat > "$data/job.sql" <<'SQL'
+\set id random(1, 2000000)
+UPDATE bench_jobs SET status = 'running', attempts = attempts + 1, lease = now() + interval '60 s' WHERE id = :id;
+INSERT INTO bench_reservations VALUES (md5(:id::text || random()::text)::uuid, 1000);
+BEGIN;
+INSERT INTO bench_usage (tokens) VALUES (120);
+UPDATE bench_budget SET used = used + 120 WHERE id = 1;
+END;
+INSERT INTO bench_analyses VALUES (gen_random_uuid(), '{"commitments": [{"text": "I will add tests", "confidence": 0.9}]}');
+UPDATE bench_jobs SET status = 'succeeded', lease = NULL WHERE id = :id;
+SQL
+bare=$(runuser -u postgres -- pgbench -h "$CP_POSTGRES_CLUSTER" -p "$CP_POSTGRES_PORT" controlplane -n -c "$SLOTS" -j 2 \
+    -T 10 -f "$data/job.sql" 2>/dev/null | awk '/^tps/ {print $3; exit}')
+
+awk -v n="$done_big" -v t="$elapsed" -v bare="$bare" -v slots="$SLOTS" -v backlog="$BACKLOG" \
+    -v sj="$small_jobs" -v sd="$small_done" -v p50="$p50" -v p99="$p99" -v max="$max" 'BEGIN {
+    printf "\nruntime, mock provider, %d slots, tenant A backlog %d jobs\n", slots, backlog
+    printf "%-62s %10.0f\n", "tenant A jobs per second, end to end", n / t
+    printf "%-62s %10.0f\n", "baseline: bare SQL of one job (5 durable statements), per s", bare
+    printf "ratio runtime / bare SQL: %.2f\n", (n / t) / bare
+    printf "tenant B: %d jobs sent, %d done; queue wait p50 %d ms, p99 %d ms, max %d ms\n", sj, sd, p50, p99, max
+}'
