@@ -51,10 +51,19 @@ signup() {
     curl -fs -X POST "http://127.0.0.1:$port/v1/signup" -H 'content-type: application/json' \
         -d "{\"organization_name\":\"Bench\",\"slug\":\"$slug\",\"admin_email\":\"$slug@example.test\",\"admin_password\":\"correct horse battery\"}"
 }
-big=$(signup | python3 -c 'import json, sys; print(json.load(sys.stdin)["tenant"]["id"])')
+big_json=$(signup)
+big=$(printf '%s' "$big_json" | python3 -c 'import json, sys; print(json.load(sys.stdin)["tenant"]["id"])')
+big_token=$(printf '%s' "$big_json" | python3 -c 'import json, sys; print(json.load(sys.stdin)["api_key"]["token"])')
 small_json=$(signup)
 small=$(printf '%s' "$small_json" | python3 -c 'import json, sys; print(json.load(sys.stdin)["tenant"]["id"])')
 small_token=$(printf '%s' "$small_json" | python3 -c 'import json, sys; print(json.load(sys.stdin)["api_key"]["token"])')
+# The standard policy allows 1,000 model calls an hour; both tenants get room for the run.
+for token in "$big_token" "$small_token"; do
+    curl -fs -X PUT "http://127.0.0.1:$port/v1/policy" -H "Authorization: Bearer $token" -H 'content-type: application/json' \
+        -d '{"routes": {"default": [{"provider": "mock", "model": "mock-1", "max_tokens": 1024, "timeout_ms": 30000}]},
+             "max_tokens_per_request": 4096, "max_llm_requests_per_hour": 10000000,
+             "cache": {"enabled": false, "ttl_seconds": 60}}' > /dev/null
+done
 endpoint=$(curl -fs -X POST "http://127.0.0.1:$port/v1/webhooks" -H "Authorization: Bearer $small_token" \
     -H 'content-type: application/json' -d '{"provider": "github", "pipelines": ["commitments"]}')
 

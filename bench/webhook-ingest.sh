@@ -81,11 +81,12 @@ bytes=$(wc -c < "$data/push.json")
 python3 - "$data/ingest.lua" "$data/push.json" "$signature" <<'PY'
 import sys
 out, body_path, signature = sys.argv[1:]
-body = open(body_path).read().replace("\\", "\\\\").replace("]]", "] ]")
+body = open(body_path).read()
+assert "]==]" not in body
 open(out, "w").write(f"""
 local counter = 0
 local threads = 0
-local body = [[{body}]]
+local body = [==[{body}]==]
 function setup(thread) threads = threads + 1; thread:set("tid", threads) end
 function request()
     counter = counter + 1

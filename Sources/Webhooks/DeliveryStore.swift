@@ -86,12 +86,14 @@ public struct DeliveryStore: Sendable {
                 \(reason), \(delivery.contentType), \(Data(delivery.body)), \(pipelines.map(\.rawValue)), \(jobIDs),
                 \(maxAttempts)::integer)
             """, logger: database.logger)
+        var accepted: AcceptedDelivery?
         for try await row in rows.decode((UUID, String, Bool, [UUID]).self) {
-            return AcceptedDelivery(
+            accepted = AcceptedDelivery(
                 deliveryID: row.0, status: DeliveryStatus(rawValue: row.1) ?? .accepted, duplicate: row.2,
                 jobIDs: row.3)
         }
-        throw DeliveryNotRecorded()
+        guard let accepted else { throw DeliveryNotRecorded() }
+        return accepted
     }
 
     private typealias Row = (UUID, UUID, String, String, String?, String?, String?, String, String?, Int32, Date, Date)

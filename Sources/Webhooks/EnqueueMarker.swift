@@ -30,12 +30,13 @@ public final class EnqueueMarker: Service, Sendable {
         }
         guard !batch.isEmpty else { return }
         do {
-            try await database.client.query(
+            let rows = try await database.client.query(
                 """
                 SELECT jobs_mark_enqueued(
                     \(batch.map(\.tenantID.rawValue)), \(batch.map(\.jobID)), \(batch.map { Int32($0.attempts) }))
                 """,
                 logger: database.logger)
+            for try await _ in rows {}
         } catch {
             // Kept for the next round; the relay would send them again otherwise.
             pending.withLock { $0.insert(contentsOf: batch, at: 0) }

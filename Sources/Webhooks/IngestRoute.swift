@@ -24,6 +24,7 @@ public struct IngestRoute: Sendable {
                    previous_secret_expires_at > now(), pipelines, repositories
             FROM webhook_route(\(endpointID))
             """, logger: database.logger)
+        var found: IngestRoute?
         for try await row in rows.decode((UUID, String, Bool, ByteBuffer, ByteBuffer?, Bool?, [String], [String]).self)
         {
             let context = WebhookEndpointStore.sealContext(endpointID)
@@ -31,10 +32,10 @@ public struct IngestRoute: Sendable {
             if let previous = row.4, row.5 == true {
                 secrets.append(Array(try box.open(Array(buffer: previous), context: context)))
             }
-            return IngestRoute(
+            found = IngestRoute(
                 tenantID: TenantID(row.0), endpointID: endpointID, receives: row.2 && row.1 == "active",
                 secrets: secrets, pipelines: row.6.compactMap(Pipeline.init(rawValue:)), repositories: row.7)
         }
-        return nil
+        return found
     }
 }

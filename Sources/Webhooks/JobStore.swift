@@ -62,14 +62,15 @@ public struct JobStore: Sendable {
             SELECT pipeline, delivery_id, repository, attempts, max_attempts, body, created_at
             FROM job_claim(\(job.tenantID.rawValue), \(job.jobID), \(token), \(Self.seconds(lease))::integer)
             """, logger: database.logger)
+        var claimed: ClaimedJob?
         for try await row in rows.decode((String, UUID, String?, Int32, Int32, ByteBuffer, Date).self) {
-            guard let pipeline = Pipeline(rawValue: row.0) else { return nil }
-            return ClaimedJob(
+            guard let pipeline = Pipeline(rawValue: row.0) else { continue }
+            claimed = ClaimedJob(
                 tenantID: job.tenantID, jobID: job.jobID, pipeline: pipeline, deliveryID: row.1, repository: row.2,
                 attempt: Int(row.3), maxAttempts: Int(row.4), body: Array(buffer: row.5), token: token,
                 createdAt: row.6)
         }
-        return nil
+        return claimed
     }
 
     /// Ends the attempt; answers the job's status afterwards, nil when the lease had been lost.
@@ -89,8 +90,10 @@ public struct JobStore: Sendable {
             """
             SELECT job_finish(\(job.tenantID.rawValue), \(job.jobID), \(job.token), \(name), \(error), \(backoff))
             """, logger: database.logger)
-        for try await status in rows.decode(String?.self) { return status.flatMap(JobStatus.init(rawValue:)) }
-        return nil
+        // Every pool-level result is read to its end, so the connection goes back to the pool at once.
+        var status: JobStatus?
+        for try await value in rows.decode(String?.self) { status = value.flatMap(JobStatus.init(rawValue:)) }
+        return status
     }
 
     /// Extends the attempt's lease; false when it was lost (taken over).
@@ -99,8 +102,9 @@ public struct JobStore: Sendable {
             """
             SELECT job_extend_lease(\(job.tenantID.rawValue), \(job.jobID), \(job.token), \(Self.seconds(lease))::integer)
             """, logger: database.logger)
-        for try await extended in rows.decode(Bool.self) { return extended }
-        return false
+        var extended = false
+        for try await value in rows.decode(Bool.self) { extended = value }
+        return extended
     }
 
     /// Running jobs, of every tenant, whose lease ran out; and then puts them back on the queue (through
@@ -122,8 +126,9 @@ public struct JobStore: Sendable {
         let rows = try await database.client.query(
             "SELECT jobs_release_expired(\(expired.map(\.tenantID.rawValue)), \(expired.map(\.jobID)))",
             logger: database.logger)
-        for try await count in rows.decode(Int32.self) { return Int(count) }
-        return 0
+        var released = 0
+        for try await count in rows.decode(Int32.self) { released = Int(count) }
+        return released
     }
 
     static func seconds(_ duration: Duration) -> Int {
