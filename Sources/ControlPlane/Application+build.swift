@@ -80,8 +80,11 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
         hooks: HooksHandler(
             ingest: ingest, maxBodyBytes: configuration.webhookMaxBodyBytes,
             metrics: WebhookMetrics(registry: metrics.registry)),
-        deliveries: DeliveriesHandler(database: database, paging: paging),
-        jobs: JobsHandler(database: database, paging: paging, queue: runtime.queue, marker: runtime.marker))
+        deliveries: DeliveriesHandler(database: database, paging: paging, ingest: ingest),
+        jobs: JobsHandler(database: database, paging: paging, queue: runtime.queue, marker: runtime.marker),
+        identities: IdentitiesHandler(database: database, paging: paging),
+        notifications: NotificationsHandler(
+            database: database, store: runtime.notifications, addressGuard: runtime.registry.addressGuard))
 
     // The declared routes, read from a router the handlers are registered on for that purpose only:
     // Hummingbird applies a middleware to the routes added after it, so the edge goes in first below.
@@ -93,6 +96,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
     router.middlewares.add(
         EdgeMiddleware(
             maxBodyBytes: configuration.maxBodyBytes, webhookMaxBodyBytes: configuration.webhookMaxBodyBytes,
+            bulkMaxBodyBytes: configuration.bulkMaxBodyBytes,
             addresses: try ClientAddressResolver(
                 trustedProxies: configuration.trustedProxies, trustedHops: configuration.trustedProxyHops),
             routes: routes, metrics: metrics, logger: logger))
@@ -120,12 +124,18 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
             Housekeeping(
                 database: database, budget: runtime.budget, prices: runtime.prices,
                 interval: configuration.housekeepingInterval, logger: logger),
+            PendingJobsGauge(
+                database: database, registry: metrics.registry, interval: configuration.pendingJobsInterval,
+                logger: logger),
         ] + runtime.services
             + (withWorker
                 ? [
                     runtime.worker(
                         configuration, database: database, observer: WorkerMetrics(registry: metrics.registry),
-                        logger: logger)
+                        logger: logger),
+                    runtime.notificationSender(
+                        configuration, database: database, observer: NotificationMetrics(registry: metrics.registry),
+                        logger: logger),
                 ] : []),
         logger: logger)
     app.beforeServerStarts {

@@ -20,6 +20,9 @@ public func buildWorker(_ configuration: Configuration, logger: Logger) throws -
                 database: parts.database, budget: runtime.budget, prices: runtime.prices,
                 interval: configuration.housekeepingInterval, logger: logger),
             worker,
+            runtime.notificationSender(
+                configuration, database: parts.database, observer: NotificationMetrics(registry: metrics.registry),
+                logger: logger),
         ]
     return ServiceGroup(
         configuration: .init(

@@ -152,6 +152,10 @@ public struct OutboundAddressGuard: Sendable {
 /// A base URL that tenants may not use.
 public struct AddressRefused: Error, Sendable, Equatable {
     public let reason: String
+
+    public init(reason: String) {
+        self.reason = reason
+    }
 }
 
 /// HTTP clients that connect a host name to one checked address (AsyncHTTPClient's `dnsOverride`), so

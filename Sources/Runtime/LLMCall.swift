@@ -17,10 +17,13 @@ public struct LLMCall: Sendable {
     public var stop: [String]
     public var requestID: String
     public var jobID: UUID?
+    /// The job's repository (`owner/name`), for the policy's repository overrides; nil for API calls.
+    public var repository: String?
 
     public init(
         tenantID: TenantID, kind: TaskKind, model: String?, messages: [ChatMessage], maxTokens: Int?,
-        temperature: Double? = nil, topP: Double? = nil, stop: [String] = [], requestID: String, jobID: UUID? = nil
+        temperature: Double? = nil, topP: Double? = nil, stop: [String] = [], requestID: String, jobID: UUID? = nil,
+        repository: String? = nil
     ) {
         self.tenantID = tenantID
         self.kind = kind
@@ -32,6 +35,7 @@ public struct LLMCall: Sendable {
         self.stop = stop
         self.requestID = requestID
         self.jobID = jobID
+        self.repository = repository
     }
 }
 

@@ -50,7 +50,7 @@ extension LLMGateway {
         let planFor = { (candidates: [LLMPolicy.Candidate]) in
             Plan(
                 policy: policy, candidates: candidates,
-                pressureCandidates: policy.candidates(for: call.kind, underPressure: true),
+                pressureCandidates: policy.candidates(for: call.kind, underPressure: true, repository: call.repository),
                 credentials: held.credentials, estimate: estimate)
         }
         let normalTokens = worstCase(call, planFor(normal))

@@ -66,7 +66,8 @@ extension LLMGateway {
         }
         return Plan(
             policy: policy, candidates: try Self.candidates(policy, for: call, underPressure: pressure),
-            pressureCandidates: policy.candidates(for: call.kind, underPressure: true), credentials: stored,
+            pressureCandidates: policy.candidates(for: call.kind, underPressure: true, repository: call.repository),
+            credentials: stored,
             estimate: Self.estimate(call))
     }
 
@@ -84,7 +85,7 @@ extension LLMGateway {
     static func candidates(_ policy: LLMPolicy, for call: LLMCall, underPressure: Bool) throws
         -> [LLMPolicy.Candidate]
     {
-        let candidates = policy.candidates(for: call.kind, underPressure: underPressure)
+        let candidates = policy.candidates(for: call.kind, underPressure: underPressure, repository: call.repository)
         guard let model = call.model, model != "auto" else { return candidates }
         guard let chosen = policy.allCandidates.first(where: { $0.id == model || $0.model == model }) else {
             throw GatewayError.modelNotAllowed(model)

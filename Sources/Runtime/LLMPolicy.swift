@@ -69,21 +69,71 @@ public struct LLMPolicy: Sendable, Equatable, Codable {
         }
     }
 
+    /// Routes for the runtime's jobs on some repositories, before everything else.
+    public struct RepositoryOverride: Sendable, Equatable, Codable {
+        /// `owner/name`, or `owner/*` for every repository of the owner; compared case-insensitively.
+        public var repository: String
+        public var routes: [String: [Candidate]]
+
+        public init(repository: String, routes: [String: [Candidate]]) {
+            self.repository = repository
+            self.routes = routes
+        }
+
+        /// Whether the override is for `repository` (`owner/name`).
+        public func matches(_ repository: String) -> Bool {
+            let pattern = self.repository.lowercased()
+            let name = repository.lowercased()
+            if pattern.hasSuffix("/*") { return name.hasPrefix(pattern.dropLast()) }
+            return pattern == name
+        }
+    }
+
+    /// Whether a commit message close to one the tenant committed before (SimHash within `maxDistance`
+    /// bits) reuses that earlier result at no cost, as an identical message always does.
+    public struct NearDuplicates: Sendable, Equatable, Codable {
+        public var enabled: Bool
+        public var maxDistance: Int
+
+        public init(enabled: Bool, maxDistance: Int = 3) {
+            self.enabled = enabled
+            self.maxDistance = maxDistance
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case enabled
+            case maxDistance = "max_distance"
+        }
+    }
+
     public var routes: [String: [Candidate]]
     public var onBudgetPressure: BudgetPressure?
     public var maxTokensPerRequest: Int
     public var maxLLMRequestsPerHour: Int
     public var cache: Cache
+    /// The first match wins; nil or empty: none.
+    public var repositoryOverrides: [RepositoryOverride]?
+    /// Off when nil.
+    public var nearDuplicates: NearDuplicates?
 
     public init(
         routes: [String: [Candidate]], onBudgetPressure: BudgetPressure?, maxTokensPerRequest: Int,
-        maxLLMRequestsPerHour: Int, cache: Cache
+        maxLLMRequestsPerHour: Int, cache: Cache, repositoryOverrides: [RepositoryOverride]? = nil,
+        nearDuplicates: NearDuplicates? = nil
     ) {
         self.routes = routes
         self.onBudgetPressure = onBudgetPressure
         self.maxTokensPerRequest = maxTokensPerRequest
         self.maxLLMRequestsPerHour = maxLLMRequestsPerHour
         self.cache = cache
+        self.repositoryOverrides = repositoryOverrides
+        self.nearDuplicates = nearDuplicates
+    }
+
+    /// The SimHash distance within which a commit message reuses an earlier result; nil when off.
+    public var nearDuplicateDistance: Int? {
+        guard let nearDuplicates, nearDuplicates.enabled else { return nil }
+        return nearDuplicates.maxDistance
     }
 
     enum CodingKeys: String, CodingKey {
@@ -92,6 +142,8 @@ public struct LLMPolicy: Sendable, Equatable, Codable {
         case maxTokensPerRequest = "max_tokens_per_request"
         case maxLLMRequestsPerHour = "max_llm_requests_per_hour"
         case cache
+        case repositoryOverrides = "repository_overrides"
+        case nearDuplicates = "near_duplicates"
     }
 
     /// The policy of a tenant that never set one: everything on `mock`, offline and free of keys.
@@ -100,9 +152,15 @@ public struct LLMPolicy: Sendable, Equatable, Codable {
         onBudgetPressure: nil, maxTokensPerRequest: 4096, maxLLMRequestsPerHour: 1000,
         cache: Cache(enabled: false, ttlSeconds: 3600))
 
-    /// The candidates for `kind`, in order: the pressure routes when under pressure and they name the
+    /// The candidates for `kind`, in order: for a job on `repository`, the first matching override's route
+    /// for the kind (or its `default`); else the pressure routes when under pressure and they name the
     /// kind (or `default`), else the kind's own route, else `default`.
-    public func candidates(for kind: TaskKind, underPressure: Bool) -> [Candidate] {
+    public func candidates(for kind: TaskKind, underPressure: Bool, repository: String? = nil) -> [Candidate] {
+        if let repository, let override = repositoryOverrides?.first(where: { $0.matches(repository) }),
+            let routes = override.routes[kind.rawValue] ?? override.routes[TaskKind.default.rawValue], !routes.isEmpty
+        {
+            return routes
+        }
         if underPressure, let pressure = onBudgetPressure,
             let routes = pressure.routes[kind.rawValue] ?? pressure.routes[TaskKind.default.rawValue], !routes.isEmpty
         {
@@ -118,6 +176,9 @@ public struct LLMPolicy: Sendable, Equatable, Codable {
         let ordered =
             TaskKind.allCases.flatMap { routes[$0.rawValue] ?? [] }
             + TaskKind.allCases.flatMap { onBudgetPressure?.routes[$0.rawValue] ?? [] }
+            + (repositoryOverrides ?? []).flatMap { override in
+                TaskKind.allCases.flatMap { override.routes[$0.rawValue] ?? [] }
+            }
         for candidate in ordered where seen.insert(candidate.id).inserted { all.append(candidate) }
         return all
     }
@@ -148,9 +209,31 @@ public struct LLMPolicy: Sendable, Equatable, Codable {
                 throw fail("on_budget_pressure.routes.\(kind) is not a task kind")
             }
         }
+        if let nearDuplicates, !(1...16).contains(nearDuplicates.maxDistance) {
+            throw fail("near_duplicates.max_distance must be between 1 and 16")
+        }
+        let overrides = repositoryOverrides ?? []
+        guard overrides.count <= 100 else { throw fail("repository_overrides may list at most 100 repositories") }
+        for (index, override) in overrides.enumerated() {
+            let name = "repository_overrides[\(index)]"
+            let parts = override.repository.split(separator: "/", omittingEmptySubsequences: false)
+            let plain = override.repository.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
+                    || "_.-/*".unicodeScalars.contains($0)
+            }
+            guard plain, (3...140).contains(override.repository.utf8.count), parts.count == 2, !parts[0].isEmpty,
+                !parts[0].contains("*"), !parts[1].isEmpty, parts[1] == "*" || !parts[1].contains("*")
+            else { throw fail("\(name).repository must be owner/name or owner/*") }
+            guard !override.routes.isEmpty else { throw fail("\(name).routes must name at least one task kind") }
+            for (kind, list) in override.routes {
+                guard TaskKind(rawValue: kind) != nil else { throw fail("\(name).routes.\(kind) is not a task kind") }
+                all["\(name).\(kind)"] = list
+            }
+        }
         for (kind, list) in all {
-            let name = kind.hasPrefix("on_budget_pressure.") ? kind : "routes.\(kind)"
-            if !kind.hasPrefix("on_budget_pressure."), TaskKind(rawValue: kind) == nil {
+            let nested = kind.hasPrefix("on_budget_pressure.") || kind.hasPrefix("repository_overrides[")
+            let name = nested ? kind : "routes.\(kind)"
+            if !nested, TaskKind(rawValue: kind) == nil {
                 throw fail("\(name) is not a task kind (chat, commitments, security_review, change_summary, default)")
             }
             guard (1...10).contains(list.count) else { throw fail("\(name) must list 1 to 10 candidates") }

@@ -29,7 +29,8 @@ public final class ProviderRegistry: Sendable {
 
     let defaults: [ProviderKind: Default]
     let transport: ProviderTransport
-    let pinned: PinnedClients
+    /// Clients pinned to guarded addresses; notifications to tenants' URLs use them too.
+    public let pinned: PinnedClients
     public let addressGuard: OutboundAddressGuard
     private let breakers = Mutex<[String: CircuitBreaker]>([:])
     let breakerThreshold: Int

@@ -148,7 +148,7 @@ public final class Worker: Service, Sendable {
             group.addTask { try await body() }
             group.addTask {
                 while !Task.isCancelled {
-                    try await Task.sleep(for: self.settings.visibilityTimeout / 3)
+                    try await Pause.for(self.settings.visibilityTimeout / 3)
                     _ = try? await self.jobs.extend(
                         job, lease: self.settings.visibilityTimeout, database: self.database)
                 }

@@ -90,7 +90,7 @@ public struct WebhookIngest: Sendable {
     /// Refuses a delivery that would make jobs for a tenant whose queue is at the cap. The depth comes
     /// from this replica's last enqueue, read again from Redis when it is full and a second old; when
     /// Redis cannot say, the delivery is let in (it is durable in Postgres either way).
-    private func checkDepth(_ tenant: TenantID) async throws {
+    func checkDepth(_ tenant: TenantID) async throws {
         guard let known = depths.known(tenant), known.depth >= maxDepth else { return }
         if known.fresh { throw IngestRefusal.queueFull(depth: known.depth) }
         guard let depth = try? await queue.depth(tenant, timeout: enqueueTimeout) else { return }

@@ -59,11 +59,12 @@ import Testing
             $0.argon2Threads = 1
             $0.argon2QueueDepth = 0
             $0.argon2MemoryKiB = 65_536
-            $0.argon2Iterations = 10
+            $0.argon2Iterations = 24
         }) { client in
-            // Enough logins, each hashing long enough, that some overlap however loaded the machine is.
+            // Enough logins, each hashing long enough, that some overlap however loaded the machine is (a
+            // loaded CI run once saw ten logins of ten iterations arrive one after the other).
             let responses = try await withThrowingTaskGroup(of: TestResponse.self) { group in
-                for _ in 0..<10 { group.addTask { try await Self.wrongLogin(client) } }
+                for _ in 0..<12 { group.addTask { try await Self.wrongLogin(client) } }
                 return try await group.reduce(into: [TestResponse]()) { $0.append($1) }
             }
             let busy = responses.filter { $0.status.code == 503 }

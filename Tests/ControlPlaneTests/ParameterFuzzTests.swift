@@ -79,6 +79,27 @@ import Testing
                         tenant.token, nil
                     ),
                     (.get, "/v1/deliveries/\(p)", tenant.token, nil),
+                    (.post, "/v1/deliveries/\(p)/replay", tenant.token, nil),
+                    (.get, "/v1/jobs?limit=\(a)&cursor=\(b)&status=\(p)&pipeline=\(a)", tenant.token, nil),
+                    (.get, "/v1/jobs/\(p)", tenant.token, nil),
+                    (.post, "/v1/jobs/\(p)/retry", tenant.token, nil),
+                    (
+                        .get, "/v1/analyses?limit=\(a)&cursor=\(b)&repository=\(p)&author=\(a)&pipeline=\(b)&sha=\(p)",
+                        tenant.token, nil
+                    ),
+                    (.get, "/v1/analyses/\(p)", tenant.token, nil),
+                    (.get, "/v1/identities?limit=\(a)&cursor=\(b)&email=\(p)", tenant.token, nil),
+                    (
+                        .put, "/v1/identities", tenant.token,
+                        [
+                            "items": [
+                                [
+                                    "email": first, "git_emails": [second, third], "chat_handle": second,
+                                    "manager_email": third, "timezone": first,
+                                ]
+                            ], "delete_missing": true,
+                        ]
+                    ),
                     (.post, "/v1/hooks/github/\(p)", "", ["zen": "fuzz"]),
                 ]
                 for (method, uri, token, body) in requests {

@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdTesting
+import Tenancy
 import Testing
 
 extension QueueRecoveryTests {
@@ -9,7 +10,7 @@ extension QueueRecoveryTests {
         let port = Int.random(in: 40_000..<50_000)
         let redis = Shared(try Self.startRedis(port: port))
         defer { redis.withLock { kill($0.processIdentifier, SIGKILL) } }
-        try await Task.sleep(for: .milliseconds(300))
+        try await Pause.for(.milliseconds(300))
         try await TestEnvironment.withApp(
             worker: true,
             configure: {
@@ -30,7 +31,7 @@ extension QueueRecoveryTests {
                 if round == 20 {
                     let started = try Self.startRedis(port: port)
                     redis.withLock { $0 = started }
-                    try await Task.sleep(for: .milliseconds(300))
+                    try await Pause.for(.milliseconds(300))
                 }
                 let body = try GitHubFixtures.bytes(GitHubFixtures.push(commits: 1, seed: 900 + round))
                 let response = try await client.deliver(

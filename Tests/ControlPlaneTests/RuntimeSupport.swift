@@ -30,18 +30,14 @@ enum Runtime {
         return try page.jsonObject()["items"] as? [[String: Any]] ?? []
     }
 
-    /// Stores an identity straight in the tenant's table.
-    static func identity(_ tenant: SignedUpTenant, email: String, gitEmails: [String], handle: String) async throws {
-        let id = try #require(TenantID(string: tenant.tenantID))
-        try await TestEnvironment.withDatabase { pool in
-            try await Database(client: pool, logger: TestEnvironment.logger).withTenant(id) { transaction in
-                try await transaction.query(
-                    """
-                    INSERT INTO identities (tenant_id, email, git_emails, chat_handle)
-                    VALUES (\(id.rawValue), \(email), \(gitEmails), \(handle))
-                    """)
-            }
-        }
+    /// Stores an identity through `PUT /v1/identities`.
+    static func identity(
+        _ client: any TestClientProtocol, _ tenant: SignedUpTenant, email: String, gitEmails: [String], handle: String
+    ) async throws {
+        let response = try await client.send(
+            .put, "/v1/identities", token: tenant.token,
+            json: ["items": [["email": email, "git_emails": gitEmails, "chat_handle": handle]]])
+        #expect(response.status == .ok, "\(String(buffer: response.body))")
     }
 
     /// The tenant's usage rows (one per provider call).

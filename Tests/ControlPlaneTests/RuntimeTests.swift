@@ -15,7 +15,7 @@ import Testing
         try await TestEnvironment.withApp(worker: true) { client in
             let tenant = try await client.signup()
             try await Runtime.identity(
-                tenant, email: "ada@corp.test", gitEmails: ["ada@example.test"], handle: "U123ADA")
+                client, tenant, email: "ada@corp.test", gitEmails: ["ada@example.test"], handle: "U123ADA")
             let endpoint = try await client.createEndpoint(token: tenant.token)
             var push = GitHubFixtures.push(commits: 2, seed: 31, messages: Self.messages)
             if var commits = push["commits"] as? [[String: Any]] {

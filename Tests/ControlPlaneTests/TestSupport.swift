@@ -41,6 +41,13 @@ enum TestEnvironment {
             configuration.workerSettings = WorkerSettings(
                 concurrency: 4, visibilityTimeout: .seconds(5), backoffBase: .milliseconds(50),
                 backoffCap: .milliseconds(200), reapInterval: .seconds(1))
+            // Notifications go to receivers on 127.0.0.2, the one loopback address the guard lets through
+            // in tests (127.0.0.1 stays refused, as the guard tests expect), and are retried quickly. Any
+            // worker app may send any tenant's events, so every app is configured alike.
+            configuration.providerURLAllowlist = ["127.0.0.2"]
+            configuration.notificationSettings = NotificationSenderSettings(
+                pollInterval: .milliseconds(50), timeout: .seconds(2), maxAttempts: 3,
+                backoffBase: .milliseconds(100))
             return configuration
         }
     }

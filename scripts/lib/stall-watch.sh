@@ -24,6 +24,41 @@ print(" ".join(s for s in started if s not in done) or "(none)")
 PY
 }
 
+# Whether log $1 records a failed test for any reason but its time limit (a test past its time limit
+# is the stall again, seen from inside: swift-testing's own timer fired where the test's did not).
+log_has_failures() {
+    python3 - "$1" <<'PY'
+import re, sys
+failed = False
+for line in open(sys.argv[1], errors="replace"):
+    if re.match(r".*✘ Test .* recorded an issue", line) and "Time limit was exceeded" not in line:
+        failed = True
+sys.exit(0 if failed else 1)
+PY
+}
+
+# A `--filter` pattern of the tests that did not pass in any of the logs given (those still running
+# when it stalled, past their time limit, or never started), so a run after a stall repeats only them:
+# what passed has been shown to pass.
+remaining_filter() {
+    python3 - <(swift test list --skip-build 2>/dev/null) "$@" <<'PY'
+import re, sys
+passed = set()
+for log in sys.argv[2:]:
+    for line in open(log, errors="replace"):
+        m = re.match(r".*✔ Test (\S+?)\(", line)
+        if m:
+            passed.add(m.group(1))
+remaining = []
+for line in open(sys.argv[1]):
+    test = line.strip()
+    name = test.rsplit("/", 1)[-1].split("(", 1)[0]
+    if test and name not in passed:
+        remaining.append(re.escape(test.split("(", 1)[0]))
+print("|".join(remaining))
+PY
+}
+
 # Runs `swift test --skip-build "$@"` once, line-buffered into log $1 and to standard output; answers 0
 # when the tests pass, 1 when they fail, 2 when the run stalled.
 run_tests_watched() {

@@ -69,6 +69,12 @@ public struct Configuration: Sendable {
     public var reservationLifetime: Duration
     /// How often housekeeping runs (pruning, and releasing expired reservations).
     public var housekeepingInterval: Duration
+    /// How often the API counts each tenant's open jobs for `background_jobs_pending`
+    /// (`CP_PENDING_JOBS_INTERVAL_SECONDS`, 15).
+    public var pendingJobsInterval: Duration
+    /// The notification sender: `CP_NOTIFY_MAX_ATTEMPTS` (8), `CP_NOTIFY_BACKOFF_BASE_MS` (5000, times 4
+    /// per attempt, at most 6 h), `CP_NOTIFY_TIMEOUT_SECONDS` (10), `CP_NOTIFY_POLL_INTERVAL_MS` (1000).
+    public var notificationSettings: NotificationSenderSettings
     /// The operator's default credential per provider (`CP_<PROVIDER>_API_KEY`, `CP_<PROVIDER>_BASE_URL`).
     public var providerDefaults: [String: (baseURL: String?, apiKey: String?)]
     /// Hosts a tenant's custom base URL may reach despite the private-address guard.
@@ -81,6 +87,9 @@ public struct Configuration: Sendable {
     /// The body limit of webhook deliveries (`CP_WEBHOOK_MAX_BODY_BYTES`, 25 MiB like GitHub's); every
     /// other route keeps `maxBodyBytes`.
     public var webhookMaxBodyBytes: Int
+    /// The body limit of bulk calls (`PUT /v1/identities`, a directory sync of thousands of people):
+    /// `CP_BULK_MAX_BODY_BYTES`, 8 MiB.
+    public var bulkMaxBodyBytes: Int
     /// The prefix of every Redis key of the queues (`CP_QUEUE_PREFIX`).
     public var queuePrefix: String
     /// Jobs a tenant may have queued before ingest answers 429 (`CP_QUEUE_MAX_DEPTH`).
@@ -163,6 +172,12 @@ public struct Configuration: Sendable {
         defaultMaxTokenLimit = Int64(try integer("CP_DEFAULT_MAX_TOKEN_LIMIT", 10_000_000, 0...Int(Int32.max)))
         reservationLifetime = try seconds("CP_RESERVATION_TTL_SECONDS", 900, 5...86_400)
         housekeepingInterval = try seconds("CP_HOUSEKEEPING_INTERVAL_SECONDS", 60, 1...86_400)
+        pendingJobsInterval = try seconds("CP_PENDING_JOBS_INTERVAL_SECONDS", 15, 1...3600)
+        notificationSettings = NotificationSenderSettings(
+            pollInterval: .milliseconds(try integer("CP_NOTIFY_POLL_INTERVAL_MS", 1000, 10...60_000)),
+            timeout: try seconds("CP_NOTIFY_TIMEOUT_SECONDS", 10, 1...60),
+            maxAttempts: try integer("CP_NOTIFY_MAX_ATTEMPTS", 8, 1...20),
+            backoffBase: .milliseconds(try integer("CP_NOTIFY_BACKOFF_BASE_MS", 5000, 10...3_600_000)))
         var providers: [String: (baseURL: String?, apiKey: String?)] = [:]
         for name in ["openai", "groq", "gemini", "anthropic", "openai_compatible"] {
             let prefix = "CP_" + name.uppercased()
@@ -176,6 +191,7 @@ public struct Configuration: Sendable {
         breakerThreshold = try integer("CP_BREAKER_THRESHOLD", 5, 1...1000)
         breakerCooldown = try seconds("CP_BREAKER_COOLDOWN_SECONDS", 30, 1...3600)
         webhookMaxBodyBytes = try integer("CP_WEBHOOK_MAX_BODY_BYTES", 26_214_400, 1...1_073_741_824)
+        bulkMaxBodyBytes = try integer("CP_BULK_MAX_BODY_BYTES", 8_388_608, 1...1_073_741_824)
         queuePrefix = string("CP_QUEUE_PREFIX", "cp")
         guard queuePrefix.utf8.count <= 64,
             queuePrefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_:.".contains($0)) })

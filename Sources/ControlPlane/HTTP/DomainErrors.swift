@@ -31,6 +31,12 @@ extension APIError {
             self = .gateway(error)
         case let error as IngestRefusal:
             self = .ingest(error)
+        case let error as ReplayRefusal:
+            self = .replay(error)
+        case let error as IdentityConflict:
+            self = .conflict(
+                "The git email '\(error.address.prefix(254))' would belong to both \(error.first.prefix(254)) and "
+                    + "\(error.second.prefix(254)); a git email maps to one person.")
         case is AuthenticationError:
             self = .unauthenticated("The bearer token is invalid, expired or revoked.")
         default:
@@ -100,6 +106,21 @@ extension APIError {
             return .rateLimited(
                 retryAfter: 60,
                 detail: "This tenant's queue holds \(depth) jobs, its limit; deliver again once it has drained.")
+        }
+    }
+}
+
+extension APIError {
+    /// Why a delivery was not replayed.
+    static func replay(_ refusal: ReplayRefusal) -> APIError {
+        switch refusal {
+        case .notFound: return .notFound("delivery")
+        case .endpointDeleted:
+            return .conflict("The delivery's webhook endpoint was deleted; nothing says which pipelines to run.")
+        case .jobsOpen:
+            return .conflict("Jobs made from this delivery are still queued or running; replay it once they end.")
+        case .makesNoJobs(let reason):
+            return .conflict("As its endpoint is configured now, the delivery makes no jobs: \(reason)")
         }
     }
 }

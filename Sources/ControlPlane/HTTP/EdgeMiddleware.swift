@@ -13,6 +13,8 @@ struct EdgeMiddleware: RouterMiddleware {
     let maxBodyBytes: Int
     /// The larger limit of webhook deliveries (`/v1/hooks/...`), whose bodies are kept byte for byte.
     let webhookMaxBodyBytes: Int
+    /// The limit of bulk calls (`PUT /v1/identities`).
+    let bulkMaxBodyBytes: Int
     let addresses: ClientAddressResolver
     let routes: DeclaredRoutes
     let metrics: HTTPMetrics
@@ -64,7 +66,8 @@ struct EdgeMiddleware: RouterMiddleware {
     /// delivery has its own limit and may hold nulls (GitHub's payloads do); every other body may not.
     private func limitBody(_ request: inout Request) async throws {
         let isDelivery = request.uri.path.hasPrefix("/v1/hooks/")
-        let maxBodyBytes = isDelivery ? webhookMaxBodyBytes : maxBodyBytes
+        let isBulk = request.uri.path == "/v1/identities"
+        let maxBodyBytes = isDelivery ? webhookMaxBodyBytes : isBulk ? bulkMaxBodyBytes : maxBodyBytes
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxBodyBytes {
             throw APIError.payloadTooLarge(limit: maxBodyBytes)
         }

@@ -2,7 +2,8 @@ import Prometheus
 import Tenancy
 
 /// Spend-control metrics in the application's Prometheus registry: refusals by tenant (rate limit and
-/// budget), tokens by tenant, provider, model and kind, and each tenant's remaining budget.
+/// budget), tokens by tenant, provider, model and kind (and, as `ai_token_usage_total`, the billed
+/// tokens by tenant and pipeline), and each tenant's remaining budget.
 struct SpendMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
 
@@ -25,6 +26,12 @@ struct SpendMetrics: Sendable {
                 ("cached", cached ? "true" : "false"),
             ]
         ).increment(by: Double(count))
+        // What the tenant's work used, by pipeline (`chat` for the API's own calls); cached answers are free.
+        if !cached {
+            registry.makeCounter(
+                name: "ai_token_usage_total", labels: [("tenant", tenantID.description), ("pipeline", kind)]
+            ).increment(by: Double(count))
+        }
     }
 
     func budgetRemaining(_ tokens: Int64, tenantID: TenantID) {

@@ -18,6 +18,8 @@ struct APIHandler: APIProtocol {
     let hooks: HooksHandler
     let deliveries: DeliveriesHandler
     let jobs: JobsHandler
+    let identities: IdentitiesHandler
+    let notifications: NotificationsHandler
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         try await system.getHealth(input)
@@ -168,6 +170,25 @@ struct APIHandler: APIProtocol {
     }
     func getDelivery(_ input: Operations.GetDelivery.Input) async throws -> Operations.GetDelivery.Output {
         try await deliveries.getDelivery(input)
+    }
+    func replayDelivery(_ input: Operations.ReplayDelivery.Input) async throws -> Operations.ReplayDelivery.Output {
+        try await deliveries.replayDelivery(input)
+    }
+    func listIdentities(_ input: Operations.ListIdentities.Input) async throws -> Operations.ListIdentities.Output {
+        try await identities.listIdentities(input)
+    }
+    func putIdentities(_ input: Operations.PutIdentities.Input) async throws -> Operations.PutIdentities.Output {
+        try await identities.putIdentities(input)
+    }
+    func getNotifications(_ input: Operations.GetNotifications.Input) async throws
+        -> Operations.GetNotifications.Output
+    {
+        try await notifications.getNotifications(input)
+    }
+    func putNotifications(_ input: Operations.PutNotifications.Input) async throws
+        -> Operations.PutNotifications.Output
+    {
+        try await notifications.putNotifications(input)
     }
     func listJobs(_ input: Operations.ListJobs.Input) async throws -> Operations.ListJobs.Output {
         try await jobs.listJobs(input)

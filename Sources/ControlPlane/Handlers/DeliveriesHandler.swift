@@ -4,11 +4,14 @@ import Foundation
 import Tenancy
 import Webhooks
 
-/// The tenant's received deliveries: list (by status, event, repository) and read one with its jobs.
+/// The tenant's received deliveries: list (by status, event, repository), read one with its jobs, and
+/// replay one as its endpoint is configured now.
 struct DeliveriesHandler: Sendable {
     let database: Database
     let paging: Paging
+    let ingest: WebhookIngest
     let deliveries = DeliveryStore()
+    let audit = AuditLog()
 
     func listDeliveries(_ input: Operations.ListDeliveries.Input) async throws -> Operations.ListDeliveries.Output {
         let (_, tenantID) = try RequestScope.now.tenantCaller()
@@ -40,6 +43,23 @@ struct DeliveriesHandler: Sendable {
             throw APIError.notFound("delivery")
         }
         return .ok(.init(body: .json(.init(delivery))))
+    }
+
+    func replayDelivery(_ input: Operations.ReplayDelivery.Input) async throws -> Operations.ReplayDelivery.Output {
+        let scope = RequestScope.now
+        let (_, tenantID) = try scope.tenantCaller()
+        guard let id = UUID(uuidString: input.path.deliveryId) else { throw APIError.notFound("delivery") }
+        let entry = try scope.auditEntry(
+            "delivery.replay", targetType: "delivery", targetID: id.uuidString.lowercased())
+        let audit = audit
+        let accepted = try await ingest.replay(id, tenantID: tenantID) { try await audit.record(entry, in: $0) }
+        return .accepted(
+            .init(
+                body: .json(
+                    .init(
+                        deliveryId: accepted.deliveryID.uuidString.lowercased(),
+                        status: .init(rawValue: accepted.status.rawValue) ?? .accepted, duplicate: false,
+                        jobIds: accepted.jobIDs.map { $0.uuidString.lowercased() }))))
     }
 
     static func isEventName(_ text: String) -> Bool {

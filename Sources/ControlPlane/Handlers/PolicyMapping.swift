@@ -13,7 +13,13 @@ extension LLMPolicy {
                 BudgetPressure(thresholdPercent: $0.thresholdPercent, routes: Self.routes($0.routes))
             },
             maxTokensPerRequest: body.maxTokensPerRequest, maxLLMRequestsPerHour: body.maxLlmRequestsPerHour,
-            cache: Cache(enabled: body.cache.enabled, ttlSeconds: body.cache.ttlSeconds))
+            cache: Cache(enabled: body.cache.enabled, ttlSeconds: body.cache.ttlSeconds),
+            repositoryOverrides: body.repositoryOverrides.map {
+                $0.map { RepositoryOverride(repository: $0.repository, routes: Self.routes($0.routes)) }
+            },
+            nearDuplicates: body.nearDuplicates.map {
+                NearDuplicates(enabled: $0.enabled, maxDistance: $0.maxDistance ?? 3)
+            })
     }
 
     static func routes(_ routes: Components.Schemas.PolicyRoutes) -> [String: [Candidate]] {
@@ -63,6 +69,10 @@ extension Components.Schemas.PolicyVersion {
                     .init(thresholdPercent: $0.thresholdPercent, routes: .init($0.routes))
                 },
                 maxTokensPerRequest: policy.maxTokensPerRequest, maxLlmRequestsPerHour: policy.maxLLMRequestsPerHour,
-                cache: .init(enabled: policy.cache.enabled, ttlSeconds: policy.cache.ttlSeconds)))
+                cache: .init(enabled: policy.cache.enabled, ttlSeconds: policy.cache.ttlSeconds),
+                repositoryOverrides: policy.repositoryOverrides.map {
+                    $0.map { .init(repository: $0.repository, routes: .init($0.routes)) }
+                },
+                nearDuplicates: policy.nearDuplicates.map { .init(enabled: $0.enabled, maxDistance: $0.maxDistance) }))
     }
 }

@@ -22,6 +22,7 @@ struct RuntimeParts: Sendable {
     let queue: JobQueue
     let marker: EnqueueMarker
     let relay: QueueRelay
+    let notifications: NotificationStore
     private let providerClient: HTTPClient
 
     init(
@@ -48,6 +49,7 @@ struct RuntimeParts: Sendable {
             database: database, budget: budget, registry: registry, prices: prices, cache: ResponseCache(redis: redis),
             retry: RetryPolicy(attempts: configuration.providerAttempts), credentials: credentials,
             observer: GatewayMetrics(spend: spend, registry: metricsRegistry))
+        notifications = NotificationStore(box: parts.box)
         queue = JobQueue(redis: redis, keys: QueueKeys(prefix: configuration.queuePrefix))
         marker = EnqueueMarker(database: database)
         relay = QueueRelay(
@@ -63,6 +65,15 @@ struct RuntimeParts: Sendable {
         Worker(
             queue: queue, runner: PipelineRunner(database: database, gateway: gateway, logger: logger),
             database: database, settings: configuration.workerSettings, observer: observer, logger: logger)
+    }
+
+    /// The sender of the tenants' notifications, per `CP_NOTIFY_*`; run where the worker runs.
+    func notificationSender(
+        _ configuration: Configuration, database: Database, observer: any NotificationObserver, logger: Logger
+    ) -> NotificationSender {
+        NotificationSender(
+            database: database, store: notifications, addressGuard: registry.addressGuard, client: providerClient,
+            pinned: registry.pinned, settings: configuration.notificationSettings, observer: observer, logger: logger)
     }
 
     /// The services every process runs with these parts (Redis's threads, the providers' clients, the

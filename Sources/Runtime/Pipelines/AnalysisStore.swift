@@ -143,19 +143,37 @@ public struct AnalysisStore: Sendable {
             """)
     }
 
-    /// The result remembered for a normalised commit message, if any: (output, provider, model).
-    public func rememberedResult(_ pipeline: Pipeline, message: CommitMessage, in transaction: TenantTransaction)
-        async throws -> (output: String, provider: String, model: String)?
-    {
+    /// The result remembered for a normalised commit message, if any: (output, provider, model). With
+    /// `nearDistance`, a message of the tenant's latest `nearWindow` whose SimHash is that close (the
+    /// closest) counts too.
+    public func rememberedResult(
+        _ pipeline: Pipeline, message: CommitMessage, nearDistance: Int? = nil, in transaction: TenantTransaction
+    ) async throws -> (output: String, provider: String, model: String)? {
         let rows = try await transaction.query(
             """
             SELECT output::text, provider, model FROM message_results
             WHERE tenant_id = \(transaction.tenantID.rawValue) AND pipeline = \(pipeline.rawValue)
               AND message_hash = \(Data(message.digest))
             """)
-        for try await row in rows.decode((String, String, String).self) { return row }
-        return nil
+        var found: (String, String, String)?
+        for try await row in rows.decode((String, String, String).self) { found = row }
+        guard found == nil, let nearDistance else { return found }
+        let near = try await transaction.query(
+            """
+            SELECT output::text, provider, model FROM (
+                SELECT output, provider, model, simhash FROM message_results
+                WHERE tenant_id = \(transaction.tenantID.rawValue) AND pipeline = \(pipeline.rawValue)
+                ORDER BY created_at DESC LIMIT \(Self.nearWindow)::integer
+            ) AS recent
+            WHERE bit_count((simhash # \(message.simhash))::bit(64)) <= \(nearDistance)::integer
+            ORDER BY bit_count((simhash # \(message.simhash))::bit(64)) LIMIT 1
+            """)
+        for try await row in near.decode((String, String, String).self) { found = row }
+        return found
     }
+
+    /// How many of the tenant's latest remembered messages a near-duplicate is looked for among.
+    static let nearWindow = 5000
 
     public func remember(
         _ pipeline: Pipeline, message: CommitMessage, output: String, provider: String, model: String,

@@ -14,6 +14,7 @@ public struct PipelineRunner: Sendable {
     let database: Database
     let gateway: LLMGateway
     let store = AnalysisStore()
+    let policies = PolicyRepository()
     let logger: Logger
     /// Completion tokens a step may use.
     static let stepTokens = 1024
@@ -37,10 +38,13 @@ public struct PipelineRunner: Sendable {
             (
                 existing: try await store.existing(
                     job.pipeline, repository: repository, shas: commits.map(\.sha), in: transaction),
-                handles: try await store.handles(for: commits.compactMap(\.authorEmail), in: transaction)
+                handles: try await store.handles(for: commits.compactMap(\.authorEmail), in: transaction),
+                nearDistance: try await policies.current(in: transaction).policy.nearDuplicateDistance
             )
         }
-        let step = Step(runner: self, job: job, repository: repository, handles: context.handles)
+        let step = Step(
+            runner: self, job: job, repository: repository, handles: context.handles,
+            nearDistance: context.nearDistance)
         do {
             switch job.pipeline {
             case .commitments:
@@ -81,7 +85,7 @@ public struct PipelineRunner: Sendable {
                         ChatMessage(role: .system, content: schema.systemPrompt),
                         ChatMessage(role: .user, content: PipelineAnswer.json(input)),
                     ], maxTokens: Self.stepTokens, requestID: "job-\(job.jobID.uuidString.lowercased())",
-                    jobID: job.jobID))
+                    jobID: job.jobID, repository: job.repository))
             spent = TokenUsage(
                 promptTokens: spent.promptTokens + answer.result.usage.promptTokens,
                 completionTokens: spent.completionTokens + answer.result.usage.completionTokens,
@@ -106,6 +110,8 @@ struct Step: Sendable {
     let job: ClaimedJob
     let repository: String
     let handles: [String: String]
+    /// The policy's near-duplicate distance for reusing a commit message's result; nil when off.
+    let nearDistance: Int?
 
     func analysis(
         _ commit: PushCommit, output: [String: Any], provider: String, model: String, usage: TokenUsage,

@@ -11,7 +11,7 @@ extension Step {
         if let remembered = try await runner.database.withTenant(
             job.tenantID,
             {
-                try await store.rememberedResult(.commitments, message: message, in: $0)
+                try await store.rememberedResult(.commitments, message: message, nearDistance: nearDistance, in: $0)
             })
         {
             let output = try PipelineAnswer.object(remembered.output)

@@ -1,0 +1,229 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import PostgresNIO
+import Providers
+import ServiceLifecycle
+import Tenancy
+
+/// How the sender works: how often it looks for due events, how many it takes at once, how long a
+/// receiver has to answer, and the retry schedule (`backoffBase` × 4ⁿ⁻¹, capped, ±20 %, for at most
+/// `maxAttempts` attempts).
+public struct NotificationSenderSettings: Sendable {
+    public var pollInterval: Duration
+    public var batch: Int
+    public var timeout: Duration
+    public var maxAttempts: Int
+    public var backoffBase: Duration
+    public var backoffCap: Duration
+
+    public init(
+        pollInterval: Duration = .seconds(1), batch: Int = 50, timeout: Duration = .seconds(10), maxAttempts: Int = 8,
+        backoffBase: Duration = .seconds(5), backoffCap: Duration = .seconds(6 * 3600)
+    ) {
+        self.pollInterval = pollInterval
+        self.batch = batch
+        self.timeout = timeout
+        self.maxAttempts = maxAttempts
+        self.backoffBase = backoffBase
+        self.backoffCap = backoffCap
+    }
+
+    /// The pause before attempt `attempt + 1`, jittered.
+    func backoff(after attempt: Int) -> Double {
+        let base = Double(backoffBase.components.seconds) + Double(backoffBase.components.attoseconds) / 1e18
+        let cap = Double(backoffCap.components.seconds)
+        let plain = min(cap, base * pow(4, Double(max(0, attempt - 1))))
+        return plain * Double.random(in: 0.8...1.2)
+    }
+}
+
+/// What the sender reports, for metrics.
+public protocol NotificationObserver: Sendable {
+    /// One attempt ended: `delivered`, `retrying`, `failed` (given up) or `refused` (address guard).
+    func attempt(outcome: String)
+}
+
+/// Delivers the tenants' events to their URLs, signed the Standard Webhooks way. Every process that runs
+/// it claims due events of any tenant with a lease (`FOR UPDATE SKIP LOCKED`, so no two send the same
+/// attempt); each attempt is logged; an answer other than 2xx within the timeout is retried on the
+/// schedule, then the event is given up as `failed`. The URL passes the address guard at every attempt
+/// and the connection is pinned to the address checked, with redirects refused.
+public struct NotificationSender: Service {
+    let database: Database
+    let store: NotificationStore
+    let addressGuard: OutboundAddressGuard
+    let client: HTTPClient
+    let pinned: PinnedClients
+    let settings: NotificationSenderSettings
+    let observer: (any NotificationObserver)?
+    let logger: Logger
+
+    public init(
+        database: Database, store: NotificationStore, addressGuard: OutboundAddressGuard, client: HTTPClient,
+        pinned: PinnedClients, settings: NotificationSenderSettings, observer: (any NotificationObserver)?,
+        logger: Logger
+    ) {
+        self.database = database
+        self.store = store
+        self.addressGuard = addressGuard
+        self.client = client
+        self.pinned = pinned
+        self.settings = settings
+        self.observer = observer
+        self.logger = logger
+    }
+
+    struct DueEvent: Sendable {
+        let tenantID: TenantID
+        let eventID: UUID
+        let type: String
+        let payload: String
+        let attempt: Int
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    if try await sendDue() == settings.batch { continue }
+                } catch {
+                    if Task.isCancelled { break }
+                    logger.warning("sending notifications failed", metadata: ["error": "\(error)"])
+                }
+                try? await Pause.for(settings.pollInterval)
+            }
+        }
+    }
+
+    /// Claims the due events and attempts each once; answers how many were claimed.
+    @discardableResult
+    public func sendDue() async throws -> Int {
+        let lease = Int(clamping: settings.timeout.components.seconds * 3 + 5)
+        let due = try await database.transaction(.maintenance) { connection -> [DueEvent] in
+            let rows = try await connection.query(
+                """
+                UPDATE notification_events e
+                SET attempts = e.attempts + 1, next_attempt_at = now() + make_interval(secs => \(lease)::integer)
+                FROM (SELECT tenant_id, event_id FROM notification_events
+                      WHERE status = 'pending' AND next_attempt_at <= now()
+                      ORDER BY next_attempt_at LIMIT \(settings.batch)::integer
+                      FOR UPDATE SKIP LOCKED) AS c
+                WHERE e.tenant_id = c.tenant_id AND e.event_id = c.event_id
+                RETURNING e.tenant_id, e.event_id, e.type, e.payload::text, e.attempts
+                """, logger: database.logger)
+            var due: [DueEvent] = []
+            for try await row in rows.decode((UUID, UUID, String, String, Int32).self) {
+                due.append(
+                    DueEvent(
+                        tenantID: TenantID(row.0), eventID: row.1, type: row.2, payload: row.3, attempt: Int(row.4)))
+            }
+            return due
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for event in due { group.addTask { await self.attempt(event) } }
+        }
+        return due.count
+    }
+
+    /// One attempt of one event, logged with its outcome.
+    func attempt(_ event: DueEvent) async {
+        let started = ContinuousClock.now
+        var status: Int?
+        var failure: String?
+        var refused = false
+        var url = ""
+        do {
+            guard let target = try await database.withTenant(event.tenantID, { try await store.target(in: $0) }) else {
+                try await finish(
+                    event, url: "", status: nil, error: "Notifications are turned off for this tenant.",
+                    duration: .zero, giveUp: true)
+                return
+            }
+            url = target.url
+            status = try await post(event, to: target.url, secret: target.secret)
+        } catch let error as AddressRefused {
+            failure = "The URL was refused: \(error.reason.replacingOccurrences(of: "base URL", with: "URL"))."
+            refused = true
+        } catch let error as HTTPClientError {
+            failure = error == .deadlineExceeded || error == .readTimeout ? "No answer in time." : "\(error)"
+        } catch {
+            failure = "\(error)"
+        }
+        let delivered = status.map { (200...299).contains($0) } ?? false
+        if !delivered, failure == nil, let status { failure = "The receiver answered HTTP \(status)." }
+        let giveUp = !delivered && event.attempt >= settings.maxAttempts
+        do {
+            try await finish(
+                event, url: url, status: status, error: delivered ? nil : failure, duration: .now - started,
+                giveUp: giveUp)
+            observer?.attempt(outcome: delivered ? "delivered" : refused ? "refused" : giveUp ? "failed" : "retrying")
+        } catch {
+            logger.warning(
+                "a notification attempt was not recorded; it is sent again after its lease",
+                metadata: ["event_id": "\(event.eventID)", "error": "\(error)"])
+        }
+    }
+
+    /// Posts the event, signed; answers the receiver's status.
+    private func post(_ event: DueEvent, to url: String, secret: String) async throws -> Int {
+        guard let parsed = URL(string: url), let host = parsed.host, let key = NotificationSignature.key(secret) else {
+            throw AddressRefused(reason: "the URL has no host")
+        }
+        var chosen = client
+        if let address = try await addressGuard.pin(host: host) {
+            chosen = pinned.client(host: host, address: address)
+        }
+        let body = Array(event.payload.utf8)
+        let id = event.eventID.uuidString.lowercased()
+        let timestamp = Int(Date().timeIntervalSince1970)
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "ControlPlane-Notifications/1")
+        request.headers.add(name: "webhook-id", value: id)
+        request.headers.add(name: "webhook-timestamp", value: "\(timestamp)")
+        request.headers.add(
+            name: "webhook-signature",
+            value: NotificationSignature.header(id: id, timestamp: timestamp, body: body, key: key))
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let seconds = Int64(max(1, settings.timeout.components.seconds))
+        let response = try await chosen.execute(request, timeout: .seconds(seconds))
+        // Read (and drop) a bounded answer so the connection can be used again.
+        _ = try? await response.body.collect(upTo: 64 * 1024)
+        return Int(response.status.code)
+    }
+
+    /// Logs the attempt and moves the event on: delivered, retried after its pause, or given up.
+    private func finish(
+        _ event: DueEvent, url: String, status: Int?, error: String?, duration: Duration, giveUp: Bool
+    ) async throws {
+        let delivered = status.map { (200...299).contains($0) } ?? false
+        let milliseconds = Int32(
+            clamping: duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+        let next = settings.backoff(after: event.attempt)
+        let outcome = delivered ? "delivered" : giveUp ? "failed" : "pending"
+        let statusCode = status.map { Int32(clamping: $0) }
+        let reason = error.map { String($0.prefix(500)) }
+        try await database.withTenant(event.tenantID) { transaction in
+            try await transaction.query(
+                """
+                INSERT INTO notification_attempts (tenant_id, event_id, attempt, url, status_code, error, duration_ms)
+                VALUES (\(event.tenantID.rawValue), \(event.eventID), \(Int32(clamping: event.attempt)), \(url),
+                        \(statusCode), \(reason), \(milliseconds))
+                ON CONFLICT DO NOTHING
+                """)
+            try await transaction.query(
+                """
+                UPDATE notification_events
+                SET status = \(outcome), last_status = \(statusCode), last_error = \(reason),
+                    delivered_at = CASE WHEN \(delivered) THEN now() END,
+                    next_attempt_at = now() + make_interval(secs => \(next))
+                WHERE tenant_id = \(event.tenantID.rawValue) AND event_id = \(event.eventID)
+                  AND attempts = \(Int32(clamping: event.attempt)) AND status = 'pending'
+                """)
+        }
+    }
+}
