@@ -78,15 +78,7 @@ extension WebhookIngest {
             try await record(transaction)
             return AcceptedDelivery(deliveryID: deliveryID, status: .accepted, duplicate: false, jobIDs: jobIDs)
         }
-        let jobs = accepted.jobIDs.map { QueuedJob(tenantID: tenantID, jobID: $0) }
-        do {
-            depths.record(try await queue.enqueue(jobs, timeout: enqueueTimeout))
-            marker.mark(jobs)
-        } catch {
-            logger.warning(
-                "replayed jobs committed but not queued; the relay will send them",
-                metadata: ["delivery_id": "\(deliveryID)", "error": "\(error)"])
-        }
+        await send(accepted, tenantID: tenantID)
         return accepted
     }
 }

@@ -73,18 +73,23 @@ public struct WebhookIngest: Sendable {
                 tenantID: route.tenantID, endpointID: endpointID, githubDelivery: githubDelivery, event: event,
                 payload: payload, decision: decision, contentType: payload.contentType, body: body),
             maxAttempts: maxAttempts, database: database)
-        if !accepted.duplicate, !accepted.jobIDs.isEmpty {
-            let jobs = accepted.jobIDs.map { QueuedJob(tenantID: route.tenantID, jobID: $0) }
-            do {
-                depths.record(try await queue.enqueue(jobs, timeout: enqueueTimeout))
-                marker.mark(jobs)
-            } catch {
-                logger.warning(
-                    "jobs committed but not queued; the relay will send them",
-                    metadata: ["delivery_id": "\(accepted.deliveryID)", "error": "\(error)"])
-            }
-        }
+        if !accepted.duplicate { await send(accepted, tenantID: route.tenantID) }
         return accepted
+    }
+
+    /// Puts the committed jobs of `accepted` on the tenant's queue and notes them as sent; should Redis not
+    /// take them now, they stay committed and the relay sends them.
+    func send(_ accepted: AcceptedDelivery, tenantID: TenantID) async {
+        guard !accepted.jobIDs.isEmpty else { return }
+        let jobs = accepted.jobIDs.map { QueuedJob(tenantID: tenantID, jobID: $0) }
+        do {
+            depths.record(try await queue.enqueue(jobs, timeout: enqueueTimeout))
+            marker.mark(jobs)
+        } catch {
+            logger.warning(
+                "jobs committed but not queued; the relay will send them",
+                metadata: ["delivery_id": "\(accepted.deliveryID)", "error": "\(error)"])
+        }
     }
 
     /// Refuses a delivery that would make jobs for a tenant whose queue is at the cap. The depth comes

@@ -1,9 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Logging
 import NIOCore
-import ServiceLifecycle
 import Synchronization
 import Tenancy
 
@@ -57,24 +55,7 @@ final class FakeProviderServer: Sendable {
         router.post("/v1beta/models/:call") { request, context in
             try await self.gemini(request, call: context.parameters.get("call") ?? "")
         }
-        let port = Mutex<Int?>(nil)
-        var logger = Logger(label: "fake-provider")
-        logger.logLevel = .critical
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in port.withLock { $0 = channel.localAddress?.port } }, logger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-            defer { group.cancelAll() }
-            var bound: Int?
-            for _ in 0..<200 {
-                bound = port.withLock { $0 }
-                if bound != nil { break }
-                try await Pause.for(.milliseconds(10))
-            }
-            guard let bound else { throw NotListening() }
-            return try await body(bound)
-        }
+        return try await withLoopbackServer(router, label: "fake-provider", body)
     }
 
     // MARK: - Behaviour
@@ -151,7 +132,6 @@ final class FakeProviderServer: Sendable {
     }
 
     struct CutShort: Error {}
-    struct NotListening: Error {}
 
     // MARK: - OpenAI
 

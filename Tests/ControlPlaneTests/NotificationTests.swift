@@ -3,7 +3,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import Logging
 import Synchronization
 import Tenancy
 import Testing
@@ -42,23 +41,8 @@ final class NotificationReceiver: Sendable {
             }
             return Response(status: count <= self.failures ? .internalServerError : .noContent)
         }
-        let port = Mutex<Int?>(nil)
-        var logger = Logger(label: "notification-receiver")
-        logger.logLevel = .critical
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.2", port: 0)),
-            onServerRunning: { channel in port.withLock { $0 = channel.localAddress?.port } }, logger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-            defer { group.cancelAll() }
-            var bound: Int?
-            for _ in 0..<200 {
-                bound = port.withLock { $0 }
-                if bound != nil { break }
-                try await Pause.for(.milliseconds(10))
-            }
-            guard let bound else { throw FakeProviderServer.NotListening() }
-            return try await body("http://127.0.0.2:\(bound)/hook")
+        return try await withLoopbackServer(router, host: "127.0.0.2", label: "notification-receiver") {
+            try await body("http://127.0.0.2:\($0)/hook")
         }
     }
 

@@ -38,9 +38,8 @@ struct NotificationsHandler: Sendable {
         do {
             url = try addressGuard.validate(baseURL: body.url).absoluteString
         } catch let refused as AddressRefused {
-            throw APIError.invalid(
-                refused.reason.replacingOccurrences(of: "base_url", with: "url").prefix(1).uppercased()
-                    + refused.reason.replacingOccurrences(of: "base_url", with: "url").dropFirst() + ".")
+            let reason = refused.reason.replacingOccurrences(of: "base_url", with: "url")
+            throw APIError.invalid(reason.prefix(1).uppercased() + reason.dropFirst() + ".")
         }
         guard url.utf8.count <= 2048, url.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
             throw APIError.invalid("url must be at most 2048 visible ASCII characters.")

@@ -139,7 +139,7 @@ public struct NotificationSender: Service {
             guard let target = try await database.withTenant(event.tenantID, { try await store.target(in: $0) }) else {
                 try await finish(
                     event, url: "", status: nil, error: "Notifications are turned off for this tenant.",
-                    duration: .zero, giveUp: true)
+                    duration: .zero, becomes: "failed")
                 return
             }
             url = target.url
@@ -158,7 +158,7 @@ public struct NotificationSender: Service {
         do {
             try await finish(
                 event, url: url, status: status, error: delivered ? nil : failure, duration: .now - started,
-                giveUp: giveUp)
+                becomes: delivered ? "delivered" : giveUp ? "failed" : "pending")
             observer?.attempt(outcome: delivered ? "delivered" : refused ? "refused" : giveUp ? "failed" : "retrying")
         } catch {
             logger.warning(
@@ -196,15 +196,14 @@ public struct NotificationSender: Service {
         return Int(response.status.code)
     }
 
-    /// Logs the attempt and moves the event on: delivered, retried after its pause, or given up.
+    /// Logs the attempt and moves the event on to `becomes`: `delivered`, `pending` (retried after its
+    /// pause) or `failed` (given up).
     private func finish(
-        _ event: DueEvent, url: String, status: Int?, error: String?, duration: Duration, giveUp: Bool
+        _ event: DueEvent, url: String, status: Int?, error: String?, duration: Duration, becomes outcome: String
     ) async throws {
-        let delivered = status.map { (200...299).contains($0) } ?? false
         let milliseconds = Int32(
             clamping: duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
         let next = settings.backoff(after: event.attempt)
-        let outcome = delivered ? "delivered" : giveUp ? "failed" : "pending"
         let statusCode = status.map { Int32(clamping: $0) }
         let reason = error.map { String($0.prefix(500)) }
         try await database.withTenant(event.tenantID) { transaction in
@@ -219,7 +218,7 @@ public struct NotificationSender: Service {
                 """
                 UPDATE notification_events
                 SET status = \(outcome), last_status = \(statusCode), last_error = \(reason),
-                    delivered_at = CASE WHEN \(delivered) THEN now() END,
+                    delivered_at = CASE WHEN \(outcome) = 'delivered' THEN now() END,
                     next_attempt_at = now() + make_interval(secs => \(next))
                 WHERE tenant_id = \(event.tenantID.rawValue) AND event_id = \(event.eventID)
                   AND attempts = \(Int32(clamping: event.attempt)) AND status = 'pending'

@@ -123,23 +123,14 @@ public struct IdentityStore: Sendable {
         async throws -> Page<Identity>
     {
         let after = cursor?.id ?? ""
-        let rows: PostgresRowSequence
-        if let email {
-            rows = try await transaction.query(
-                """
-                SELECT email, git_emails, chat_handle, manager_email, timezone, updated_at FROM identities
-                WHERE tenant_id = \(transaction.tenantID.rawValue) AND email > \(after)
-                  AND (email = \(email.lowercased()) OR \(email.lowercased()) = ANY(git_emails))
-                ORDER BY email LIMIT \(limit + 1)::integer
-                """)
-        } else {
-            rows = try await transaction.query(
-                """
-                SELECT email, git_emails, chat_handle, manager_email, timezone, updated_at FROM identities
-                WHERE tenant_id = \(transaction.tenantID.rawValue) AND email > \(after)
-                ORDER BY email LIMIT \(limit + 1)::integer
-                """)
-        }
+        let wanted = email?.lowercased()
+        let rows = try await transaction.query(
+            """
+            SELECT email, git_emails, chat_handle, manager_email, timezone, updated_at FROM identities
+            WHERE tenant_id = \(transaction.tenantID.rawValue) AND email > \(after)
+              AND (\(wanted)::text IS NULL OR email = \(wanted) OR \(wanted) = ANY(git_emails))
+            ORDER BY email LIMIT \(limit + 1)::integer
+            """)
         var identities: [Identity] = []
         for try await row in rows.decode((String, [String], String?, String?, String?, Date).self) {
             identities.append(
