@@ -87,6 +87,8 @@ FROM generate_series(1, $BACKLOG) AS n;
 SQL
 redis_password=$(printf '%s' "$CP_REDIS_URL" | sed -n 's|redis://:\([^@]*\)@.*|\1|p')
 redis_port=$(printf '%s' "$CP_REDIS_URL" | sed -n 's|.*:\([0-9]*\)$|\1|p')
+redis-cli -h 127.0.0.1 -p "$redis_port" -a "$redis_password" --no-auth-warning \
+    XGROUP CREATE "cp:{t:$big}:jobs" workers 0 MKSTREAM > /dev/null || true
 superuser -c "SELECT job_id FROM jobs WHERE tenant_id = '$big' ORDER BY created_at, job_id" | python3 -c '
 import sys
 prefix, tenant = sys.argv[1], sys.argv[2]
@@ -96,7 +98,6 @@ def command(*args):
     for a in args:
         out += f"${len(a.encode())}\r\n{a}\r\n"
     return out
-sys.stdout.write(command("XGROUP", "CREATE", key, "workers", "0", "MKSTREAM"))
 for line in sys.stdin:
     sys.stdout.write(command("XADD", key, "*", "job", line.strip()))
 sys.stdout.write(command("ZADD", f"{prefix}:ready", "NX", "0", tenant))
@@ -159,8 +160,10 @@ END;
 INSERT INTO bench_analyses VALUES (gen_random_uuid(), '{"commitments": [{"text": "I will add tests", "confidence": 0.9}]}');
 UPDATE bench_jobs SET status = 'succeeded', lease = NULL WHERE id = :id;
 SQL
+chmod 644 "$data/job.sql"
 bare=$(runuser -u postgres -- pgbench -h "$CP_POSTGRES_CLUSTER" -p "$CP_POSTGRES_PORT" controlplane -n -c "$SLOTS" -j 2 \
-    -T 10 -f "$data/job.sql" 2>/dev/null | awk '/^tps/ {print $3; exit}')
+    -T 10 -f "$data/job.sql" 2> "$data/pgbench.log" | awk '/^tps/ {print $3; exit}') || true
+if [ -z "$bare" ]; then cat "$data/pgbench.log" >&2; exit 1; fi
 
 awk -v n="$done_big" -v t="$elapsed" -v bare="$bare" -v slots="$SLOTS" -v backlog="$BACKLOG" \
     -v sj="$small_jobs" -v sd="$small_done" -v p50="$p50" -v p99="$p99" -v max="$max" 'BEGIN {

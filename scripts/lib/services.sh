@@ -97,11 +97,11 @@ CREATE DATABASE controlplane OWNER controlplane_owner;
 REVOKE ALL ON DATABASE controlplane FROM PUBLIC;
 GRANT CONNECT ON DATABASE controlplane TO controlplane_app;
 SQL
-        umask 077
-        cat > "$data/postgres.env" <<ENV
+        (umask 077; cat > "$data/postgres.env" <<ENV
 CP_OWNER_PASSWORD=$owner_password
 CP_APP_PASSWORD=$app_password
 ENV
+        )
     fi
     # shellcheck disable=SC1091
     . "$data/postgres.env"
