@@ -81,9 +81,21 @@ public struct QueueRelay: Service {
         let suspects = try await database.transaction(.maintenance) { connection in
             var tenants: [TenantID] = []
             let rows = try await connection.query(
+                // One index probe per tenant (`jobs_sent_queued_idx`), not a read of every queued job.
                 """
-                SELECT DISTINCT tenant_id FROM jobs
-                WHERE status = 'queued' AND enqueued_at < now() - make_interval(secs => \(age)) LIMIT 1000
+                WITH RECURSIVE suspects AS (
+                    (SELECT j.tenant_id FROM jobs j
+                     WHERE j.status = 'queued' AND j.enqueued_at IS NOT NULL
+                       AND j.enqueued_at < now() - make_interval(secs => \(age))
+                     ORDER BY j.tenant_id LIMIT 1)
+                    UNION ALL
+                    SELECT (SELECT j.tenant_id FROM jobs j
+                            WHERE j.status = 'queued' AND j.enqueued_at IS NOT NULL
+                              AND j.enqueued_at < now() - make_interval(secs => \(age)) AND j.tenant_id > s.tenant_id
+                            ORDER BY j.tenant_id LIMIT 1)
+                    FROM suspects s WHERE s.tenant_id IS NOT NULL
+                )
+                SELECT tenant_id FROM suspects WHERE tenant_id IS NOT NULL LIMIT 1000
                 """, logger: database.logger)
             for try await tenant in rows.decode(UUID.self) { tenants.append(TenantID(tenant)) }
             return tenants

@@ -82,7 +82,7 @@ start_postgres() {
     fi
     if ! as_postgres "$bindir/pg_ctl" -D "$cluster" status >/dev/null 2>&1; then
         as_postgres "$bindir/pg_ctl" -D "$cluster" -l "$cluster/server.log" -w -t 60 start \
-            -o "-c listen_addresses=127.0.0.1 -p $port -k $cluster -c max_connections=${PG_MAX_CONNECTIONS:-200} -c fsync=${PG_FSYNC:-on}" >/dev/null
+            -o "-c listen_addresses=127.0.0.1 -p $port -k $cluster -c max_connections=${PG_MAX_CONNECTIONS:-200} -c fsync=${PG_FSYNC:-on} ${PG_OPTIONS:-}" >/dev/null
     fi
     port=$(sed -n 4p "$cluster/postmaster.pid")
     local psql=(as_postgres psql -X -q -v ON_ERROR_STOP=1 -h "$cluster" -p "$port" -U postgres)

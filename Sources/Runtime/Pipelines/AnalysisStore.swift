@@ -143,21 +143,38 @@ public struct AnalysisStore: Sendable {
             """)
     }
 
-    /// The result remembered for a normalised commit message, if any: (output, provider, model). With
-    /// `nearDistance`, a message of the tenant's latest `nearWindow` whose SimHash is that close (the
-    /// closest) counts too.
-    public func rememberedResult(
-        _ pipeline: Pipeline, message: CommitMessage, nearDistance: Int? = nil, in transaction: TenantTransaction
-    ) async throws -> (output: String, provider: String, model: String)? {
+    /// A result remembered for a normalised commit message.
+    public struct Remembered: Sendable {
+        public let output: String
+        public let provider: String
+        public let model: String
+    }
+
+    /// The results remembered for these normalised commit messages, by the hex of their digest: one
+    /// query for a whole push.
+    public func rememberedResults(
+        _ pipeline: Pipeline, messages: [CommitMessage], in transaction: TenantTransaction
+    ) async throws -> [String: Remembered] {
+        guard !messages.isEmpty else { return [:] }
+        let digests = Array(Set(messages.map(\.digestHex)))
         let rows = try await transaction.query(
             """
-            SELECT output::text, provider, model FROM message_results
+            SELECT encode(message_hash, 'hex'), output::text, provider, model FROM message_results
             WHERE tenant_id = \(transaction.tenantID.rawValue) AND pipeline = \(pipeline.rawValue)
-              AND message_hash = \(Data(message.digest))
+              AND message_hash IN (SELECT decode(h, 'hex') FROM unnest(\(digests)::text[]) AS h)
             """)
-        var found: (String, String, String)?
-        for try await row in rows.decode((String, String, String).self) { found = row }
-        guard found == nil, let nearDistance else { return found }
+        var found: [String: Remembered] = [:]
+        for try await row in rows.decode((String, String, String, String).self) {
+            found[row.0] = Remembered(output: row.1, provider: row.2, model: row.3)
+        }
+        return found
+    }
+
+    /// The result of the closest message among the tenant's latest `nearWindow` whose SimHash is within
+    /// `distance` bits of this one, if any.
+    public func nearResult(
+        _ pipeline: Pipeline, message: CommitMessage, distance: Int, in transaction: TenantTransaction
+    ) async throws -> Remembered? {
         let near = try await transaction.query(
             """
             SELECT output::text, provider, model FROM (
@@ -165,10 +182,13 @@ public struct AnalysisStore: Sendable {
                 WHERE tenant_id = \(transaction.tenantID.rawValue) AND pipeline = \(pipeline.rawValue)
                 ORDER BY created_at DESC LIMIT \(Self.nearWindow)::integer
             ) AS recent
-            WHERE bit_count((simhash # \(message.simhash))::bit(64)) <= \(nearDistance)::integer
+            WHERE bit_count((simhash # \(message.simhash))::bit(64)) <= \(distance)::integer
             ORDER BY bit_count((simhash # \(message.simhash))::bit(64)) LIMIT 1
             """)
-        for try await row in near.decode((String, String, String).self) { found = row }
+        var found: Remembered?
+        for try await row in near.decode((String, String, String).self) {
+            found = Remembered(output: row.0, provider: row.1, model: row.2)
+        }
         return found
     }
 

@@ -22,6 +22,12 @@ public struct CommitMessage: Sendable, Equatable {
     /// SHA-256 of the normalised message.
     public var digest: [UInt8] { Array(SHA256.hash(data: Data(normalized.utf8))) }
 
+    /// The digest as lowercase hex.
+    public var digestHex: String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: digest.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
+    }
+
     /// A 64-bit SimHash over word pairs: near-identical messages differ in few bits.
     public var simhash: Int64 {
         let words = normalized.lowercased().split(separator: " ")

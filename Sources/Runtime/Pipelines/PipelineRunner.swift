@@ -39,7 +39,10 @@ public struct PipelineRunner: Sendable {
                 existing: try await store.existing(
                     job.pipeline, repository: repository, shas: commits.map(\.sha), in: transaction),
                 handles: try await store.handles(for: commits.compactMap(\.authorEmail), in: transaction),
-                nearDistance: try await policies.current(in: transaction).policy.nearDuplicateDistance
+                nearDistance: try await policies.current(in: transaction).policy.nearDuplicateDistance,
+                remembered: job.pipeline == .commitments
+                    ? try await store.rememberedResults(
+                        .commitments, messages: commits.map { CommitMessage($0.message) }, in: transaction) : [:]
             )
         }
         let step = Step(
@@ -48,7 +51,10 @@ public struct PipelineRunner: Sendable {
         do {
             switch job.pipeline {
             case .commitments:
-                for commit in commits where context.existing[commit.sha] == nil { try await step.commitments(commit) }
+                var remembered = context.remembered
+                for commit in commits where context.existing[commit.sha] == nil {
+                    try await step.commitments(commit, remembered: &remembered)
+                }
             case .securityReview:
                 for commit in commits where context.existing[commit.sha] == nil {
                     try await step.securityReview(commit)
@@ -99,8 +105,20 @@ public struct PipelineRunner: Sendable {
         throw lastError
     }
 
-    func save(_ analysis: AnalysisRecord, tenant: TenantID) async throws {
-        try await database.withTenant(tenant) { try await store.insert(analysis, in: $0) }
+    /// Stores an analysis and, when given, the checked answer to remember for its commit message, in
+    /// one transaction.
+    func save(
+        _ analysis: AnalysisRecord, tenant: TenantID,
+        remembering message: (CommitMessage, output: String)? = nil
+    ) async throws {
+        try await database.withTenant(tenant) { transaction in
+            if let (message, output) = message {
+                try await store.remember(
+                    analysis.pipeline, message: message, output: output, provider: analysis.provider,
+                    model: analysis.model, in: transaction)
+            }
+            try await store.insert(analysis, in: transaction)
+        }
     }
 }
 

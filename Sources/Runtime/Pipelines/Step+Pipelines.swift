@@ -4,16 +4,18 @@ import Webhooks
 
 extension Step {
     /// `commitments`: the promises of one commit message, owners mapped, due dates resolved against the
-    /// commit's own date. A message the tenant committed before reuses that result at no cost.
-    func commitments(_ commit: PushCommit) async throws {
+    /// commit's own date. A message the tenant committed before reuses that result at no cost:
+    /// `remembered` holds the results known for the push's messages (by digest in hex) and gains this one.
+    func commitments(_ commit: PushCommit, remembered known: inout [String: AnalysisStore.Remembered]) async throws {
         let message = CommitMessage(commit.message)
         let store = runner.store
-        if let remembered = try await runner.database.withTenant(
-            job.tenantID,
-            {
-                try await store.rememberedResult(.commitments, message: message, nearDistance: nearDistance, in: $0)
-            })
-        {
+        var remembered = known[message.digestHex]
+        if remembered == nil, let nearDistance {
+            remembered = try await runner.database.withTenant(job.tenantID) {
+                try await store.nearResult(.commitments, message: message, distance: nearDistance, in: $0)
+            }
+        }
+        if let remembered {
             let output = try PipelineAnswer.object(remembered.output)
             let resolved = try resolve(output, commit: commit)
             try await runner.save(
@@ -39,16 +41,14 @@ extension Step {
             return checked
         }
         let checked: [String: Any] = ["commitments": items]
-        try await runner.database.withTenant(job.tenantID) {
-            try await store.remember(
-                .commitments, message: message, output: PipelineAnswer.json(checked),
-                provider: answer.provider.rawValue, model: answer.model, in: $0)
-        }
+        let checkedJSON = PipelineAnswer.json(checked)
+        known[message.digestHex] = AnalysisStore.Remembered(
+            output: checkedJSON, provider: answer.provider.rawValue, model: answer.model)
         try await runner.save(
             analysis(
                 commit, output: try resolve(checked, commit: commit), provider: answer.provider.rawValue,
                 model: answer.model, usage: usage),
-            tenant: job.tenantID)
+            tenant: job.tenantID, remembering: (message, checkedJSON))
     }
 
     /// Owners (`author` becomes the commit's author and their chat handle) and due dates of one commit.
