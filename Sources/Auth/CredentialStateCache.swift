@@ -53,6 +53,12 @@ public final class CredentialStateCache: Sendable {
     /// The invalidation count; read it before fetching a state and hand it to `store`.
     public var generation: UInt64 { storage.withLock { $0.generation } }
 
+    /// How long ago the freshest heartbeat heard was sent (nil before the first): what
+    /// `controlplane_invalidation_heartbeat_age_seconds` reports.
+    public var heartbeatAge: Duration? {
+        storage.withLock { storage in storage.lastHeartbeat.map { ContinuousClock.now - $0 } }
+    }
+
     /// Whether the listener is hearing notifications now, so cached states can be trusted.
     public var isTrusted: Bool {
         let now = ContinuousClock.now

@@ -16,7 +16,7 @@ public struct RateLimiter: Sendable {
     /// The decision for one request of `tenantID`; nil when the tenant has no limits row (it no longer
     /// exists).
     public func take(_ tenantID: TenantID) async throws -> RateLimitDecision? {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             SELECT allowed, requests_per_minute, burst, remaining, reset_seconds, retry_after_seconds
             FROM rate_limit_take(\(tenantID.rawValue))

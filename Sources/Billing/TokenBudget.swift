@@ -25,7 +25,7 @@ public struct TokenBudget: Sendable {
     {
         let id = UUID()
         let ttl = Int(clamping: reservationLifetime.components.seconds)
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             SELECT granted, tokens, period, period_start, period_end, token_limit, used, reserved
             FROM budget_reserve(\(tenantID.rawValue), \(id), \(max(1, tokens)), \(max(1, minimum)), \(ttl)::integer, \(date))
@@ -53,7 +53,7 @@ public struct TokenBudget: Sendable {
     public func record(_ usage: Usage, against reservation: Reservation?, release: Bool, for tenantID: TenantID)
         async throws -> Int64
     {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             SELECT record_id FROM budget_record_usage(
                 \(tenantID.rawValue), \(reservation?.id), \(release), \(usage.requestID), \(usage.jobID),
@@ -72,7 +72,7 @@ public struct TokenBudget: Sendable {
 
     @discardableResult
     func release(_ id: UUID, of tenantID: TenantID) async throws -> Bool {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             "SELECT budget_release(\(tenantID.rawValue), \(id))", logger: database.logger)
         for try await released in rows.decode(Bool.self) { return released }
         return false

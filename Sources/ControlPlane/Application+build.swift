@@ -34,6 +34,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
         endpoint: try DatabaseURL.endpoint(configuration.listenerDatabaseURL), cache: credentials, logger: logger,
         onSigningKeysChanged: { try? await keyring.load(generateIfEmpty: false) })
     let metrics = HTTPMetrics()
+    ProcessMetrics.register(on: metrics, database: database, cache: credentials)
     let spendMetrics = SpendMetrics(registry: metrics.registry)
     let errors = ErrorMappingMiddleware(logger: logger)
     let runtime = try RuntimeParts(
@@ -124,7 +125,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
             Housekeeping(
                 database: database, budget: runtime.budget, prices: runtime.prices,
                 interval: configuration.housekeepingInterval, logger: logger),
-            PendingJobsGauge(
+            TenantGauges(
                 database: database, registry: metrics.registry, interval: configuration.pendingJobsInterval,
                 logger: logger),
         ] + runtime.services

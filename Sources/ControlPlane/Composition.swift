@@ -37,7 +37,7 @@ struct Composition: Sendable {
         var postgresLogger = logger
         postgresLogger.logLevel = postgresLogLevel
         client = PostgresClient(configuration: postgresConfiguration, backgroundLogger: postgresLogger)
-        database = Database(client: client, logger: postgresLogger)
+        database = Database(client: client, logger: postgresLogger, poolSize: configuration.databasePoolSize)
         keyring = SigningKeyring(database: database, box: box, logger: logger)
         codec = TokenCodec(
             issuer: configuration.jwtIssuer, audience: configuration.jwtAudience,

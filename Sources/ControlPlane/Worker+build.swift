@@ -3,18 +3,29 @@ import ServiceLifecycle
 import Tenancy
 
 /// Builds the runtime as a process of its own (`controlplane worker`): the Postgres pool, Redis, the
-/// LLM gateway, the worker, the relay and housekeeping, in one service group that drains on SIGTERM
-/// and SIGINT (running jobs finish; no new job starts).
+/// LLM gateway, the worker, the relay, housekeeping and, on `CP_WORKER_HTTP_PORT`, `/healthz`, `/readyz`
+/// and `/metrics`, in one service group that drains on SIGTERM and SIGINT (running jobs finish; no new
+/// job starts; the small HTTP server stops last, so probes and scrapes see the drain).
 public func buildWorker(_ configuration: Configuration, logger: Logger) throws -> ServiceGroup {
     let parts = try Composition(configuration, logger: logger)
     let metrics = HTTPMetrics()
+    ProcessMetrics.register(on: metrics, database: parts.database)
     let runtime = try RuntimeParts(
         configuration, parts: parts, spend: SpendMetrics(registry: metrics.registry), metricsRegistry: metrics.registry,
         logger: logger)
     let worker = runtime.worker(
         configuration, database: parts.database, observer: WorkerMetrics(registry: metrics.registry), logger: logger)
+    let ops: [any Service] =
+        configuration.workerHTTPPort == 0
+        ? []
+        : [
+            WorkerOpsServer.build(
+                configuration, metrics: metrics,
+                readiness: ReadinessProbe(database: parts.database, redis: runtime.redis), logger: logger)
+        ]
+    // A service group stops its services in reverse order: the HTTP server after the worker.
     let services: [any Service] =
-        [parts.client]
+        [parts.client] + ops
         + runtime.services + [
             Housekeeping(
                 database: parts.database, budget: runtime.budget, prices: runtime.prices,

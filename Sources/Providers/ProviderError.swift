@@ -3,7 +3,7 @@ import Foundation
 /// A provider call that failed, classified so that retries and fallback know what to do with it. The
 /// message is safe to show (it never carries a credential).
 public struct ProviderError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: String, Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
         /// 429: retried after the provider's `Retry-After` / `retryDelay`, then the next candidate.
         case rateLimited = "rate_limited"
         /// 5xx or overloaded: retried with backoff, then the next candidate.

@@ -58,7 +58,7 @@ extension LLMGateway {
         let counter = Self.hourlyThrottle(limit: policy.maxLLMRequestsPerHour)
         let id = UUID()
         let ttl = Int(clamping: budget.reservationLifetime.components.seconds)
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             SELECT outcome, under_pressure, hour_hits, hour_resets_in, tokens, period, period_start, period_end,
                    token_limit, used, reserved

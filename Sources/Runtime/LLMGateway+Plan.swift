@@ -29,7 +29,7 @@ extension LLMGateway {
     /// read is kept (`HeldPlans`) so the tenant's next calls can begin in one statement.
     func plan(_ call: LLMCall) async throws -> Plan {
         let counter = Self.hourlyThrottle(limit: 0)
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             SELECT policy_version, policy_document, credential_providers, credential_keys, credential_base_urls,
                    credentials_digest, budget_token_limit, budget_used, hour_hits, hour_resets_in

@@ -47,7 +47,7 @@ public final class PriceTable: Sendable {
 
     /// Reloads the operator's overrides.
     public func refresh(from database: Database) async throws {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             "SELECT provider, model, input_micros_per_mtok, output_micros_per_mtok FROM model_prices",
             logger: database.logger)
         var loaded: [String: Price] = [:]

@@ -40,7 +40,7 @@ public struct TenantRepository: Sendable {
     /// exist.
     public func read(_ tenantID: TenantID, from database: Database) async throws -> Tenant? {
         try await Self.first(
-            try await database.client.query(
+            try await database.query(
                 "SELECT \(unescaped: Self.columns) FROM tenant_read(\(tenantID.rawValue))", logger: database.logger))
     }
 

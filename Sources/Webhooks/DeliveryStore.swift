@@ -77,7 +77,7 @@ public struct DeliveryStore: Sendable {
         }
         let jobIDs = pipelines.map { _ in UUID() }
         let payload = delivery.payload
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             SELECT delivery_id, status, duplicate, job_ids
             FROM webhook_accept(

@@ -30,7 +30,7 @@ public final class EnqueueMarker: Service, Sendable {
         }
         guard !batch.isEmpty else { return }
         do {
-            let rows = try await database.client.query(
+            let rows = try await database.query(
                 """
                 SELECT jobs_mark_enqueued(
                     \(batch.map(\.tenantID.rawValue)), \(batch.map(\.jobID)), \(batch.map { Int32($0.attempts) }))

@@ -18,7 +18,7 @@ public struct IngestRoute: Sendable {
 
     /// The route of `endpointID`, or nil when there is no such endpoint.
     public static func find(_ endpointID: UUID, box: SecretBox, database: Database) async throws -> IngestRoute? {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             SELECT tenant_id, tenant_status, active, secret_sealed, previous_secret_sealed,
                    previous_secret_expires_at > now(), pipelines, repositories

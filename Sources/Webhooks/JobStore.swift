@@ -57,7 +57,7 @@ public struct JobStore: Sendable {
     /// Claims the job for one attempt of at most `lease` (extendable); nil when there is nothing to run.
     public func claim(_ job: QueuedJob, lease: Duration, database: Database) async throws -> ClaimedJob? {
         let token = UUID()
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             SELECT pipeline, delivery_id, repository, attempts, max_attempts, body, created_at
             FROM job_claim(\(job.tenantID.rawValue), \(job.jobID), \(token), \(Self.seconds(lease))::integer)
@@ -86,7 +86,7 @@ public struct JobStore: Sendable {
                     Double(backoff.components.seconds) + Double(backoff.components.attoseconds) / 1e18
                 )
             }
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             SELECT job_finish(\(job.tenantID.rawValue), \(job.jobID), \(job.token), \(name), \(error), \(backoff))
             """, logger: database.logger)
@@ -98,7 +98,7 @@ public struct JobStore: Sendable {
 
     /// Extends the attempt's lease; false when it was lost (taken over).
     public func extend(_ job: ClaimedJob, lease: Duration, database: Database) async throws -> Bool {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             SELECT job_extend_lease(\(job.tenantID.rawValue), \(job.jobID), \(job.token), \(Self.seconds(lease))::integer)
             """, logger: database.logger)
@@ -123,7 +123,7 @@ public struct JobStore: Sendable {
             return found
         }
         guard !expired.isEmpty else { return 0 }
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             "SELECT jobs_release_expired(\(expired.map(\.tenantID.rawValue)), \(expired.map(\.jobID)))",
             logger: database.logger)
         var released = 0

@@ -104,7 +104,7 @@ public struct QueueRelay: Service {
         for tenant in suspects where try await queue.depth(tenant) == 0 { lost.append(tenant.rawValue) }
         guard !lost.isEmpty else { return 0 }
         var count = 0
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             "SELECT jobs_forget_enqueued(\(lost), \(age))", logger: database.logger)
         for try await forgotten in rows.decode(Int32.self) { count = Int(forgotten) }
         return count

@@ -283,6 +283,21 @@ import Testing
             }
             let text = String(buffer: try await client.send(.get, "/metrics").body)
             #expect(shown != nil, "\(text.split(separator: "\n").filter { $0.contains(tenant.tenantID) })")
+            // The budget's use next to its soft limit (80 % by default), counted in Postgres.
+            let used = "controlplane_budget_used_ratio{tenant=\"\(tenant.tenantID)\"}"
+            let budgetShown = try await waitUntil(timeout: .seconds(10)) {
+                let text = String(buffer: try await client.send(.get, "/metrics").body)
+                return (Self.value(used, in: text) ?? 0) > 0
+            }
+            #expect(budgetShown != nil, "no \(used)")
+            let later = String(buffer: try await client.send(.get, "/metrics").body)
+            #expect(
+                Self.value("controlplane_budget_soft_limit_ratio{tenant=\"\(tenant.tenantID)\"}", in: later) == 0.8)
+            // This process's pool and its revocation listener, read at the scrape.
+            #expect(Self.value("controlplane_db_pool_connections_max", in: later) ?? 0 >= 1)
+            #expect(Self.value("controlplane_db_pool_connections_in_use", in: later) != nil)
+            let age = Self.value("controlplane_invalidation_heartbeat_age_seconds", in: later)
+            #expect(age != nil && age! < 5, "heartbeat age \(age ?? -1)")
         }
     }
 

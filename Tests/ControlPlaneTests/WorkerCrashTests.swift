@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import HummingbirdTesting
 import PostgresNIO
@@ -27,13 +28,14 @@ extension QueueRecoveryTests {
             return (tenant, try #require(TenantID(string: tenant.tenantID)))
         }
 
+        let opsPort = try KilledServerTests.freePort()
         let worker = Process()
         worker.executableURL = binary
         worker.arguments = ["worker"]
         worker.environment = ProcessInfo.processInfo.environment.merging([
             "CP_QUEUE_PREFIX": prefix, "CP_WORKER_CONCURRENCY": "\(slots)", "CP_JOB_VISIBILITY_TIMEOUT_SECONDS": "3",
             "CP_QUEUE_REBUILD_AFTER_LOSS": "off", "CP_QUEUE_RELAY_INTERVAL_SECONDS": "3600", "CP_LOG_LEVEL": "error",
-            "CP_DATABASE_POOL_SIZE": "6", "CP_DATABASE_POOL_MIN": "0",
+            "CP_DATABASE_POOL_SIZE": "6", "CP_DATABASE_POOL_MIN": "0", "CP_WORKER_HTTP_PORT": "\(opsPort)",
         ]) { _, new in new }
         worker.standardOutput = FileHandle.nullDevice
         try worker.run()
@@ -41,9 +43,15 @@ extension QueueRecoveryTests {
         let started = try await waitUntil(timeout: .seconds(60)) {
             try await Self.analyses(tenantID) >= 30
         }
+        // Its own port answers probes and scrapes while it works.
+        let ops = try await Self.opsRoutes(port: opsPort)
         kill(worker.processIdentifier, SIGKILL)
         worker.waitUntilExit()
         #expect(started != nil, "the worker process made no analyses")
+        #expect(ops.healthz == 200 && ops.readyz == 200, "healthz \(ops.healthz), readyz \(ops.readyz)")
+        for metric in ["controlplane_db_pool_connections_max 6", "controlplane_db_pool_connections_in_use "] {
+            #expect(ops.metrics.contains(metric), "the worker's /metrics lacks \(metric)")
+        }
         let (runningAtKill, doneAtKill) = try await Self.jobs(tenantID)
         #expect(
             runningAtKill > 0 && doneAtKill < pushes * 3, "killed mid-way: \(runningAtKill) running, \(doneAtKill) done"
@@ -63,6 +71,11 @@ extension QueueRecoveryTests {
                 all.count == pushes * 3 && all.allSatisfy { $0["status"] as? String == "succeeded" },
                 "\(all.map { $0["status"] ?? "-" })")
             #expect(all.contains { ($0["attempts"] as? Int ?? 0) >= 2 }, "some job was taken over")
+            // Each job that ended here is in the processing-time histogram (from its creation to its end).
+            let metrics = String(buffer: try await client.send(.get, "/metrics").body)
+            let ended = RuntimeAPITests.value(
+                "controlplane_job_processing_seconds_count{pipeline=\"commitments\"}", in: metrics)
+            #expect((ended ?? 0) >= 1, "commitments jobs that ended here: \(ended ?? 0)")
         }
         // One analysis per pipeline and commit, and the ledger holds each call made: at most the calls in
         // flight at the kill more than the analyses needed.
@@ -70,6 +83,17 @@ extension QueueRecoveryTests {
         let needed = try await Self.callsNeeded(tenantID, jobs: pushes)
         let billed = try await Runtime.usageRows(tenant)
         #expect(billed >= needed && billed <= needed + slots * 2, "\(billed) calls billed, \(needed) needed")
+    }
+
+    /// The statuses of the worker's `/healthz` and `/readyz` and the text of its `/metrics`.
+    static func opsRoutes(port: Int) async throws -> (healthz: UInt, readyz: UInt, metrics: String) {
+        func get(_ path: String) async throws -> (UInt, String) {
+            let response = try await HTTPClient.shared.execute(
+                HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"), timeout: .seconds(10))
+            let body = try await response.body.collect(upTo: 8 << 20)
+            return (response.status.code, String(buffer: body))
+        }
+        return (try await get("/healthz").0, try await get("/readyz").0, try await get("/metrics").1)
     }
 
     static func analyses(_ tenant: TenantID) async throws -> Int {

@@ -1,17 +1,19 @@
 # The contract suite: the live server checked against openapi.yaml by schemathesis (--checks all, every
 # operation) and driven by a Python client that openapi-python-client generates from the same file.
-# Both tools come from PyPI into a virtual environment kept in .build_contract/.
+# Both tools (and kubernetes-validate for scripts/lib/infra.sh) come from PyPI into a virtual
+# environment kept in .build_contract/.
 # shellcheck shell=bash
 
 # Prints the venv's bin folder, creating the venv and installing the pinned tools when needed.
 contract_tools() {
     local venv=.build_contract/venv
     if [ ! -x "$venv/bin/st" ] || [ ! -x "$venv/bin/openapi-python-client" ] \
-        || ! "$venv/bin/python" -c 'import openai' 2>/dev/null; then
-        log "installing schemathesis, openapi-python-client and openai into $venv"
+        || [ ! -x "$venv/bin/kubernetes-validate" ] || ! "$venv/bin/python" -c 'import openai, yaml' 2>/dev/null; then
+        log "installing schemathesis, openapi-python-client, openai and kubernetes-validate into $venv"
         python3 -m venv "$venv" >&2
         "$venv/bin/pip" install -q --disable-pip-version-check \
-            "schemathesis==4.32.5" "openapi-python-client==0.29.1" "openai>=1.40,<3" >&2
+            "schemathesis==4.32.5" "openapi-python-client==0.29.1" "openai>=1.40,<3" "kubernetes-validate==1.37.0" \
+            "PyYAML>=6" >&2
     fi
     echo "$venv/bin"
 }
@@ -41,7 +43,7 @@ run_contract() {
     port=$(free_port)
     CP_HTTP_PORT=$port CP_LOG_LEVEL=warning CP_SIGNUPS_PER_HOUR_PER_ADDRESS=1000000 \
         CP_LOGIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS=1000000 CP_LOGIN_ATTEMPTS_PER_MINUTE=1000000 \
-        CP_DEFAULT_REQUESTS_PER_MINUTE=1000000 CP_DEFAULT_BURST=1000000 \
+        CP_DEFAULT_REQUESTS_PER_MINUTE=1000000 CP_DEFAULT_BURST=1000000 CP_PENDING_JOBS_INTERVAL_SECONDS=1 \
         .build/debug/controlplane serve > "$data/contract-server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
@@ -79,6 +81,20 @@ run_contract() {
     kids=$(curl -fs "$base/.well-known/jwks.json" | grep -o '"kid"' | wc -l)
     [ "$kids" -ge 2 ] || { echo "after a rotation the JWKS lists $kids keys" >&2; status=1; }
     expect_status 200 "$base/v1/admin/tenants?limit=1" "$CP_ST_OPERATOR_TOKEN" || status=1
+
+    log "contract: every metric the alert rules name is served (API and a worker, after a push)"
+    local worker_port worker_pid
+    "$bin/python" Tests/contract/metrics_coverage.py push "$base" "$(contract_tenant_token "$base")" || status=1
+    # Counted while no worker runs, so the pending jobs are seen before a worker takes them.
+    "$bin/python" Tests/contract/metrics_coverage.py seen background_jobs_pending "$base/metrics" || status=1
+    worker_port=$(free_port)
+    CP_WORKER_HTTP_PORT=$worker_port CP_LOG_LEVEL=warning .build/debug/controlplane worker \
+        > "$data/contract-worker.log" 2>&1 &
+    worker_pid=$!
+    "$bin/python" Tests/contract/metrics_coverage.py check infra/prometheus/alerts.yml -- \
+        "$base/metrics" "http://127.0.0.1:$worker_port/metrics" || status=1
+    kill "$worker_pid" 2>/dev/null || true
+    wait "$worker_pid" 2>/dev/null || true
 
     kill "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true

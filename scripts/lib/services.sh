@@ -10,7 +10,7 @@ as_root() {
 
 # Installs the Debian packages the build, the server and the tests need, when any is missing.
 ensure_packages() {
-    local wanted=(postgresql redis-server libhiredis-dev libargon2-dev pkg-config wrk curl python3 python3-venv)
+    local wanted=(postgresql redis-server libhiredis-dev libargon2-dev pkg-config wrk curl python3 python3-venv "$@")
     local missing=()
     for package in "${wanted[@]}"; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -7,13 +7,15 @@ import PostgresNIO
 import ServiceLifecycle
 import Tenancy
 
-/// The `controlplane` command: `serve`, `all`, `migrate`, `operator-token`, `signing-key`.
+/// The `controlplane` command: `serve`, `worker`, `all`, `migrate`, `operator-token`, `signing-key`,
+/// `healthcheck`.
 public struct ControlPlaneCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "controlplane",
         abstract: "Multi-tenant control plane for AI developer tooling.",
         subcommands: [
             Serve.self, Worker.self, All.self, Migrate.self, OperatorTokenCommand.self, SigningKeyCommand.self,
+            HealthcheckCommand.self,
         ],
         defaultSubcommand: All.self)
 

@@ -6,6 +6,8 @@ import Runtime
 public struct Configuration: Sendable {
     public var httpHost: String
     public var httpPort: Int
+    /// `controlplane worker`'s port for `/healthz`, `/readyz` and `/metrics` (0: none).
+    public var workerHTTPPort: Int
     /// The application role's connection (never owner, superuser or BYPASSRLS).
     public var databaseURL: String
     /// The invalidation listener's own connection: a direct one, since a transaction-mode pooler
@@ -132,6 +134,7 @@ public struct Configuration: Sendable {
         }
         httpHost = string("CP_HTTP_HOST", "127.0.0.1")
         httpPort = try integer("CP_HTTP_PORT", 8080, 0...65535)
+        workerHTTPPort = try integer("CP_WORKER_HTTP_PORT", 8081, 0...65535)
         databaseURL = string("CP_DATABASE_URL", "postgres://controlplane_app@127.0.0.1:5432/controlplane")
         migrationDatabaseURL = string("CP_MIGRATION_DATABASE_URL", databaseURL)
         listenerDatabaseURL = string("CP_LISTENER_DATABASE_URL", databaseURL)

@@ -9,6 +9,23 @@ import Tenancy
 struct GatewayMetrics: GatewayObserver {
     let spend: SpendMetrics
     let registry: PrometheusCollectorRegistry
+
+    /// Registers every provider's latency and errors of every kind at zero, so error rates and their
+    /// alert have series from the start.
+    init(spend: SpendMetrics, registry: PrometheusCollectorRegistry) {
+        self.spend = spend
+        self.registry = registry
+        for provider in ProviderKind.allCases {
+            _ = registry.makeDurationHistogram(
+                name: "controlplane_provider_latency_seconds", labels: [("provider", provider.rawValue)],
+                buckets: Self.buckets)
+            for kind in ProviderError.Kind.allCases {
+                _ = registry.makeCounter(
+                    name: "controlplane_provider_errors_total",
+                    labels: [("provider", provider.rawValue), ("kind", kind.rawValue)])
+            }
+        }
+    }
     private static let buckets: [Duration] = [
         .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
         .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60),

@@ -1,9 +1,12 @@
 import Prometheus
+import Synchronization
 
 /// Request counts and latencies by route template, method and status, in this application's own
 /// Prometheus registry (served at `/metrics`).
 public struct HTTPMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
+    /// Run before each scrape, for gauges read at that moment (pool use, heartbeat age).
+    let beforeScrape = ScrapeHooks()
     private static let buckets: [Duration] = [
         .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
         .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
@@ -25,8 +28,20 @@ public struct HTTPMetrics: Sendable {
 
     /// The text exposition of every metric.
     public func exposition() -> String {
+        beforeScrape.run()
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return String(decoding: buffer, as: UTF8.self)
+    }
+}
+
+/// Gauges set at scrape time, so they say how things are when Prometheus asks.
+final class ScrapeHooks: Sendable {
+    private let hooks = Mutex<[@Sendable () -> Void]>([])
+
+    func add(_ hook: @escaping @Sendable () -> Void) { hooks.withLock { $0.append(hook) } }
+
+    func run() {
+        for hook in hooks.withLock({ $0 }) { hook() }
     }
 }

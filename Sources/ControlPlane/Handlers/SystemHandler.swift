@@ -18,13 +18,8 @@ struct SystemHandler: Sendable {
     }
 
     func getReadiness(_ input: Operations.GetReadiness.Input) async throws -> Operations.GetReadiness.Output {
-        async let postgres = probe { try await database.ping() }
-        async let redis = probe { try await self.redis.ping() }
-        let (postgresUp, redisUp) = await (postgres, redis)
-        guard postgresUp, redisUp else {
-            let down = [postgresUp ? nil : "postgres", redisUp ? nil : "redis"].compactMap { $0 }
-            throw APIError.unavailable("Not reachable: \(down.joined(separator: ", ")).")
-        }
+        let down = await ReadinessProbe(database: database, redis: redis).unreachable()
+        guard down.isEmpty else { throw APIError.unavailable("Not reachable: \(down.joined(separator: ", ")).") }
         return .ok(.init(body: .json(.init(status: "ready", checks: .init(postgres: "up", redis: "up")))))
     }
 
@@ -40,19 +35,5 @@ struct SystemHandler: Sendable {
                 alg: jwk["alg"] ?? "", use: jwk["use"] ?? "")
         }
         return .ok(.init(body: .json(.init(keys: keys))))
-    }
-
-    /// True when `check` answers within two seconds.
-    private func probe(_ check: @escaping @Sendable () async throws -> Void) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask { (try? await check()) != nil }
-            group.addTask {
-                try? await Pause.for(.seconds(2))
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
     }
 }

@@ -5,11 +5,13 @@ import ServiceLifecycle
 import Tenancy
 import Webhooks
 
-/// Publishes every `interval` how many jobs each tenant has waiting (`background_jobs_pending`) and
-/// running (`background_jobs_running`), counted in Postgres (the record, whatever Redis holds), so
-/// workers can be scaled on queue depth and a tenant's backlog is visible. A tenant whose count fell to
-/// zero is reported as zero once more, then left out.
-struct PendingJobsGauge: Service {
+/// Publishes every `interval`, counted in Postgres (the record, whatever Redis holds): how many jobs each
+/// tenant has waiting (`background_jobs_pending`) and running (`background_jobs_running`), so workers
+/// can be scaled on queue depth and a tenant's backlog is visible; and each active tenant's budget use
+/// in its current period next to its soft limit (`controlplane_budget_used_ratio`,
+/// `controlplane_budget_soft_limit_ratio`, both fractions of the token limit). A tenant whose job count
+/// fell to zero is reported as zero once more, then left out.
+struct TenantGauges: Service {
     let database: Database
     let registry: PrometheusCollectorRegistry
     let interval: Duration
@@ -31,6 +33,30 @@ struct PendingJobsGauge: Service {
         }
     }
 
+    /// Each active tenant's billed tokens in its current period and soft limit, as fractions of its
+    /// token limit (a limit of 0 counts as fully used).
+    func budgets() async throws -> [TenantID: (used: Double, softLimit: Double)] {
+        try await database.transaction(.maintenance) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT b.tenant_id,
+                       CASE WHEN b.token_limit = 0 THEN 1.0
+                            ELSE COALESCE(pd.used, 0)::double precision / b.token_limit END,
+                       b.soft_limit_percent / 100.0::double precision
+                FROM budgets b
+                JOIN tenants t ON t.tenant_id = b.tenant_id AND t.status = 'active'
+                CROSS JOIN LATERAL budget_period_bounds(b.period, t.timezone, now()) s
+                LEFT JOIN budget_periods pd ON pd.tenant_id = b.tenant_id AND pd.period = b.period
+                     AND pd.period_start = s.period_start
+                """, logger: database.logger)
+            var found: [TenantID: (used: Double, softLimit: Double)] = [:]
+            for try await row in rows.decode((UUID, Double, Double).self) {
+                found[TenantID(row.0)] = (row.1, row.2)
+            }
+            return found
+        }
+    }
+
     func run() async throws {
         await cancelWhenGracefulShutdown {
             var reported = Set<TenantID>()
@@ -45,9 +71,15 @@ struct PendingJobsGauge: Service {
                             .set(Double(counts[tenant]?.running ?? 0))
                     }
                     reported = Set(counts.keys)
+                    for (tenant, budget) in try await budgets() {
+                        let labels = [("tenant", tenant.description)]
+                        registry.makeGauge(name: "controlplane_budget_used_ratio", labels: labels).set(budget.used)
+                        registry.makeGauge(name: "controlplane_budget_soft_limit_ratio", labels: labels)
+                            .set(budget.softLimit)
+                    }
                 } catch {
                     if Task.isCancelled { break }
-                    logger.warning("counting pending jobs failed", metadata: ["error": "\(error)"])
+                    logger.warning("counting tenants' jobs and budgets failed", metadata: ["error": "\(error)"])
                 }
                 try? await Pause.for(interval)
             }
