@@ -73,6 +73,8 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
         admin: AdminHandler(database: database, paging: paging, credentials: credentials),
         billing: BillingHandler(database: database),
         adminBilling: AdminBillingHandler(database: database),
+        adminHealth: AdminHealthHandler(
+            database: database, redis: redis, credentials: credentials, providers: runtime.registry),
         llm: LLMHandler(gateway: runtime.gateway),
         policy: PolicyHandler(database: database, credentials: runtime.credentials, registry: runtime.registry),
         webhooks: WebhooksHandler(

@@ -74,8 +74,10 @@ public enum GatewayError: Error, Sendable, Equatable {
 /// What the gateway reports as it works, for metrics.
 public protocol GatewayObserver: Sendable {
     func attempt(provider: ProviderKind, model: String, duration: Duration, error: ProviderError?)
+    /// A billed attempt or cache hit; `costMicroUSD` is what the ledger row says it cost (0 when cached).
     func charged(
-        tenantID: TenantID, usage: TokenUsage, provider: ProviderKind, model: String, kind: TaskKind, cached: Bool)
+        tenantID: TenantID, usage: TokenUsage, provider: ProviderKind, model: String, kind: TaskKind, cached: Bool,
+        costMicroUSD: Int64)
     func budgetExhausted(tenantID: TenantID)
     func budgetRemaining(tenantID: TenantID, tokens: Int64)
 }

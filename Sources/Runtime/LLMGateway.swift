@@ -97,7 +97,8 @@ public struct LLMGateway: Sendable {
             try await budget.record(record, against: reservation, release: release, for: tenantID)
         }.value
         observer?.charged(
-            tenantID: call.tenantID, usage: usage, provider: provider, model: model, kind: call.kind, cached: cached)
+            tenantID: call.tenantID, usage: usage, provider: provider, model: model, kind: call.kind, cached: cached,
+            costMicroUSD: cost)
     }
 
     /// Ends a reservation without charging, whatever the caller's task is doing.

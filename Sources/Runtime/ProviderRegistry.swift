@@ -66,6 +66,16 @@ public final class ProviderRegistry: Sendable {
         return defaults[kind]?.baseURL ?? Self.publicBaseURLs[kind] ?? kind.rawValue
     }
 
+    /// Every breaker this replica holds: provider, endpoint and state.
+    public func breakerStates() -> [(provider: String, endpoint: String, state: CircuitBreaker.State)] {
+        breakers.withLock { breakers in
+            breakers.sorted { $0.key < $1.key }.map { key, breaker in
+                let parts = key.split(separator: "|", maxSplits: 1).map(String.init)
+                return (parts[0], parts.count > 1 ? parts[1] : "", breaker.state)
+            }
+        }
+    }
+
     public func breaker(_ kind: ProviderKind, endpoint: String) -> CircuitBreaker {
         let key = "\(kind.rawValue)|\(endpoint)"
         return breakers.withLock { breakers in

@@ -89,8 +89,11 @@ import Testing
                 }
                 return try await group.reduce(into: [Int]()) { $0.append($1) }
             }
+            // One winner; every other signup is refused as a conflict, or (on a loaded machine, when more
+            // arrive at once than the hashing pool's threads and queue hold) answered 503 to retry.
             #expect(statuses.filter { $0 == 201 }.count == 1)
-            #expect(statuses.filter { $0 == 409 }.count == 19)
+            #expect(statuses.allSatisfy { [201, 409, 503].contains($0) }, "\(statuses)")
+            #expect(statuses.filter { $0 == 409 }.count >= 1)
         }
     }
 

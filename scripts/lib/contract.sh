@@ -82,7 +82,7 @@ run_contract() {
     [ "$kids" -ge 2 ] || { echo "after a rotation the JWKS lists $kids keys" >&2; status=1; }
     expect_status 200 "$base/v1/admin/tenants?limit=1" "$CP_ST_OPERATOR_TOKEN" || status=1
 
-    log "contract: every metric the alert rules name is served (API and a worker, after a push)"
+    log "contract: every metric the alert rules and the dashboard name is served (API and a worker, after a push)"
     local worker_port worker_pid
     "$bin/python" Tests/contract/metrics_coverage.py push "$base" "$(contract_tenant_token "$base")" || status=1
     # Counted while no worker runs, so the pending jobs are seen before a worker takes them.
@@ -91,7 +91,7 @@ run_contract() {
     CP_WORKER_HTTP_PORT=$worker_port CP_LOG_LEVEL=warning .build/debug/controlplane worker \
         > "$data/contract-worker.log" 2>&1 &
     worker_pid=$!
-    "$bin/python" Tests/contract/metrics_coverage.py check infra/prometheus/alerts.yml -- \
+    "$bin/python" Tests/contract/metrics_coverage.py check infra/prometheus/alerts.yml infra/grafana/controlplane.json -- \
         "$base/metrics" "http://127.0.0.1:$worker_port/metrics" || status=1
     kill "$worker_pid" 2>/dev/null || true
     wait "$worker_pid" 2>/dev/null || true

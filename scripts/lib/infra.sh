@@ -1,7 +1,9 @@
 # Checks of infra/ with the real tools: promtool (alert rules, their unit tests, the scrape
 # configuration), kustomize (kubectl's, or Debian's kubernetes-client when kubectl is missing) rendering
 # the base and the production overlay, kubernetes-validate (PyPI) against the Kubernetes schemas, and
-# Tests/infra/manifest_policy.py for what the manifests promise (security contexts, probes, scaling).
+# Tests/infra/manifest_policy.py for what the manifests promise (security contexts, probes, scaling), and
+# the Grafana dashboard's shape (which metrics it names is checked against a live server by the contract
+# suite).
 # shellcheck shell=bash
 
 # check_infra PYTHON_BIN_DIR: the venv's bin folder with kubernetes-validate and PyYAML.
@@ -26,5 +28,15 @@ check_infra() {
     "$bin/python" -c 'import sys, yaml
 for path in sys.argv[1:]:
     list(yaml.safe_load_all(open(path)))' infra/k8s/monitoring/*.yaml
+    log "infra: Grafana dashboard (a row repeated per tenant, every panel with a query)"
+    "$bin/python" -c 'import json, sys
+board = json.load(open(sys.argv[1]))
+names = [v["name"] for v in board["templating"]["list"]]
+assert "tenant" in names, "no tenant variable"
+assert any(p.get("repeat") == "tenant" for p in board["panels"] if p["type"] == "row"), "no row per tenant"
+for panel in board["panels"]:
+    if panel["type"] != "row":
+        assert panel.get("targets") and all(t.get("expr") for t in panel["targets"]), panel["title"]' \
+        infra/grafana/controlplane.json
     rm -rf "$rendered"
 }

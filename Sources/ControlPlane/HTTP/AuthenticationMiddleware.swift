@@ -47,6 +47,10 @@ struct AuthenticationMiddleware: ServerMiddleware {
 
         var scope = RequestScope.now
         scope.principal = principal
+        if let tenantID = principal.tenantID, !principal.isOperator {
+            scope.caller.set(tenantID)
+            metrics.seen(tenantID)
+        }
         return try await RequestScope.$current.withValue(scope) {
             guard let tenantID = principal.tenantID, !principal.isOperator,
                 let decision = try await limiter.take(tenantID)

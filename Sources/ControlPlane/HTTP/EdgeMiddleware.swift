@@ -52,6 +52,9 @@ struct EdgeMiddleware: RouterMiddleware {
         let elapsed = ContinuousClock.now - started
         let route = context.endpointPath ?? "unmatched"
         metrics.record(route: route, method: request.method.rawValue, status: response.status.code, duration: elapsed)
+        if let tenant = scope.caller.tenantID {
+            metrics.record(tenant: tenant, status: response.status.code, duration: elapsed)
+        }
         logger.info(
             "request",
             metadata: [

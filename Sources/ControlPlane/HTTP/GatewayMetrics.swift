@@ -45,11 +45,13 @@ struct GatewayMetrics: GatewayObserver {
     }
 
     func charged(
-        tenantID: TenantID, usage: TokenUsage, provider: ProviderKind, model: String, kind: TaskKind, cached: Bool
+        tenantID: TenantID, usage: TokenUsage, provider: ProviderKind, model: String, kind: TaskKind, cached: Bool,
+        costMicroUSD: Int64
     ) {
         spend.tokens(
             usage.totalTokens, tenantID: tenantID, provider: provider.rawValue, model: model, kind: kind.rawValue,
             cached: cached)
+        spend.cost(costMicroUSD, tenantID: tenantID)
     }
 
     func budgetExhausted(tenantID: TenantID) {

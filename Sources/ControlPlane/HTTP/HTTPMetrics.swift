@@ -1,8 +1,9 @@
 import Prometheus
 import Synchronization
+import Tenancy
 
-/// Request counts and latencies by route template, method and status, in this application's own
-/// Prometheus registry (served at `/metrics`).
+/// Request counts and latencies by route template, method and status, and by authenticated tenant, in
+/// this application's own Prometheus registry (served at `/metrics`).
 public struct HTTPMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     /// Run before each scrape, for gauges read at that moment (pool use, heartbeat age).
@@ -23,6 +24,24 @@ public struct HTTPMetrics: Sendable {
         registry.makeDurationHistogram(
             name: "http_request_duration_seconds", labels: [("route", route), ("method", method)],
             buckets: Self.buckets
+        ).record(duration)
+    }
+
+    private static let tenantBuckets: [Duration] = [
+        .milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+        .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+    ]
+
+    /// An authenticated tenant's request: counted by status class (`2xx`, `4xx`, `5xx`, ...) and timed,
+    /// with fewer buckets than the per-route histogram (one series set per tenant).
+    func record(tenant: TenantID, status: Int, duration: Duration) {
+        let label = ("tenant", tenant.description)
+        registry.makeCounter(
+            name: "controlplane_tenant_requests_total", labels: [label, ("class", "\(status / 100)xx")]
+        )
+        .increment()
+        registry.makeDurationHistogram(
+            name: "controlplane_tenant_request_duration_seconds", labels: [label], buckets: Self.tenantBuckets
         ).record(duration)
     }
 

@@ -59,5 +59,6 @@ enum OperationAccess: Equatable {
         "updateAdminLimits": .operator,
         "updateAdminBudget": .operator,
         "getAdminUsage": .operator,
+        "getAdminHealth": .operator,
     ]
 }

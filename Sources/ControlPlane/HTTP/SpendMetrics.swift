@@ -3,7 +3,7 @@ import Tenancy
 
 /// Spend-control metrics in the application's Prometheus registry: refusals by tenant (rate limit and
 /// budget), tokens by tenant, provider, model and kind (and, as `ai_token_usage_total`, the billed
-/// tokens by tenant and pipeline), and each tenant's remaining budget.
+/// tokens by tenant and pipeline), their cost by tenant, and each tenant's remaining budget.
 struct SpendMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
 
@@ -32,6 +32,21 @@ struct SpendMetrics: Sendable {
                 name: "ai_token_usage_total", labels: [("tenant", tenantID.description), ("pipeline", kind)]
             ).increment(by: Double(count))
         }
+    }
+
+    /// What the tenant's billed calls cost, in US dollars (`controlplane_llm_cost_usd_total`).
+    func cost(_ microUSD: Int64, tenantID: TenantID) {
+        let counter = registry.makeCounter(
+            name: "controlplane_llm_cost_usd_total", labels: [("tenant", tenantID.description)])
+        if microUSD > 0 { counter.increment(by: Double(microUSD) / 1_000_000) }
+    }
+
+    /// Registers an authenticated tenant's refusal counters at zero, so its refusal rates exist (and
+    /// read 0) before its first refusal.
+    func seen(_ tenantID: TenantID) {
+        let labels = [("tenant", tenantID.description)]
+        _ = registry.makeCounter(name: "controlplane_rate_limited_total", labels: labels)
+        _ = registry.makeCounter(name: "controlplane_budget_exhausted_total", labels: labels)
     }
 
     func budgetRemaining(_ tokens: Int64, tenantID: TenantID) {

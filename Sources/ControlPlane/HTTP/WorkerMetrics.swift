@@ -5,7 +5,8 @@ import Webhooks
 
 /// Runtime metrics in the application's Prometheus registry: jobs by pipeline and outcome, the queue
 /// wait and run time of each attempt by pipeline, and the processing time of each job that ended (from
-/// its creation to its end, retries included) by pipeline.
+/// its creation to its end, retries included) by pipeline; and by tenant (fewer buckets), jobs by outcome
+/// and their queue wait.
 struct WorkerMetrics: WorkerObserver {
     let registry: PrometheusCollectorRegistry
 
@@ -30,6 +31,9 @@ struct WorkerMetrics: WorkerObserver {
         .milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
         .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(300),
     ]
+    private static let tenantBuckets: [Duration] = [
+        .milliseconds(100), .seconds(1), .seconds(10), .seconds(60), .seconds(600), .seconds(3600),
+    ]
     private static let processingBuckets: [Duration] = [
         .seconds(1), .seconds(5), .seconds(30), .seconds(60), .seconds(300), .seconds(900), .seconds(1800),
         .seconds(3600), .seconds(7200), .seconds(21600),
@@ -42,6 +46,13 @@ struct WorkerMetrics: WorkerObserver {
             name: "controlplane_jobs_total",
             labels: [("pipeline", pipeline.rawValue), ("outcome", status?.rawValue ?? "lease_lost")]
         ).increment()
+        let tenant = ("tenant", tenantID.description)
+        registry.makeCounter(
+            name: "controlplane_tenant_jobs_total", labels: [tenant, ("outcome", status?.rawValue ?? "lease_lost")]
+        ).increment()
+        registry.makeDurationHistogram(
+            name: "controlplane_tenant_job_queue_wait_seconds", labels: [tenant], buckets: Self.tenantBuckets
+        ).record(queueWait)
         registry.makeDurationHistogram(
             name: "controlplane_job_queue_wait_seconds", labels: [("pipeline", pipeline.rawValue)],
             buckets: Self.buckets

@@ -12,6 +12,7 @@ struct APIHandler: APIProtocol {
     let admin: AdminHandler
     let billing: BillingHandler
     let adminBilling: AdminBillingHandler
+    let adminHealth: AdminHealthHandler
     let llm: LLMHandler
     let policy: PolicyHandler
     let webhooks: WebhooksHandler
@@ -102,6 +103,9 @@ struct APIHandler: APIProtocol {
     }
     func getAdminUsage(_ input: Operations.GetAdminUsage.Input) async throws -> Operations.GetAdminUsage.Output {
         try await adminBilling.getAdminUsage(input)
+    }
+    func getAdminHealth(_ input: Operations.GetAdminHealth.Input) async throws -> Operations.GetAdminHealth.Output {
+        try await adminHealth.getAdminHealth(input)
     }
     func createChatCompletion(_ input: Operations.CreateChatCompletion.Input) async throws
         -> Operations.CreateChatCompletion.Output

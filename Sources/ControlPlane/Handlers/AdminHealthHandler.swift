@@ -1,0 +1,123 @@
+import Auth
+import ControlPlaneAPI
+import ControlPlaneAPITypes
+import Foundation
+import RedisClient
+import Runtime
+import Tenancy
+
+/// `GET /v1/admin/health`: each component's state as this replica sees it, for operators.
+struct AdminHealthHandler: Sendable {
+    let database: Database
+    let redis: RedisClient
+    let credentials: CredentialStateCache
+    let providers: ProviderRegistry
+    /// A job due this long and still not on Redis means the relay is behind.
+    static let relayBehindAfter: Double = 60
+
+    typealias Health = Components.Schemas.AdminHealth
+
+    func getAdminHealth(_ input: Operations.GetAdminHealth.Input) async throws -> Operations.GetAdminHealth.Output {
+        async let postgres = Self.timed { try await database.ping() }
+        async let redisCheck = Self.timed { try await redis.ping() }
+        async let counts = try? jobCounts()
+        let (postgresResult, redisResult, jobs) = await (postgres, redisCheck, counts)
+
+        let listener: Health.InvalidationListenerPayload
+        if let age = credentials.heartbeatAge {
+            listener = .init(
+                status: credentials.isTrusted ? .up : .late, heartbeatAgeMs: Self.milliseconds(age))
+        } else {
+            listener = .init(status: .down)
+        }
+        let queues: Health.QueuesPayload
+        let relay: Health.RelayPayload
+        if let jobs {
+            queues = .init(
+                status: .up, pendingJobs: jobs.pending, runningJobs: jobs.running,
+                oldestPendingAgeSeconds: jobs.oldestPending)
+            let behind = (jobs.oldestUnsent ?? 0) > Self.relayBehindAfter
+            relay = .init(
+                status: behind ? .behind : .up, unsentJobs: jobs.unsent, oldestUnsentAgeSeconds: jobs.oldestUnsent)
+        } else {
+            queues = .init(status: .down, pendingJobs: 0, runningJobs: 0)
+            relay = .init(status: .down, unsentJobs: 0)
+        }
+        let breakers = providers.breakerStates().map { breaker in
+            Health.ProvidersPayloadPayload(
+                provider: breaker.provider, endpoint: breaker.endpoint,
+                breaker: .init(rawValue: breaker.state.rawValue) ?? .open)
+        }
+        let degraded =
+            postgresResult.status == .down || redisResult.status == .down || listener.status != .up
+            || queues.status == .down || relay.status != .up || breakers.contains { $0.breaker != .closed }
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        status: degraded ? .degraded : .ok, checkedAt: Date(), postgres: postgresResult,
+                        redis: redisResult, invalidationListener: listener, queues: queues, relay: relay,
+                        providers: breakers))))
+    }
+
+    /// Open jobs across tenants as Postgres records them, and those the relay has still to send.
+    private func jobCounts() async throws -> (
+        pending: Int, running: Int, oldestPending: Double?, unsent: Int, oldestUnsent: Double?
+    ) {
+        try await database.transaction(.maintenance) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT count(*) FILTER (WHERE status = 'queued'), count(*) FILTER (WHERE status = 'running'),
+                       extract(epoch FROM now() - min(created_at) FILTER (WHERE status = 'queued'))::double precision,
+                       count(*) FILTER (WHERE status = 'queued' AND enqueued_at IS NULL AND available_at <= now()),
+                       extract(epoch FROM now() - min(available_at) FILTER (
+                           WHERE status = 'queued' AND enqueued_at IS NULL AND available_at <= now()))::double precision
+                FROM jobs WHERE status IN ('queued', 'running')
+                """, logger: database.logger)
+            for try await row in rows.decode((Int64, Int64, Double?, Int64, Double?).self) {
+                return (Int(row.0), Int(row.1), row.2.map { max(0, $0) }, Int(row.3), row.4.map { max(0, $0) })
+            }
+            return (0, 0, nil, 0, nil)
+        }
+    }
+
+    /// Whether `check` answered within two seconds, and how long it took.
+    private static func timed(_ check: @escaping @Sendable () async throws -> Void) async
+        -> Components.Schemas.ComponentHealth
+    {
+        let started = ContinuousClock.now
+        let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
+            group.addTask {
+                do {
+                    try await check()
+                    return .success(())
+                } catch {
+                    return .failure(error)
+                }
+            }
+            group.addTask {
+                try? await Pause.for(.seconds(2))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .failure(TimedOut())
+        }
+        switch outcome {
+        case .success:
+            return .init(status: .up, latencyMs: milliseconds(ContinuousClock.now - started))
+        case .failure(let error):
+            return .init(
+                status: .down,
+                detail: error is TimedOut ? "no answer within 2 s" : "the check failed: \(type(of: error))")
+        }
+    }
+
+    private struct TimedOut: Error {}
+
+    private static func milliseconds(_ duration: Duration) -> Double {
+        // Microsecond precision.
+        ((Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15) * 1000)
+            .rounded() / 1000
+    }
+}
