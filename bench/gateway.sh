@@ -17,7 +17,7 @@ data=$(mktemp -d /tmp/controlplane-bench.XXXXXX)
 chmod 755 "$data"
 pids=()
 cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    stop_processes "${pids[@]}"
     stop_redis
     stop_postgres
     case "${CP_POSTGRES_CLUSTER:-}" in /tmp/controlplane-pg.*) rm -rf "$CP_POSTGRES_CLUSTER" ;; esac

@@ -35,8 +35,10 @@ public func buildWorker(_ configuration: Configuration, logger: Logger) throws -
                 configuration, database: parts.database, observer: NotificationMetrics(registry: metrics.registry),
                 logger: logger),
         ]
-    return ServiceGroup(
-        configuration: .init(
-            services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+    var group = ServiceGroupConfiguration(
+        services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+    // Running jobs get this long to finish; then what still runs is cancelled (its jobs are taken over
+    // after the visibility timeout).
+    group.maximumGracefulShutdownDuration = configuration.shutdownGrace
+    return ServiceGroup(configuration: group)
 }

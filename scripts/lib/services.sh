@@ -159,3 +159,17 @@ ensure_master_key() {
         export CP_MASTER_KEY
     fi
 }
+
+# stop_processes PID...: SIGTERM, up to 15 s to exit, then SIGKILL, so a bench or test never leaves a
+# process behind (one waiting for a Postgres that is about to be stopped, say).
+stop_processes() {
+    local pid
+    for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
+    for _ in $(seq 1 30); do
+        local alive=0
+        for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+        [ "$alive" = 0 ] && return 0
+        sleep 0.5
+    done
+    for pid in "$@"; do kill -9 "$pid" 2>/dev/null || true; done
+}

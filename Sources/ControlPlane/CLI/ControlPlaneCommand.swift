@@ -64,7 +64,12 @@ private func runServer(withWorker: Bool = false) async throws {
     let logger = makeLogger(configuration)
     do {
         let app = try buildApplication(configuration, logger: logger, withWorker: withWorker)
-        try await app.runService()
+        // Like `app.runService()`, with a bound on the graceful part: a service stuck waiting (for a
+        // database that went away, say) is cancelled after `CP_SHUTDOWN_GRACE_SECONDS`.
+        var group = ServiceGroupConfiguration(
+            services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = configuration.shutdownGrace
+        try await ServiceGroup(configuration: group).run()
     } catch {
         // postgres-nio hides details from `description`; an operator needs them to fix the setup.
         logger.critical("server stopped", metadata: ["error": .string(String(reflecting: error))])

@@ -71,6 +71,9 @@ public struct Configuration: Sendable {
     public var reservationLifetime: Duration
     /// How often housekeeping runs (pruning, and releasing expired reservations).
     public var housekeepingInterval: Duration
+    /// How long a SIGTERM'd process may take to stop gracefully (requests and jobs finish) before what
+    /// still runs is cancelled, e.g. a wait for a database that went away.
+    public var shutdownGrace: Duration
     /// How often the API counts each tenant's open jobs for `background_jobs_pending`
     /// (`CP_PENDING_JOBS_INTERVAL_SECONDS`, 15).
     public var pendingJobsInterval: Duration
@@ -175,6 +178,7 @@ public struct Configuration: Sendable {
         defaultMaxTokenLimit = Int64(try integer("CP_DEFAULT_MAX_TOKEN_LIMIT", 10_000_000, 0...Int(Int32.max)))
         reservationLifetime = try seconds("CP_RESERVATION_TTL_SECONDS", 900, 5...86_400)
         housekeepingInterval = try seconds("CP_HOUSEKEEPING_INTERVAL_SECONDS", 60, 1...86_400)
+        shutdownGrace = try seconds("CP_SHUTDOWN_GRACE_SECONDS", 30, 1...3600)
         pendingJobsInterval = try seconds("CP_PENDING_JOBS_INTERVAL_SECONDS", 15, 1...3600)
         notificationSettings = NotificationSenderSettings(
             pollInterval: .milliseconds(try integer("CP_NOTIFY_POLL_INTERVAL_MS", 1000, 10...60_000)),
