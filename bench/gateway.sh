@@ -8,25 +8,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/services.sh
+. scripts/lib/bench.sh
 
 DURATION=${DURATION:-10}
 CONCURRENCIES=${CONCURRENCIES:-1 32}
 THREADS=${THREADS:-2}
-ensure_packages
-data=$(mktemp -d /tmp/controlplane-bench.XXXXXX)
-chmod 755 "$data"
-pids=()
-cleanup() {
-    stop_processes "${pids[@]}"
-    stop_redis
-    stop_postgres
-    case "${CP_POSTGRES_CLUSTER:-}" in /tmp/controlplane-pg.*) rm -rf "$CP_POSTGRES_CLUSTER" ;; esac
-    rm -rf "$data"
-}
-trap cleanup EXIT
-start_postgres "$data" "$(free_port)"
-start_redis "$data" "$(free_port)"
-ensure_master_key "$data"
+bench_services
 
 venv=.build_bench/litellm
 if [ ! -x "$venv/bin/litellm" ]; then
@@ -35,13 +22,7 @@ if [ ! -x "$venv/bin/litellm" ]; then
     "$venv/bin/pip" install -q --disable-pip-version-check "litellm[proxy]" >&2
 fi
 
-if [ -n "${CONTROLPLANE_BIN:-}" ]; then
-    binary=$CONTROLPLANE_BIN
-else
-    scratch=${BENCH_SCRATCH:-.build}
-    swift build -c release --product controlplane --scratch-path "$scratch" >&2
-    binary=$scratch/release/controlplane
-fi
+bench_binary
 
 wait_for() { for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; return 1; }
 

@@ -13,37 +13,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/services.sh
+. scripts/lib/bench.sh
 
 DURATION=${DURATION:-30}
 BACKLOG=${BACKLOG:-100000}
 SLOTS=${SLOTS:-16}
 SPREAD=${SPREAD:-16}
 SPREAD_BACKLOG=${SPREAD_BACKLOG:-5000}
-ensure_packages
 # PG_STATEMENTS=1 also prints the statements that took the most Postgres time while the worker ran.
 if [ "${PG_STATEMENTS:-0}" = 1 ]; then export PG_OPTIONS="${PG_OPTIONS:-} -c shared_preload_libraries=pg_stat_statements"; fi
-data=$(mktemp -d /tmp/controlplane-bench.XXXXXX)
-chmod 755 "$data"
-pids=()
-cleanup() {
-    stop_processes "${pids[@]}"
-    stop_redis
-    stop_postgres
-    case "${CP_POSTGRES_CLUSTER:-}" in /tmp/controlplane-pg.*) rm -rf "$CP_POSTGRES_CLUSTER" ;; esac
-    rm -rf "$data"
-}
-trap cleanup EXIT
-start_postgres "$data" "$(free_port)"
-start_redis "$data" "$(free_port)"
-ensure_master_key "$data"
+bench_services
 
-if [ -n "${CONTROLPLANE_BIN:-}" ]; then
-    binary=$CONTROLPLANE_BIN
-else
-    scratch=${BENCH_SCRATCH:-.build}
-    swift build -c release --product controlplane --scratch-path "$scratch" >&2
-    binary=$scratch/release/controlplane
-fi
+bench_binary
 wait_for() { for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; return 1; }
 superuser() { runuser -u postgres -- psql -h "$CP_POSTGRES_CLUSTER" -p "$CP_POSTGRES_PORT" -d controlplane -qAt "$@"; }
 

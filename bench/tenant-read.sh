@@ -9,40 +9,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/services.sh
+. scripts/lib/bench.sh
 
 DURATION=${DURATION:-10}
 CONCURRENCIES=${CONCURRENCIES:-16 64}
 THREADS=${THREADS:-2}
-ensure_packages
-data=$(mktemp -d /tmp/controlplane-bench.XXXXXX)
-chmod 755 "$data"
-server_pid=""
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
-    stop_redis
-    stop_postgres
-    case "${CP_POSTGRES_CLUSTER:-}" in /tmp/controlplane-pg.*) rm -rf "$CP_POSTGRES_CLUSTER" ;; esac
-    rm -rf "$data"
-}
-trap cleanup EXIT
-start_postgres "$data" "$(free_port)"
-start_redis "$data" "$(free_port)"
-ensure_master_key "$data"
+bench_services
 
-# CONTROLPLANE_BIN runs a binary built elsewhere (e.g. an earlier commit, for a before/after comparison);
-# BENCH_SCRATCH names the build folder of the release build.
-if [ -n "${CONTROLPLANE_BIN:-}" ]; then
-    binary=$CONTROLPLANE_BIN
-else
-    scratch=${BENCH_SCRATCH:-.build}
-    swift build -c release --product controlplane --scratch-path "$scratch" >&2
-    binary=$scratch/release/controlplane
-fi
+bench_binary
 CP_LOG_LEVEL=warning $binary migrate
 port=$(free_port)
 CP_HTTP_PORT=$port CP_LOG_LEVEL=warning CP_DEFAULT_REQUESTS_PER_MINUTE=1000000 CP_DEFAULT_BURST=1000000 \
     CP_DATABASE_POOL_SIZE=${CP_DATABASE_POOL_SIZE:-32} $binary serve > "$data/server.log" 2>&1 &
-server_pid=$!
+pids+=($!)
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 
 slug="bench-$RANDOM$RANDOM"

@@ -132,6 +132,41 @@ public struct ApiKeyRepository: Sendable {
         return changed
     }
 
+    /// Revokes every key `creator` made that still authenticates (a member removed with their keys);
+    /// answers how many. Each stops on every replica when the transaction commits.
+    public func revokeAll(createdBy creator: String, at time: Date, in transaction: TenantTransaction) async throws
+        -> Int
+    {
+        let rows = try await transaction.query(
+            """
+            UPDATE api_keys SET revoked_at = LEAST(COALESCE(revoked_at, \(time)), \(time)), rotated_to = NULL
+            WHERE tenant_id = \(transaction.tenantID.rawValue) AND created_by = \(creator)
+              AND (revoked_at IS NULL OR revoked_at > \(time))
+            RETURNING key_id
+            """)
+        var ids: [UUID] = []
+        for try await id in rows.decode(UUID.self) { ids.append(id) }
+        for id in ids { try await Self.announce("key:\(id.uuidString.lowercased())", on: transaction.connection) }
+        return ids.count
+    }
+
+    /// Hands every key `creator` made that still authenticates to `heir` (a member removed, their keys
+    /// kept); answers how many.
+    public func transferAll(
+        createdBy creator: String, to heir: String, at time: Date, in transaction: TenantTransaction
+    ) async throws -> Int {
+        let rows = try await transaction.query(
+            """
+            UPDATE api_keys SET created_by = \(heir)
+            WHERE tenant_id = \(transaction.tenantID.rawValue) AND created_by = \(creator)
+              AND (revoked_at IS NULL OR revoked_at > \(time))
+            RETURNING key_id
+            """)
+        var count = 0
+        for try await _ in rows.decode(UUID.self) { count += 1 }
+        return count
+    }
+
     /// Marks the keys as used; applied in batches by `KeyUsageRecorder`.
     public func recordUse(_ uses: [UUID: Date], in transaction: TenantTransaction) async throws {
         let ids = Array(uses.keys)

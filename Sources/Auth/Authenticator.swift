@@ -14,11 +14,14 @@ public final class Authenticator: Sendable {
     let database: Database
     let usage: KeyUsageRecorder?
     let operatorDenylist: OperatorTokenDenylist
+    /// The time tokens and sessions are judged at.
+    let clock: ServerClock
 
     public init(
         codec: TokenCodec, keyring: SigningKeyring, database: Database, tokens: VerifiedTokenCache,
-        credentials: CredentialStateCache, usage: KeyUsageRecorder?
+        credentials: CredentialStateCache, usage: KeyUsageRecorder?, clock: ServerClock = .system
     ) {
+        self.clock = clock
         self.codec = codec
         self.keyring = keyring
         self.database = database
@@ -29,7 +32,8 @@ public final class Authenticator: Sendable {
     }
 
     /// The caller behind `token`, or an `AuthenticationError`.
-    public func authenticate(_ token: String, now: Date = Date()) async throws -> Principal {
+    public func authenticate(_ token: String, at instant: Date? = nil) async throws -> Principal {
+        let now = instant ?? clock.now()
         let claims = try await verifiedClaims(token, now: now)
         do {
             try codec.validate(claims, now: now)
@@ -52,15 +56,31 @@ public final class Authenticator: Sendable {
             guard let tenant = claims.tid.flatMap(TenantID.init(string:)), let keyID = UUID(uuidString: claims.sub),
                 claims.jti == claims.sub, claims.op == nil
             else { throw AuthenticationError.unauthenticated(.malformed) }
-            try await check(credential: keyID, isKey: true, tenantID: tenant, now: now)
+            try await check(.key(keyID), tenantID: tenant, now: now)
             usage?.touch(keyID, tenantID: tenant, at: now)
             return Principal(actor: .apiKey(keyID), tenantID: tenant, scopes: scopes, expiresAt: expiresAt)
         case .access:
             guard let tenant = claims.tid.flatMap(TenantID.init(string:)), let userID = UUID(uuidString: claims.sub),
                 claims.op == nil
             else { throw AuthenticationError.unauthenticated(.malformed) }
-            try await check(credential: userID, isKey: false, tenantID: tenant, now: now)
-            return Principal(actor: .user(userID), tenantID: tenant, scopes: scopes, expiresAt: expiresAt)
+            // A token of a session lives as long as the session; one without (issued before sessions
+            // existed, for at most its short lifetime) as long as the user.
+            let credential: Credential
+            if let sid = claims.sid {
+                guard let session = UUID(uuidString: sid) else { throw AuthenticationError.unauthenticated(.malformed) }
+                credential = .session(session)
+            } else {
+                credential = .user(userID)
+            }
+            let state = try await check(credential, tenantID: tenant, now: now)
+            if case .session = credential, state.userID != userID {
+                throw AuthenticationError.unauthenticated(.malformed)
+            }
+            // The token names the scopes of the role it was issued for; a role lowered since takes them away.
+            let role = state.role ?? .member
+            return Principal(
+                actor: .user(userID), tenantID: tenant, scopes: scopes.intersection(role.scopes), expiresAt: expiresAt,
+                role: role)
         }
     }
 
@@ -92,46 +112,78 @@ public final class Authenticator: Sendable {
         return claims
     }
 
-    private func check(credential: UUID, isKey: Bool, tenantID: TenantID, now: Date) async throws {
+    /// What a token's validity hangs on.
+    enum Credential {
+        case key(UUID)
+        case user(UUID)
+        case session(UUID)
+
+        var id: UUID {
+            switch self {
+            case .key(let id), .user(let id), .session(let id): id
+            }
+        }
+    }
+
+    @discardableResult
+    private func check(_ credential: Credential, tenantID: TenantID, now: Date) async throws
+        -> CredentialStateCache.State
+    {
         let state: CredentialStateCache.State
-        if let cached = credentials.state(for: credential), cached.tenantID == tenantID {
+        if let cached = credentials.state(for: credential.id), cached.tenantID == tenantID {
             state = cached
         } else {
             // Read the generation first: a revocation announced while the read runs makes `store` refuse.
             let generation = credentials.generation
-            state = try await fetchState(credential: credential, isKey: isKey, tenantID: tenantID)
-            credentials.store(state, for: credential, readAt: generation)
+            state = try await fetchState(credential, tenantID: tenantID)
+            credentials.store(state, for: credential.id, readAt: generation)
         }
         guard state.exists, state.revokedAt.map({ $0 > now }) ?? true else {
             throw AuthenticationError.unauthenticated(.revoked)
         }
         guard state.tenantStatus == .active else { throw AuthenticationError.tenantSuspended }
+        return state
     }
 
-    private func fetchState(credential: UUID, isKey: Bool, tenantID: TenantID) async throws
+    private func fetchState(_ credential: Credential, tenantID: TenantID) async throws
         -> CredentialStateCache.State
     {
         try await database.withTenant(tenantID) { transaction in
             let rows: PostgresRowSequence
-            if isKey {
+            switch credential {
+            case .key(let id):
                 rows = try await transaction.query(
                     """
-                    SELECT t.status, k.key_id IS NOT NULL, k.revoked_at FROM tenants t
-                    LEFT JOIN api_keys k ON k.tenant_id = t.tenant_id AND k.key_id = \(credential)
+                    SELECT t.status, k.key_id IS NOT NULL, k.revoked_at, NULL::text, NULL::uuid FROM tenants t
+                    LEFT JOIN api_keys k ON k.tenant_id = t.tenant_id AND k.key_id = \(id)
                     WHERE t.tenant_id = \(tenantID.rawValue)
                     """)
-            } else {
+            case .user(let id):
                 rows = try await transaction.query(
                     """
-                    SELECT t.status, u.user_id IS NOT NULL, NULL::timestamptz FROM tenants t
-                    LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.user_id = \(credential)
+                    SELECT t.status, u.user_id IS NOT NULL, NULL::timestamptz, u.role, u.user_id FROM tenants t
+                    LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.user_id = \(id)
+                    WHERE t.tenant_id = \(tenantID.rawValue)
+                    """)
+            case .session(let id):
+                // Usable until it ends, goes idle or reaches its absolute end; gone with its user.
+                rows = try await transaction.query(
+                    """
+                    SELECT t.status, u.user_id IS NOT NULL,
+                           LEAST(s.ended_at, s.idle_expires_at, s.absolute_expires_at), u.role, s.user_id
+                    FROM tenants t
+                    LEFT JOIN sessions s ON s.tenant_id = t.tenant_id AND s.session_id = \(id)
+                    LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.user_id = s.user_id
                     WHERE t.tenant_id = \(tenantID.rawValue)
                     """)
             }
-            for try await (status, exists, revokedAt) in rows.decode((String, Bool, Date?).self) {
+            for try await (status, exists, revokedAt, role, user) in rows.decode(
+                (String, Bool, Date?, String?, UUID?).self)
+            {
                 return CredentialStateCache.State(
                     tenantID: tenantID, exists: exists, revokedAt: revokedAt,
-                    tenantStatus: Tenant.Status(rawValue: status))
+                    tenantStatus: Tenant.Status(rawValue: status), role: role.flatMap(Role.init(rawValue:)),
+                    userID: user)
             }
             return CredentialStateCache.State(tenantID: tenantID, exists: false, revokedAt: nil, tenantStatus: nil)
         }

@@ -24,10 +24,12 @@ public struct Claims: Codable, Sendable, Equatable {
     public var kind: Kind
     /// The operator claim; true only on operator tokens.
     public var op: Bool?
+    /// The session of a login access token: it stops when the session ends.
+    public var sid: String?
 
     public init(
         iss: String, aud: String, sub: String, jti: String, tid: String?, scp: [String], iat: Int64, nbf: Int64,
-        exp: Int64, kind: Kind, op: Bool? = nil
+        exp: Int64, kind: Kind, op: Bool? = nil, sid: String? = nil
     ) {
         self.iss = iss
         self.aud = Audience([aud])
@@ -40,6 +42,7 @@ public struct Claims: Codable, Sendable, Equatable {
         self.exp = exp
         self.kind = kind
         self.op = op
+        self.sid = sid
     }
 }
 

@@ -18,12 +18,21 @@ public final class CredentialStateCache: Sendable {
         public let exists: Bool
         public let revokedAt: Date?
         public let tenantStatus: Tenant.Status?
+        /// A user's role as it is now (nil for keys): a role change applies to tokens already handed out.
+        public let role: Role?
+        /// The user a session belongs to (nil for keys): a change to the user drops their sessions' entries.
+        public let userID: UUID?
 
-        public init(tenantID: TenantID, exists: Bool, revokedAt: Date?, tenantStatus: Tenant.Status?) {
+        public init(
+            tenantID: TenantID, exists: Bool, revokedAt: Date?, tenantStatus: Tenant.Status?, role: Role? = nil,
+            userID: UUID? = nil
+        ) {
             self.tenantID = tenantID
             self.exists = exists
             self.revokedAt = revokedAt
             self.tenantStatus = tenantStatus
+            self.role = role
+            self.userID = userID
         }
     }
 
@@ -119,7 +128,8 @@ public final class CredentialStateCache: Sendable {
             return
         }
         switch parts[0] {
-        case "key", "user": invalidate(credential: id)
+        case "key", "session": invalidate(credential: id)
+        case "user": invalidate(user: id)
         case "tenant": invalidate(tenant: TenantID(id))
         default: invalidateAll()
         }
@@ -129,6 +139,15 @@ public final class CredentialStateCache: Sendable {
         storage.withLock { storage in
             storage.generation &+= 1
             storage.entries[credential] = nil
+        }
+    }
+
+    /// Drops the user's own entry and those of their sessions.
+    public func invalidate(user: UUID) {
+        storage.withLock { storage in
+            storage.generation &+= 1
+            storage.entries[user] = nil
+            storage.entries = storage.entries.filter { $0.value.state.userID != user }
         }
     }
 

@@ -18,18 +18,29 @@ public enum Scope: String, Sendable, CaseIterable, Codable, Comparable {
     public static func < (lhs: Scope, rhs: Scope) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
-/// A person's role in a tenant; a login access token carries the role's scopes.
-public enum Role: String, Sendable, CaseIterable {
+/// A person's role in a tenant; a login access token carries the role's scopes. `owner` and `admin`
+/// hold every scope (only the owner may hand ownership on); `member` reads and calls the LLM gateway.
+/// A tenant always has exactly one owner.
+public enum Role: String, Sendable, CaseIterable, Comparable {
     case owner, admin, member
 
     public var scopes: Set<Scope> {
         switch self {
-        case .owner:
+        case .owner, .admin:
             Set(Scope.allCases)
-        case .admin:
-            Set(Scope.allCases).subtracting([.billingWrite])
         case .member:
-            [.tenantRead, .keysRead, .billingRead, .webhooksRead, .jobsRead, .jobsWrite, .policyRead, .llmInvoke]
+            Set(Scope.allCases.filter { $0.rawValue.hasSuffix(":read") }).union([.llmInvoke])
         }
     }
+
+    /// Owner above admin above member: no one grants a role above their own.
+    var rank: Int {
+        switch self {
+        case .owner: 3
+        case .admin: 2
+        case .member: 1
+        }
+    }
+
+    public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rank < rhs.rank }
 }

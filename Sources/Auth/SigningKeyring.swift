@@ -94,6 +94,9 @@ public final class SigningKeyring: Sendable {
         }
     }
 
+    /// What a private key is sealed for (its kid), so it cannot be moved to another row.
+    public static func sealContext(_ kid: String) -> String { "signing-key:\(kid)" }
+
     static func fetch(box: SecretBox, on connection: PostgresConnection) async throws -> [SigningKey] {
         let rows = try await connection.query(
             """
@@ -104,7 +107,7 @@ public final class SigningKeyring: Sendable {
         for try await (kid, sealed, createdAt, activatesAt, retiredAt) in rows.decode(
             (String, Data, Date, Date, Date?).self)
         {
-            let raw = try box.open(sealed, context: "signing-key:\(kid)")
+            let raw = try box.open(sealed, context: sealContext(kid))
             keys.append(
                 SigningKey(
                     kid: kid, privateKey: try .init(rawRepresentation: raw), createdAt: createdAt,
@@ -114,7 +117,7 @@ public final class SigningKeyring: Sendable {
     }
 
     static func insert(_ key: SigningKey, box: SecretBox, on connection: PostgresConnection) async throws {
-        let sealed = try box.seal(key.privateKey.rawRepresentation, context: "signing-key:\(key.kid)")
+        let sealed = try box.seal(key.privateKey.rawRepresentation, context: sealContext(key.kid))
         let publicKey = Data(key.privateKey.publicKey.rawRepresentation)
         try await connection.query(
             """

@@ -22,14 +22,19 @@ public struct TokenIssuer: Sendable {
         return try codec.sign(claims, with: try await keyring.currentSigningKey())
     }
 
-    /// A short-lived login access token carrying the user's role scopes.
-    public func accessToken(for user: UserRecord, lifetime: Duration, now: Date = Date()) async throws -> String {
+    /// A short-lived login access token carrying the user's role scopes, bound to `session` (it expires
+    /// with the session at the latest, and stops when the session ends).
+    public func accessToken(for user: UserRecord, session: SessionRecord, lifetime: Duration, now: Date) async throws
+        -> String
+    {
         let issuedAt = Int64(now.timeIntervalSince1970)
+        let sessionEnd = Int64(session.endsAt.timeIntervalSince1970)
         let claims = Claims(
             iss: codec.issuer, aud: codec.audience, sub: user.id.uuidString.lowercased(),
             jti: UUID().uuidString.lowercased(), tid: user.tenantID.description,
             scp: user.role.scopes.sorted().map(\.rawValue), iat: issuedAt, nbf: issuedAt,
-            exp: issuedAt + lifetime.components.seconds, kind: .access)
+            exp: min(issuedAt + lifetime.components.seconds, sessionEnd), kind: .access,
+            sid: session.id.uuidString.lowercased())
         return try codec.sign(claims, with: try await keyring.currentSigningKey())
     }
 

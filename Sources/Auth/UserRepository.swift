@@ -79,4 +79,87 @@ public struct UserRepository: Sendable {
         }
         return nil
     }
+
+    private static let keyset = KeysetQuery(
+        table: "users", columns: "user_id, email, role, password_hash, created_at", timeColumn: "created_at",
+        idColumn: "user_id")
+    private static let topID = UUID(
+        uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255))
+
+    /// The tenant's members, newest first, one page after `cursor`.
+    public func list(limit: Int, after cursor: PageCursor?, in transaction: TenantTransaction) async throws
+        -> Page<UserRecord>
+    {
+        guard let bound = cursor.bound(parse: UUID.init(uuidString:), top: Self.topID) else { throw InvalidCursor() }
+        let rows = try await transaction.query(
+            try Self.keyset.page(filters: [("tenant_id", transaction.tenantID.rawValue)], below: bound, limit: limit))
+        var users: [UserRecord] = []
+        for try await (id, email, role, hash, createdAt) in rows.decode((UUID, String, String, String, Date).self) {
+            users.append(
+                UserRecord(
+                    id: id, tenantID: transaction.tenantID, email: email, role: Role(rawValue: role) ?? .member,
+                    passwordHash: hash, createdAt: createdAt))
+        }
+        return Page(fetched: users, limit: limit) { PageCursor(time: $0.createdAt, id: $0.id.uuidString) }
+    }
+
+    /// The user's row, locked until the transaction ends (role changes and removals read it this way).
+    public func lock(_ id: UUID, in transaction: TenantTransaction) async throws -> UserRecord? {
+        let tenantID = transaction.tenantID
+        let rows = try await transaction.query(
+            """
+            SELECT user_id, email, role, password_hash, created_at FROM users
+            WHERE tenant_id = \(tenantID.rawValue) AND user_id = \(id) FOR UPDATE
+            """)
+        var found: UserRecord?
+        for try await (id, email, role, hash, createdAt) in rows.decode((UUID, String, String, String, Date).self) {
+            found = UserRecord(
+                id: id, tenantID: tenantID, email: email, role: Role(rawValue: role) ?? .member, passwordHash: hash,
+                createdAt: createdAt)
+        }
+        return found
+    }
+
+    /// Gives the user `role`; every replica hears of it, so tokens already issued lose what it takes away.
+    public func setRole(_ id: UUID, to role: Role, in transaction: TenantTransaction) async throws {
+        try await transaction.query(
+            """
+            UPDATE users SET role = \(role.rawValue)
+            WHERE tenant_id = \(transaction.tenantID.rawValue) AND user_id = \(id)
+            """)
+        try await ApiKeyRepository.announce("user:\(id.uuidString.lowercased())", on: transaction.connection)
+    }
+
+    /// Makes the owner `id` an admin, if it is still the owner once its row is locked; answers whether it was.
+    public func demoteOwner(_ id: UUID, in transaction: TenantTransaction) async throws -> Bool {
+        let rows = try await transaction.query(
+            """
+            UPDATE users SET role = 'admin'
+            WHERE tenant_id = \(transaction.tenantID.rawValue) AND user_id = \(id) AND role = 'owner'
+            RETURNING 1
+            """)
+        var demoted = false
+        for try await _ in rows { demoted = true }
+        if demoted {
+            try await ApiKeyRepository.announce("user:\(id.uuidString.lowercased())", on: transaction.connection)
+        }
+        return demoted
+    }
+
+    /// Whether an account anywhere on the platform has this email (emails are unique platform-wide).
+    public func emailTaken(_ email: String, on connection: PostgresConnection) async throws -> Bool {
+        let rows = try await connection.query(
+            "SELECT 1 FROM login_directory WHERE email_normalized = \(UserRecord.normalize(email: email))",
+            logger: connection.logger)
+        var taken = false
+        for try await _ in rows { taken = true }
+        return taken
+    }
+
+    /// Deletes the user and their directory entry; their tokens stop working on every replica.
+    public func delete(_ id: UUID, in transaction: TenantTransaction) async throws {
+        try await transaction.query(
+            "DELETE FROM users WHERE tenant_id = \(transaction.tenantID.rawValue) AND user_id = \(id)")
+        try await ApiKeyRepository.announce("user:\(id.uuidString.lowercased())", on: transaction.connection)
+    }
 }

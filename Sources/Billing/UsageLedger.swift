@@ -2,8 +2,9 @@ import Foundation
 import PostgresNIO
 import Tenancy
 
-/// Reads the append-only usage ledger: totals by day, provider and model, and the reconciliation of
-/// budget counters against it. Rows are written only through `TokenBudget.record`.
+/// Reads the append-only usage ledger: totals by day, provider and model (ledger rows past retention
+/// count through the daily totals they were folded into), and the reconciliation of budget counters
+/// against it. Rows are written only through `TokenBudget.record`.
 public struct UsageLedger: Sendable {
     public init() {}
 
@@ -39,9 +40,16 @@ public struct UsageLedger: Sendable {
             try await transaction.query(
                 """
                 SELECT \(unescaped: Self.aggregate)
-                FROM usage_records
-                WHERE tenant_id = \(transaction.tenantID.rawValue)
-                  AND usage_day BETWEEN \(from)::date AND \(to)::date
+                FROM (
+                    SELECT \(unescaped: Self.detail) FROM usage_records
+                    WHERE tenant_id = \(transaction.tenantID.rawValue)
+                      AND usage_day BETWEEN \(from)::date AND \(to)::date
+                    GROUP BY usage_day, provider, model
+                    UNION ALL
+                    SELECT \(unescaped: Self.folded) FROM usage_daily
+                    WHERE tenant_id = \(transaction.tenantID.rawValue)
+                      AND usage_day BETWEEN \(from)::date AND \(to)::date
+                ) rows
                 GROUP BY usage_day, provider, model ORDER BY usage_day, provider, model
                 """))
     }
@@ -54,9 +62,16 @@ public struct UsageLedger: Sendable {
             try await connection.query(
                 """
                 SELECT \(unescaped: Self.aggregate)
-                FROM usage_records
-                WHERE usage_day BETWEEN \(from)::date AND \(to)::date
-                  AND (\(tenantID?.rawValue)::uuid IS NULL OR tenant_id = \(tenantID?.rawValue))
+                FROM (
+                    SELECT \(unescaped: Self.detail) FROM usage_records
+                    WHERE usage_day BETWEEN \(from)::date AND \(to)::date
+                      AND (\(tenantID?.rawValue)::uuid IS NULL OR tenant_id = \(tenantID?.rawValue))
+                    GROUP BY usage_day, provider, model
+                    UNION ALL
+                    SELECT \(unescaped: Self.folded) FROM usage_daily
+                    WHERE usage_day BETWEEN \(from)::date AND \(to)::date
+                      AND (\(tenantID?.rawValue)::uuid IS NULL OR tenant_id = \(tenantID?.rawValue))
+                ) rows
                 GROUP BY usage_day, provider, model ORDER BY usage_day, provider, model
                 """, logger: connection.logger))
     }
@@ -83,11 +98,26 @@ public struct UsageLedger: Sendable {
         return found
     }
 
+    /// The ledger's own rows, summed per day, provider and model.
+    static let detail = """
+        usage_day, provider, model, count(*)::bigint AS calls, sum(prompt_tokens) AS prompt_tokens,
+        sum(completion_tokens) AS completion_tokens, sum(reasoning_tokens) AS reasoning_tokens,
+        sum(total_tokens) AS total_tokens, count(*) FILTER (WHERE cached)::bigint AS cached_calls,
+        sum(cost_micros) AS cost_micros
+        """
+
+    /// The daily totals that pruned ledger rows were folded into (`usage_daily`), in the same shape.
+    static let folded = """
+        usage_day, provider, model, calls, prompt_tokens, completion_tokens, reasoning_tokens, total_tokens,
+        CASE WHEN cached THEN calls ELSE 0 END, cost_micros
+        """
+
+    /// Both kinds of rows, summed again.
     static let aggregate = """
-        to_char(usage_day, 'YYYY-MM-DD'), provider, model, count(*)::bigint,
+        to_char(usage_day, 'YYYY-MM-DD'), provider, model, sum(calls)::bigint,
         COALESCE(sum(prompt_tokens), 0)::bigint, COALESCE(sum(completion_tokens), 0)::bigint,
         COALESCE(sum(reasoning_tokens), 0)::bigint, COALESCE(sum(total_tokens), 0)::bigint,
-        count(*) FILTER (WHERE cached)::bigint, COALESCE(sum(cost_micros), 0)::bigint
+        sum(cached_calls)::bigint, COALESCE(sum(cost_micros), 0)::bigint
         """
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [Total] {

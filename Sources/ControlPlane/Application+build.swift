@@ -24,7 +24,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
     let usage = KeyUsageRecorder(database: database, logger: logger)
     let authenticator = Authenticator(
         codec: parts.codec, keyring: parts.keyring, database: database, tokens: VerifiedTokenCache(),
-        credentials: credentials, usage: usage)
+        credentials: credentials, usage: usage, clock: configuration.clock)
     let argon2 = PasswordHasher.Parameters(
         memoryKiB: configuration.argon2MemoryKiB, iterations: configuration.argon2Iterations)
     let hasher = PasswordHasher(
@@ -63,9 +63,14 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
                     scope: "login-global", limit: configuration.loginAttemptsPerMinute, window: .seconds(60))),
             defaultKeyLifetime: configuration.defaultKeyLifetime,
             accessTokenLifetime: configuration.accessTokenLifetime,
-            spendDefaults: SpendDefaults(configuration)
+            spendDefaults: SpendDefaults(configuration),
+            sessions: SessionRepository(box: parts.box), sessionPolicy: configuration.sessionPolicy,
+            clock: configuration.clock
         ),
         tenant: TenantHandler(database: database, paging: paging),
+        members: MembersHandler(
+            database: database, idempotency: idempotency, notifications: runtime.notifications,
+            invitationLifetime: configuration.invitationLifetime),
         keys: KeysHandler(
             database: database, paging: paging, issuer: parts.issuer, credentials: credentials,
             idempotency: idempotency,
@@ -133,6 +138,9 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
         ] + runtime.services
             + (withWorker
                 ? [
+                    RetentionService(
+                        pruner: RetentionPruner(database: database, policy: configuration.retentionPolicy),
+                        interval: configuration.retentionInterval, registry: metrics.registry, logger: logger),
                     runtime.worker(
                         configuration, database: database, observer: WorkerMetrics(registry: metrics.registry),
                         logger: logger),

@@ -26,7 +26,7 @@ struct Composition: Sendable {
     ) throws {
         self.configuration = configuration
         self.logger = logger
-        box = try SecretBox(base64MasterKey: configuration.masterKey)
+        box = try SecretBox(base64MasterKey: configuration.masterKey, previous: configuration.previousMasterKey)
         var postgresConfiguration = try DatabaseURL.configuration(databaseURL ?? configuration.databaseURL)
         postgresConfiguration.options.maximumConnections = configuration.databasePoolSize
         postgresConfiguration.options.minimumConnections =

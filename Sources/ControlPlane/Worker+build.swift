@@ -1,9 +1,10 @@
 import Logging
+import Runtime
 import ServiceLifecycle
 import Tenancy
 
 /// Builds the runtime as a process of its own (`controlplane worker`): the Postgres pool, Redis, the
-/// LLM gateway, the worker, the relay, housekeeping and, on `CP_WORKER_HTTP_PORT`, `/healthz`, `/readyz`
+/// LLM gateway, the worker, the relay, housekeeping, retention and, on `CP_WORKER_HTTP_PORT`, `/healthz`, `/readyz`
 /// and `/metrics`, in one service group that drains on SIGTERM and SIGINT (running jobs finish; no new
 /// job starts; the small HTTP server stops last, so probes and scrapes see the drain).
 public func buildWorker(_ configuration: Configuration, logger: Logger) throws -> ServiceGroup {
@@ -30,6 +31,9 @@ public func buildWorker(_ configuration: Configuration, logger: Logger) throws -
             Housekeeping(
                 database: parts.database, budget: runtime.budget, prices: runtime.prices,
                 interval: configuration.housekeepingInterval, logger: logger),
+            RetentionService(
+                pruner: RetentionPruner(database: parts.database, policy: configuration.retentionPolicy),
+                interval: configuration.retentionInterval, registry: metrics.registry, logger: logger),
             worker,
             runtime.notificationSender(
                 configuration, database: parts.database, observer: NotificationMetrics(registry: metrics.registry),
@@ -40,5 +44,7 @@ public func buildWorker(_ configuration: Configuration, logger: Logger) throws -
     // Running jobs get this long to finish; then what still runs is cancelled (its jobs are taken over
     // after the visibility timeout).
     group.maximumGracefulShutdownDuration = configuration.shutdownGrace
+    // If that cancellation has not ended every service 10 s later, the process aborts rather than hang.
+    group.maximumCancellationDuration = .seconds(10)
     return ServiceGroup(configuration: group)
 }

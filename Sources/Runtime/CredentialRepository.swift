@@ -23,8 +23,13 @@ public struct CredentialRepository: Sendable {
         self.box = box
     }
 
+    /// What a credential is sealed for (its tenant and provider), so it cannot be moved to another row.
+    public static func sealContext(_ tenantID: TenantID, _ provider: String) -> String {
+        "provider-credential:\(tenantID):\(provider)"
+    }
+
     private func context(_ tenantID: TenantID, _ provider: ProviderKind) -> String {
-        "provider-credential:\(tenantID):\(provider.rawValue)"
+        Self.sealContext(tenantID, provider.rawValue)
     }
 
     /// Which providers the tenant has credentials for (never the keys).

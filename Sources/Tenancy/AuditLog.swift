@@ -27,10 +27,14 @@ public struct AuditLog: Sendable {
         public let targetType: String
         public let targetID: String
         public let requestID: String?
+        /// The caller's address as the trusted proxies report it, for calls made over HTTP.
+        public let clientAddress: String?
+        /// What changed, in a few named values (e.g. `from` and `to` of a role change).
+        public let details: [String: String]
 
         public init(
             actorType: ActorType, actorID: String, action: String, targetType: String, targetID: String,
-            requestID: String?
+            requestID: String?, clientAddress: String? = nil, details: [String: String] = [:]
         ) {
             self.actorType = actorType
             self.actorID = actorID
@@ -38,6 +42,15 @@ public struct AuditLog: Sendable {
             self.targetType = targetType
             self.targetID = targetID
             self.requestID = requestID
+            self.clientAddress = clientAddress.map { String($0.utf8.prefix(64)) ?? "" }
+            self.details = details
+        }
+
+        /// This entry with `details` added.
+        public func with(details more: [String: String]) -> Entry {
+            Entry(
+                actorType: actorType, actorID: actorID, action: action, targetType: targetType, targetID: targetID,
+                requestID: requestID, clientAddress: clientAddress, details: details.merging(more) { $1 })
         }
 
         /// An entry written by the platform itself (`component` is e.g. `worker` or `webhook-ingest`).
@@ -54,16 +67,19 @@ public struct AuditLog: Sendable {
 
     private static let keyset = KeysetQuery(
         table: "audit_events",
-        columns: "event_id, actor_type, actor_id, action, target_type, target_id, request_id, occurred_at",
+        columns:
+            "event_id, actor_type, actor_id, action, target_type, target_id, request_id, occurred_at, client_address, details::text",
         timeColumn: "occurred_at", idColumn: "event_id")
 
     /// Records `entry` in the same transaction as the change it describes.
     public func record(_ entry: Entry, in transaction: TenantTransaction) async throws {
         try await transaction.query(
             """
-            INSERT INTO audit_events (tenant_id, actor_type, actor_id, action, target_type, target_id, request_id)
+            INSERT INTO audit_events (tenant_id, actor_type, actor_id, action, target_type, target_id, request_id,
+                                      client_address, details)
             VALUES (\(transaction.tenantID.rawValue), \(entry.actorType.rawValue), \(entry.actorID), \(entry.action),
-                    \(entry.targetType), \(entry.targetID), \(entry.requestID))
+                    \(entry.targetType), \(entry.targetID), \(entry.requestID), \(entry.clientAddress),
+                    \(try Self.encode(entry.details))::jsonb)
             """)
     }
 
@@ -76,13 +92,25 @@ public struct AuditLog: Sendable {
             try Self.keyset.page(
                 filters: [("tenant_id", transaction.tenantID.rawValue)], below: bound, limit: limit))
         var events: [Event] = []
-        for try await row in rows.decode((Int64, String, String, String, String, String, String?, Date).self) {
+        for try await row in rows.decode(
+            (Int64, String, String, String, String, String, String?, Date, String?, String).self)
+        {
             let entry = Entry(
                 actorType: ActorType(rawValue: row.1) ?? .system, actorID: row.2, action: row.3, targetType: row.4,
-                targetID: row.5, requestID: row.6)
+                targetID: row.5, requestID: row.6, clientAddress: row.8, details: Self.decode(row.9))
             events.append(Event(id: row.0, entry: entry, occurredAt: row.7))
         }
         return Page(fetched: events, limit: limit) { PageCursor(time: $0.occurredAt, id: String($0.id)) }
+    }
+}
+
+extension AuditLog {
+    static func encode(_ details: [String: String]) throws -> String {
+        String(decoding: try JSONEncoder().encode(details), as: UTF8.self)
+    }
+
+    static func decode(_ text: String) -> [String: String] {
+        (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
     }
 }
 

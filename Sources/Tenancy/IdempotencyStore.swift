@@ -32,11 +32,12 @@ public struct IdempotencyStore: Sendable {
     public static let maxKeyLength = 255
 
     let box: SecretBox
-    private let fingerprintKey: SymmetricKey
+    /// The current key first; during a master key rotation, the previous one's too.
+    private let fingerprintKeys: [SymmetricKey]
 
     public init(box: SecretBox) {
         self.box = box
-        self.fingerprintKey = box.derivedKey(purpose: "controlplane/idempotency-fingerprint/v1")
+        self.fingerprintKeys = box.derivedKeys(purpose: "controlplane/idempotency-fingerprint/v1")
     }
 
     /// Whether `key` is an acceptable `Idempotency-Key`: 1 to 255 visible ASCII characters.
@@ -47,14 +48,25 @@ public struct IdempotencyStore: Sendable {
     /// A keyed digest (HMAC-SHA256, key derived from the master key) of the operation and the canonical
     /// request. Keyed, so a stored fingerprint of a body holding a password cannot be brute-forced.
     public func fingerprint(operation: String, canonicalBody: Data) -> Data {
-        var mac = HMAC<SHA256>(key: fingerprintKey)
-        mac.update(data: Data(operation.utf8))
-        mac.update(data: Data([0]))
-        mac.update(data: canonicalBody)
-        return Data(mac.finalize())
+        fingerprints(operation: operation, canonicalBody: canonicalBody)[0]
     }
 
-    private func context(_ namespace: Namespace, _ tenantID: TenantID, _ operation: String, _ key: String) -> String {
+    /// The fingerprint under each key, the current one first: a record stored before a master key
+    /// rotation still matches its request.
+    public func fingerprints(operation: String, canonicalBody: Data) -> [Data] {
+        fingerprintKeys.map { key in
+            var mac = HMAC<SHA256>(key: key)
+            mac.update(data: Data(operation.utf8))
+            mac.update(data: Data([0]))
+            mac.update(data: canonicalBody)
+            return Data(mac.finalize())
+        }
+    }
+
+    /// What a stored answer is sealed for (its row), so it cannot be moved to another.
+    public static func sealContext(
+        _ namespace: Namespace, _ tenantID: TenantID, _ operation: String, _ key: String
+    ) -> String {
         switch namespace {
         case .caller(let caller): "idempotency:\(tenantID):\(caller):\(operation):\(key)"
         case .signup: "idempotency:signup:\(key)"
@@ -62,8 +74,9 @@ public struct IdempotencyStore: Sendable {
     }
 
     public func claim(
-        key: String, operation: String, fingerprint: Data, in namespace: Namespace, transaction: TenantTransaction
+        key: String, operation: String, fingerprints: [Data], in namespace: Namespace, transaction: TenantTransaction
     ) async throws -> Claim {
+        guard let fingerprint = fingerprints.first else { return .mismatch }
         let tenant = transaction.tenantID.rawValue
         let inserted: PostgresRowSequence
         switch namespace {
@@ -99,8 +112,8 @@ public struct IdempotencyStore: Sendable {
             )
         }
         for try await (hash, status, sealed) in stored.decode((Data, Int, Data).self) {
-            guard constantTimeEquals(hash, fingerprint) else { return .mismatch }
-            let body = try box.open(sealed, context: context(namespace, transaction.tenantID, operation, key))
+            guard fingerprints.map({ constantTimeEquals(hash, $0) }).contains(true) else { return .mismatch }
+            let body = try box.open(sealed, context: Self.sealContext(namespace, transaction.tenantID, operation, key))
             return .replay(status: status, body: body)
         }
         // The row vanished between the two statements (pruned): treat the call as new.
@@ -112,7 +125,8 @@ public struct IdempotencyStore: Sendable {
         key: String, operation: String, status: Int, body: Data, in namespace: Namespace,
         transaction: TenantTransaction
     ) async throws {
-        let sealed = Data(try box.seal(body, context: context(namespace, transaction.tenantID, operation, key)))
+        let sealed = Data(
+            try box.seal(body, context: Self.sealContext(namespace, transaction.tenantID, operation, key)))
         switch namespace {
         case .caller(let caller):
             try await transaction.query(

@@ -44,6 +44,20 @@ public struct TenantRepository: Sendable {
                 "SELECT \(unescaped: Self.columns) FROM tenant_read(\(tenantID.rawValue))", logger: database.logger))
     }
 
+    /// Every tenant's id and plan, read in a maintenance transaction (whose policy allows just this read
+    /// of `tenants`), for passes that visit each tenant in turn: retention, master key rotation.
+    public func allPlans(from database: Database) async throws -> [(id: TenantID, plan: Tenant.Plan)] {
+        try await database.transaction(.maintenance) { connection in
+            let rows = try await connection.query(
+                "SELECT tenant_id, plan FROM tenants ORDER BY tenant_id", logger: database.logger)
+            var found: [(id: TenantID, plan: Tenant.Plan)] = []
+            for try await (id, plan) in rows.decode((UUID, String).self) {
+                found.append((TenantID(id), Tenant.Plan(rawValue: plan) ?? .free))
+            }
+            return found
+        }
+    }
+
     /// The transaction's tenant, or nil when it does not exist.
     public func find(in transaction: TenantTransaction) async throws -> Tenant? {
         try await Self.first(

@@ -45,7 +45,7 @@ public final class EnqueueMarker: Service, Sendable {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             await sleepUnlessShuttingDown(interval)
             do { try await flush() } catch {
                 database.logger.warning("enqueue notes not written", metadata: ["error": "\(error)"])

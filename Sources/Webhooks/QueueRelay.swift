@@ -38,7 +38,7 @@ public struct QueueRelay: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             await sleepUnlessShuttingDown(interval)
             do {
                 let sent = try await relayOnce()

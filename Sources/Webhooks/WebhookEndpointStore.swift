@@ -41,7 +41,9 @@ public struct WebhookEndpointStore: Sendable {
     }
 
     /// The context a secret is sealed under: its endpoint, so a sealed value cannot be moved to another.
-    static func sealContext(_ endpointID: UUID) -> String { "webhook-secret:\(endpointID.uuidString.lowercased())" }
+    public static func sealContext(_ endpointID: UUID) -> String {
+        "webhook-secret:\(endpointID.uuidString.lowercased())"
+    }
 
     /// A fresh secret: 32 random bytes as 64 lowercase hex digits.
     static func generateSecret() -> String {

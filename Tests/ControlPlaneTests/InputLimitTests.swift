@@ -44,6 +44,27 @@ import Testing
         }
     }
 
+    /// Schemathesis found `GET /v1/analyses?author=` with a NUL (it passed the email check) answering 500.
+    @Test func nulCharactersInQueriesAndNestedFieldsAnswer400() async throws {
+        try await TestEnvironment.withApp { client in
+            let tenant = try await client.signup()
+            for path in [
+                "/v1/analyses?author=ada%00@example.test", "/v1/analyses?repository=o/n%00",
+                "/v1/identities?email=ada%00@example.test", "/v1/jobs?status=queued%00", "/v1/keys/%00",
+                "/v1/users?limit=1&cursor=%00",
+            ] {
+                let response = try await client.send(.get, path, token: tenant.token)
+                try response.expectProblem(400, "invalid_request")
+                #expect(response.problemDetail?.contains("NUL") == true, "\(path)")
+            }
+            let nested = try await client.send(
+                .put, "/v1/identities", token: tenant.token,
+                json: ["items": [["email": "ada@example.test", "git_emails": ["ada\u{0}@example.test"]]]])
+            try nested.expectProblem(400, "invalid_request")
+            #expect(nested.problemDetail?.contains("items[0].git_emails[0]") == true)
+        }
+    }
+
     @Test func aDeclaredPathWithAnotherMethodAnswers405WithAllow() async throws {
         try await TestEnvironment.withApp { client in
             let tenant = try await client.signup()

@@ -18,7 +18,7 @@ import Testing
     func aKilledServersReservationsAreSweptAfterTheirLifetime() async throws {
         let fake = FakeProviderServer()
         try await fake.run { upstream in
-            let port = try Self.freePort()
+            let port = unusedLoopbackPort()
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Self.binary)
             process.arguments = ["serve"]
@@ -131,22 +131,4 @@ import Testing
     }
 
     struct ServerDidNotStart: Error {}
-
-    /// A port nobody listens on right now.
-    static func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw ServerDidNotStart() }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
 }

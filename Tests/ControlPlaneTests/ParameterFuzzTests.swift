@@ -55,6 +55,7 @@ import Testing
                 let p = Self.encoded(third, path: true)
                 let requests: [(HTTPRequest.Method, String, String, [String: Any]?)] = [
                     (.get, "/v1/keys?limit=\(a)&cursor=\(b)", tenant.token, nil),
+                    (.get, "/v1/users?limit=\(a)&cursor=\(b)", tenant.token, nil),
                     (.get, "/v1/audit-log?limit=\(a)&cursor=\(b)", tenant.token, nil),
                     (.get, "/v1/admin/tenants?limit=\(a)&cursor=\(b)&status=\(p)", operatorToken, nil),
                     (.get, "/v1/keys/\(p)", tenant.token, nil),
@@ -101,6 +102,10 @@ import Testing
                         ]
                     ),
                     (.post, "/v1/hooks/github/\(p)", "", ["zen": "fuzz"]),
+                    (.patch, "/v1/users/\(p)", tenant.token, ["role": "member"]),
+                    (.delete, "/v1/users/\(p)?keys=\(a)&transfer_to=\(b)", tenant.token, nil),
+                    (.post, "/v1/users/invitations", tenant.token, ["email": first, "role": "member"]),
+                    (.post, "/v1/auth/accept-invitation", "", ["token": first, "password": second]),
                 ]
                 for (method, uri, token, body) in requests {
                     do {

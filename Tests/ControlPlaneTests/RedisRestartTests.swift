@@ -7,7 +7,7 @@ extension QueueRecoveryTests {
     /// Redis is killed (losing everything) and started again while deliveries keep arriving: every
     /// delivery is answered 2xx, and every job made is processed once Redis is back, without any help.
     @Test func redisKilledAndRestartedDuringIngestLosesNothing() async throws {
-        let port = Int.random(in: 40_000..<50_000)
+        let port = unusedLoopbackPort()
         let redis = Shared(try Self.startRedis(port: port))
         defer { redis.withLock { kill($0.processIdentifier, SIGKILL) } }
         try await Pause.for(.milliseconds(300))

@@ -12,6 +12,10 @@ import Synchronization
 import Tenancy
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The services started by `scripts/test`, read from the environment it exports.
 enum TestEnvironment {
     static var configuration: Configuration {
@@ -86,6 +90,19 @@ enum TestEnvironment {
     }
 }
 
+extension TestEnvironment {
+    /// Runs `body` in a transaction of `tenant` (as the owner role by default, which may change any
+    /// column: tests that move a row's clock).
+    static func withTenantTransaction<Value: Sendable>(
+        _ tenant: String, owner: Bool = true, _ body: @Sendable (TenantTransaction) async throws -> Value
+    ) async throws -> Value {
+        guard let tenantID = TenantID(string: tenant) else { throw TenantMismatch() }
+        return try await withDatabase(owner: owner) { client in
+            try await Database(client: client, logger: logger).withTenant(tenantID, body)
+        }
+    }
+}
+
 /// A tenant made by signing up through the API.
 struct SignedUpTenant: Sendable {
     let tenantID: String
@@ -156,6 +173,9 @@ extension TestResponse {
         return value as? [String: Any] ?? [:]
     }
 
+    /// The `detail` of a problem answer, if it is one.
+    var problemDetail: String? { (try? jsonObject())?["detail"] as? String }
+
     /// Asserts an RFC 9457 problem with this status and code.
     func expectProblem(_ status: Int, _ code: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
         #expect(
@@ -190,4 +210,30 @@ final class Shared<Value: Sendable>: Sendable {
     private let storage: Mutex<Value>
     init(_ value: Value) { storage = Mutex(value) }
     func withLock<Result>(_ body: (inout Value) -> Result) -> Result { storage.withLock { body(&$0) } }
+}
+
+/// A loopback port that nothing listens on or is bound to now, below the kernel's range of ports for
+/// outgoing connections (32768 and up), so that none of the test process's own connections can take it
+/// before a server started on it binds it. `count` consecutive ports are free when asked for.
+func unusedLoopbackPort(count: Int = 1, in range: Range<Int> = 21_000..<32_000) -> Int {
+    for _ in 0..<200 {
+        let base = Int.random(in: range.lowerBound..<(range.upperBound - count))
+        if (base..<(base + count)).allSatisfy(isBindable) { return base }
+    }
+    return Int.random(in: range)
+}
+
+private func isBindable(_ port: Int) -> Bool {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { return false }
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+        }
+    }
 }

@@ -28,7 +28,7 @@ extension QueueRecoveryTests {
             return (tenant, try #require(TenantID(string: tenant.tenantID)))
         }
 
-        let opsPort = try KilledServerTests.freePort()
+        let opsPort = unusedLoopbackPort()
         let worker = Process()
         worker.executableURL = binary
         worker.arguments = ["worker"]

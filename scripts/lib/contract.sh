@@ -46,8 +46,14 @@ run_contract() {
         CP_DEFAULT_REQUESTS_PER_MINUTE=1000000 CP_DEFAULT_BURST=1000000 CP_PENDING_JOBS_INTERVAL_SECONDS=1 \
         .build/debug/controlplane serve > "$data/contract-server.log" 2>&1 &
     server_pid=$!
-    for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
-    local base="http://127.0.0.1:$port"
+    local base="http://127.0.0.1:$port" up=0
+    for _ in $(seq 1 150); do curl -fs "$base/healthz" >/dev/null && { up=1; break; }; sleep 0.2; done
+    if [ "$up" = 0 ]; then
+        echo "the contract server never answered on $base; its log:" >&2
+        tail -n 40 "$data/contract-server.log" >&2
+        kill "$server_pid" 2>/dev/null || true
+        return 1
+    fi
 
     log "contract: generated Python client"
     rm -rf "$data/pyclient" && mkdir -p "$data/pyclient"

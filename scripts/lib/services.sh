@@ -31,11 +31,12 @@ postgres_bindir() {
     dirname "$(command -v initdb)"
 }
 
-# A free TCP port on 127.0.0.1.
+# A free TCP port on 127.0.0.1, below the kernel's range for outgoing connections (32768 and up on
+# Linux), so no client connection of the tests can hold it when a server is started on it.
 free_port() {
     local port
     for _ in $(seq 1 50); do
-        port=$((20000 + RANDOM % 30000))
+        port=$((20000 + RANDOM % 12000))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
     done
     echo "no free port found" >&2
@@ -172,4 +173,53 @@ stop_processes() {
         sleep 0.5
     done
     for pid in "$@"; do kill -9 "$pid" 2>/dev/null || true; done
+}
+
+# start_redis_cluster DATA_DIR: a Redis Cluster of three masters (no replicas) on free loopback ports,
+# with its files in DATA_DIR/redis-cluster, a password like start_redis's, append-only files, and
+# `cluster-require-full-coverage no` (a master that is down stops its own slots, not the others').
+# Exports CP_REDIS_CLUSTER_URL (redis-cluster://:password@127.0.0.1:PORT) and CP_REDIS_CLUSTER_DIR.
+start_redis_cluster() {
+    local data=$1/redis-cluster password port ports=() bus
+    mkdir -p "$data"
+    chmod 700 "$data"
+    [ -f "$data/password" ] || (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$data/password")
+    password=$(cat "$data/password")
+    (umask 077; printf 'requirepass %s\nmasterauth %s\n' "$password" "$password" > "$data/auth.conf")
+    while [ "${#ports[@]}" -lt 3 ]; do
+        port=$(free_port)
+        bus=$(free_port)
+        # Each node's cluster bus gets a port of its own (by default port + 10000, which may be in use).
+        if [ "$bus" = "$port" ] || [[ " ${ports[*]} " == *" $port "* ]]; then continue; fi
+        mkdir -p "$data/$port"
+        redis-server "$data/auth.conf" --bind 127.0.0.1 --port "$port" --cluster-port "$bus" --dir "$data/$port" --daemonize yes \
+            --pidfile "$data/$port/redis.pid" --logfile "$data/$port/redis.log" --appendonly yes \
+            --protected-mode yes --cluster-enabled yes --cluster-config-file "$data/$port/nodes.conf" \
+            --cluster-node-timeout 2000 --cluster-require-full-coverage no >/dev/null
+        ports+=("$port")
+    done
+    for port in "${ports[@]}"; do
+        for _ in $(seq 1 50); do
+            REDISCLI_AUTH=$password redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break
+            sleep 0.1
+        done
+    done
+    REDISCLI_AUTH=$password redis-cli --cluster create "${ports[@]/#/127.0.0.1:}" --cluster-replicas 0 \
+        --cluster-yes >/dev/null
+    for _ in $(seq 1 100); do
+        REDISCLI_AUTH=$password redis-cli -p "${ports[0]}" cluster info 2>/dev/null | grep -q 'cluster_state:ok' && break
+        sleep 0.1
+    done
+    echo "${ports[*]}" > "$data/ports"
+    export CP_REDIS_CLUSTER_URL="redis-cluster://:$password@127.0.0.1:${ports[0]}" CP_REDIS_CLUSTER_DIR=$data
+    log "Redis Cluster of three masters on 127.0.0.1:${ports[*]}"
+}
+
+stop_redis_cluster() {
+    [ -n "${CP_REDIS_CLUSTER_DIR:-}" ] && [ -f "$CP_REDIS_CLUSTER_DIR/ports" ] || return 0
+    local port
+    for port in $(cat "$CP_REDIS_CLUSTER_DIR/ports"); do
+        [ -f "$CP_REDIS_CLUSTER_DIR/$port/redis.pid" ] && kill "$(cat "$CP_REDIS_CLUSTER_DIR/$port/redis.pid")" 2>/dev/null
+    done
+    return 0
 }

@@ -39,10 +39,12 @@ PY
 
 # A `--filter` pattern of the tests that did not pass in any of the logs given (those still running
 # when it stalled, past their time limit, or never started), so a run after a stall repeats only them:
-# what passed has been shown to pass.
+# what passed has been shown to pass. With REMAINING_WITHIN (a regular expression), only the tests it
+# matches count (a run that was limited to some suites).
 remaining_filter() {
     python3 - <(swift test list --skip-build 2>/dev/null) "$@" <<'PY'
-import re, sys
+import os, re, sys
+within = os.environ.get("REMAINING_WITHIN")
 passed = set()
 for log in sys.argv[2:]:
     for line in open(log, errors="replace"):
@@ -53,7 +55,7 @@ remaining = []
 for line in open(sys.argv[1]):
     test = line.strip()
     name = test.rsplit("/", 1)[-1].split("(", 1)[0]
-    if test and name not in passed:
+    if test and name not in passed and (not within or re.search(within, test)):
         remaining.append(re.escape(test.split("(", 1)[0]))
 print("|".join(remaining))
 PY

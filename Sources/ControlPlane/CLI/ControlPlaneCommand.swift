@@ -8,14 +8,14 @@ import ServiceLifecycle
 import Tenancy
 
 /// The `controlplane` command: `serve`, `worker`, `all`, `migrate`, `operator-token`, `signing-key`,
-/// `healthcheck`.
+/// `master-key`, `retention`, `healthcheck`.
 public struct ControlPlaneCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "controlplane",
         abstract: "Multi-tenant control plane for AI developer tooling.",
         subcommands: [
             Serve.self, Worker.self, All.self, Migrate.self, OperatorTokenCommand.self, SigningKeyCommand.self,
-            HealthcheckCommand.self,
+            MasterKeyCommand.self, RetentionCommand.self, HealthcheckCommand.self,
         ],
         defaultSubcommand: All.self)
 
@@ -63,12 +63,17 @@ private func runServer(withWorker: Bool = false) async throws {
     let configuration = try Configuration()
     let logger = makeLogger(configuration)
     do {
+        try await PortPreflight.check(host: configuration.httpHost, port: configuration.httpPort)
         let app = try buildApplication(configuration, logger: logger, withWorker: withWorker)
         // Like `app.runService()`, with a bound on the graceful part: a service stuck waiting (for a
-        // database that went away, say) is cancelled after `CP_SHUTDOWN_GRACE_SECONDS`.
+        // database that went away, say) is cancelled after `CP_SHUTDOWN_GRACE_SECONDS`, and the process
+        // aborts if the cancellation has not ended it 10 s later.
         var group = ServiceGroupConfiguration(
             services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = configuration.shutdownGrace
+        // And a bound on the cancellation that follows: a service that does not return when cancelled
+        // must not keep the process alive (the orchestrator restarts it; a hung one it cannot tell).
+        group.maximumCancellationDuration = .seconds(10)
         try await ServiceGroup(configuration: group).run()
     } catch {
         // postgres-nio hides details from `description`; an operator needs them to fix the setup.
@@ -81,6 +86,9 @@ private func runWorker() async throws {
     let configuration = try Configuration()
     let logger = makeLogger(configuration)
     do {
+        if configuration.workerHTTPPort != 0 {
+            try await PortPreflight.check(host: configuration.httpHost, port: configuration.workerHTTPPort)
+        }
         try await buildWorker(configuration, logger: logger).run()
     } catch {
         logger.critical("worker stopped", metadata: ["error": .string(String(reflecting: error))])

@@ -1,5 +1,7 @@
+import Auth
 import Foundation
 import Runtime
+import Tenancy
 
 /// Every setting of the process, read from `CP_*` environment variables with documented defaults
 /// (README, "Configuration").
@@ -28,6 +30,9 @@ public struct Configuration: Sendable {
     public var redisURL: String
     /// Base64 of 32 bytes; seals signing keys and stored answers, and keys cursor and fingerprint MACs.
     public var masterKey: String
+    /// The master key being rotated away from (`CP_PREVIOUS_MASTER_KEY`): it still opens what it sealed
+    /// until `controlplane master-key rotate` has re-sealed everything with `masterKey`.
+    public var previousMasterKey: String
     public var migrationsDirectory: String
     public var jwtIssuer: String
     public var jwtAudience: String
@@ -42,6 +47,13 @@ public struct Configuration: Sendable {
     /// Login attempts per minute across the platform, checked before any hashing.
     public var loginAttemptsPerMinute: Int
     public var accessTokenLifetime: Duration
+    /// How long an invitation can be accepted (`CP_INVITATION_TTL_SECONDS`, 7 days).
+    public var invitationLifetime: Duration
+    /// How long a session lasts without a refresh (`CP_SESSION_IDLE_SECONDS`, 12 hours) and in all
+    /// (`CP_SESSION_MAX_SECONDS`, 30 days).
+    public var sessionPolicy: SessionPolicy
+    /// The clock sessions and tokens are judged by (tests move it forward).
+    public var clock: ServerClock = .system
     public var defaultKeyLifetime: Duration
     public var maxKeyLifetime: Duration
     public var operatorTokenLifetime: Duration
@@ -71,6 +83,12 @@ public struct Configuration: Sendable {
     public var reservationLifetime: Duration
     /// How often housekeeping runs (pruning, and releasing expired reservations).
     public var housekeepingInterval: Duration
+    /// Days each plan keeps deliveries, jobs, usage detail and sent notifications
+    /// (`CP_RETENTION_DAYS_FREE` 30, `_TEAM` 90, `_ENTERPRISE` 365) and audit events
+    /// (`CP_AUDIT_RETENTION_DAYS_FREE` 365, `_TEAM` 730, `_ENTERPRISE` 2555); daily usage totals stay.
+    public var retentionPolicy: RetentionPolicy
+    /// How often each worker prunes what is past retention (`CP_RETENTION_INTERVAL_SECONDS`, 3600).
+    public var retentionInterval: Duration
     /// How long a SIGTERM'd process may take to stop gracefully (requests and jobs finish) before what
     /// still runs is cancelled, e.g. a wait for a database that went away.
     public var shutdownGrace: Duration
@@ -146,6 +164,7 @@ public struct Configuration: Sendable {
         databaseKeepAliveSeconds = try integer("CP_DATABASE_KEEPALIVE_SECONDS", 30, 0...86_400)
         redisURL = string("CP_REDIS_URL", "redis://127.0.0.1:6379")
         masterKey = string("CP_MASTER_KEY", "")
+        previousMasterKey = string("CP_PREVIOUS_MASTER_KEY", "")
         migrationsDirectory = string("CP_MIGRATIONS_DIR", "migrations")
         jwtIssuer = string("CP_JWT_ISSUER", "controlplane")
         jwtAudience = string("CP_JWT_AUDIENCE", "controlplane-api")
@@ -157,6 +176,13 @@ public struct Configuration: Sendable {
         loginAttemptsPerMinutePerAddress = try integer("CP_LOGIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS", 30)
         loginAttemptsPerMinute = try integer("CP_LOGIN_ATTEMPTS_PER_MINUTE", 1200)
         accessTokenLifetime = try seconds("CP_ACCESS_TOKEN_TTL_SECONDS", 900, 60...86_400)
+        invitationLifetime = try seconds("CP_INVITATION_TTL_SECONDS", 604_800, 60...2_592_000)
+        let sessionMax = try seconds("CP_SESSION_MAX_SECONDS", 2_592_000, 300...31_536_000)
+        let sessionIdle = try seconds("CP_SESSION_IDLE_SECONDS", 43_200, 60...31_536_000)
+        guard sessionIdle <= sessionMax else {
+            throw ConfigurationError.invalid("CP_SESSION_IDLE_SECONDS", "must not exceed CP_SESSION_MAX_SECONDS")
+        }
+        sessionPolicy = SessionPolicy(idle: sessionIdle, absolute: sessionMax)
         defaultKeyLifetime = try seconds("CP_DEFAULT_KEY_TTL_SECONDS", 90 * 86_400, 60...10 * 365 * 86_400)
         maxKeyLifetime = try seconds("CP_MAX_KEY_TTL_SECONDS", 2 * 365 * 86_400, 60...10 * 365 * 86_400)
         operatorTokenLifetime = try seconds("CP_OPERATOR_TOKEN_TTL_SECONDS", 900, 60...86_400)
@@ -179,6 +205,17 @@ public struct Configuration: Sendable {
         reservationLifetime = try seconds("CP_RESERVATION_TTL_SECONDS", 900, 5...86_400)
         housekeepingInterval = try seconds("CP_HOUSEKEEPING_INTERVAL_SECONDS", 60, 1...86_400)
         shutdownGrace = try seconds("CP_SHUTDOWN_GRACE_SECONDS", 30, 1...3600)
+        var detailDays: [Tenant.Plan: Int] = [:]
+        var auditDays: [Tenant.Plan: Int] = [:]
+        for plan in Tenant.Plan.allCases {
+            let suffix = plan.rawValue.uppercased()
+            detailDays[plan] = try integer(
+                "CP_RETENTION_DAYS_" + suffix, RetentionPolicy.standard.detailDays[plan] ?? 30, 1...36_500)
+            auditDays[plan] = try integer(
+                "CP_AUDIT_RETENTION_DAYS_" + suffix, RetentionPolicy.standard.auditDays[plan] ?? 365, 1...36_500)
+        }
+        retentionPolicy = RetentionPolicy(detailDays: detailDays, auditDays: auditDays)
+        retentionInterval = try seconds("CP_RETENTION_INTERVAL_SECONDS", 3600, 1...86_400)
         pendingJobsInterval = try seconds("CP_PENDING_JOBS_INTERVAL_SECONDS", 15, 1...3600)
         notificationSettings = NotificationSenderSettings(
             pollInterval: .milliseconds(try integer("CP_NOTIFY_POLL_INTERVAL_MS", 1000, 10...60_000)),

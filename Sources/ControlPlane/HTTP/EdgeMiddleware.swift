@@ -30,6 +30,10 @@ struct EdgeMiddleware: RouterMiddleware {
         var response = await RequestScope.$current.withValue(scope) { () async -> Response in
             do {
                 var request = request
+                if NulCharacters.inTarget(request.uri.description) {
+                    throw APIError.invalid(
+                        "The request's path or query holds a NUL character (%00), which nothing takes.")
+                }
                 try await limitBody(&request)
                 return try await next(request, context)
             } catch let error as HTTPError where error.status == .notFound {
@@ -79,6 +83,11 @@ struct EdgeMiddleware: RouterMiddleware {
             let buffer = try await request.collectBody(upTo: maxBodyBytes)
             if !isDelivery, let field = JSONNulls.firstNull(in: buffer) {
                 throw APIError.invalid("Field '\(field.prefix(100))' is null; leave it out instead.")
+            }
+            if !isDelivery, let field = NulCharacters.firstField(in: buffer) {
+                throw APIError.invalid(
+                    "Field '\(field.replacingOccurrences(of: "\0", with: "").prefix(100))' holds a NUL character (U+0000), which no field takes."
+                )
             }
             request.body = .init(buffer: buffer)
         } catch let error as APIError {

@@ -8,6 +8,7 @@ struct APIHandler: APIProtocol {
     let system: SystemHandler
     let accounts: AccountsHandler
     let tenant: TenantHandler
+    let members: MembersHandler
     let keys: KeysHandler
     let admin: AdminHandler
     let billing: BillingHandler
@@ -48,6 +49,31 @@ struct APIHandler: APIProtocol {
     }
     func listAuditEvents(_ input: Operations.ListAuditEvents.Input) async throws -> Operations.ListAuditEvents.Output {
         try await tenant.listAuditEvents(input)
+    }
+    func listUsers(_ input: Operations.ListUsers.Input) async throws -> Operations.ListUsers.Output {
+        try await tenant.listUsers(input)
+    }
+    func createInvitation(_ input: Operations.CreateInvitation.Input) async throws
+        -> Operations.CreateInvitation.Output
+    {
+        try await members.createInvitation(input)
+    }
+    func updateUser(_ input: Operations.UpdateUser.Input) async throws -> Operations.UpdateUser.Output {
+        try await members.updateUser(input)
+    }
+    func deleteUser(_ input: Operations.DeleteUser.Input) async throws -> Operations.DeleteUser.Output {
+        try await members.deleteUser(input)
+    }
+    func refreshSession(_ input: Operations.RefreshSession.Input) async throws -> Operations.RefreshSession.Output {
+        try await accounts.refreshSession(input)
+    }
+    func logout(_ input: Operations.Logout.Input) async throws -> Operations.Logout.Output {
+        try await accounts.logout(input)
+    }
+    func acceptInvitation(_ input: Operations.AcceptInvitation.Input) async throws
+        -> Operations.AcceptInvitation.Output
+    {
+        try await accounts.acceptInvitation(input)
     }
     func listKeys(_ input: Operations.ListKeys.Input) async throws -> Operations.ListKeys.Output {
         try await keys.listKeys(input)

@@ -27,6 +27,10 @@ struct AccountsHandler: Sendable {
     let accessTokenLifetime: Duration
     /// The rate limit and budget every new tenant starts with.
     let spendDefaults: SpendDefaults
+    let sessions: SessionRepository
+    let sessionPolicy: SessionPolicy
+    /// The time sessions are judged at.
+    let clock: ServerClock
     let tenants = TenantRepository()
     let users = UserRepository()
     let keys = ApiKeyRepository()
@@ -66,7 +70,7 @@ struct AccountsHandler: Sendable {
             expiresAt: now.addingTimeInterval(TimeInterval(defaultKeyLifetime.components.seconds)))
         let entry = AuditLog.Entry(
             actorType: .user, actorID: user.id.uuidString.lowercased(), action: "tenant.signup", targetType: "tenant",
-            targetID: tenantID.description, requestID: scope.requestID)
+            targetID: tenantID.description, requestID: scope.requestID, clientAddress: scope.clientAddress)
 
         do {
             let result = try await database.withTenant(tenantID) { transaction in
@@ -121,25 +125,49 @@ struct AccountsHandler: Sendable {
             throw APIError.rateLimited(retryAfter: retryAfter, detail: "Too many sign-in attempts; try again later.")
         }
         let matches = try await hasher.verify(request.password, encoded: user?.passwordHash ?? decoyPasswordHash)
-        guard matches, let user else { throw APIError.unauthenticated("The email or password is wrong.") }
+        guard matches, let user else {
+            // A wrong password for a known account is in that tenant's audit log (an unknown email has no
+            // tenant to tell).
+            if let user {
+                try await database.withTenant(user.tenantID) { transaction in
+                    try await audit.record(
+                        AuditLog.Entry(
+                            actorType: .user, actorID: user.id.text, action: "user.login_failed", targetType: "user",
+                            targetID: user.id.text, requestID: scope.requestID, clientAddress: scope.clientAddress,
+                            details: ["method": "password"]), in: transaction)
+                }
+            }
+            throw APIError.unauthenticated("The email or password is wrong.")
+        }
 
-        let tenant = try await database.withTenant(user.tenantID) { transaction -> Tenant? in
+        let now = clock.now()
+        let session = try await database.withTenant(user.tenantID) { transaction -> (SessionRecord, RefreshToken)? in
             try await throttles.loginFailuresPerEmail.reset(email, on: transaction.connection)
             guard let tenant = try await tenants.find(in: transaction), tenant.status == .active else { return nil }
             try await audit.record(
                 AuditLog.Entry(
                     actorType: .user, actorID: user.id.uuidString.lowercased(), action: "user.login",
-                    targetType: "user", targetID: user.id.uuidString.lowercased(), requestID: scope.requestID),
+                    targetType: "user", targetID: user.id.uuidString.lowercased(), requestID: scope.requestID,
+                    clientAddress: scope.clientAddress, details: ["method": "password"]),
                 in: transaction)
-            return tenant
+            return try await sessions.start(
+                userID: user.id, method: .password, policy: sessionPolicy, clientAddress: scope.clientAddress,
+                now: now, in: transaction)
         }
-        guard tenant?.status == .active else { throw APIError.tenantSuspended }
-        let token = try await issuer.accessToken(for: user, lifetime: accessTokenLifetime)
-        return .ok(
-            .init(
-                body: .json(
-                    .init(
-                        accessToken: token, tokenType: .bearer, expiresIn: Int(accessTokenLifetime.components.seconds)))
-            ))
+        guard let (started, refresh) = session else { throw APIError.tenantSuspended }
+        return .ok(.init(body: .json(try await accessToken(for: user, session: started, refresh: refresh, now: now))))
+    }
+
+    /// The answer of every sign-in and refresh: an access token of the session and its refresh token.
+    func accessToken(for user: UserRecord, session: SessionRecord, refresh: RefreshToken, now: Date) async throws
+        -> Components.Schemas.AccessToken
+    {
+        let token = try await issuer.accessToken(for: user, session: session, lifetime: accessTokenLifetime, now: now)
+        // Seconds left in the session, kept within 0 to 10 years before any conversion (never a trap).
+        let left = Int(min(max(session.endsAt.timeIntervalSince(now), 0), 315_360_000).rounded(.down))
+        return Components.Schemas.AccessToken(
+            accessToken: token, tokenType: .bearer,
+            expiresIn: min(Int(clamping: accessTokenLifetime.components.seconds), left), refreshToken: refresh.text,
+            refreshExpiresIn: left)
     }
 }

@@ -11,7 +11,8 @@ struct IdempotentCreation: Sendable {
     struct Claim: Sendable {
         let key: String
         let operation: String
-        let fingerprint: Data
+        /// Under the current master key first (and the previous one during a rotation).
+        let fingerprints: [Data]
     }
 
     /// Nil without a key; 400 for a key that is not 1 to 255 visible ASCII characters.
@@ -24,7 +25,7 @@ struct IdempotentCreation: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         return Claim(
             key: key, operation: operation,
-            fingerprint: store.fingerprint(operation: operation, canonicalBody: try encoder.encode(request)))
+            fingerprints: store.fingerprints(operation: operation, canonicalBody: try encoder.encode(request)))
     }
 
     /// Runs `create` once per claim and namespace; a replay decodes the stored answer instead. When
@@ -37,7 +38,7 @@ struct IdempotentCreation: Sendable {
     ) async throws -> Response {
         guard let claim else { return try await create() }
         switch try await store.claim(
-            key: claim.key, operation: claim.operation, fingerprint: claim.fingerprint, in: namespace,
+            key: claim.key, operation: claim.operation, fingerprints: claim.fingerprints, in: namespace,
             transaction: transaction)
         {
         case .fresh: break

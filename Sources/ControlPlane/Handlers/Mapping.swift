@@ -23,6 +23,26 @@ extension Components.Schemas.ApiKey {
     }
 }
 
+extension Components.Schemas.Member {
+    init(_ user: UserRecord) {
+        self.init(
+            id: user.id.uuidString.lowercased(), email: user.email,
+            role: .init(rawValue: user.role.rawValue) ?? .member,
+            createdAt: user.createdAt)
+    }
+}
+
+extension Components.Schemas.CreatedInvitation {
+    init(_ invitation: InvitationRecord, token: String, now: Date) {
+        self.init(
+            id: invitation.id.uuidString.lowercased(), email: invitation.email,
+            role: .init(rawValue: invitation.role.rawValue) ?? .member,
+            status: .init(rawValue: invitation.status(at: now).rawValue) ?? .pending,
+            invitedBy: invitation.invitedBy, createdAt: invitation.createdAt, expiresAt: invitation.expiresAt,
+            token: token)
+    }
+}
+
 extension Components.Schemas.CreatedApiKey {
     init(_ key: ApiKeyRecord, token: String) {
         self.init(
@@ -48,6 +68,9 @@ extension Components.Schemas.AuditEvent {
         self.init(
             id: String(event.id), actorType: ActorTypePayload(rawValue: event.entry.actorType.rawValue) ?? .system,
             actorId: event.entry.actorID, action: event.entry.action, targetType: event.entry.targetType,
-            targetId: event.entry.targetID, requestId: event.entry.requestID, occurredAt: event.occurredAt)
+            targetId: event.entry.targetID, requestId: event.entry.requestID,
+            clientAddress: event.entry.clientAddress,
+            details: event.entry.details.isEmpty ? nil : .init(additionalProperties: event.entry.details),
+            occurredAt: event.occurredAt)
     }
 }

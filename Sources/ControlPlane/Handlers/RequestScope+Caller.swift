@@ -12,10 +12,12 @@ extension RequestScope {
     }
 
     /// An audit entry for the authenticated caller; a request without one records nothing.
-    func auditEntry(_ action: String, targetType: String, targetID: String) throws -> AuditLog.Entry {
+    func auditEntry(_ action: String, targetType: String, targetID: String, details: [String: String] = [:]) throws
+        -> AuditLog.Entry
+    {
         guard let actor = principal?.auditActor else { throw APIError.unauthenticated() }
         return AuditLog.Entry(
             actorType: actor.type, actorID: actor.id, action: action, targetType: targetType, targetID: targetID,
-            requestID: requestID)
+            requestID: requestID, clientAddress: clientAddress, details: details)
     }
 }

@@ -4,11 +4,12 @@ import ControlPlaneAPITypes
 import Foundation
 import Tenancy
 
-/// The caller's own tenant and its audit log.
+/// The caller's own tenant, its members and its audit log.
 struct TenantHandler: Sendable {
     let database: Database
     let paging: Paging
     let tenants = TenantRepository()
+    let users = UserRepository()
     let audit = AuditLog()
 
     func getTenant(_ input: Operations.GetTenant.Input) async throws -> Operations.GetTenant.Output {
@@ -39,6 +40,15 @@ struct TenantHandler: Sendable {
         let list = "audit:\(tenantID)"
         let (limit, cursor) = try paging.request(limit: input.query.limit, cursor: input.query.cursor, list: list)
         let page = try await database.withTenant(tenantID) { try await audit.list(limit: limit, after: cursor, in: $0) }
+        return .ok(
+            .init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: paging.next(page, list: list)))))
+    }
+
+    func listUsers(_ input: Operations.ListUsers.Input) async throws -> Operations.ListUsers.Output {
+        let (_, tenantID) = try RequestScope.now.tenantCaller()
+        let list = "users:\(tenantID)"
+        let (limit, cursor) = try paging.request(limit: input.query.limit, cursor: input.query.cursor, list: list)
+        let page = try await database.withTenant(tenantID) { try await users.list(limit: limit, after: cursor, in: $0) }
         return .ok(
             .init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: paging.next(page, list: list)))))
     }

@@ -44,6 +44,16 @@ enum Validation {
         guard length <= 1024 else { throw APIError.invalid("\(field) must be at most 1024 characters.") }
     }
 
+    /// A token a client hands back (refresh, invitation): 1 to 128 base64url characters, as the schema says.
+    static func token(_ token: String, field: String) throws {
+        let allowed = token.unicodeScalars.allSatisfy {
+            $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_")
+        }
+        guard (1...128).contains(token.unicodeScalars.count), allowed else {
+            throw APIError.invalid("\(field) must be 1 to 128 letters, digits, '-' or '_'.")
+        }
+    }
+
     /// 1 to `maxLength` characters, not all whitespace, no control characters; returned trimmed.
     static func name(_ name: String, field: String, maxLength: Int) throws -> String {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)

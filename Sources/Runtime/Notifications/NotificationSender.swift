@@ -82,6 +82,8 @@ public struct NotificationSender: Service {
         let type: String
         let payload: String
         let attempt: Int
+        /// A secret sealed beside the payload (an invitation token), added to the body that is sent.
+        let sealedSecret: ByteBuffer?
     }
 
     public func run() async throws {
@@ -112,13 +114,14 @@ public struct NotificationSender: Service {
                       ORDER BY next_attempt_at LIMIT \(settings.batch)::integer
                       FOR UPDATE SKIP LOCKED) AS c
                 WHERE e.tenant_id = c.tenant_id AND e.event_id = c.event_id
-                RETURNING e.tenant_id, e.event_id, e.type, e.payload::text, e.attempts
+                RETURNING e.tenant_id, e.event_id, e.type, e.payload::text, e.attempts, e.sealed_secret
                 """, logger: database.logger)
             var due: [DueEvent] = []
-            for try await row in rows.decode((UUID, UUID, String, String, Int32).self) {
+            for try await row in rows.decode((UUID, UUID, String, String, Int32, ByteBuffer?).self) {
                 due.append(
                     DueEvent(
-                        tenantID: TenantID(row.0), eventID: row.1, type: row.2, payload: row.3, attempt: Int(row.4)))
+                        tenantID: TenantID(row.0), eventID: row.1, type: row.2, payload: row.3, attempt: Int(row.4),
+                        sealedSecret: row.5))
             }
             return due
         }
@@ -176,7 +179,9 @@ public struct NotificationSender: Service {
         if let address = try await addressGuard.pin(host: host) {
             chosen = pinned.client(host: host, address: address)
         }
-        let body = Array(event.payload.utf8)
+        let payload = try store.payload(
+            event.payload, sealedSecret: event.sealedSecret, tenantID: event.tenantID, eventID: event.eventID)
+        let body = Array(payload.utf8)
         let id = event.eventID.uuidString.lowercased()
         let timestamp = Int(Date().timeIntervalSince1970)
         var request = HTTPClientRequest(url: url)
@@ -219,6 +224,7 @@ public struct NotificationSender: Service {
                 UPDATE notification_events
                 SET status = \(outcome), last_status = \(statusCode), last_error = \(reason),
                     delivered_at = CASE WHEN \(outcome) = 'delivered' THEN now() END,
+                    sealed_secret = CASE WHEN \(outcome) = 'pending' THEN sealed_secret END,
                     next_attempt_at = now() + make_interval(secs => \(next))
                 WHERE tenant_id = \(event.tenantID.rawValue) AND event_id = \(event.eventID)
                   AND attempts = \(Int32(clamping: event.attempt)) AND status = 'pending'

@@ -8,6 +8,7 @@ public enum NotificationEventType: String, Sendable, CaseIterable {
     case budgetThresholdCrossed = "budget.threshold_crossed"
     case budgetExhausted = "budget.exhausted"
     case jobDeadLettered = "job.dead_lettered"
+    case invitationCreated = "invitation.created"
 }
 
 /// Where a tenant's events go.
@@ -45,7 +46,59 @@ public struct NotificationStore: Sendable {
         self.box = box
     }
 
-    static func sealContext(_ tenant: TenantID) -> String { "notification-secret:\(tenant)" }
+    public static func sealContext(_ tenant: TenantID) -> String { "notification-secret:\(tenant)" }
+
+    public static func eventSecretContext(_ tenant: TenantID, event: UUID) -> String {
+        "notification-event-secret:\(tenant):\(event.uuidString.lowercased())"
+    }
+
+    /// Queues `type` with `data` (a JSON object) when the tenant's URL takes it; answers whether it did.
+    /// `secret` (e.g. an invitation token) is sealed beside the payload, bound to the event, and the
+    /// sender adds it to `data` as `field` only in the body it signs and sends.
+    @discardableResult
+    public func emit(
+        _ type: NotificationEventType, data: String, secret: (field: String, value: String)? = nil,
+        in transaction: TenantTransaction
+    ) async throws -> Bool {
+        let tenant = transaction.tenantID
+        let eventID = UUID()
+        let sealed = try secret.map { secret in
+            let envelope = try JSONEncoder().encode([secret.field: secret.value])
+            return Data(try box.seal(envelope, context: Self.eventSecretContext(tenant, event: eventID)))
+        }
+        let rows = try await transaction.query(
+            """
+            INSERT INTO notification_events (tenant_id, event_id, type, payload, sealed_secret)
+            SELECT \(tenant.rawValue), \(eventID), \(type.rawValue),
+                   jsonb_build_object('type', \(type.rawValue)::text,
+                                      'timestamp', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                                      'data', \(data)::jsonb),
+                   \(sealed)
+            FROM notification_settings s
+            WHERE s.tenant_id = \(tenant.rawValue) AND s.active AND \(type.rawValue) = ANY(s.events)
+            RETURNING 1
+            """)
+        var queued = false
+        for try await _ in rows { queued = true }
+        return queued
+    }
+
+    /// The payload the receiver gets: the stored one with the sealed secret's fields added to `data`.
+    public func payload(
+        _ stored: String, sealedSecret: ByteBuffer?, tenantID: TenantID, eventID: UUID
+    ) throws -> String {
+        guard let sealedSecret else { return stored }
+        let opened = try box.open(
+            Array(buffer: sealedSecret), context: Self.eventSecretContext(tenantID, event: eventID))
+        guard var object = try JSONSerialization.jsonObject(with: Data(stored.utf8)) as? [String: Any],
+            var data = object["data"] as? [String: Any],
+            let fields = try JSONSerialization.jsonObject(with: Data(opened)) as? [String: Any]
+        else { return stored }
+        data.merge(fields) { $1 }
+        object["data"] = data
+        return String(
+            decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    }
 
     /// Makes or changes the settings; a secret is made with them, or anew when `rotate`, and answered then.
     public func put(

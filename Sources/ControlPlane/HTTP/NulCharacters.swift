@@ -1,0 +1,43 @@
+import Foundation
+import NIOCore
+
+/// Finds NUL characters (U+0000) in what a request carries. No field of the API takes one, and Postgres
+/// text cannot hold one: a NUL that reached a query would fail it (a 500) instead of the client's request
+/// (a 400). Webhook deliveries are kept byte for byte and are not checked here.
+enum NulCharacters {
+    /// Whether the request target holds a percent-encoded NUL (`%00`) in its path or query.
+    static func inTarget(_ target: String) -> Bool {
+        target.utf8.firstRange(of: "%00".utf8) != nil
+    }
+
+    /// The path of the first JSON string or key holding U+0000 (e.g. `name`, `items[2].email`), or nil.
+    static func firstField(in buffer: ByteBuffer) -> String? {
+        // JSON spells U+0000 only as the escape `\u0000`: look for it before parsing anything.
+        guard buffer.readableBytesView.firstRange(of: #"\u0000"#.utf8) != nil,
+            let value = try? JSONSerialization.jsonObject(
+                with: Data(buffer: buffer), options: [.fragmentsAllowed])
+        else { return nil }
+        return firstField(in: value, path: "")
+    }
+
+    private static func firstField(in value: Any, path: String) -> String? {
+        switch value {
+        case let string as String:
+            return string.unicodeScalars.contains("\0") ? (path.isEmpty ? "(body)" : path) : nil
+        case let object as [String: Any]:
+            for key in object.keys.sorted() {
+                let child = path.isEmpty ? key : "\(path).\(key)"
+                if key.unicodeScalars.contains("\0") { return child }
+                if let found = firstField(in: object[key] as Any, path: child) { return found }
+            }
+            return nil
+        case let array as [Any]:
+            for (index, element) in array.enumerated() {
+                if let found = firstField(in: element, path: "\(path)[\(index)]") { return found }
+            }
+            return nil
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Auth
+import ControlPlaneAPI
+import ControlPlaneAPITypes
+import Foundation
+import Tenancy
+
+extension AccountsHandler {
+    /// Rotates a session's refresh token. Counted like sign-in attempts per address. The session row is
+    /// locked while it is decided, so the same token presented twice at once is one rotation and one reuse;
+    /// a reuse ends the session (and is audited) in a transaction that commits before the 401.
+    func refreshSession(_ input: Operations.RefreshSession.Input) async throws -> Operations.RefreshSession.Output {
+        let scope = RequestScope.now
+        guard case .json(let request) = input.body else { throw APIError.invalid("Send application/json.") }
+        try Validation.token(request.refreshToken, field: "refresh_token")
+        try await throttleAttempt(from: scope.clientAddress)
+        let refused = APIError.unauthenticated("The refresh token is unknown, used, or its session has ended.")
+        guard let token = RefreshToken(parsing: request.refreshToken) else { throw refused }
+        let now = clock.now()
+        let outcome = try await database.withTenant(token.tenantID) {
+            transaction -> (SessionRecord, RefreshToken, UserRecord)? in
+            guard let tenant = try await tenants.find(in: transaction) else { return nil }
+            switch try await sessions.refresh(token, policy: sessionPolicy, now: now, in: transaction) {
+            case .rotated(let session, let next):
+                guard tenant.status == .active else { throw APIError.tenantSuspended }
+                guard let user = try await users.find(session.userID, in: transaction) else { return nil }
+                return (session, next, user)
+            case .reused(let session):
+                try await audit.record(
+                    AuditLog.Entry(
+                        actorType: .user, actorID: session.userID.text, action: "session.reuse_detected",
+                        targetType: "session", targetID: session.id.text, requestID: scope.requestID,
+                        clientAddress: scope.clientAddress,
+                        details: ["generation": String(token.generation), "current": String(session.generation)]),
+                    in: transaction)
+                return nil
+            case .refused:
+                return nil
+            }
+        }
+        guard let (session, next, user) = outcome else { throw refused }
+        return .ok(.init(body: .json(try await accessToken(for: user, session: session, refresh: next, now: now))))
+    }
+
+    /// Ends the session a refresh token belongs to; its access tokens stop on every replica within a
+    /// second (the end is announced on the invalidation channel when the transaction commits).
+    func logout(_ input: Operations.Logout.Input) async throws -> Operations.Logout.Output {
+        let scope = RequestScope.now
+        guard case .json(let request) = input.body else { throw APIError.invalid("Send application/json.") }
+        try Validation.token(request.refreshToken, field: "refresh_token")
+        try await throttleAttempt(from: scope.clientAddress)
+        let refused = APIError.unauthenticated("The refresh token is unknown.")
+        guard let token = RefreshToken(parsing: request.refreshToken) else { throw refused }
+        let now = clock.now()
+        let known = try await database.withTenant(token.tenantID) { transaction -> Bool in
+            guard let (session, endedNow) = try await sessions.logout(token, now: now, in: transaction) else {
+                return false
+            }
+            if endedNow {
+                try await audit.record(
+                    AuditLog.Entry(
+                        actorType: .user, actorID: session.userID.text, action: "user.logout", targetType: "session",
+                        targetID: session.id.text, requestID: scope.requestID, clientAddress: scope.clientAddress),
+                    in: transaction)
+            }
+            return true
+        }
+        guard known else { throw refused }
+        return .noContent(.init())
+    }
+
+    /// Counts one attempt of `address` against the sign-in limit; throws 429 past it.
+    func throttleAttempt(from address: String) async throws {
+        let decision = try await database.transaction(.platform) { connection in
+            try await throttles.loginPerAddress.hit(address, on: connection)
+        }
+        if case .limited(let retryAfter) = decision {
+            throw APIError.rateLimited(retryAfter: retryAfter, detail: "Too many attempts; try again later.")
+        }
+    }
+}
