@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Auth
 import Billing
 import Foundation
@@ -65,7 +66,9 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
             accessTokenLifetime: configuration.accessTokenLifetime,
             spendDefaults: SpendDefaults(configuration),
             sessions: SessionRepository(box: parts.box), sessionPolicy: configuration.sessionPolicy,
-            clock: configuration.clock
+            clock: configuration.clock,
+            github: configuration.gitHubSignIn.map { GitHubOAuthClient(settings: $0, client: .shared) },
+            oauthStates: OAuthStateStore(box: parts.box)
         ),
         tenant: TenantHandler(database: database, paging: paging),
         members: MembersHandler(
@@ -116,6 +119,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
             errors,
             EventStreamAcceptMiddleware(),
             OptionalBodyMiddleware(),
+            RedirectLocationMiddleware(),
             AuthenticationMiddleware(
                 authenticator: authenticator, limiter: RateLimiter(database: database), errors: errors,
                 metrics: spendMetrics),

@@ -1,3 +1,4 @@
+import ControlPlane
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -46,7 +47,12 @@ import Testing
 
     @Test func noParameterValueAnswers5xx() async throws {
         let operatorToken = try await OperatorTests.operatorToken()
-        try await TestEnvironment.withApp { client in
+        // GitHub sign-in on, pointed at a port nothing listens on: no fuzzed state is one this server
+        // issued, so GitHub is never asked.
+        let github = GitHubSignInSettings(
+            clientID: "fuzz", clientSecret: "fuzz", redirectURL: "https://cp.example.test/v1/auth/github/callback",
+            oauthBaseURL: "http://127.0.0.1:9", apiBaseURL: "http://127.0.0.1:9")
+        try await TestEnvironment.withApp(configure: { $0.gitHubSignIn = github }) { client in
             let tenant = try await client.signup()
             let endpoint = try await client.createEndpoint(token: tenant.token)
             await propertyCheck(count: 60, input: Self.values, Self.values, Self.values) { first, second, third in
@@ -106,6 +112,10 @@ import Testing
                     (.delete, "/v1/users/\(p)?keys=\(a)&transfer_to=\(b)", tenant.token, nil),
                     (.post, "/v1/users/invitations", tenant.token, ["email": first, "role": "member"]),
                     (.post, "/v1/auth/accept-invitation", "", ["token": first, "password": second]),
+                    (.post, "/v1/auth/refresh", "", ["refresh_token": first]),
+                    (.post, "/v1/auth/logout", "", ["refresh_token": second]),
+                    (.get, "/v1/auth/github/callback?code=\(a)&state=\(b)&error=\(p)", "", nil),
+                    (.get, "/v1/auth/github/callback?code=\(a)&state=\(b)&error_description=\(p)", "", nil),
                 ]
                 for (method, uri, token, body) in requests {
                     do {

@@ -2,6 +2,7 @@ import ControlPlane
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import Runtime
 import Tenancy
 import Testing
 
@@ -127,6 +128,38 @@ import Testing
             // Signing in again starts a new session.
             let again = try await client.signIn(tenant.email, tenant.password)
             #expect(try await client.send(.get, "/v1/tenant", token: again.access).status == .ok)
+        }
+    }
+
+    /// Sessions over and invitations used or expired go with the tenant's detail retention; a pending
+    /// invitation stays.
+    @Test func endedSessionsAndSpentInvitationsArePrunedWithTheDetail() async throws {
+        try await TestEnvironment.withApp { client in
+            let tenant = try await client.signup()
+            let ended = try await client.signIn(tenant.email, tenant.password)
+            #expect(
+                try await client.send(.post, "/v1/auth/logout", json: ["refresh_token": ended.refresh]).status
+                    == .noContent)
+            let live = try await client.signIn(tenant.email, tenant.password)
+            _ = try await client.join(tenant, role: "member")
+            _ = try await client.invite("pending-\(uniqueSlug())@example.test", role: "member", token: tenant.token)
+            let tenantID = try #require(TenantID(string: tenant.tenantID))
+            let policy = RetentionPolicy(detailDays: [.free: 7], auditDays: [.free: 60])
+            let pruned = try await TestEnvironment.withDatabase { pool in
+                let pruner = RetentionPruner(
+                    database: Database(client: pool, logger: TestEnvironment.logger), policy: policy, batchSize: 1)
+                let today = try await pruner.prune(tenant: tenantID, plan: .free, now: Date())
+                // Eight days on, the cutoff is a day from now: every session is over by then (one logged
+                // out, two idle for 12 hours), and the accepted invitation was used before it; the pending
+                // one expires in 7 days and stays.
+                let weekOn = try await pruner.prune(tenant: tenantID, plan: .free, now: Date() + 8 * 86_400)
+                let again = try await pruner.prune(tenant: tenantID, plan: .free, now: Date() + 8 * 86_400)
+                return [today, weekOn, again]
+            }
+            #expect(pruned[0].sessions == 0 && pruned[0].invitations == 0, "\(pruned[0])")
+            #expect(pruned[1].sessions == 3 && pruned[1].invitations == 1, "\(pruned[1])")
+            #expect(pruned[2].sessions == 0 && pruned[2].invitations == 0)
+            _ = live
         }
     }
 

@@ -34,7 +34,7 @@ struct RetentionCommand: AsyncParsableCommand {
                 try await pruner.prune(now: now ?? Date(), only: only, untilDone: true)
             }
             print(
-                "pruned jobs \(pruned.jobs), deliveries \(pruned.deliveries), usage records \(pruned.usageRecords), notifications \(pruned.notifications), audit events \(pruned.auditEvents)"
+                "pruned jobs \(pruned.jobs), deliveries \(pruned.deliveries), usage records \(pruned.usageRecords), notifications \(pruned.notifications), audit events \(pruned.auditEvents), sessions \(pruned.sessions), invitations \(pruned.invitations)"
             )
         }
     }

@@ -54,6 +54,8 @@ public struct Configuration: Sendable {
     public var sessionPolicy: SessionPolicy
     /// The clock sessions and tokens are judged by (tests move it forward).
     public var clock: ServerClock = .system
+    /// Sign in with GitHub (`CP_GITHUB_CLIENT_ID` and friends); nil when off.
+    public var gitHubSignIn: GitHubSignInSettings?
     public var defaultKeyLifetime: Duration
     public var maxKeyLifetime: Duration
     public var operatorTokenLifetime: Duration
@@ -183,6 +185,7 @@ public struct Configuration: Sendable {
             throw ConfigurationError.invalid("CP_SESSION_IDLE_SECONDS", "must not exceed CP_SESSION_MAX_SECONDS")
         }
         sessionPolicy = SessionPolicy(idle: sessionIdle, absolute: sessionMax)
+        gitHubSignIn = try GitHubSignInSettings.read(environment)
         defaultKeyLifetime = try seconds("CP_DEFAULT_KEY_TTL_SECONDS", 90 * 86_400, 60...10 * 365 * 86_400)
         maxKeyLifetime = try seconds("CP_MAX_KEY_TTL_SECONDS", 2 * 365 * 86_400, 60...10 * 365 * 86_400)
         operatorTokenLifetime = try seconds("CP_OPERATOR_TOKEN_TTL_SECONDS", 900, 60...86_400)

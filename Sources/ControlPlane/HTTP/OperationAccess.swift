@@ -17,6 +17,8 @@ enum OperationAccess: Equatable {
         "acceptInvitation": .anyone,
         "refreshSession": .anyone,
         "logout": .anyone,
+        "startGitHubSignIn": .anyone,
+        "finishGitHubSignIn": .anyone,
         "getTenant": .tenant(.tenantRead),
         "updateTenant": .tenant(.tenantAdmin),
         "listUsers": .tenant(.tenantRead),

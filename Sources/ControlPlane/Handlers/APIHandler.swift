@@ -70,6 +70,16 @@ struct APIHandler: APIProtocol {
     func logout(_ input: Operations.Logout.Input) async throws -> Operations.Logout.Output {
         try await accounts.logout(input)
     }
+    func startGitHubSignIn(_ input: Operations.StartGitHubSignIn.Input) async throws
+        -> Operations.StartGitHubSignIn.Output
+    {
+        try await accounts.startGitHubSignIn(input)
+    }
+    func finishGitHubSignIn(_ input: Operations.FinishGitHubSignIn.Input) async throws
+        -> Operations.FinishGitHubSignIn.Output
+    {
+        try await accounts.finishGitHubSignIn(input)
+    }
     func acceptInvitation(_ input: Operations.AcceptInvitation.Input) async throws
         -> Operations.AcceptInvitation.Output
     {

@@ -31,6 +31,9 @@ struct AccountsHandler: Sendable {
     let sessionPolicy: SessionPolicy
     /// The time sessions are judged at.
     let clock: ServerClock
+    /// Sign in with GitHub, when the deployment has an OAuth app.
+    let github: GitHubOAuthClient?
+    let oauthStates: OAuthStateStore
     let tenants = TenantRepository()
     let users = UserRepository()
     let keys = ApiKeyRepository()

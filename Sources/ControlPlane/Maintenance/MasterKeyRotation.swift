@@ -53,6 +53,10 @@ struct MasterKeyRotation: Sendable {
         SealedColumn(table: "signup_idempotency_records", keys: ["idem_key"], column: "response_sealed") { _, keys in
             "idempotency:signup:\(keys[0])"
         },
+        // bytea as text is `\x` and lowercase hex.
+        SealedColumn(table: "oauth_states", keys: ["state_hash"], column: "verifier_sealed") { _, keys in
+            keys[0].hasPrefix("\\x") ? OAuthStateStore.sealContext(hexHash: String(keys[0].dropFirst(2))) : nil
+        },
     ]
 
     static let perTenant: [SealedColumn] = [

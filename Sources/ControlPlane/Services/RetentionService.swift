@@ -15,7 +15,7 @@ struct RetentionService: Service {
 
     func run() async throws {
         let counters = [
-            "jobs", "deliveries", "usage_records", "notifications", "audit_events",
+            "jobs", "deliveries", "usage_records", "notifications", "audit_events", "sessions", "invitations",
         ].map { kind in
             (kind, registry.makeCounter(name: "controlplane_retention_pruned_rows_total", labels: [("kind", kind)]))
         }
@@ -27,6 +27,7 @@ struct RetentionService: Service {
                     let pruned = try await pruner.prune()
                     let counts = [
                         pruned.jobs, pruned.deliveries, pruned.usageRecords, pruned.notifications, pruned.auditEvents,
+                        pruned.sessions, pruned.invitations,
                     ]
                     for ((_, counter), count) in zip(counters, counts) where count > 0 {
                         counter.increment(by: Double(count))

@@ -14,10 +14,15 @@ public struct RetentionPruner: Sendable {
         public var usageRecords = 0
         public var notifications = 0
         public var auditEvents = 0
+        /// Sessions and invitations over before the detail cutoff.
+        public var sessions = 0
+        public var invitations = 0
 
         public init() {}
 
-        public var total: Int { jobs + deliveries + usageRecords + notifications + auditEvents }
+        public var total: Int {
+            jobs + deliveries + usageRecords + notifications + auditEvents + sessions + invitations
+        }
 
         static func + (lhs: Pruned, rhs: Pruned) -> Pruned {
             var sum = lhs
@@ -26,6 +31,8 @@ public struct RetentionPruner: Sendable {
             sum.usageRecords += rhs.usageRecords
             sum.notifications += rhs.notifications
             sum.auditEvents += rhs.auditEvents
+            sum.sessions += rhs.sessions
+            sum.invitations += rhs.invitations
             return sum
         }
     }
@@ -68,7 +75,24 @@ public struct RetentionPruner: Sendable {
             let counts = [batch.jobs, batch.deliveries, batch.usageRecords, batch.notifications, batch.auditEvents]
             guard counts.contains(where: { $0 >= batchSize }) else { break }
         }
+        for _ in 0..<(untilDone ? Int.max : maxBatchesPerTenant) {
+            try Task.checkCancellation()
+            let batch = try await peopleBatch(tenant: tenant, before: cutoffs.detail)
+            pruned = pruned + batch
+            guard batch.sessions >= batchSize || batch.invitations >= batchSize else { break }
+        }
         return pruned
+    }
+
+    private func peopleBatch(tenant: TenantID, before: Date) async throws -> Pruned {
+        let rows = try await database.query(
+            "SELECT sessions, invitations FROM people_prune(\(tenant.rawValue), \(before), \(batchSize)::integer)")
+        var batch = Pruned()
+        for try await row in rows.decode((Int32, Int32).self) {
+            batch.sessions = Int(row.0)
+            batch.invitations = Int(row.1)
+        }
+        return batch
     }
 
     private func batch(tenant: TenantID, detailBefore: Date, auditBefore: Date) async throws -> Pruned? {

@@ -1,0 +1,84 @@
+import Auth
+import ControlPlaneAPI
+import ControlPlaneAPITypes
+import Foundation
+import Tenancy
+
+extension AccountsHandler {
+    static let gitHubOff = APIError(
+        status: 404, code: .notFound, title: "Not found", detail: "Sign in with GitHub is not enabled here.")
+
+    /// Records a one-time state with its sealed PKCE verifier and sends the browser to GitHub.
+    func startGitHubSignIn(_ input: Operations.StartGitHubSignIn.Input) async throws
+        -> Operations.StartGitHubSignIn.Output
+    {
+        guard let github else { throw Self.gitHubOff }
+        try await throttleAttempt(from: RequestScope.now.clientAddress)
+        let started = try await database.transaction(.platform) { connection in
+            try await oauthStates.start(lifetime: github.settings.stateLifetime, now: clock.now(), on: connection)
+        }
+        return .found(
+            .init(
+                headers: .init(
+                    location: github.authorizeURL(state: started.state, codeChallenge: started.codeChallenge))))
+    }
+
+    /// Consumes the state, exchanges the code with its verifier, reads the account's primary email and,
+    /// when GitHub says it is verified and an account has it, starts a session as login does.
+    func finishGitHubSignIn(_ input: Operations.FinishGitHubSignIn.Input) async throws
+        -> Operations.FinishGitHubSignIn.Output
+    {
+        guard let github else { throw Self.gitHubOff }
+        let scope = RequestScope.now
+        try await throttleAttempt(from: scope.clientAddress)
+        let query = input.query
+        if let error = query.error {
+            throw APIError.unauthenticated("GitHub did not sign you in (\(error.prefix(64))); start again.")
+        }
+        guard let code = query.code, let state = query.state, !code.isEmpty, !state.isEmpty,
+            code.utf8.count <= 512, state.utf8.count <= 512
+        else { throw APIError.invalid("code and state are required.") }
+        let now = clock.now()
+        let verifier = try await database.transaction(.platform) { connection in
+            try await oauthStates.consume(state, now: now, on: connection)
+        }
+        guard let verifier else {
+            throw APIError.unauthenticated("This sign-in is unknown, used or expired; start again.")
+        }
+        let emails: [GitHubOAuthClient.Email]
+        do {
+            let token = try await github.exchange(code: code, verifier: verifier)
+            emails = try await github.emails(token: token)
+        } catch .refused(let reason) {
+            throw APIError.unauthenticated("GitHub refused the sign-in (\(reason)); start again.")
+        } catch .unavailable {
+            throw APIError.unavailable("GitHub could not be reached; try again.")
+        }
+        guard let primary = emails.first(where: \.primary) else {
+            throw APIError.unauthenticated("Your GitHub account has no primary email.")
+        }
+        guard primary.verified else {
+            throw APIError.unauthenticated("Your GitHub account's primary email is not verified; verify it first.")
+        }
+        let user = try await database.transaction(.platform) { connection in
+            try await users.findForLogin(email: primary.email, on: connection)
+        }
+        guard let user else {
+            throw APIError.unauthenticated(
+                "No account has your GitHub primary email; ask your organisation for an invitation.")
+        }
+        let session = try await database.withTenant(user.tenantID) { transaction -> (SessionRecord, RefreshToken)? in
+            guard let tenant = try await tenants.find(in: transaction), tenant.status == .active else { return nil }
+            try await audit.record(
+                AuditLog.Entry(
+                    actorType: .user, actorID: user.id.text, action: "user.login", targetType: "user",
+                    targetID: user.id.text, requestID: scope.requestID, clientAddress: scope.clientAddress,
+                    details: ["method": "github"]), in: transaction)
+            return try await sessions.start(
+                userID: user.id, method: .github, policy: sessionPolicy, clientAddress: scope.clientAddress, now: now,
+                in: transaction)
+        }
+        guard let (started, refresh) = session else { throw APIError.tenantSuspended }
+        return .ok(.init(body: .json(try await accessToken(for: user, session: started, refresh: refresh, now: now))))
+    }
+}
