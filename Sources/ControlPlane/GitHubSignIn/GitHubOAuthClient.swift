@@ -52,11 +52,16 @@ struct GitHubOAuthClient: Sendable {
         ]
         request.body = .bytes(ByteBuffer(string: form.map { "\($0)=\(Self.formEncoded($1))" }.joined(separator: "&")))
         struct Answer: Decodable {
-            let access_token: String?
+            let accessToken: String?
             let error: String?
+
+            enum CodingKeys: String, CodingKey {
+                case accessToken = "access_token"
+                case error
+            }
         }
         let answer: Answer = try await send(request)
-        guard let token = answer.access_token, !token.isEmpty else {
+        guard let token = answer.accessToken, !token.isEmpty else {
             throw .refused(answer.error.map { String($0.prefix(64)) } ?? "no_access_token")
         }
         return token
