@@ -71,6 +71,10 @@ import Testing
             let wrong = try await client.send(.delete, "/v1/tenant", token: tenant.token)
             try wrong.expectProblem(405, "invalid_request")
             #expect(wrong.headers[.allow] == "GET, PATCH")
+            // A literal path beats a template that would also match it: not /v1/users/{user_id}'s methods.
+            let invitations = try await client.send(.options, "/v1/users/invitations", token: tenant.token)
+            try invitations.expectProblem(405, "invalid_request")
+            #expect(invitations.headers[.allow] == "POST")
             let signup = try await client.send(.get, "/v1/signup")
             try signup.expectProblem(405, "invalid_request")
             #expect(signup.headers[.allow] == "POST")

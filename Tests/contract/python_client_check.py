@@ -11,10 +11,21 @@ import uuid
 from cpclient import AuthenticatedClient, Client
 from cpclient.api.audit import list_audit_events
 from cpclient.api.keys import create_key, get_key, list_keys, revoke_key, rotate_key
-from cpclient.api.public import login, signup
-from cpclient.api.tenant import get_tenant, update_tenant
+from cpclient.api.public import accept_invitation, login, logout, refresh_session, signup
+from cpclient.api.tenant import create_invitation, delete_user, get_tenant, list_users, update_tenant, update_user
 from cpclient.models import (
+    AcceptedInvitation,
+    AcceptInvitationRequest,
     AccessToken,
+    CreatedInvitation,
+    InvitationRequest,
+    InvitationRequestRole,
+    Member,
+    RefreshRequest,
+    Role,
+    UserList,
+    UserRemoval,
+    UserUpdate,
     ApiKeyList,
     AuditEventList,
     CreatedApiKey,
@@ -91,10 +102,43 @@ def main(base_url: str) -> None:
     session = login.sync(client=anonymous, body=LoginRequest(email=email, password=password))
     expect(isinstance(session, AccessToken) and session.token_type.value == "Bearer", "login")
 
+    refreshed = refresh_session.sync(client=anonymous, body=RefreshRequest(refresh_token=session.refresh_token))
+    expect(isinstance(refreshed, AccessToken) and refreshed.refresh_token != session.refresh_token, "refresh")
+    reused = refresh_session.sync(client=anonymous, body=RefreshRequest(refresh_token=session.refresh_token))
+    expect(isinstance(reused, Problem) and reused.status == 401, f"a reused refresh token answered {reused!r}")
+
+    # A team: an invitation accepted, a role raised, the member removed.
+    invited = create_invitation.sync(
+        client=owner,
+        body=InvitationRequest(email=f"member-{email}", role=InvitationRequestRole.MEMBER),
+        idempotency_key=str(uuid.uuid4()),
+    )
+    expect(isinstance(invited, CreatedInvitation) and invited.token.startswith("cpinv_"), f"invite {invited!r}")
+    joined = accept_invitation.sync(
+        client=anonymous, body=AcceptInvitationRequest(token=invited.token, password="another long passphrase")
+    )
+    expect(isinstance(joined, AcceptedInvitation) and joined.user.role == Role.MEMBER, f"accept {joined!r}")
+    raised = update_user.sync(joined.user.id, client=owner, body=UserUpdate(role=Role.ADMIN))
+    expect(isinstance(raised, Member) and raised.role == Role.ADMIN, f"role change {raised!r}")
+    members = list_users.sync(client=owner, limit=100)
+    expect(isinstance(members, UserList) and len(members.items) == 2, "two members")
+    removed = delete_user.sync(joined.user.id, client=owner)
+    expect(isinstance(removed, UserRemoval) and removed.id == joined.user.id, f"removal {removed!r}")
+    ended = logout.sync_detailed(client=anonymous, body=RefreshRequest(refresh_token=joined.refresh_token))
+    expect(ended.status_code == 401, f"the removed member's session is gone ({ended.status_code})")
+    expect(
+        logout.sync_detailed(client=anonymous, body=RefreshRequest(refresh_token=refreshed.refresh_token)).status_code
+        == 204,
+        "logout",
+    )
+
     audit = list_audit_events.sync(client=owner, limit=100)
     expect(isinstance(audit, AuditEventList), "audit log")
     actions = [event.action for event in audit.items]
-    for action in ["tenant.signup", "tenant.update", "key.create", "key.rotate", "key.revoke", "user.login"]:
+    for action in [
+        "tenant.signup", "tenant.update", "key.create", "key.rotate", "key.revoke", "user.login", "user.invite",
+        "user.join", "user.role_change", "user.remove", "user.logout", "session.reuse_detected",
+    ]:
         expect(action in actions, f"audit log lacks {action}: {actions}")
     print(f"python client check passed: {len(actions)} audit events, {len(ids)} keys")
 

@@ -15,15 +15,21 @@ struct DeclaredRoutes: Sendable {
         }
     }
 
-    /// The methods the route matching `path` takes, or nil when no declared route matches it.
+    /// The methods the route matching `path` takes, or nil when no declared route matches it. Of several
+    /// matching templates the most literal one wins, as in the router: `/v1/users/invitations` is not
+    /// `/v1/users/{user_id}`.
     func methods(for path: String) -> [String]? {
         let segments = path.split(separator: "?", maxSplits: 1).first.map { $0.split(separator: "/") } ?? []
+        var best: (literals: Int, methods: [String])?
         for route in routes where route.components.count == segments.count {
+            var literals = 0
             let matches = zip(route.components, segments).allSatisfy { template, segment in
-                (template.hasPrefix("{") && template.hasSuffix("}") && !segment.isEmpty) || template == segment
+                if template.hasPrefix("{") && template.hasSuffix("}") { return !segment.isEmpty }
+                literals += 1
+                return template == segment
             }
-            if matches { return route.methods }
+            if matches, literals > (best?.literals ?? -1) { best = (literals, route.methods) }
         }
-        return nil
+        return best?.methods
     }
 }

@@ -48,7 +48,7 @@ struct NotificationsHandler: Sendable {
             NotificationEventType(rawValue: $0.rawValue)
         }
         guard !events.isEmpty, events.count <= NotificationEventType.allCases.count else {
-            throw APIError.invalid("events must name 1 to 4 events.")
+            throw APIError.invalid("events must name 1 to \(NotificationEventType.allCases.count) events.")
         }
         guard Set(events).count == events.count else { throw APIError.invalid("events must name each event once.") }
         let entry = try scope.auditEntry("notifications.put", targetType: "notifications", targetID: "\(tenantID)")
