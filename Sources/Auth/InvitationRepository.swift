@@ -93,6 +93,56 @@ public struct InvitationRepository: Sendable {
         return invitation
     }
 
+    private static let keyset = KeysetQuery(
+        table: "invitations", columns: columns, timeColumn: "created_at", idColumn: "invitation_id")
+    private static let topID = UUID(
+        uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255))
+    /// An invitation's status, as SQL (the database's clock).
+    private static let statusSQL = """
+        (CASE WHEN accepted_at IS NOT NULL THEN 'accepted' WHEN revoked_at IS NOT NULL THEN 'revoked' \
+        WHEN expires_at <= now() THEN 'expired' ELSE 'pending' END)
+        """
+
+    /// The tenant's invitations, newest first, one page after `cursor`; only those in `status` if given.
+    public func list(
+        status: InvitationRecord.Status?, limit: Int, after cursor: PageCursor?, in transaction: TenantTransaction
+    ) async throws -> Page<InvitationRecord> {
+        guard let bound = cursor.bound(parse: UUID.init(uuidString:), top: Self.topID) else { throw InvalidCursor() }
+        var filters: [(column: String, value: any PostgresEncodable)] = [("tenant_id", transaction.tenantID.rawValue)]
+        if let status { filters.append((Self.statusSQL, status.rawValue)) }
+        let rows = try await transaction.query(try Self.keyset.page(filters: filters, below: bound, limit: limit))
+        var invitations: [InvitationRecord] = []
+        for try await row in rows.decode(Row.self) { invitations.append(Self.record(row)) }
+        return Page(fetched: invitations, limit: limit) { PageCursor(time: $0.createdAt, id: $0.id.uuidString) }
+    }
+
+    /// Revokes a pending invitation: nil when there is no such invitation, the record as it is when it
+    /// is no longer pending (nothing changed), the revoked one otherwise.
+    public func revoke(_ id: UUID, at now: Date, in transaction: TenantTransaction) async throws
+        -> (invitation: InvitationRecord, revoked: Bool)?
+    {
+        let rows = try await transaction.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM invitations
+            WHERE tenant_id = \(transaction.tenantID.rawValue) AND invitation_id = \(id) FOR UPDATE
+            """)
+        var found: InvitationRecord?
+        for try await row in rows.decode(Row.self) { found = Self.record(row) }
+        guard let invitation = found else { return nil }
+        guard invitation.status(at: now) == .pending else { return (invitation, false) }
+        try await transaction.query(
+            """
+            UPDATE invitations SET revoked_at = \(now)
+            WHERE tenant_id = \(transaction.tenantID.rawValue) AND invitation_id = \(id)
+            """)
+        return (
+            InvitationRecord(
+                id: invitation.id, email: invitation.email, role: invitation.role, invitedBy: invitation.invitedBy,
+                createdAt: invitation.createdAt, expiresAt: invitation.expiresAt, acceptedAt: nil, revokedAt: now),
+            true
+        )
+    }
+
     /// Marks the invitation used by `userID`.
     public func markAccepted(_ id: UUID, by userID: UUID, at now: Date, in transaction: TenantTransaction)
         async throws

@@ -72,7 +72,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
         ),
         tenant: TenantHandler(database: database, paging: paging),
         members: MembersHandler(
-            database: database, idempotency: idempotency, notifications: runtime.notifications,
+            database: database, paging: paging, idempotency: idempotency, notifications: runtime.notifications,
             invitationLifetime: configuration.invitationLifetime),
         keys: KeysHandler(
             database: database, paging: paging, issuer: parts.issuer, credentials: credentials,

@@ -120,6 +120,47 @@ import Testing
         }
     }
 
+    @Test func invitationsAreListedByStatusAndAPendingOneCanBeRevoked() async throws {
+        try await TestEnvironment.withApp { client in
+            let owner = try await client.signup()
+            let member = try await client.join(owner, role: "member")
+            let pending = try await client.invite("p-\(uniqueSlug())@example.test", role: "admin", token: owner.token)
+            let revoked = try await client.invite("r-\(uniqueSlug())@example.test", role: "member", token: owner.token)
+            try await client.send(.delete, "/v1/users/invitations/\(revoked.id)", token: member.access)
+                .expectProblem(403, "forbidden")
+            #expect(
+                try await client.send(.delete, "/v1/users/invitations/\(revoked.id)", token: owner.token).status
+                    == .noContent)
+            try await client.send(.delete, "/v1/users/invitations/\(revoked.id)", token: owner.token)
+                .expectProblem(409, "conflict")
+            try await client.send(.delete, "/v1/users/invitations/\(UUID())", token: owner.token)
+                .expectProblem(404, "not_found")
+            try await client.send(
+                .post, "/v1/auth/accept-invitation",
+                json: ["token": revoked.token, "password": "correct horse battery"]
+            ).expectProblem(401, "unauthenticated")
+
+            func listed(_ query: String) async throws -> [[String: Any]] {
+                let page = try await client.send(.get, "/v1/users/invitations\(query)", token: member.access)
+                #expect(page.status == .ok, "\(String(buffer: page.body))")
+                return try page.jsonObject()["items"] as? [[String: Any]] ?? []
+            }
+            let all = try await listed("")
+            #expect(all.count == 3 && all.allSatisfy { $0["token"] == nil })
+            #expect(
+                try await listed("?status=pending").map { $0["id"] as? String } == [pending.id.uuidString.lowercased()])
+            #expect(
+                try await listed("?status=revoked").map { $0["id"] as? String } == [revoked.id.uuidString.lowercased()])
+            #expect(try await listed("?status=accepted").first?["accepted_at"] is String)
+            let first = try await client.send(.get, "/v1/users/invitations?limit=2", token: owner.token).jsonObject()
+            let cursor = try #require(first["next_cursor"] as? String)
+            let rest = try await listed("?limit=2&cursor=\(cursor)")
+            #expect((first["items"] as? [Any])?.count == 2 && rest.count == 1)
+            try await client.send(.get, "/v1/users/invitations?status=lost", token: owner.token)
+                .expectProblem(400, "invalid_request")
+        }
+    }
+
     @Test func rolesNeverRiseAboveTheCallersAndOneOwnerAlwaysRemains() async throws {
         try await TestEnvironment.withApp { client in
             let owner = try await client.signup()

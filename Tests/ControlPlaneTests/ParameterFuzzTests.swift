@@ -109,6 +109,8 @@ import Testing
                     ),
                     (.post, "/v1/hooks/github/\(p)", "", ["zen": "fuzz"]),
                     (.patch, "/v1/users/\(p)", tenant.token, ["role": "member"]),
+                    (.get, "/v1/users/invitations?limit=\(a)&cursor=\(b)&status=\(p)", tenant.token, nil),
+                    (.delete, "/v1/users/invitations/\(p)", tenant.token, nil),
                     (.delete, "/v1/users/\(p)?keys=\(a)&transfer_to=\(b)", tenant.token, nil),
                     (.post, "/v1/users/invitations", tenant.token, ["email": first, "role": "member"]),
                     (.post, "/v1/auth/accept-invitation", "", ["token": first, "password": second]),

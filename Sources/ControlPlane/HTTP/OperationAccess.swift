@@ -23,6 +23,8 @@ enum OperationAccess: Equatable {
         "updateTenant": .tenant(.tenantAdmin),
         "listUsers": .tenant(.tenantRead),
         "createInvitation": .tenant(.tenantAdmin),
+        "listInvitations": .tenant(.tenantRead),
+        "revokeInvitation": .tenant(.tenantAdmin),
         "updateUser": .tenant(.tenantAdmin),
         "deleteUser": .tenant(.tenantAdmin),
         "listKeys": .tenant(.keysRead),

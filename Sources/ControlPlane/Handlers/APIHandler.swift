@@ -61,6 +61,16 @@ struct APIHandler: APIProtocol {
     func updateUser(_ input: Operations.UpdateUser.Input) async throws -> Operations.UpdateUser.Output {
         try await members.updateUser(input)
     }
+    func listInvitations(_ input: Operations.ListInvitations.Input) async throws
+        -> Operations.ListInvitations.Output
+    {
+        try await members.listInvitations(input)
+    }
+    func revokeInvitation(_ input: Operations.RevokeInvitation.Input) async throws
+        -> Operations.RevokeInvitation.Output
+    {
+        try await members.revokeInvitation(input)
+    }
     func deleteUser(_ input: Operations.DeleteUser.Input) async throws -> Operations.DeleteUser.Output {
         try await members.deleteUser(input)
     }

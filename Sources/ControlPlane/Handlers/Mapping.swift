@@ -43,6 +43,17 @@ extension Components.Schemas.CreatedInvitation {
     }
 }
 
+extension Components.Schemas.Invitation {
+    init(_ invitation: InvitationRecord, now: Date) {
+        self.init(
+            id: invitation.id.uuidString.lowercased(), email: invitation.email,
+            role: .init(rawValue: invitation.role.rawValue) ?? .member,
+            status: .init(rawValue: invitation.status(at: now).rawValue) ?? .pending,
+            invitedBy: invitation.invitedBy, createdAt: invitation.createdAt, expiresAt: invitation.expiresAt,
+            acceptedAt: invitation.acceptedAt, revokedAt: invitation.revokedAt)
+    }
+}
+
 extension Components.Schemas.CreatedApiKey {
     init(_ key: ApiKeyRecord, token: String) {
         self.init(

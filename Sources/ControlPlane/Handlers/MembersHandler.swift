@@ -11,6 +11,7 @@ import Tenancy
 /// always has exactly one owner (also enforced by the database when each transaction commits).
 struct MembersHandler: Sendable {
     let database: Database
+    let paging: Paging
     let idempotency: IdempotentCreation
     let notifications: NotificationStore
     let invitationLifetime: Duration
@@ -61,6 +62,42 @@ struct MembersHandler: Sendable {
             }
         }
         return .created(.init(body: .json(created)))
+    }
+
+    func listInvitations(_ input: Operations.ListInvitations.Input) async throws
+        -> Operations.ListInvitations.Output
+    {
+        let (_, tenantID) = try RequestScope.now.tenantCaller()
+        let status = input.query.status.flatMap { InvitationRecord.Status(rawValue: $0.rawValue) }
+        let list = "invitations:\(tenantID):\(status?.rawValue ?? "")"
+        let (limit, cursor) = try paging.request(limit: input.query.limit, cursor: input.query.cursor, list: list)
+        let page = try await database.withTenant(tenantID) {
+            try await invitations.list(status: status, limit: limit, after: cursor, in: $0)
+        }
+        let now = Date()
+        return .ok(
+            .init(
+                body: .json(
+                    .init(items: page.items.map { .init($0, now: now) }, nextCursor: paging.next(page, list: list)))))
+    }
+
+    func revokeInvitation(_ input: Operations.RevokeInvitation.Input) async throws
+        -> Operations.RevokeInvitation.Output
+    {
+        let scope = RequestScope.now
+        let (_, tenantID) = try scope.tenantCaller()
+        guard let id = UUID(uuidString: input.path.invitationId) else { throw APIError.notFound("invitation") }
+        let entry = try scope.auditEntry("user.invitation_revoke", targetType: "invitation", targetID: id.text)
+        try await database.withTenant(tenantID) { transaction in
+            guard let outcome = try await invitations.revoke(id, at: Date(), in: transaction) else {
+                throw APIError.notFound("invitation")
+            }
+            guard outcome.revoked else {
+                throw APIError.conflict("This invitation is \(outcome.invitation.status(at: Date()).rawValue).")
+            }
+            try await audit.record(entry.with(details: ["email": outcome.invitation.email]), in: transaction)
+        }
+        return .noContent(.init())
     }
 
     func updateUser(_ input: Operations.UpdateUser.Input) async throws -> Operations.UpdateUser.Output {
