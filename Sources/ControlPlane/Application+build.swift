@@ -68,7 +68,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
             sessions: SessionRepository(box: parts.box), sessionPolicy: configuration.sessionPolicy,
             clock: configuration.clock,
             github: configuration.gitHubSignIn.map { GitHubOAuthClient(settings: $0, client: .shared) },
-            oauthStates: OAuthStateStore(box: parts.box)
+            oauthStates: OAuthStateStore(box: parts.box), metrics: SignInMetrics(registry: metrics.registry)
         ),
         tenant: TenantHandler(database: database, paging: paging),
         members: MembersHandler(

@@ -49,6 +49,15 @@ import Testing
             }
             #expect(reuse.count == 1)
             #expect((reuse.first?["details"] as? [String: String])?["generation"] == "0")
+            let metrics = String(buffer: try await client.send(.get, "/metrics").body)
+            for line in [
+                #"controlplane_session_refreshes_total{outcome="reused"} 1"#,
+                #"controlplane_session_refreshes_total{outcome="rotated"} 3"#,
+                #"controlplane_session_refreshes_total{outcome="refused"} 1"#,
+                #"controlplane_signins_total{method="password",outcome="succeeded"} 2"#,
+            ] {
+                #expect(metrics.contains(line + "\n"), "\(line)")
+            }
         }
     }
 

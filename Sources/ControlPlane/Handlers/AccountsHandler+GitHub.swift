@@ -29,6 +29,12 @@ extension AccountsHandler {
         -> Operations.FinishGitHubSignIn.Output
     {
         guard let github else { throw Self.gitHubOff }
+        return try await measured(.github) { try await gitHubSignIn(input, github: github) }
+    }
+
+    private func gitHubSignIn(_ input: Operations.FinishGitHubSignIn.Input, github: GitHubOAuthClient) async throws
+        -> Operations.FinishGitHubSignIn.Output
+    {
         let scope = RequestScope.now
         try await throttleAttempt(from: scope.clientAddress)
         let query = input.query

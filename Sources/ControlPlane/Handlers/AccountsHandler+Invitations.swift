@@ -12,6 +12,10 @@ extension AccountsHandler {
     func acceptInvitation(_ input: Operations.AcceptInvitation.Input) async throws
         -> Operations.AcceptInvitation.Output
     {
+        try await measured(.invitation) { try await join(input) }
+    }
+
+    private func join(_ input: Operations.AcceptInvitation.Input) async throws -> Operations.AcceptInvitation.Output {
         let scope = RequestScope.now
         guard case .json(let request) = input.body else { throw APIError.invalid("Send application/json.") }
         try Validation.token(request.token, field: "token")

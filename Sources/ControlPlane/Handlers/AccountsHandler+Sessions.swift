@@ -14,17 +14,22 @@ extension AccountsHandler {
         try Validation.token(request.refreshToken, field: "refresh_token")
         try await throttleAttempt(from: scope.clientAddress)
         let refused = APIError.unauthenticated("The refresh token is unknown, used, or its session has ended.")
-        guard let token = RefreshToken(parsing: request.refreshToken) else { throw refused }
+        guard let token = RefreshToken(parsing: request.refreshToken) else {
+            metrics?.refresh(outcome: "refused")
+            throw refused
+        }
         let now = clock.now()
         let outcome = try await database.withTenant(token.tenantID) {
             transaction -> (SessionRecord, RefreshToken, UserRecord)? in
             guard let tenant = try await tenants.find(in: transaction) else { return nil }
             switch try await sessions.refresh(token, policy: sessionPolicy, now: now, in: transaction) {
             case .rotated(let session, let next):
+                metrics?.refresh(outcome: "rotated")
                 guard tenant.status == .active else { throw APIError.tenantSuspended }
                 guard let user = try await users.find(session.userID, in: transaction) else { return nil }
                 return (session, next, user)
             case .reused(let session):
+                metrics?.refresh(outcome: "reused")
                 try await audit.record(
                     AuditLog.Entry(
                         actorType: .user, actorID: session.userID.text, action: "session.reuse_detected",
@@ -34,6 +39,7 @@ extension AccountsHandler {
                     in: transaction)
                 return nil
             case .refused:
+                metrics?.refresh(outcome: "refused")
                 return nil
             }
         }

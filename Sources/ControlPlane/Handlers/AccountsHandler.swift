@@ -34,6 +34,7 @@ struct AccountsHandler: Sendable {
     /// Sign in with GitHub, when the deployment has an OAuth app.
     let github: GitHubOAuthClient?
     let oauthStates: OAuthStateStore
+    let metrics: SignInMetrics?
     let tenants = TenantRepository()
     let users = UserRepository()
     let keys = ApiKeyRepository()
@@ -102,6 +103,26 @@ struct AccountsHandler: Sendable {
     }
 
     func login(_ input: Operations.Login.Input) async throws -> Operations.Login.Output {
+        try await measured(.password) { try await passwordSignIn(input) }
+    }
+
+    /// Runs a sign-in and counts its outcome: answered, refused (401, 403) or limited (429).
+    func measured<Output>(_ method: SessionRecord.Method, _ body: () async throws -> Output) async throws -> Output {
+        do {
+            let output = try await body()
+            metrics?.signIn(method: method.rawValue, outcome: "succeeded")
+            return output
+        } catch let error as APIError {
+            switch error.status {
+            case 401, 403: metrics?.signIn(method: method.rawValue, outcome: "refused")
+            case 429: metrics?.signIn(method: method.rawValue, outcome: "limited")
+            default: break
+            }
+            throw error
+        }
+    }
+
+    private func passwordSignIn(_ input: Operations.Login.Input) async throws -> Operations.Login.Output {
         let scope = RequestScope.now
         guard case .json(let request) = input.body else { throw APIError.invalid("Send application/json.") }
         try Validation.loginEmail(request.email)
