@@ -132,16 +132,21 @@ public struct ApiKeyRepository: Sendable {
         return changed
     }
 
-    /// Revokes every key `creator` made that still authenticates (a member removed with their keys);
-    /// answers how many. Each stops on every replica when the transaction commits.
-    public func revokeAll(createdBy creator: String, at time: Date, in transaction: TenantTransaction) async throws
-        -> Int
-    {
+    /// Revokes every key `creator` made that still authenticates (a member removed with their keys), or
+    /// only those holding a scope outside `allowed` (a member's role lowered); answers how many. Each stops
+    /// on every replica when the transaction commits.
+    public func revokeAll(
+        createdBy creator: String, exceeding allowed: Set<Scope>? = nil, at time: Date,
+        in transaction: TenantTransaction
+    ) async throws -> Int {
+        let everything = allowed == nil
+        let kept = (allowed ?? []).map(\.rawValue).sorted()
         let rows = try await transaction.query(
             """
             UPDATE api_keys SET revoked_at = LEAST(COALESCE(revoked_at, \(time)), \(time)), rotated_to = NULL
             WHERE tenant_id = \(transaction.tenantID.rawValue) AND created_by = \(creator)
               AND (revoked_at IS NULL OR revoked_at > \(time))
+              AND (\(everything) OR NOT scopes <@ \(kept)::text[])
             RETURNING key_id
             """)
         var ids: [UUID] = []

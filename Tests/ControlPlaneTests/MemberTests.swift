@@ -187,8 +187,16 @@ import Testing
             #expect(try raised.jsonObject()["role"] as? String == "admin")
             let lowered = try await client.patchRole(member.id, "member", token: admin.access)
             #expect(try lowered.jsonObject()["role"] as? String == "member")
+            // The admin's own keys: one within a member's scopes stays, one beyond them goes with the role.
+            let reading = try await client.createKey(token: admin.access, scopes: ["tenant:read", "llm:invoke"])
+            let managing = try await client.createKey(token: admin.access, scopes: ["tenant:admin"])
             let adminToMember = try await client.patchRole(admin.id, "member", token: ownerAccess)
             #expect(adminToMember.status == .ok)
+            let keysTook = try await waitUntil(timeout: .seconds(1)) {
+                try await client.send(.get, "/v1/users", token: managing.token).status == .unauthorized
+            }
+            #expect(keysTook != nil, "a key beyond the lowered role still worked")
+            #expect(try await client.send(.get, "/v1/tenant", token: reading.token).status == .ok)
             let took = try await waitUntil(timeout: .seconds(1)) {
                 try await client.send(.post, "/v1/users/invitations", token: admin.access, json: ["email": "z@x.test"])
                     .status == .forbidden

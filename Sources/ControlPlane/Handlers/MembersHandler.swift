@@ -124,10 +124,16 @@ struct MembersHandler: Sendable {
             }
             guard role <= rank else { throw APIError.forbidden("No one grants a role above their own.") }
             try await users.setRole(userID, to: role, in: transaction)
+            // A lowered role takes its scopes from the keys the member made too: those holding more go.
+            let revoked =
+                role < target.role
+                ? try await keys.revokeAll(
+                    createdBy: "user:\(userID.text)", exceeding: role.scopes, at: Date(), in: transaction) : 0
             try await audit.record(
                 try scope.auditEntry(
                     "user.role_change", targetType: "user", targetID: userID.uuidString.lowercased(),
-                    details: ["from": target.role.rawValue, "to": role.rawValue]), in: transaction)
+                    details: ["from": target.role.rawValue, "to": role.rawValue, "keys_revoked": String(revoked)]),
+                in: transaction)
             return target.with(role: role)
         }
         return .ok(.init(body: .json(.init(updated))))
