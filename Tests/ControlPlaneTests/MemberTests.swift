@@ -140,22 +140,41 @@ import Testing
                 json: ["token": revoked.token, "password": "correct horse battery"]
             ).expectProblem(401, "unauthenticated")
 
+            // One email invited five times at once: each answer is an invitation or a 409, never a 500,
+            // and one invitation stays open.
+            let raced = "raced-\(uniqueSlug())@example.test"
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<5 {
+                    group.addTask {
+                        try await client.send(
+                            .post, "/v1/users/invitations", token: owner.token, json: ["email": raced]
+                        ).status.code
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.allSatisfy { [201, 409].contains($0) } && statuses.contains(201), "\(statuses)")
+
             func listed(_ query: String) async throws -> [[String: Any]] {
                 let page = try await client.send(.get, "/v1/users/invitations\(query)", token: member.access)
                 #expect(page.status == .ok, "\(String(buffer: page.body))")
                 return try page.jsonObject()["items"] as? [[String: Any]] ?? []
             }
-            let all = try await listed("")
-            #expect(all.count == 3 && all.allSatisfy { $0["token"] == nil })
+            let all = try await listed("?limit=100")
+            #expect(all.allSatisfy { $0["token"] == nil })
+            #expect(all.filter { $0["email"] as? String == raced && $0["status"] as? String == "pending" }.count == 1)
+            let open = try await listed("?status=pending").filter { $0["email"] as? String != raced }
+            #expect(open.map { $0["id"] as? String } == [pending.id.uuidString.lowercased()])
             #expect(
-                try await listed("?status=pending").map { $0["id"] as? String } == [pending.id.uuidString.lowercased()])
-            #expect(
-                try await listed("?status=revoked").map { $0["id"] as? String } == [revoked.id.uuidString.lowercased()])
+                try await listed("?status=revoked").filter { $0["email"] as? String != raced }.map {
+                    $0["id"] as? String
+                }
+                    == [revoked.id.uuidString.lowercased()])
             #expect(try await listed("?status=accepted").first?["accepted_at"] is String)
             let first = try await client.send(.get, "/v1/users/invitations?limit=2", token: owner.token).jsonObject()
             let cursor = try #require(first["next_cursor"] as? String)
-            let rest = try await listed("?limit=2&cursor=\(cursor)")
-            #expect((first["items"] as? [Any])?.count == 2 && rest.count == 1)
+            let rest = try await listed("?limit=100&cursor=\(cursor)")
+            #expect((first["items"] as? [Any])?.count == 2 && rest.count == all.count - 2)
             try await client.send(.get, "/v1/users/invitations?status=lost", token: owner.token)
                 .expectProblem(400, "invalid_request")
         }

@@ -37,7 +37,24 @@ struct MembersHandler: Sendable {
             "user.invite", targetType: "invitation", targetID: token.invitationID.uuidString.lowercased(),
             details: ["email": email, "role": role.rawValue])
 
-        let created = try await database.withTenant(tenantID) { transaction in
+        let created: Components.Schemas.CreatedInvitation
+        do {
+            created = try await invite(
+                email: email, role: role, token: token, claim: claim, principal: principal, entry: entry, now: now,
+                tenantID: tenantID)
+        } catch {
+            // Two invitations of one email at the same moment: the second meets the first's open one.
+            guard UniqueViolation(error)?.constraint == "invitations_open_email_key" else { throw error }
+            throw APIError.conflict("Another invitation to this email was made at the same moment.")
+        }
+        return .created(.init(body: .json(created)))
+    }
+
+    private func invite(
+        email: String, role: Role, token: InvitationToken, claim: IdempotentCreation.Claim?, principal: Principal,
+        entry: AuditLog.Entry, now: Date, tenantID: TenantID
+    ) async throws -> Components.Schemas.CreatedInvitation {
+        try await database.withTenant(tenantID) { transaction in
             try await idempotency.run(
                 claim, namespace: .caller(principal.creator), in: transaction,
                 stillExists: { (stored: Components.Schemas.CreatedInvitation) in
@@ -61,7 +78,6 @@ struct MembersHandler: Sendable {
                 return Components.Schemas.CreatedInvitation(invitation, token: token.text, now: now)
             }
         }
-        return .created(.init(body: .json(created)))
     }
 
     func listInvitations(_ input: Operations.ListInvitations.Input) async throws
