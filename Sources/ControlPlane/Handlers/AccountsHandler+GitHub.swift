@@ -75,6 +75,11 @@ extension AccountsHandler {
         }
         let session = try await database.withTenant(user.tenantID) { transaction -> (SessionRecord, RefreshToken)? in
             guard let tenant = try await tenants.find(in: transaction), tenant.status == .active else { return nil }
+            // The user's row is held until the session is written: a removal at this moment waits, or
+            // came first and this sign-in fails.
+            guard try await users.lock(user.id, in: transaction) != nil else {
+                throw APIError.unauthenticated("This account no longer exists.")
+            }
             try await audit.record(
                 AuditLog.Entry(
                     actorType: .user, actorID: user.id.text, action: "user.login", targetType: "user",
