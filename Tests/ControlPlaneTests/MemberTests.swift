@@ -352,10 +352,9 @@ extension TestClientProtocol {
             access: object["access_token"] as? String ?? "")
     }
 
+    /// Signs in; answers the access token.
     func login(_ email: String, _ password: String) async throws -> String {
-        let response = try await send(.post, "/v1/auth/login", json: ["email": email, "password": password])
-        #expect(response.status == .ok, "login answered \(response.status)")
-        return try response.jsonObject()["access_token"] as? String ?? ""
+        try await signIn(email, password).access
     }
 
     func patchRole(_ userID: String, _ role: String, token: String) async throws -> TestResponse {

@@ -12,7 +12,7 @@ enum JSONNulls {
             let value = try? JSONSerialization.jsonObject(
                 with: Data(buffer: buffer), options: [.fragmentsAllowed])
         else { return nil }
-        return firstNull(in: value, path: "")
+        return JSONPaths.first(in: value, where: { $0 is NSNull })
     }
 
     private static func containsNullLiteral(_ bytes: ByteBufferView) -> Bool {
@@ -23,25 +23,5 @@ enum JSONNulls {
             if matched == literal.count { return true }
         }
         return false
-    }
-
-    private static func firstNull(in value: Any, path: String) -> String? {
-        switch value {
-        case is NSNull:
-            return path.isEmpty ? "(body)" : path
-        case let object as [String: Any]:
-            for key in object.keys.sorted() {
-                let child = path.isEmpty ? key : "\(path).\(key)"
-                if let found = firstNull(in: object[key] as Any, path: child) { return found }
-            }
-            return nil
-        case let array as [Any]:
-            for (index, element) in array.enumerated() {
-                if let found = firstNull(in: element, path: "\(path)[\(index)]") { return found }
-            }
-            return nil
-        default:
-            return nil
-        }
     }
 }

@@ -17,27 +17,7 @@ enum NulCharacters {
             let value = try? JSONSerialization.jsonObject(
                 with: Data(buffer: buffer), options: [.fragmentsAllowed])
         else { return nil }
-        return firstField(in: value, path: "")
-    }
-
-    private static func firstField(in value: Any, path: String) -> String? {
-        switch value {
-        case let string as String:
-            return string.unicodeScalars.contains("\0") ? (path.isEmpty ? "(body)" : path) : nil
-        case let object as [String: Any]:
-            for key in object.keys.sorted() {
-                let child = path.isEmpty ? key : "\(path).\(key)"
-                if key.unicodeScalars.contains("\0") { return child }
-                if let found = firstField(in: object[key] as Any, path: child) { return found }
-            }
-            return nil
-        case let array as [Any]:
-            for (index, element) in array.enumerated() {
-                if let found = firstField(in: element, path: "\(path)[\(index)]") { return found }
-            }
-            return nil
-        default:
-            return nil
-        }
+        let holdsNul = { (text: String) in text.unicodeScalars.contains("\0") }
+        return JSONPaths.first(in: value, where: { ($0 as? String).map(holdsNul) ?? false }, orKey: holdsNul)
     }
 }

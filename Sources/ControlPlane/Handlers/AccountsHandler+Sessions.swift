@@ -11,10 +11,8 @@ extension AccountsHandler {
     func refreshSession(_ input: Operations.RefreshSession.Input) async throws -> Operations.RefreshSession.Output {
         let scope = RequestScope.now
         guard case .json(let request) = input.body else { throw APIError.invalid("Send application/json.") }
-        try Validation.token(request.refreshToken, field: "refresh_token")
-        try await throttleAttempt(from: scope.clientAddress)
         let refused = APIError.unauthenticated("The refresh token is unknown, used, or its session has ended.")
-        guard let token = RefreshToken(parsing: request.refreshToken) else {
+        guard let token = try await presented(request.refreshToken, from: scope) else {
             metrics?.refresh(outcome: "refused")
             throw refused
         }
@@ -52,10 +50,8 @@ extension AccountsHandler {
     func logout(_ input: Operations.Logout.Input) async throws -> Operations.Logout.Output {
         let scope = RequestScope.now
         guard case .json(let request) = input.body else { throw APIError.invalid("Send application/json.") }
-        try Validation.token(request.refreshToken, field: "refresh_token")
-        try await throttleAttempt(from: scope.clientAddress)
         let refused = APIError.unauthenticated("The refresh token is unknown.")
-        guard let token = RefreshToken(parsing: request.refreshToken) else { throw refused }
+        guard let token = try await presented(request.refreshToken, from: scope) else { throw refused }
         let now = clock.now()
         let known = try await database.withTenant(token.tenantID) { transaction -> Bool in
             guard let (session, endedNow) = try await sessions.logout(token, now: now, in: transaction) else {
@@ -72,6 +68,14 @@ extension AccountsHandler {
         }
         guard known else { throw refused }
         return .noContent(.init())
+    }
+
+    /// A refresh token as a client presents it: checked against the schema (400), counted against the
+    /// address's sign-in limit (429), then read; nil when it is not one this server could have issued.
+    private func presented(_ text: String, from scope: RequestScope) async throws -> RefreshToken? {
+        try Validation.token(text, field: "refresh_token")
+        try await throttleAttempt(from: scope.clientAddress)
+        return RefreshToken(parsing: text)
     }
 
     /// Counts one attempt of `address` against the sign-in limit; throws 429 past it.
