@@ -8,20 +8,10 @@ enum JSONNulls {
     /// The path of the first `null` (e.g. `grace_seconds`, `items[2].name`), or nil when there is none.
     static func firstNull(in buffer: ByteBuffer) -> String? {
         // Most bodies hold no `null` at all: look for the literal before parsing anything.
-        guard containsNullLiteral(buffer.readableBytesView),
+        guard ByteSearch.contains("null", in: buffer),
             let value = try? JSONSerialization.jsonObject(
                 with: Data(buffer: buffer), options: [.fragmentsAllowed])
         else { return nil }
         return JSONPaths.first(in: value, where: { $0 is NSNull })
-    }
-
-    private static func containsNullLiteral(_ bytes: ByteBufferView) -> Bool {
-        let literal: [UInt8] = Array("null".utf8)
-        var matched = 0
-        for byte in bytes {
-            matched = byte == literal[matched] ? matched + 1 : (byte == literal[0] ? 1 : 0)
-            if matched == literal.count { return true }
-        }
-        return false
     }
 }

@@ -13,7 +13,7 @@ enum NulCharacters {
     /// The path of the first JSON string or key holding U+0000 (e.g. `name`, `items[2].email`), or nil.
     static func firstField(in buffer: ByteBuffer) -> String? {
         // JSON spells U+0000 only as the escape `\u0000`: look for it before parsing anything.
-        guard buffer.readableBytesView.firstRange(of: #"\u0000"#.utf8) != nil,
+        guard ByteSearch.contains(#"\u0000"#, in: buffer),
             let value = try? JSONSerialization.jsonObject(
                 with: Data(buffer: buffer), options: [.fragmentsAllowed])
         else { return nil }
