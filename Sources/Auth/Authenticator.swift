@@ -79,8 +79,7 @@ public final class Authenticator: Sendable {
             // The token names the scopes of the role it was issued for; a role lowered since takes them away.
             let role = state.role ?? .member
             return Principal(
-                actor: .user(userID), tenantID: tenant, scopes: scopes.intersection(role.scopes), expiresAt: expiresAt,
-                role: role)
+                actor: .user(userID), tenantID: tenant, scopes: scopes.intersection(role.scopes), expiresAt: expiresAt)
         }
     }
 

@@ -66,13 +66,20 @@ public struct InvitationRepository: Sendable {
     }
 
     public func find(_ id: UUID, in transaction: TenantTransaction) async throws -> InvitationRecord? {
+        try await stored(id, locking: false, in: transaction)?.invitation
+    }
+
+    /// The invitation with the hash of its secret; with `locking`, its row is held until the transaction ends.
+    private func stored(_ id: UUID, locking: Bool, in transaction: TenantTransaction) async throws
+        -> (invitation: InvitationRecord, secretHash: Data)?
+    {
         let rows = try await transaction.query(
             """
             SELECT \(unescaped: Self.columns) FROM invitations
-            WHERE tenant_id = \(transaction.tenantID.rawValue) AND invitation_id = \(id)
+            WHERE tenant_id = \(transaction.tenantID.rawValue) AND invitation_id = \(id) \(unescaped: locking ? "FOR UPDATE" : "")
             """)
-        var found: InvitationRecord?
-        for try await row in rows.decode(Row.self) { found = Self.record(row) }
+        var found: (InvitationRecord, Data)?
+        for try await row in rows.decode(Row.self) { found = (Self.record(row), Data(buffer: row.8)) }
         return found
     }
 
@@ -80,15 +87,9 @@ public struct InvitationRepository: Sendable {
     public func claim(_ token: InvitationToken, at now: Date, in transaction: TenantTransaction) async throws
         -> InvitationRecord?
     {
-        guard token.tenantID == transaction.tenantID else { return nil }
-        let rows = try await transaction.query(
-            """
-            SELECT \(unescaped: Self.columns) FROM invitations
-            WHERE tenant_id = \(transaction.tenantID.rawValue) AND invitation_id = \(token.invitationID) FOR UPDATE
-            """)
-        var found: (InvitationRecord, Data)?
-        for try await row in rows.decode(Row.self) { found = (Self.record(row), Data(buffer: row.8)) }
-        guard let (invitation, hash) = found, token.matches(storedHash: hash), invitation.status(at: now) == .pending
+        guard token.tenantID == transaction.tenantID,
+            let (invitation, hash) = try await stored(token.invitationID, locking: true, in: transaction),
+            token.matches(storedHash: hash), invitation.status(at: now) == .pending
         else { return nil }
         return invitation
     }
@@ -121,14 +122,7 @@ public struct InvitationRepository: Sendable {
     public func revoke(_ id: UUID, at now: Date, in transaction: TenantTransaction) async throws
         -> (invitation: InvitationRecord, revoked: Bool)?
     {
-        let rows = try await transaction.query(
-            """
-            SELECT \(unescaped: Self.columns) FROM invitations
-            WHERE tenant_id = \(transaction.tenantID.rawValue) AND invitation_id = \(id) FOR UPDATE
-            """)
-        var found: InvitationRecord?
-        for try await row in rows.decode(Row.self) { found = Self.record(row) }
-        guard let invitation = found else { return nil }
+        guard let (invitation, _) = try await stored(id, locking: true, in: transaction) else { return nil }
         guard invitation.status(at: now) == .pending else { return (invitation, false) }
         try await transaction.query(
             """

@@ -24,9 +24,9 @@ public struct InvitationToken: Sendable, Equatable {
         guard text.utf8.count <= 128, text.hasPrefix(Self.prefix),
             let bytes = Base64URL.decode(text.dropFirst(Self.prefix.count)), bytes.count == 64
         else { return nil }
-        let tenant = UUID(uuid: Self.uuidBytes(bytes, from: 0))
-        let invitation = UUID(uuid: Self.uuidBytes(bytes, from: 16))
-        self.init(tenantID: TenantID(tenant), invitationID: invitation, secret: bytes.subdata(in: 32..<64))
+        self.init(
+            tenantID: TenantID(UUID(bytes: bytes, at: 0)), invitationID: UUID(bytes: bytes, at: 16),
+            secret: bytes.subdata(in: (bytes.startIndex + 32)..<(bytes.startIndex + 64)))
     }
 
     init(tenantID: TenantID, invitationID: UUID, secret: Data) {
@@ -38,8 +38,8 @@ public struct InvitationToken: Sendable, Equatable {
     /// The text handed to the invitee.
     public var text: String {
         var bytes = Data()
-        bytes.append(contentsOf: Self.bytes(of: tenantID.rawValue))
-        bytes.append(contentsOf: Self.bytes(of: invitationID))
+        bytes.append(contentsOf: tenantID.rawValue.bytes)
+        bytes.append(contentsOf: invitationID.bytes)
         bytes.append(secret)
         return Self.prefix + Base64URL.encode(bytes)
     }
@@ -50,17 +50,5 @@ public struct InvitationToken: Sendable, Equatable {
     /// Whether this token's secret is the one whose hash was stored.
     public func matches(storedHash: Data) -> Bool {
         constantTimeEquals(secretHash, storedHash)
-    }
-
-    private static func bytes(of id: UUID) -> [UInt8] {
-        withUnsafeBytes(of: id.uuid) { Array($0) }
-    }
-
-    private static func uuidBytes(_ data: Data, from start: Int) -> uuid_t {
-        var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &value) { target in
-            for offset in 0..<16 { target[offset] = data[data.startIndex + start + offset] }
-        }
-        return value
     }
 }

@@ -16,15 +16,12 @@ public struct Principal: Sendable, Equatable {
     public let scopes: Set<Scope>
     /// When the credential stops being valid.
     public let expiresAt: Date
-    /// A signed-in user's role as the database has it now; nil for keys and operators.
-    public let role: Role?
 
-    public init(actor: Actor, tenantID: TenantID?, scopes: Set<Scope>, expiresAt: Date, role: Role? = nil) {
+    public init(actor: Actor, tenantID: TenantID?, scopes: Set<Scope>, expiresAt: Date) {
         self.actor = actor
         self.tenantID = tenantID
         self.scopes = scopes
         self.expiresAt = expiresAt
-        self.role = role
     }
 
     public var isOperator: Bool {

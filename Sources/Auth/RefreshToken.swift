@@ -27,8 +27,8 @@ public struct RefreshToken: Sendable, Equatable {
             let bytes = Base64URL.decode(text.dropFirst(Self.prefix.count)), bytes.count == 68
         else { return nil }
         let start = bytes.startIndex
-        tenantID = TenantID(Self.uuid(bytes, from: start))
-        sessionID = Self.uuid(bytes, from: start + 16)
+        tenantID = TenantID(UUID(bytes: bytes, at: 0))
+        sessionID = UUID(bytes: bytes, at: 16)
         generation = bytes[(start + 32)..<(start + 36)].reduce(0) { $0 << 8 | UInt32($1) }
         mac = Data(bytes[(start + 36)..<(start + 68)])
     }
@@ -41,9 +41,9 @@ public struct RefreshToken: Sendable, Equatable {
     /// The text handed to the client.
     public var text: String {
         var bytes = Data()
-        bytes.append(contentsOf: withUnsafeBytes(of: tenantID.rawValue.uuid) { Array($0) })
-        bytes.append(contentsOf: withUnsafeBytes(of: sessionID.uuid) { Array($0) })
-        bytes.append(contentsOf: [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: generation >> UInt32($0)) })
+        bytes.append(contentsOf: tenantID.rawValue.bytes)
+        bytes.append(contentsOf: sessionID.bytes)
+        bytes.append(contentsOf: Self.bigEndian(generation))
         bytes.append(mac)
         return Self.prefix + Base64URL.encode(bytes)
     }
@@ -54,15 +54,10 @@ public struct RefreshToken: Sendable, Equatable {
     }
 
     private static func mac(_ generation: UInt32, seed: Data) -> Data {
-        let message = [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: generation >> UInt32($0)) }
-        return Data(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: seed)))
+        Data(HMAC<SHA256>.authenticationCode(for: bigEndian(generation), using: SymmetricKey(data: seed)))
     }
 
-    private static func uuid(_ data: Data, from start: Data.Index) -> UUID {
-        var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &value) { target in
-            for offset in 0..<16 { target[offset] = data[start + offset] }
-        }
-        return UUID(uuid: value)
+    private static func bigEndian(_ generation: UInt32) -> [UInt8] {
+        [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: generation >> UInt32($0)) }
     }
 }

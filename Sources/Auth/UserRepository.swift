@@ -65,23 +65,32 @@ public struct UserRepository: Sendable {
         return try await find(userID, in: try await TenantTransaction.switching(connection, to: tenantID))
     }
 
-    public func find(_ id: UUID, in transaction: TenantTransaction) async throws -> UserRecord? {
-        let tenantID = transaction.tenantID
+    /// The user, or nil; with `locking`, their row is held until the transaction ends (role changes,
+    /// removals and the sign-ins that write a session read it this way).
+    public func find(_ id: UUID, locking: Bool = false, in transaction: TenantTransaction) async throws
+        -> UserRecord?
+    {
         let rows = try await transaction.query(
             """
-            SELECT user_id, email, role, password_hash, created_at FROM users
-            WHERE tenant_id = \(tenantID.rawValue) AND user_id = \(id)
+            SELECT \(unescaped: Self.columns) FROM users
+            WHERE tenant_id = \(transaction.tenantID.rawValue) AND user_id = \(id) \(unescaped: locking ? "FOR UPDATE" : "")
             """)
-        for try await (id, email, role, hash, createdAt) in rows.decode((UUID, String, String, String, Date).self) {
-            return UserRecord(
-                id: id, tenantID: tenantID, email: email, role: Role(rawValue: role) ?? .member, passwordHash: hash,
-                createdAt: createdAt)
-        }
-        return nil
+        var found: UserRecord?
+        for try await row in rows.decode(Row.self) { found = Self.record(row, tenantID: transaction.tenantID) }
+        return found
+    }
+
+    private static let columns = "user_id, email, role, password_hash, created_at"
+    private typealias Row = (UUID, String, String, String, Date)
+
+    private static func record(_ row: Row, tenantID: TenantID) -> UserRecord {
+        UserRecord(
+            id: row.0, tenantID: tenantID, email: row.1, role: Role(rawValue: row.2) ?? .member, passwordHash: row.3,
+            createdAt: row.4)
     }
 
     private static let keyset = KeysetQuery(
-        table: "users", columns: "user_id, email, role, password_hash, created_at", timeColumn: "created_at",
+        table: "users", columns: columns, timeColumn: "created_at",
         idColumn: "user_id")
     private static let topID = UUID(
         uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255))
@@ -94,30 +103,8 @@ public struct UserRepository: Sendable {
         let rows = try await transaction.query(
             try Self.keyset.page(filters: [("tenant_id", transaction.tenantID.rawValue)], below: bound, limit: limit))
         var users: [UserRecord] = []
-        for try await (id, email, role, hash, createdAt) in rows.decode((UUID, String, String, String, Date).self) {
-            users.append(
-                UserRecord(
-                    id: id, tenantID: transaction.tenantID, email: email, role: Role(rawValue: role) ?? .member,
-                    passwordHash: hash, createdAt: createdAt))
-        }
+        for try await row in rows.decode(Row.self) { users.append(Self.record(row, tenantID: transaction.tenantID)) }
         return Page(fetched: users, limit: limit) { PageCursor(time: $0.createdAt, id: $0.id.uuidString) }
-    }
-
-    /// The user's row, locked until the transaction ends (role changes and removals read it this way).
-    public func lock(_ id: UUID, in transaction: TenantTransaction) async throws -> UserRecord? {
-        let tenantID = transaction.tenantID
-        let rows = try await transaction.query(
-            """
-            SELECT user_id, email, role, password_hash, created_at FROM users
-            WHERE tenant_id = \(tenantID.rawValue) AND user_id = \(id) FOR UPDATE
-            """)
-        var found: UserRecord?
-        for try await (id, email, role, hash, createdAt) in rows.decode((UUID, String, String, String, Date).self) {
-            found = UserRecord(
-                id: id, tenantID: tenantID, email: email, role: Role(rawValue: role) ?? .member, passwordHash: hash,
-                createdAt: createdAt)
-        }
-        return found
     }
 
     /// Gives the user `role`; every replica hears of it, so tokens already issued lose what it takes away.

@@ -12,3 +12,16 @@ extension Double {
         return Whole(exactly: up) ?? upper
     }
 }
+
+extension Double {
+    /// This value rounded down to a whole number of `Whole`, no less than `lower` and no more than `upper`
+    /// (NaN gives `lower`; when `upper < lower`, `lower` wins): the floor twin of `roundedUp`, as safe.
+    public func roundedDown<Whole: FixedWidthInteger>(atLeast lower: Whole, atMost upper: Whole) -> Whole {
+        let upper = Swift.max(lower, upper)
+        guard !isNaN else { return lower }
+        let down = rounded(.down)
+        if down <= Double(lower) { return lower }
+        if down >= Double(upper) { return upper }
+        return Whole(exactly: down) ?? upper
+    }
+}

@@ -25,6 +25,17 @@ import Testing
         #expect(wholeSecondsLike(2e9, minimum: 2_000_000_000) == 2_000_000_000)
     }
 
+    /// The floor twin: session and token times in seconds, whatever a clock or row holds.
+    @Test(arguments: [
+        (Double.nan, Int64(0)), (.infinity, 100), (-.infinity, 0), (1e300, 100), (-1e300, 0), (59.99, 59),
+        (0.99, 0), (-0.5, 0), (9.3e18, 100),
+    ])
+    func roundingDownLandsWithinTheBounds(value: Double, expected: Int64) {
+        #expect(value.roundedDown(atLeast: Int64(0), atMost: 100) == expected)
+        #expect(Double.infinity.roundedDown(atLeast: Int.max, atMost: Int.min) == Int.max)
+        #expect(Double(Int64.max).roundedDown(atLeast: Int64.min, atMost: Int64.max) == Int64.max)
+    }
+
     /// The shape of Billing's `wholeSecondsRoundedUp`, whose minimum may pass its maximum.
     private func wholeSecondsLike(_ seconds: Double, minimum: Int) -> Int {
         seconds.roundedUp(atLeast: minimum, atMost: 1_000_000_000)

@@ -73,23 +73,6 @@ extension AccountsHandler {
             throw APIError.unauthenticated(
                 "No account has your GitHub primary email; ask your organisation for an invitation.")
         }
-        let session = try await database.withTenant(user.tenantID) { transaction -> (SessionRecord, RefreshToken)? in
-            guard let tenant = try await tenants.find(in: transaction), tenant.status == .active else { return nil }
-            // The user's row is held until the session is written: a removal at this moment waits, or
-            // came first and this sign-in fails.
-            guard try await users.lock(user.id, in: transaction) != nil else {
-                throw APIError.unauthenticated("This account no longer exists.")
-            }
-            try await audit.record(
-                AuditLog.Entry(
-                    actorType: .user, actorID: user.id.text, action: "user.login", targetType: "user",
-                    targetID: user.id.text, requestID: scope.requestID, clientAddress: scope.clientAddress,
-                    details: ["method": "github"]), in: transaction)
-            return try await sessions.start(
-                userID: user.id, method: .github, policy: sessionPolicy, clientAddress: scope.clientAddress, now: now,
-                in: transaction)
-        }
-        guard let (started, refresh) = session else { throw APIError.tenantSuspended }
-        return .ok(.init(body: .json(try await accessToken(for: user, session: started, refresh: refresh, now: now))))
+        return .ok(.init(body: .json(try await startSession(for: user, method: .github, scope: scope))))
     }
 }

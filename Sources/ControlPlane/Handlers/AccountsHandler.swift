@@ -164,27 +164,39 @@ struct AccountsHandler: Sendable {
             throw APIError.unauthenticated("The email or password is wrong.")
         }
 
+        return .ok(
+            .init(
+                body: .json(
+                    try await startSession(for: user, method: .password, scope: scope) { transaction in
+                        try await throttles.loginFailuresPerEmail.reset(email, on: transaction.connection)
+                    })))
+    }
+
+    /// Signs `user` in by `method`: in one transaction of their tenant (which must be active), their row
+    /// held so a removal at this moment either waits or makes this a 401, `also` done, the sign-in audited
+    /// and a session started; answers its access and refresh tokens.
+    func startSession(
+        for user: UserRecord, method: SessionRecord.Method, scope: RequestScope,
+        also: (TenantTransaction) async throws -> Void = { _ in }
+    ) async throws -> Components.Schemas.AccessToken {
         let now = clock.now()
         let session = try await database.withTenant(user.tenantID) { transaction -> (SessionRecord, RefreshToken)? in
-            try await throttles.loginFailuresPerEmail.reset(email, on: transaction.connection)
+            try await also(transaction)
             guard let tenant = try await tenants.find(in: transaction), tenant.status == .active else { return nil }
-            // The user's row is held until the session is written: a removal at this moment waits, or
-            // came first and this sign-in fails.
-            guard try await users.lock(user.id, in: transaction) != nil else {
+            guard try await users.find(user.id, locking: true, in: transaction) != nil else {
                 throw APIError.unauthenticated("This account no longer exists.")
             }
             try await audit.record(
                 AuditLog.Entry(
-                    actorType: .user, actorID: user.id.uuidString.lowercased(), action: "user.login",
-                    targetType: "user", targetID: user.id.uuidString.lowercased(), requestID: scope.requestID,
-                    clientAddress: scope.clientAddress, details: ["method": "password"]),
-                in: transaction)
+                    actorType: .user, actorID: user.id.text, action: "user.login", targetType: "user",
+                    targetID: user.id.text, requestID: scope.requestID, clientAddress: scope.clientAddress,
+                    details: ["method": method.rawValue]), in: transaction)
             return try await sessions.start(
-                userID: user.id, method: .password, policy: sessionPolicy, clientAddress: scope.clientAddress,
-                now: now, in: transaction)
+                userID: user.id, method: method, policy: sessionPolicy, clientAddress: scope.clientAddress, now: now,
+                in: transaction)
         }
         guard let (started, refresh) = session else { throw APIError.tenantSuspended }
-        return .ok(.init(body: .json(try await accessToken(for: user, session: started, refresh: refresh, now: now))))
+        return try await accessToken(for: user, session: started, refresh: refresh, now: now)
     }
 
     /// The answer of every sign-in and refresh: an access token of the session and its refresh token.
@@ -192,8 +204,8 @@ struct AccountsHandler: Sendable {
         -> Components.Schemas.AccessToken
     {
         let token = try await issuer.accessToken(for: user, session: session, lifetime: accessTokenLifetime, now: now)
-        // Seconds left in the session, kept within 0 to 10 years before any conversion (never a trap).
-        let left = Int(min(max(session.endsAt.timeIntervalSince(now), 0), 315_360_000).rounded(.down))
+        // Seconds left in the session, 0 to 10 years (the conversion cannot trap, whatever the dates hold).
+        let left: Int = session.endsAt.timeIntervalSince(now).roundedDown(atLeast: 0, atMost: 315_360_000)
         return Components.Schemas.AccessToken(
             accessToken: token, tokenType: .bearer,
             expiresIn: min(Int(clamping: accessTokenLifetime.components.seconds), left), refreshToken: refresh.text,

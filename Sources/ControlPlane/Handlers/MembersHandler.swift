@@ -125,7 +125,9 @@ struct MembersHandler: Sendable {
         }
         let updated = try await changingMembers(tenantID) { transaction -> UserRecord in
             let rank = try await callerRole(principal, in: transaction)
-            guard let target = try await users.lock(userID, in: transaction) else { throw APIError.notFound("user") }
+            guard let target = try await users.find(userID, locking: true, in: transaction) else {
+                throw APIError.notFound("user")
+            }
             guard target.role != role else { return target }
             if role == .owner {
                 return try await transferOwnership(to: target, by: principal, scope: scope, in: transaction)
@@ -196,7 +198,9 @@ struct MembersHandler: Sendable {
         let removal = try await changingMembers(tenantID) {
             transaction -> Components.Schemas.UserRemoval in
             let rank = try await callerRole(principal, in: transaction)
-            guard let target = try await users.lock(userID, in: transaction) else { throw APIError.notFound("user") }
+            guard let target = try await users.find(userID, locking: true, in: transaction) else {
+                throw APIError.notFound("user")
+            }
             if target.role == .owner {
                 guard rank == .owner else { throw APIError.forbidden("No one removes someone above them.") }
                 throw APIError.conflict("The owner cannot be removed: make someone else owner first.")

@@ -68,18 +68,10 @@ public struct NotificationStore: Sendable {
         }
         let rows = try await transaction.query(
             """
-            INSERT INTO notification_events (tenant_id, event_id, type, payload, sealed_secret)
-            SELECT \(tenant.rawValue), \(eventID), \(type.rawValue),
-                   jsonb_build_object('type', \(type.rawValue)::text,
-                                      'timestamp', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-                                      'data', \(data)::jsonb),
-                   \(sealed)
-            FROM notification_settings s
-            WHERE s.tenant_id = \(tenant.rawValue) AND s.active AND \(type.rawValue) = ANY(s.events)
-            RETURNING 1
+            SELECT notification_emit(\(tenant.rawValue), \(type.rawValue), \(data)::jsonb, \(eventID), \(sealed))
             """)
         var queued = false
-        for try await _ in rows { queued = true }
+        for try await emitted in rows.decode(Bool.self) { queued = emitted }
         return queued
     }
 
