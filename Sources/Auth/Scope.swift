@@ -14,6 +14,10 @@ public enum Scope: String, Sendable, CaseIterable, Codable, Comparable {
     case policyWrite = "policy:write"
     case llmInvoke = "llm:invoke"
     case auditRead = "audit:read"
+    case interventionsRead = "interventions:read"
+    case interventionsWrite = "interventions:write"
+    /// Reporting an intervention's outcome, and nothing else: the scope of a chat bot's key.
+    case interventionsOutcome = "interventions:outcome"
 
     public static func < (lhs: Scope, rhs: Scope) -> Bool { lhs.rawValue < rhs.rawValue }
 }

@@ -95,7 +95,11 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
         jobs: JobsHandler(database: database, paging: paging, queue: runtime.queue, marker: runtime.marker),
         identities: IdentitiesHandler(database: database, paging: paging),
         notifications: NotificationsHandler(
-            database: database, store: runtime.notifications, addressGuard: runtime.registry.addressGuard))
+            database: database, store: runtime.notifications, addressGuard: runtime.registry.addressGuard),
+        interventions: InterventionsHandler(
+            database: database, store: runtime.interventions, paging: paging,
+            addressGuard: runtime.registry.addressGuard, clock: configuration.clock,
+            observer: InterventionMetrics(registry: metrics.registry)))
 
     // The declared routes, read from a router the handlers are registered on for that purpose only:
     // Hummingbird applies a middleware to the routes added after it, so the edge goes in first below.
@@ -142,16 +146,12 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
         ] + runtime.services
             + (withWorker
                 ? [
-                    RetentionService(
-                        pruner: RetentionPruner(database: database, policy: configuration.retentionPolicy),
-                        interval: configuration.retentionInterval, registry: metrics.registry, logger: logger),
                     runtime.worker(
                         configuration, database: database, observer: WorkerMetrics(registry: metrics.registry),
-                        logger: logger),
-                    runtime.notificationSender(
-                        configuration, database: database, observer: NotificationMetrics(registry: metrics.registry),
-                        logger: logger),
-                ] : []),
+                        logger: logger)
+                ]
+                    + runtime.backgroundServices(
+                        configuration, database: database, registry: metrics.registry, logger: logger) : []),
         logger: logger)
     app.beforeServerStarts {
         try await DatabaseRoleCheck.verify(database)

@@ -31,14 +31,10 @@ public func buildWorker(_ configuration: Configuration, logger: Logger) throws -
             Housekeeping(
                 database: parts.database, budget: runtime.budget, prices: runtime.prices,
                 interval: configuration.housekeepingInterval, logger: logger),
-            RetentionService(
-                pruner: RetentionPruner(database: parts.database, policy: configuration.retentionPolicy),
-                interval: configuration.retentionInterval, registry: metrics.registry, logger: logger),
             worker,
-            runtime.notificationSender(
-                configuration, database: parts.database, observer: NotificationMetrics(registry: metrics.registry),
-                logger: logger),
         ]
+        + runtime.backgroundServices(
+            configuration, database: parts.database, registry: metrics.registry, logger: logger)
     var group = ServiceGroupConfiguration(
         services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
     // Running jobs get this long to finish; then what still runs is cancelled (its jobs are taken over

@@ -7,9 +7,10 @@ import Foundation
 enum MockAnalyst {
     static func answer(system: String, user: String) -> String? {
         guard
-            let schema = ["commitments", "security_review", "commit_note", "push_summary"].first(where: {
-                system.contains("controlplane.\($0).v1")
-            })
+            let schema = ["commitments", "security_review", "commit_note", "push_summary", "intervention"].first(
+                where: {
+                    system.contains("controlplane.\($0).v1")
+                })
         else { return nil }
         let input = (try? JSONSerialization.jsonObject(with: Data(user.utf8))) as? [String: Any] ?? [:]
         let message = input["message"] as? String ?? ""
@@ -19,6 +20,7 @@ enum MockAnalyst {
         case "commitments": output = ["commitments": commitments(in: message)]
         case "security_review": output = securityReview(message: message, files: files)
         case "commit_note": output = note(message: message, input: input)
+        case "intervention": output = intervention(input)
         default: output = summary(notes: input["notes"] as? [String] ?? [])
         }
         guard let data = try? JSONSerialization.data(withJSONObject: output, options: [.sortedKeys]) else { return nil }
@@ -97,6 +99,29 @@ enum MockAnalyst {
             "note": "\(title.prefix(200)) (+\(count("added")) ~\(count("modified")) -\(count("removed")) files)",
             "areas": areas,
         ]
+    }
+
+    /// A ping about an overdue commitment, in the tone asked for, to its owner or their manager.
+    static func intervention(_ input: [String: Any]) -> [String: Any] {
+        let text = input["commitment"] as? String ?? ""
+        let repository = input["repository"] as? String ?? ""
+        let due = input["due_date"] as? String ?? ""
+        let owner = input["owner"] as? String ?? "the author"
+        let quoted = "\u{201C}\(text.prefix(300))\u{201D} (\(repository), due \(due))"
+        let message: String
+        switch (input["audience"] as? String, input["tone"] as? String) {
+        case ("manager", "formal"):
+            message = "\(owner) committed to \(quoted). It has not been answered; your support may be needed."
+        case ("manager", _):
+            message = "Heads-up: \(owner) promised \(quoted) and has not answered a reminder. Could you check in?"
+        case (_, "direct"):
+            message = "\(quoted) is overdue. Done, or do you need help?"
+        case (_, "formal"):
+            message = "The commitment \(quoted) has passed its due date. Please confirm whether it is complete."
+        default:
+            message = "Hi! You said \(quoted). How is it going? Reply if it is done or if you could use a hand."
+        }
+        return ["message": message]
     }
 
     static func summary(notes: [String]) -> [String: Any] {

@@ -7,6 +7,8 @@ public enum TaskKind: String, Sendable, CaseIterable, Codable {
     case commitments
     case securityReview = "security_review"
     case changeSummary = "change_summary"
+    /// The messages of interventions about overdue commitments.
+    case intervention
     /// Used for a kind that has no route of its own.
     case `default`
 }
@@ -234,7 +236,9 @@ public struct LLMPolicy: Sendable, Equatable, Codable {
             let nested = kind.hasPrefix("on_budget_pressure.") || kind.hasPrefix("repository_overrides[")
             let name = nested ? kind : "routes.\(kind)"
             if !nested, TaskKind(rawValue: kind) == nil {
-                throw fail("\(name) is not a task kind (chat, commitments, security_review, change_summary, default)")
+                throw fail(
+                    "\(name) is not a task kind (chat, commitments, security_review, change_summary, intervention, default)"
+                )
             }
             guard (1...10).contains(list.count) else { throw fail("\(name) must list 1 to 10 candidates") }
             for candidate in list {

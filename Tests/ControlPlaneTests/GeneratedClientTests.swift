@@ -37,7 +37,7 @@ struct BearerToken: ClientMiddleware {
                         adminPassword: "correct horse battery")))
             let created = try signup.created.body.json
             #expect(created.tenant.slug == slug)
-            #expect(created.apiKey.scopes.count == 14)
+            #expect(created.apiKey.scopes.count == 17)
 
             let conflict = try await anonymous.signup(
                 body: .json(

@@ -154,8 +154,8 @@ final class NotificationReceiver: Sendable {
             let first = try #require(try made.jsonObject()["secret"] as? String)
             #expect(
                 try made.jsonObject()["events"] as? [String] == [
-                    "analysis.completed", "budget.exhausted", "budget.threshold_crossed", "invitation.created",
-                    "job.dead_lettered",
+                    "analysis.completed", "budget.exhausted", "budget.threshold_crossed", "intervention.created",
+                    "intervention.escalated", "invitation.created", "job.dead_lettered",
                 ])
             let changed = try await client.send(
                 .put, "/v1/notifications", token: tenant.token,

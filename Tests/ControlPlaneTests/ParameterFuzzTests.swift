@@ -118,6 +118,16 @@ import Testing
                     (.post, "/v1/auth/logout", "", ["refresh_token": second]),
                     (.get, "/v1/auth/github/callback?code=\(a)&state=\(b)&error=\(p)", "", nil),
                     (.get, "/v1/auth/github/callback?code=\(a)&state=\(b)&error_description=\(p)", "", nil),
+                    (
+                        .get, "/v1/interventions?limit=\(a)&cursor=\(b)&status=\(p)&person=\(a)&repository=\(b)",
+                        tenant.token, nil
+                    ),
+                    (.get, "/v1/interventions/weekly?from=\(a)&to=\(p)", tenant.token, nil),
+                    (.post, "/v1/interventions/\(p)/outcome", tenant.token, ["outcome": "accepted"]),
+                    (
+                        .put, "/v1/interventions/settings", tenant.token,
+                        ["tone": first, "slack_webhook_url": second, "escalation_delay_seconds": 60]
+                    ),
                 ]
                 for (method, uri, token, body) in requests {
                     do {

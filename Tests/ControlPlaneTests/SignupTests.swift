@@ -22,7 +22,7 @@ import Testing
             let user = try #require(object["user"] as? [String: Any])
             #expect(user["role"] as? String == "owner")
             let key = try #require(object["api_key"] as? [String: Any])
-            #expect((key["scopes"] as? [String])?.count == 14)
+            #expect((key["scopes"] as? [String])?.count == 17)
             let token = try #require(key["token"] as? String)
 
             let me = try await client.send(.get, "/v1/tenant", token: token)

@@ -52,6 +52,10 @@ enum TestEnvironment {
             configuration.notificationSettings = NotificationSenderSettings(
                 pollInterval: .milliseconds(50), timeout: .seconds(2), maxAttempts: 3,
                 backoffBase: .milliseconds(100))
+            // Tests share one database and some move their clock: the intervention scheduler works only
+            // for the tenants a test names (InterventionTests), never on another test's commitments.
+            configuration.interventionSettings = InterventionSchedulerSettings(
+                pollInterval: .milliseconds(100), lease: .seconds(30), tenants: [])
             return configuration
         }
     }

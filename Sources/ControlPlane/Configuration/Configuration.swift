@@ -100,6 +100,10 @@ public struct Configuration: Sendable {
     /// The notification sender: `CP_NOTIFY_MAX_ATTEMPTS` (8), `CP_NOTIFY_BACKOFF_BASE_MS` (5000, times 4
     /// per attempt, at most 6 h), `CP_NOTIFY_TIMEOUT_SECONDS` (10), `CP_NOTIFY_POLL_INTERVAL_MS` (1000).
     public var notificationSettings: NotificationSenderSettings
+    /// The intervention scheduler: `CP_INTERVENTION_POLL_SECONDS` (30) between looks for due commitments
+    /// and escalations, `CP_INTERVENTION_LEASE_SECONDS` (300) a worker holds one it works on, and
+    /// `CP_INTERVENTION_TENANTS` (empty: every tenant), tenant ids it is limited to (a canary rollout).
+    public var interventionSettings: InterventionSchedulerSettings
     /// The operator's default credential per provider (`CP_<PROVIDER>_API_KEY`, `CP_<PROVIDER>_BASE_URL`).
     public var providerDefaults: [String: (baseURL: String?, apiKey: String?)]
     /// Hosts a tenant's custom base URL may reach despite the private-address guard.
@@ -225,6 +229,19 @@ public struct Configuration: Sendable {
             timeout: try seconds("CP_NOTIFY_TIMEOUT_SECONDS", 10, 1...60),
             maxAttempts: try integer("CP_NOTIFY_MAX_ATTEMPTS", 8, 1...20),
             backoffBase: .milliseconds(try integer("CP_NOTIFY_BACKOFF_BASE_MS", 5000, 10...3_600_000)))
+        interventionSettings = InterventionSchedulerSettings(
+            pollInterval: try seconds("CP_INTERVENTION_POLL_SECONDS", 30, 1...3600),
+            lease: try seconds("CP_INTERVENTION_LEASE_SECONDS", 300, 30...3600),
+            tenants: try {
+                let names = list("CP_INTERVENTION_TENANTS")
+                guard !names.isEmpty else { return nil }
+                return try names.map {
+                    guard let tenant = TenantID(string: $0) else {
+                        throw ConfigurationError.invalid("CP_INTERVENTION_TENANTS", $0)
+                    }
+                    return tenant
+                }
+            }())
         var providers: [String: (baseURL: String?, apiKey: String?)] = [:]
         for name in ["openai", "groq", "gemini", "anthropic", "openai_compatible"] {
             let prefix = "CP_" + name.uppercased()

@@ -22,6 +22,7 @@ struct APIHandler: APIProtocol {
     let jobs: JobsHandler
     let identities: IdentitiesHandler
     let notifications: NotificationsHandler
+    let interventions: InterventionsHandler
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         try await system.getHealth(input)
@@ -254,5 +255,30 @@ struct APIHandler: APIProtocol {
     }
     func getAnalysis(_ input: Operations.GetAnalysis.Input) async throws -> Operations.GetAnalysis.Output {
         try await jobs.getAnalysis(input)
+    }
+    func listInterventions(_ input: Operations.ListInterventions.Input) async throws
+        -> Operations.ListInterventions.Output
+    {
+        try await interventions.listInterventions(input)
+    }
+    func reportInterventionOutcome(_ input: Operations.ReportInterventionOutcome.Input) async throws
+        -> Operations.ReportInterventionOutcome.Output
+    {
+        try await interventions.reportInterventionOutcome(input)
+    }
+    func getInterventionSettings(_ input: Operations.GetInterventionSettings.Input) async throws
+        -> Operations.GetInterventionSettings.Output
+    {
+        try await interventions.getInterventionSettings(input)
+    }
+    func putInterventionSettings(_ input: Operations.PutInterventionSettings.Input) async throws
+        -> Operations.PutInterventionSettings.Output
+    {
+        try await interventions.putInterventionSettings(input)
+    }
+    func getInterventionTotals(_ input: Operations.GetInterventionTotals.Input) async throws
+        -> Operations.GetInterventionTotals.Output
+    {
+        try await interventions.getInterventionTotals(input)
     }
 }

@@ -25,7 +25,7 @@ extension LLMPolicy {
     static func routes(_ routes: Components.Schemas.PolicyRoutes) -> [String: [Candidate]] {
         let pairs: [(TaskKind, [Components.Schemas.PolicyCandidate]?)] = [
             (.chat, routes.chat), (.commitments, routes.commitments), (.securityReview, routes.securityReview),
-            (.changeSummary, routes.changeSummary), (.default, routes._default),
+            (.changeSummary, routes.changeSummary), (.intervention, routes.intervention), (.default, routes._default),
         ]
         var mapped: [String: [Candidate]] = [:]
         for (kind, list) in pairs {
@@ -54,7 +54,7 @@ extension Components.Schemas.PolicyRoutes {
         }
         self.init(
             chat: list(.chat), commitments: list(.commitments), securityReview: list(.securityReview),
-            changeSummary: list(.changeSummary), _default: list(.default))
+            changeSummary: list(.changeSummary), intervention: list(.intervention), _default: list(.default))
     }
 }
 

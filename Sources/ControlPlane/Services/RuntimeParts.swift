@@ -23,6 +23,7 @@ struct RuntimeParts: Sendable {
     let marker: EnqueueMarker
     let relay: QueueRelay
     let notifications: NotificationStore
+    let interventions: InterventionStore
     private let providerClient: HTTPClient
 
     init(
@@ -50,6 +51,7 @@ struct RuntimeParts: Sendable {
             retry: RetryPolicy(attempts: configuration.providerAttempts), credentials: credentials,
             observer: GatewayMetrics(spend: spend, registry: metricsRegistry))
         notifications = NotificationStore(box: parts.box)
+        interventions = InterventionStore(box: parts.box)
         queue = JobQueue(redis: redis, keys: QueueKeys(prefix: configuration.queuePrefix))
         marker = EnqueueMarker(database: database)
         relay = QueueRelay(
@@ -74,6 +76,32 @@ struct RuntimeParts: Sendable {
         NotificationSender(
             database: database, store: notifications, addressGuard: registry.addressGuard, client: providerClient,
             pinned: registry.pinned, settings: configuration.notificationSettings, observer: observer, logger: logger)
+    }
+
+    /// The intervention scheduler, per `CP_INTERVENTION_*`; run where the worker runs.
+    func interventionScheduler(
+        _ configuration: Configuration, database: Database, observer: any InterventionObserver, logger: Logger
+    ) -> InterventionScheduler {
+        InterventionScheduler(
+            database: database, gateway: gateway, store: interventions, clock: configuration.clock,
+            settings: configuration.interventionSettings, observer: observer, logger: logger)
+    }
+
+    /// What runs where the worker runs, beside the worker itself: retention, the notification sender and
+    /// the intervention scheduler.
+    func backgroundServices(
+        _ configuration: Configuration, database: Database, registry metrics: PrometheusCollectorRegistry,
+        logger: Logger
+    ) -> [any Service] {
+        [
+            RetentionService(
+                pruner: RetentionPruner(database: database, policy: configuration.retentionPolicy),
+                interval: configuration.retentionInterval, registry: metrics, logger: logger),
+            notificationSender(
+                configuration, database: database, observer: NotificationMetrics(registry: metrics), logger: logger),
+            interventionScheduler(
+                configuration, database: database, observer: InterventionMetrics(registry: metrics), logger: logger),
+        ]
     }
 
     /// The services every process runs with these parts (Redis's threads, the providers' clients, the

@@ -9,8 +9,9 @@ import Webhooks
 /// tenant has waiting (`background_jobs_pending`) and running (`background_jobs_running`), so workers
 /// can be scaled on queue depth and a tenant's backlog is visible; and each active tenant's budget use
 /// in its current period next to its soft limit (`controlplane_budget_used_ratio`,
-/// `controlplane_budget_soft_limit_ratio`, both fractions of the token limit). A tenant whose job count
-/// fell to zero is reported as zero once more, then left out.
+/// `controlplane_budget_soft_limit_ratio`, both fractions of the token limit); and each tenant's
+/// `intervention_acceptance_rate`, accepted over answered interventions of the last 28 days. A tenant
+/// whose job count fell to zero is reported as zero once more, then left out.
 struct TenantGauges: Service {
     let database: Database
     let registry: PrometheusCollectorRegistry
@@ -57,6 +58,22 @@ struct TenantGauges: Service {
         }
     }
 
+    /// Accepted over answered interventions of the last 28 days, for each tenant that had one answered.
+    func acceptanceRates() async throws -> [TenantID: Double] {
+        try await database.transaction(.maintenance) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT tenant_id, (count(*) FILTER (WHERE status = 'accepted'))::double precision / count(*)
+                FROM interventions
+                WHERE status IN ('accepted', 'dismissed') AND outcome_at > now() - interval '28 days'
+                GROUP BY tenant_id
+                """, logger: database.logger)
+            var rates: [TenantID: Double] = [:]
+            for try await row in rows.decode((UUID, Double).self) { rates[TenantID(row.0)] = row.1 }
+            return rates
+        }
+    }
+
     func run() async throws {
         await cancelWhenGracefulShutdown {
             var reported = Set<TenantID>()
@@ -76,6 +93,12 @@ struct TenantGauges: Service {
                         registry.makeGauge(name: "controlplane_budget_used_ratio", labels: labels).set(budget.used)
                         registry.makeGauge(name: "controlplane_budget_soft_limit_ratio", labels: labels)
                             .set(budget.softLimit)
+                    }
+                    for (tenant, rate) in try await acceptanceRates() {
+                        registry.makeGauge(
+                            name: "intervention_acceptance_rate", labels: [("tenant", tenant.description)]
+                        )
+                        .set(rate)
                     }
                 } catch {
                     if Task.isCancelled { break }

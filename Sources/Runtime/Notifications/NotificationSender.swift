@@ -84,6 +84,8 @@ public struct NotificationSender: Service {
         let attempt: Int
         /// A secret sealed beside the payload (an invitation token), added to the body that is sent.
         let sealedSecret: ByteBuffer?
+        /// `url` (the tenant's signed notification URL) or `slack` (its interventions' incoming webhook).
+        let channel: String
     }
 
     public func run() async throws {
@@ -114,14 +116,14 @@ public struct NotificationSender: Service {
                       ORDER BY next_attempt_at LIMIT \(settings.batch)::integer
                       FOR UPDATE SKIP LOCKED) AS c
                 WHERE e.tenant_id = c.tenant_id AND e.event_id = c.event_id
-                RETURNING e.tenant_id, e.event_id, e.type, e.payload::text, e.attempts, e.sealed_secret
+                RETURNING e.tenant_id, e.event_id, e.type, e.payload::text, e.attempts, e.sealed_secret, e.channel
                 """, logger: database.logger)
             var due: [DueEvent] = []
-            for try await row in rows.decode((UUID, UUID, String, String, Int32, ByteBuffer?).self) {
+            for try await row in rows.decode((UUID, UUID, String, String, Int32, ByteBuffer?, String).self) {
                 due.append(
                     DueEvent(
                         tenantID: TenantID(row.0), eventID: row.1, type: row.2, payload: row.3, attempt: Int(row.4),
-                        sealedSecret: row.5))
+                        sealedSecret: row.5, channel: row.6))
             }
             return due
         }
@@ -139,13 +141,18 @@ public struct NotificationSender: Service {
         var refused = false
         var url = ""
         do {
-            guard let target = try await database.withTenant(event.tenantID, { try await store.target(in: $0) }) else {
+            let slack = event.channel == "slack"
+            guard let target = try await target(of: event) else {
                 try await finish(
-                    event, url: "", status: nil, error: "Notifications are turned off for this tenant.",
+                    event, url: "", status: nil,
+                    error: slack
+                        ? "No Slack webhook is set for interventions."
+                        : "Notifications are turned off for this tenant.",
                     duration: .zero, becomes: "failed")
                 return
             }
-            url = target.url
+            // The log names a Slack webhook without its URL, which is a secret.
+            url = slack ? "slack-incoming-webhook" : target.url
             status = try await post(event, to: target.url, secret: target.secret)
         } catch let error as AddressRefused {
             failure = "The URL was refused: \(error.reason.replacingOccurrences(of: "base URL", with: "URL"))."
@@ -170,9 +177,20 @@ public struct NotificationSender: Service {
         }
     }
 
-    /// Posts the event, signed; answers the receiver's status.
-    private func post(_ event: DueEvent, to url: String, secret: String) async throws -> Int {
-        guard let parsed = URL(string: url), let host = parsed.host, let key = NotificationSignature.key(secret) else {
+    /// Where the event goes: the tenant's notification URL and its signing secret, or the Slack webhook
+    /// (unsigned: Slack's incoming webhooks take the URL itself as the credential).
+    private func target(of event: DueEvent) async throws -> (url: String, secret: String?)? {
+        try await database.withTenant(event.tenantID) { transaction in
+            if event.channel == "slack" {
+                return try await InterventionStore(box: store.box).slackURL(in: transaction).map { ($0, nil) }
+            }
+            return try await store.target(in: transaction).map { ($0.url, $0.secret) }
+        }
+    }
+
+    /// Posts the event, signed when it has a secret; answers the receiver's status.
+    private func post(_ event: DueEvent, to url: String, secret: String?) async throws -> Int {
+        guard let parsed = URL(string: url), let host = parsed.host else {
             throw AddressRefused(reason: "the URL has no host")
         }
         var chosen = client
@@ -182,17 +200,20 @@ public struct NotificationSender: Service {
         let payload = try store.payload(
             event.payload, sealedSecret: event.sealedSecret, tenantID: event.tenantID, eventID: event.eventID)
         let body = Array(payload.utf8)
-        let id = event.eventID.uuidString.lowercased()
-        let timestamp = Int(Date().timeIntervalSince1970)
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: "ControlPlane-Notifications/1")
-        request.headers.add(name: "webhook-id", value: id)
-        request.headers.add(name: "webhook-timestamp", value: "\(timestamp)")
-        request.headers.add(
-            name: "webhook-signature",
-            value: NotificationSignature.header(id: id, timestamp: timestamp, body: body, key: key))
+        if let secret {
+            guard let key = NotificationSignature.key(secret) else { throw AddressRefused(reason: "no signing key") }
+            let id = event.eventID.uuidString.lowercased()
+            let timestamp = Int(Date().timeIntervalSince1970)
+            request.headers.add(name: "webhook-id", value: id)
+            request.headers.add(name: "webhook-timestamp", value: "\(timestamp)")
+            request.headers.add(
+                name: "webhook-signature",
+                value: NotificationSignature.header(id: id, timestamp: timestamp, body: body, key: key))
+        }
         request.body = .bytes(ByteBuffer(bytes: body))
         let seconds = Int64(max(1, settings.timeout.components.seconds))
         let response = try await chosen.execute(request, timeout: .seconds(seconds))

@@ -9,6 +9,10 @@ public enum NotificationEventType: String, Sendable, CaseIterable {
     case budgetExhausted = "budget.exhausted"
     case jobDeadLettered = "job.dead_lettered"
     case invitationCreated = "invitation.created"
+    /// An overdue commitment's intervention, sent to its owner.
+    case interventionCreated = "intervention.created"
+    /// The same intervention, unanswered after the tenant's delay, sent to the owner's manager.
+    case interventionEscalated = "intervention.escalated"
 }
 
 /// Where a tenant's events go.

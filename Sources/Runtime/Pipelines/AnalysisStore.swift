@@ -26,13 +26,16 @@ public struct AnalysisRecord: Sendable, Equatable {
     /// Taken from an earlier result for the same commit message, at no cost.
     public let reused: Bool
     public let createdAt: Date
+    /// The first line of the commit message (what may close a commitment later); not read back.
+    public let subject: String?
 
     public init(
         id: UUID = UUID(), jobID: UUID, deliveryID: UUID, pipeline: Pipeline, repository: String, sha: String,
         authorName: String?, authorEmail: String?, authorHandle: String?, committedAt: Date?, output: String,
         provider: String, model: String, promptTokens: Int64, completionTokens: Int64, totalTokens: Int64,
-        reused: Bool, createdAt: Date = Date()
+        reused: Bool, createdAt: Date = Date(), subject: String? = nil
     ) {
+        self.subject = subject
         self.id = id
         self.jobID = jobID
         self.deliveryID = deliveryID
@@ -100,12 +103,12 @@ public struct AnalysisStore: Sendable {
             """
             INSERT INTO analyses (tenant_id, analysis_id, job_id, delivery_id, pipeline, repository, sha, author_name,
                                   author_email, author_handle, committed_at, output, provider, model, prompt_tokens,
-                                  completion_tokens, total_tokens, reused)
+                                  completion_tokens, total_tokens, reused, subject)
             VALUES (\(transaction.tenantID.rawValue), \(analysis.id), \(analysis.jobID), \(analysis.deliveryID),
                     \(analysis.pipeline.rawValue), \(analysis.repository), \(analysis.sha), \(analysis.authorName),
                     \(analysis.authorEmail), \(analysis.authorHandle), \(analysis.committedAt), \(analysis.output)::jsonb,
                     \(analysis.provider), \(analysis.model), \(analysis.promptTokens), \(analysis.completionTokens),
-                    \(analysis.totalTokens), \(analysis.reused))
+                    \(analysis.totalTokens), \(analysis.reused), \(analysis.subject))
             ON CONFLICT (tenant_id, pipeline, lower(repository), sha) DO NOTHING
             """)
     }

@@ -142,7 +142,13 @@ struct Step: Sendable {
             committedAt: commit.timestamp.flatMap { try? Date($0, strategy: .iso8601) },
             output: PipelineAnswer.json(output), provider: provider, model: model, promptTokens: usage.promptTokens,
             completionTokens: usage.completionTokens + usage.reasoningTokens, totalTokens: usage.totalTokens,
-            reused: reused)
+            reused: reused, subject: Self.subject(of: commit.message))
+    }
+
+    /// The message's first line, at most 250 Unicode scalars (so at most 1,000 bytes).
+    static func subject(of message: String) -> String {
+        let line = message.split(separator: "\n", maxSplits: 1).first ?? ""
+        return String(String.UnicodeScalarView(line.unicodeScalars.prefix(250)))
     }
 
     static func input(_ commit: PushCommit, repository: String) -> [String: Any] {

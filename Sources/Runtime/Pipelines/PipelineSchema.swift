@@ -7,6 +7,7 @@ enum PipelineSchema: String, Sendable {
     case securityReview = "security_review"
     case commitNote = "commit_note"
     case pushSummary = "push_summary"
+    case intervention
 
     var marker: String { "controlplane.\(rawValue).v1" }
 
@@ -35,6 +36,14 @@ enum PipelineSchema: String, Sendable {
             task = """
                 Summarise the push these commit notes describe and what it may affect. Answer \
                 {"summary": "...", "impact": "none|low|medium|high"}.
+                """
+        case .intervention:
+            task = """
+                Write a short chat message (at most three sentences) about a commitment made in a commit message \
+                whose due day has passed with no commit closing it. `audience` is "owner" (write to them) or \
+                "manager" (tell their manager, who may want to help); use the `tone` given (friendly, direct \
+                or formal), quote the commitment, name the repository and the due date, and ask whether it is \
+                done or needs help. Answer {"message": "..."}.
                 """
         }
         return "You analyse git commits for ControlPlane. Schema \(marker). \(task) Answer with that JSON only."
