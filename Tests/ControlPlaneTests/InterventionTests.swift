@@ -2,9 +2,10 @@ import ControlPlane
 import Foundation
 import HummingbirdTesting
 import PostgresNIO
-import Runtime
 import Tenancy
 import Testing
+
+@testable import Runtime
 
 /// Interventions end to end on the `mock` provider: a promise in a pushed commit is watched, comes due
 /// when the clock passes its day, becomes one intervention (two replicas running, one restart) sent signed
@@ -250,6 +251,24 @@ import Testing
         #expect(!CommitmentClosure.closes("Bump dependencies", promise: "I'll fix the flaky test by Friday"))
         #expect(!CommitmentClosure.closes("Fix the login page", promise: "I'll fix the flaky test by Friday"))
         #expect(!CommitmentClosure.closes("Anything at all", promise: "I'll do it by Friday"))
+    }
+
+    /// A promise or a model's message cannot ping the channel or forge a link in Slack.
+    @Test func slackMessagesEscapeWhatCameFromACommit() throws {
+        let record = InterventionRecord(
+            id: UUID(), analysisID: UUID(), repository: "acme/<api>", sha: "0123456789abcdef", person: nil,
+            commitment: "x", dueDate: "2026-11-27", status: "open", ownerHandle: nil, managerEmail: nil, tone: nil,
+            message: nil, escalationMessage: nil, provider: nil, model: nil, totalTokens: 0, createdAt: Date(),
+            escalateAt: nil, escalatedAt: nil, outcomeAt: nil)
+        let message = InterventionEvents.slackMessage(
+            record, audience: .owner, message: "Fix <!channel> & <https://evil.test|the docs>", handle: "ada<!here>")
+        let text = try #require(message["text"] as? String)
+        #expect(text == "@ada&lt;!here&gt; Fix &lt;!channel&gt; &amp; &lt;https://evil.test|the docs&gt;")
+        let member = InterventionEvents.slackMessage(record, audience: .manager, message: "Hi", handle: "U024BE7LH")
+        #expect(member["text"] as? String == "<@U024BE7LH> Hi")
+        let blocks = try #require(member["blocks"] as? [[String: Any]])
+        let context = ((blocks.last?["elements"] as? [[String: Any]])?.first?["text"] as? String) ?? ""
+        #expect(context.contains("acme/&lt;api&gt;") && context.hasPrefix("Escalated commitment"))
     }
 
     // MARK: Helpers

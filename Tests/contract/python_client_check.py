@@ -10,6 +10,13 @@ import uuid
 
 from cpclient import AuthenticatedClient, Client
 from cpclient.api.audit import list_audit_events
+from cpclient.api.interventions import (
+    get_intervention_settings,
+    get_intervention_totals,
+    list_interventions,
+    put_intervention_settings,
+    report_intervention_outcome,
+)
 from cpclient.api.keys import create_key, get_key, list_keys, revoke_key, rotate_key
 from cpclient.api.public import accept_invitation, login, logout, refresh_session, signup
 from cpclient.api.tenant import create_invitation, delete_user, get_tenant, list_users, update_tenant, update_user
@@ -18,6 +25,13 @@ from cpclient.models import (
     AcceptInvitationRequest,
     AccessToken,
     CreatedInvitation,
+    InterventionList,
+    InterventionOutcome,
+    InterventionOutcomeOutcome,
+    InterventionSettings,
+    InterventionSettingsUpdate,
+    InterventionTone,
+    InterventionTotals,
     InvitationRequest,
     InvitationRequestRole,
     Member,
@@ -59,7 +73,7 @@ def main(base_url: str) -> None:
         idempotency_key=str(uuid.uuid4()),
     )
     expect(isinstance(created, SignupResult), f"signup answered {created!r}")
-    expect(created.tenant.slug == slug and len(created.api_key.scopes) == 14, "signup result")
+    expect(created.tenant.slug == slug and len(created.api_key.scopes) == 17, "signup result")
     taken = signup.sync(
         client=anonymous,
         body=SignupRequest(organization_name="Again", slug=slug, admin_email=f"x-{email}", admin_password=password),
@@ -132,12 +146,35 @@ def main(base_url: str) -> None:
         ended = logout.sync_detailed(client=anonymous, body=RefreshRequest(refresh_token=token))
         expect(ended.status_code == 204, f"logout answered {ended.status_code}")
 
+    # Interventions: settings (the Slack URL sealed, never answered), an empty list and weekly totals, and
+    # an outcome for an intervention that does not exist.
+    settings = put_intervention_settings.sync(
+        client=owner,
+        body=InterventionSettingsUpdate(
+            tone=InterventionTone.DIRECT, escalation_delay_seconds=3600,
+            slack_webhook_url="https://hooks.example.test/services/T0/B0/x"),
+    )
+    expect(
+        isinstance(settings, InterventionSettings) and settings.slack_webhook_configured
+        and settings.tone == InterventionTone.DIRECT, f"intervention settings: {settings}")
+    read = get_intervention_settings.sync(client=owner)
+    expect(isinstance(read, InterventionSettings) and read.escalation_delay_seconds == 3600, f"settings read: {read}")
+    listed = list_interventions.sync(client=owner, limit=10)
+    expect(isinstance(listed, InterventionList) and listed.items == [], f"interventions: {listed}")
+    totals = get_intervention_totals.sync(client=owner)
+    expect(isinstance(totals, InterventionTotals) and totals.items == [], f"weekly totals: {totals}")
+    missing = report_intervention_outcome.sync_detailed(
+        intervention_id=str(uuid.uuid4()), client=owner,
+        body=InterventionOutcome(outcome=InterventionOutcomeOutcome.ACCEPTED))
+    expect(missing.status_code == 404, f"an unknown intervention's outcome answered {missing.status_code}")
+
     audit = list_audit_events.sync(client=owner, limit=100)
     expect(isinstance(audit, AuditEventList), "audit log")
     actions = [event.action for event in audit.items]
     for action in [
         "tenant.signup", "tenant.update", "key.create", "key.rotate", "key.revoke", "user.login", "user.invite",
         "user.join", "user.role_change", "user.remove", "user.logout", "session.reuse_detected",
+        "interventions.settings",
     ]:
         expect(action in actions, f"audit log lacks {action}: {actions}")
     print(f"python client check passed: {len(actions)} audit events, {len(ids)} keys")

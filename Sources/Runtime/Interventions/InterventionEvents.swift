@@ -43,14 +43,15 @@ enum InterventionEvents {
     }
 
     /// An incoming-webhook message: `text` (what notifications show) and blocks with the details. A Slack
-    /// user id as handle becomes a mention.
+    /// user id as handle becomes a mention. What came from a commit message or a model is escaped, so a
+    /// crafted promise cannot ping `<!channel>` or forge a link.
     static func slackMessage(
         _ record: InterventionRecord, audience: InterventionAudience, message: String, handle: String?
     ) -> [String: Any] {
         let mention = handle.map { slackMention($0) + " " } ?? ""
-        let text = mention + message
+        let text = mention + slackEscaped(message)
         let context =
-            "\(audience == .owner ? "Commitment" : "Escalated commitment") in *\(record.repository)* "
+            "\(audience == .owner ? "Commitment" : "Escalated commitment") in *\(slackEscaped(record.repository))* "
             + "(`\(record.sha.prefix(7))`), due \(record.dueDate) · intervention `\(record.id.uuidString.lowercased())`"
         return [
             "text": text,
@@ -67,6 +68,13 @@ enum InterventionEvents {
             handle.count >= 9 && (handle.hasPrefix("U") || handle.hasPrefix("W"))
             && handle.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber) }
         if isMemberID { return "<@\(handle)>" }
-        return handle.hasPrefix("@") ? handle : "@\(handle)"
+        let name = slackEscaped(handle)
+        return name.hasPrefix("@") ? name : "@\(name)"
+    }
+
+    /// Text with Slack's three control characters escaped (`&`, `<`, `>`), as its formatting rules ask.
+    static func slackEscaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
     }
 }

@@ -185,8 +185,8 @@ public struct InterventionScheduler: Service {
 
     /// An open intervention whose delay ran out: its manager is told.
     func escalate(_ item: Claimed, context: Context, now: Date) async throws {
-        guard let manager = context.managerEmail else {
-            // No manager to tell (the identity lost it): nothing more is due.
+        guard let manager = context.managerEmail, context.settings.enabled else {
+            // No manager to tell, or interventions turned off since: nothing more is due.
             _ = try await database.withTenant(item.tenantID) { transaction in
                 try await transaction.query(
                     """
