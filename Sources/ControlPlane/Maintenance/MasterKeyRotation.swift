@@ -85,6 +85,9 @@ struct MasterKeyRotation: Sendable {
             guard let tenant, let event = UUID(uuidString: keys[0]) else { return nil }
             return NotificationStore.eventSecretContext(tenant, event: event)
         },
+        SealedColumn(table: "intervention_settings", keys: [], column: "slack_webhook_sealed") { tenant, _ in
+            tenant.map(InterventionStore.slackContext)
+        },
     ]
 
     /// Re-seals everything (with `dryRun`, only counts).

@@ -65,7 +65,8 @@ public struct InterventionStore: Sendable {
         self.box = box
     }
 
-    static func slackContext(_ tenant: TenantID) -> String { "slack-webhook:\(tenant)" }
+    /// What the Slack webhook URL is sealed for: this tenant's settings.
+    public static func slackContext(_ tenant: TenantID) -> String { "slack-webhook:\(tenant)" }
 
     private typealias Row = (
         UUID, UUID, String, String, String?, String, String, String, String?, String?, String?, String?, String?,
