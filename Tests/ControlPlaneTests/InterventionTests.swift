@@ -212,6 +212,49 @@ import Testing
         #expect(try await watched(tenant.tenantID).filter { $0.status == "accepted" }.count == 1)
     }
 
+    /// A suspended tenant's overdue promise waits: in the pass that pings an active tenant about the same
+    /// promise, the suspended one is left alone.
+    @Test func aSuspendedTenantIsNotPinged() async throws {
+        let (active, suspended) = try await TestEnvironment.withApp { client in
+            (try await client.signup(), try await client.signup())
+        }
+        let operatorToken = try await OperatorTests.operatorToken()
+        let clock = ServerClock()
+        let tenants = [active, suspended].compactMap { TenantID(string: $0.tenantID) }
+        try await TestEnvironment.withApp(
+            worker: true,
+            configure: {
+                $0.clock = clock
+                $0.interventionSettings.tenants = tenants
+            }
+        ) { client in
+            let body = try GitHubFixtures.bytes(
+                Self.push(
+                    seed: 63, commits: [("I'll fix the flaky test by Friday", "\(Self.promiseDay())T12:00:00+00:00")]))
+            for tenant in [active, suspended] {
+                let endpoint = try await client.createEndpoint(token: tenant.token, pipelines: ["commitments"])
+                #expect(
+                    try await client.deliver(endpoint.url, event: "push", body: body, secret: endpoint.secret).status
+                        == .accepted)
+            }
+            let watching = try await waitUntil(timeout: .seconds(30)) {
+                let first = try await Self.watched(active.tenantID).count
+                let second = try await Self.watched(suspended.tenantID).count
+                return first == 1 && second == 1
+            }
+            #expect(watching != nil)
+            let suspend = try await client.send(
+                .patch, "/v1/admin/tenants/\(suspended.tenantID)", token: operatorToken, json: ["status": "suspended"])
+            #expect(suspend.status == .ok)
+            clock.advance(by: .seconds(10 * 86_400))
+            let made = try await waitUntil(timeout: .seconds(30)) {
+                try await Self.watched(active.tenantID).first?.status == "open"
+            }
+            #expect(made != nil)
+            #expect(try await Self.watched(suspended.tenantID).map(\.status) == ["watching"])
+        }
+    }
+
     /// Settings are checked and the Slack URL guarded; another tenant sees none of the interventions.
     @Test func settingsAreCheckedAndTheSlackURLGuarded() async throws {
         try await TestEnvironment.withApp { client in

@@ -39,7 +39,7 @@ public protocol InterventionObserver: Sendable {
 /// closed; otherwise the LLM gateway writes the message (task kind `intervention`, the tenant's policy,
 /// budget and ledger) and one conditional update makes the intervention and queues its events in the same
 /// transaction, so it is made once however many workers or restarts saw it due. An open intervention
-/// with a manager is escalated the same way after the tenant's delay.
+/// with a manager is escalated the same way after the tenant's delay. A suspended tenant's rows wait.
 public struct InterventionScheduler: Service {
     let database: Database
     let gateway: LLMGateway
@@ -98,6 +98,8 @@ public struct InterventionScheduler: Service {
                 FROM (SELECT tenant_id, intervention_id FROM interventions
                       WHERE status IN ('watching', 'open') AND next_check_at <= \(now)
                         AND (NOT \(limited) OR tenant_id = ANY(\(tenants)))
+                        AND EXISTS (SELECT 1 FROM tenants t
+                                    WHERE t.tenant_id = interventions.tenant_id AND t.status = 'active')
                       ORDER BY next_check_at LIMIT \(settings.batch)::integer
                       FOR UPDATE SKIP LOCKED) AS c
                 WHERE i.tenant_id = c.tenant_id AND i.intervention_id = c.intervention_id
