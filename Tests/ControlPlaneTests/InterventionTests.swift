@@ -159,7 +159,8 @@ import Testing
             #expect(recipient["role"] as? String == "manager")
             let managerChat = try #require(slack.received.withLock { $0.count > 1 ? $0[1] : nil })
             let managerText = try JSONSerialization.jsonObject(with: Data(managerChat.body)) as? [String: Any]
-            #expect((managerText?["text"] as? String ?? "").hasPrefix("<@U0MANAGER1> "))
+            let managerLine = managerText?["text"] as? String ?? ""
+            #expect(managerLine.hasPrefix("<@U0MANAGER1> "))
 
             // The receiving side answers with a key that may do only that.
             let bot = try await client.createKey(token: tenant.token, scopes: ["interventions:outcome"])

@@ -111,11 +111,16 @@ public struct InterventionScheduler: Service {
             }
             return claimed
         }
-        for item in claimed {
-            do {
-                try await work(item, now: now)
-            } catch {
-                await retryLater(item, now: now, reason: Self.describe(error))
+        // The claimed rows are independent (each its own tenant transactions and gateway call): worked at once.
+        await withTaskGroup(of: Void.self) { group in
+            for item in claimed {
+                group.addTask {
+                    do {
+                        try await work(item, now: now)
+                    } catch {
+                        await retryLater(item, now: now, reason: Self.describe(error))
+                    }
+                }
             }
         }
         return claimed.count
