@@ -63,6 +63,11 @@ public struct InterventionScheduler: Service {
     }
 
     public func run() async throws {
+        // Limited to no tenant at all: nothing to look for, so no query every poll.
+        if settings.tenants?.isEmpty == true {
+            try? await gracefulShutdown()
+            return
+        }
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
