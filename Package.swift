@@ -47,6 +47,7 @@ let package = Package(
             name: "Tenancy",
             dependencies: [
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -175,7 +176,7 @@ let package = Package(
         ),
         .testTarget(name: "TenancyTests", dependencies: ["Tenancy"], swiftSettings: swiftSettings),
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks"], swiftSettings: swiftSettings),
-        .testTarget(name: "AuthTests", dependencies: ["Auth", "Tenancy"], swiftSettings: swiftSettings),
+        .testTarget(name: "AuthTests", dependencies: ["Auth", "Tenancy", "CArgon2"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BillingTests",
             dependencies: ["Billing", "Tenancy", .product(name: "PostgresNIO", package: "postgres-nio")],

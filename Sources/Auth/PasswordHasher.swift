@@ -66,6 +66,21 @@ public final class PasswordHasher: Service, Sendable {
         try await threadPool.shutdownGracefully()
     }
 
+    /// A well-formed argon2id hash with `parameters`, a random salt and a random digest, that no password
+    /// matches: verifying against it costs what verifying a real one does (sign-ins for unknown emails
+    /// take as long as for known ones), and making it costs nothing, so no hash runs where it is built.
+    public static func decoyHash(parameters: Parameters) -> String {
+        var generator = SystemRandomNumberGenerator()
+        func encoded(_ count: Int) -> String {
+            let bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            return Data(bytes).base64EncodedString().replacingOccurrences(of: "=", with: "")
+        }
+        return "$argon2id$v=19$m=\(parameters.memoryKiB),t=\(parameters.iterations),p=\(parameters.parallelism)$"
+            + "\(encoded(16))$\(encoded(32))"
+    }
+
+    /// Hashes on the calling thread: for the hashing pool's threads and one-shot commands only, never
+    /// on the cooperative executor.
     public static func hashBlocking(_ password: String, parameters: Parameters) throws -> String {
         let bytes = Array(password.utf8)
         var salt = [UInt8](repeating: 0, count: 16)

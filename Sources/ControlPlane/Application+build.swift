@@ -51,7 +51,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
         system: SystemHandler(database: database, redis: redis, keyring: keyring, metrics: metrics),
         accounts: AccountsHandler(
             database: database, issuer: parts.issuer, hasher: hasher,
-            decoyPasswordHash: try PasswordHasher.hashBlocking(UUID().uuidString, parameters: argon2),
+            decoyPasswordHash: PasswordHasher.decoyHash(parameters: argon2),
             idempotency: idempotency,
             throttles: .init(
                 signupPerAddress: FixedWindowThrottle(
@@ -136,7 +136,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
             body: configuration.httpBodyTimeout),
         configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: nil),
         services: [
-            parts.client, listener, usage, hasher,
+            parts.pool, listener, usage, hasher,
             Housekeeping(
                 database: database, budget: runtime.budget, prices: runtime.prices,
                 interval: configuration.housekeepingInterval, logger: logger),

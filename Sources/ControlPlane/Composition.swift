@@ -2,6 +2,7 @@ import Auth
 import Foundation
 import Logging
 import PostgresNIO
+import ServiceLifecycle
 import Synchronization
 import Tenancy
 
@@ -12,8 +13,11 @@ struct Composition: Sendable {
     let configuration: Configuration
     let logger: Logger
     let box: SecretBox
-    /// The application role's pool; a `Service` that the caller must run.
-    let client: PostgresClient
+    /// The application role's pool; a `Service` that the caller must run (a supervised pool for the
+    /// server and worker, a plain client for one-shot commands).
+    let pool: any Service
+    /// The plain client of a one-shot command (nil for the server and worker).
+    private let commandClient: PostgresClient?
     let database: Database
     let keyring: SigningKeyring
     let codec: TokenCodec
@@ -22,22 +26,38 @@ struct Composition: Sendable {
 
     init(
         _ configuration: Configuration, logger: Logger, databaseURL: String? = nil,
-        postgresLogLevel: Logger.Level = .warning, keepsPoolFull: Bool = true
+        postgresLogLevel: Logger.Level = .warning, supervised: Bool = true
     ) throws {
         self.configuration = configuration
         self.logger = logger
         box = try SecretBox(base64MasterKey: configuration.masterKey, previous: configuration.previousMasterKey)
-        var postgresConfiguration = try DatabaseURL.configuration(databaseURL ?? configuration.databaseURL)
+        let url = databaseURL ?? configuration.databaseURL
+        var postgresConfiguration = try DatabaseURL.configuration(url)
         postgresConfiguration.options.maximumConnections = configuration.databasePoolSize
-        postgresConfiguration.options.minimumConnections =
-            keepsPoolFull ? min(configuration.databasePoolMinimum, configuration.databasePoolSize) : 0
+        postgresConfiguration.options.minimumConnections = 0
+        postgresConfiguration.options.connectionIdleTimeout = .seconds(configuration.databaseIdleSeconds)
         postgresConfiguration.options.keepAliveBehavior =
             configuration.databaseKeepAliveSeconds > 0
             ? .init(frequency: .seconds(configuration.databaseKeepAliveSeconds)) : nil
         var postgresLogger = logger
         postgresLogger.logLevel = postgresLogLevel
-        client = PostgresClient(configuration: postgresConfiguration, backgroundLogger: postgresLogger)
-        database = Database(client: client, logger: postgresLogger, poolSize: configuration.databasePoolSize)
+        if supervised {
+            let supervisedPool = SupervisedPool(
+                configuration: postgresConfiguration, endpoint: try DatabaseURL.endpoint(url),
+                settings: .init(
+                    probeInterval: configuration.databaseProbeInterval,
+                    probeTimeout: configuration.databaseProbeTimeout,
+                    warmConnections: min(configuration.databasePoolMinimum, configuration.databasePoolSize)),
+                logger: postgresLogger)
+            pool = supervisedPool
+            commandClient = nil
+            database = Database(pool: supervisedPool, logger: postgresLogger, poolSize: configuration.databasePoolSize)
+        } else {
+            let client = PostgresClient(configuration: postgresConfiguration, backgroundLogger: postgresLogger)
+            pool = client
+            commandClient = client
+            database = Database(client: client, logger: postgresLogger, poolSize: configuration.databasePoolSize)
+        }
         keyring = SigningKeyring(database: database, box: box, logger: logger)
         codec = TokenCodec(
             issuer: configuration.jwtIssuer, audience: configuration.jwtAudience,
@@ -54,13 +74,13 @@ struct Composition: Sendable {
             configuration, logger: makeLogger(configuration, toStandardError: true),
             databaseURL: owner ? configuration.migrationDatabaseURL : nil,
             // A command leases its first connection as the pool starts; postgres-nio warns about that.
-            postgresLogLevel: .error, keepsPoolFull: false)
+            postgresLogLevel: .error, supervised: false)
     }
 
     /// Runs `body` while the Postgres pool runs, for one-shot commands. A pool runs once: a second call
     /// throws instead of letting postgres-nio trap.
     func withDatabase<Value: Sendable>(_ body: @Sendable () async throws -> Value) async throws -> Value {
-        guard poolRuns.claim() else { throw PoolAlreadyRan() }
+        guard let client = commandClient, poolRuns.claim() else { throw PoolAlreadyRan() }
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }

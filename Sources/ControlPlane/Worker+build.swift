@@ -26,7 +26,7 @@ public func buildWorker(_ configuration: Configuration, logger: Logger) throws -
         ]
     // A service group stops its services in reverse order: the HTTP server after the worker.
     let services: [any Service] =
-        [parts.client] + ops
+        [parts.pool] + ops
         + runtime.services + [
             Housekeeping(
                 database: parts.database, budget: runtime.budget, prices: runtime.prices,

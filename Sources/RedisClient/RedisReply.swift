@@ -23,4 +23,17 @@ public enum RedisError: Error, Sendable, Equatable {
     case connectionFailed(String)
     case io(String)
     case server(String)
+
+    /// Whether Redis (or the way to it) is away for now rather than the command being wrong: worth a 503
+    /// and a retry.
+    public var isTransient: Bool {
+        switch self {
+        case .connectionFailed, .io: true
+        case .server(let message):
+            ["LOADING", "OOM", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "BUSY"].contains {
+                message.hasPrefix($0 + " ") || message == $0
+            }
+        case .invalidURL: false
+        }
+    }
 }

@@ -4,6 +4,10 @@ import ServiceLifecycle
 import Tenancy
 import Webhooks
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// How the runtime works through the queues.
 public struct WorkerSettings: Sendable {
     /// Jobs run at once by this process (its slots); 0 runs no worker.
@@ -68,8 +72,13 @@ public final class Worker: Service, Sendable {
         self.settings = settings
         self.observer = observer
         self.logger = logger
-        consumer =
-            "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
+        // `gethostname`, not `ProcessInfo.hostName`: Foundation resolves that name (`getaddrinfo`), a call that
+        // blocks for as long as DNS takes, and this runs on the cooperative executor.
+        var name = [CChar](repeating: 0, count: 256)
+        let host =
+            gethostname(&name, name.count - 1) == 0
+            ? String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "worker"
+        consumer = "\(host)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
     }
 
     public func run() async throws {

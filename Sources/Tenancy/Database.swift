@@ -4,23 +4,75 @@ import PostgresNIO
 /// The application's Postgres access: every statement runs inside a transaction whose scope (tenant,
 /// operator, maintenance or none) is set with `set_config(..., true)`, so row-level security decides
 /// what it sees.
+///
+/// A code path holds at most one pooled connection at a time: a statement or transaction started while
+/// the same task already holds one of this pool's connections throws `NestedPoolLease` instead of
+/// waiting for a second (N callers each holding one and waiting for another would empty the pool for
+/// good). Connection-level failures (Postgres restarted or unreachable) surface as `DatabaseUnavailable`.
 public struct Database: Sendable {
-    /// The connection pool; it is a `Service` and must be run by the application's service group.
-    public let client: PostgresClient
+    private enum Source: Sendable {
+        /// A pool the caller runs (one-shot commands, tests).
+        case fixed(PostgresClient)
+        /// The application's pool, replaced by its supervisor when Postgres goes away.
+        case supervised(SupervisedPool)
+    }
+
+    private let source: Source
     public let logger: Logger
     /// What the pool is used for right now (every statement and transaction below is counted).
     public let usage: PoolUsage
 
+    /// A database over `client`, which the caller runs.
     public init(client: PostgresClient, logger: Logger, poolSize: Int = 20) {
-        self.client = client
+        self.source = .fixed(client)
         self.logger = logger
         self.usage = PoolUsage(capacity: poolSize)
+    }
+
+    /// A database over a supervised pool (a `Service` the application runs).
+    public init(pool: SupervisedPool, logger: Logger, poolSize: Int) {
+        self.source = .supervised(pool)
+        self.logger = logger
+        self.usage = PoolUsage(capacity: poolSize)
+        pool.watching(usage)
+    }
+
+    /// Whether Postgres is being served right now (false while a supervised pool waits for Postgres).
+    public var isAvailable: Bool {
+        switch source {
+        case .fixed: true
+        case .supervised(let pool): pool.isAvailable
+        }
+    }
+
+    /// The connections this task holds, by pool: a second lease from the same pool is refused.
+    @TaskLocal static var held: Set<ObjectIdentifier> = []
+
+    /// Runs `body` with a client to lease from, mapping connection-level failures to `DatabaseUnavailable`
+    /// (and telling the supervisor at once).
+    private func leasing<Result>(_ body: (PostgresClient) async throws -> Result) async throws -> Result {
+        let client: PostgresClient
+        switch source {
+        case .fixed(let fixed): client = fixed
+        case .supervised(let pool): client = try pool.client()
+        }
+        let identity = ObjectIdentifier(client)
+        guard !Self.held.contains(identity) else { throw NestedPoolLease() }
+        do {
+            return try await usage.counting {
+                try await Self.$held.withValue(Self.held.union([identity])) { try await body(client) }
+            }
+        } catch {
+            guard DatabaseUnavailable.isConnectionFailure(error) else { throw error }
+            if case .supervised(let pool) = source { pool.suspect() }
+            throw DatabaseUnavailable()
+        }
     }
 
     /// One statement on a pooled connection, outside any transaction scope: for functions that set
     /// their own scope. Read its rows to the end at once, so the connection goes back to the pool.
     public func query(_ query: PostgresQuery, logger: Logger? = nil) async throws -> PostgresRowSequence {
-        try await usage.counting { try await client.query(query, logger: logger ?? self.logger) }
+        try await leasing { client in try await client.query(query, logger: logger ?? self.logger) }
     }
 
     /// Runs `body` in one transaction of `tenantID`.
@@ -50,7 +102,7 @@ public struct Database: Sendable {
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         let logger = self.logger
-        return try await usage.counting {
+        return try await leasing { client in
             try await client.withConnection { connection in
                 try await connection.query("BEGIN", logger: logger)
                 do {
@@ -68,6 +120,12 @@ public struct Database: Sendable {
                     guard outcome == "COMMIT" else { throw TransactionRolledBack() }
                     return result
                 } catch {
+                    // A connection that failed (Postgres gone, restarting) is closed, not asked to roll back:
+                    // a statement sent to a connection that is closing may never be answered.
+                    if DatabaseUnavailable.isConnectionFailure(error) {
+                        try? await connection.close()
+                        throw error
+                    }
                     do {
                         try await connection.query("ROLLBACK", logger: logger)
                     } catch {
@@ -84,6 +142,13 @@ public struct Database: Sendable {
     public func ping() async throws {
         try await query("SELECT 1")
     }
+}
+
+/// A code path asked for a second pooled connection while holding one: a bug, refused rather than
+/// risking a pool where every holder waits for another connection.
+public struct NestedPoolLease: Error, Sendable, CustomStringConvertible {
+    public init() {}
+    public var description: String { "a second pooled connection was asked for while one is held" }
 }
 
 /// Postgres rolled a transaction back at COMMIT, because a statement in it had failed.

@@ -35,6 +35,8 @@ final class FreezableProxy: Sendable {
     }
 
     func freeze() { frozen.store(true, ordering: .relaxed) }
+    /// Lets bytes through again (connections opened while frozen are still dropped by their peers' timeouts).
+    func thaw() { frozen.store(false, ordering: .relaxed) }
 
     func stop() async { try? await channel.close() }
 }

@@ -112,6 +112,34 @@ ENV
     log "Postgres on 127.0.0.1:$port"
 }
 
+# start_outage_postgres DATA_DIR PORT: a second Postgres cluster, for the tests that restart and stop
+# Postgres under a running server (PostgresOutageTests) without disturbing the tests on the first one.
+# Exports CP_OUTAGE_DATABASE_URL, CP_OUTAGE_MIGRATION_DATABASE_URL, CP_OUTAGE_POSTGRES_CLUSTER and
+# CP_POSTGRES_BINDIR; migrate it with migrate_outage_postgres once the binary is built.
+start_outage_postgres() {
+    local data=$1 port=$2 values
+    mkdir -p "$data"
+    chmod 755 "$data"
+    values=$(
+        PG_MAX_CONNECTIONS=100 start_postgres "$data" "$port" 2>/dev/null
+        echo "$CP_DATABASE_URL $CP_MIGRATION_DATABASE_URL $CP_POSTGRES_CLUSTER"
+    )
+    read -r CP_OUTAGE_DATABASE_URL CP_OUTAGE_MIGRATION_DATABASE_URL CP_OUTAGE_POSTGRES_CLUSTER <<< "$values"
+    CP_POSTGRES_BINDIR=$(postgres_bindir)
+    export CP_OUTAGE_DATABASE_URL CP_OUTAGE_MIGRATION_DATABASE_URL CP_OUTAGE_POSTGRES_CLUSTER CP_POSTGRES_BINDIR
+    log "a second Postgres, for the outage tests, in $CP_OUTAGE_POSTGRES_CLUSTER"
+}
+
+migrate_outage_postgres() {
+    CP_DATABASE_URL=$CP_OUTAGE_DATABASE_URL CP_MIGRATION_DATABASE_URL=$CP_OUTAGE_MIGRATION_DATABASE_URL \
+        CP_LOG_LEVEL=warning .build/debug/controlplane migrate
+}
+
+stop_outage_postgres() {
+    [ -n "${CP_OUTAGE_POSTGRES_CLUSTER:-}" ] || return 0
+    as_postgres "$(postgres_bindir)/pg_ctl" -D "$CP_OUTAGE_POSTGRES_CLUSTER" -m immediate -w stop >/dev/null 2>&1 || true
+}
+
 stop_postgres() {
     [ -n "${CP_POSTGRES_CLUSTER:-}" ] || return 0
     as_postgres "$(postgres_bindir)/pg_ctl" -D "$CP_POSTGRES_CLUSTER" -m fast -w stop >/dev/null 2>&1 || true

@@ -79,6 +79,13 @@ run_tests_watched() {
             last=$now
         elif [ $((now - last)) -ge "$STALL_SECONDS" ]; then
             log "test run stalled for ${STALL_SECONDS}s; unfinished: $(unfinished_tests "$log")"
+            # The stacks of every thread (SWIFT_BACKTRACE, set by scripts/test) and what Postgres runs, so
+            # a stall can be read from the log.
+            psql "${CP_MIGRATION_DATABASE_URL:-}" -X -c "SELECT application_name, state, wait_event,
+                now() - state_change AS for, left(query, 60) FROM pg_stat_activity WHERE datname = current_database()" \
+                2>/dev/null | tee -a "$log" || true
+            pkill -ABRT -f 'PackageTests.xctest' 2>/dev/null || true
+            sleep 15
             pkill -9 -f 'PackageTests.xctest' 2>/dev/null || true
             kill "$pid" 2>/dev/null || true
             wait "$pid" 2>/dev/null || true

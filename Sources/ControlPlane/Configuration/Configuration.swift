@@ -18,10 +18,17 @@ public struct Configuration: Sendable {
     /// The owner role's connection, used only by `migrate` and the key-management commands.
     public var migrationDatabaseURL: String
     public var databasePoolSize: Int
-    /// Connections the pool opens at start and keeps (`CP_DATABASE_POOL_MIN`, at most the pool size; the
-    /// pool size by default). postgres-nio arms an idle-timeout timer (three tasks and a clock sleep) each
-    /// time it parks a connection above this minimum, so a pool kept full is cheaper per query.
+    /// Connections the pool opens when it starts (`CP_DATABASE_POOL_MIN`, at most the pool size; the
+    /// pool size by default). They are opened by a warm-up, not kept as postgres-nio's minimum: that
+    /// minimum makes its pool trap on a Postgres restart (see `SupervisedPool`).
     public var databasePoolMinimum: Int
+    /// How long an idle pooled connection is kept open (`CP_DATABASE_IDLE_SECONDS`, 300).
+    public var databaseIdleSeconds: Int
+    /// How often the supervisor probes the pool with `SELECT 1` (`CP_DATABASE_PROBE_INTERVAL_MS`, 1000).
+    public var databaseProbeInterval: Duration
+    /// How long a probe, or a direct connection while Postgres is away, may take
+    /// (`CP_DATABASE_PROBE_TIMEOUT_MS`, 2000).
+    public var databaseProbeTimeout: Duration
     /// How often an idle pooled connection is checked with `SELECT 1` (`CP_DATABASE_KEEPALIVE_SECONDS`,
     /// 30 by default; 0 turns the check off). The check finds connections a firewall or NAT dropped while
     /// idle; postgres-nio arms its timer each time a connection is parked, which costs about a fifth of the
@@ -168,6 +175,9 @@ public struct Configuration: Sendable {
         databasePoolSize = try integer("CP_DATABASE_POOL_SIZE", 20, 1...10_000)
         databasePoolMinimum = try integer("CP_DATABASE_POOL_MIN", databasePoolSize, 0...databasePoolSize)
         databaseKeepAliveSeconds = try integer("CP_DATABASE_KEEPALIVE_SECONDS", 30, 0...86_400)
+        databaseIdleSeconds = try integer("CP_DATABASE_IDLE_SECONDS", 300, 1...86_400)
+        databaseProbeInterval = .milliseconds(try integer("CP_DATABASE_PROBE_INTERVAL_MS", 1000, 50...60_000))
+        databaseProbeTimeout = .milliseconds(try integer("CP_DATABASE_PROBE_TIMEOUT_MS", 2000, 100...60_000))
         redisURL = string("CP_REDIS_URL", "redis://127.0.0.1:6379")
         masterKey = string("CP_MASTER_KEY", "")
         previousMasterKey = string("CP_PREVIOUS_MASTER_KEY", "")

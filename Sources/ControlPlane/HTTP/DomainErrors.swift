@@ -2,6 +2,7 @@ import Auth
 import Billing
 import Foundation
 import Providers
+import RedisClient
 import Runtime
 import Tenancy
 import Webhooks
@@ -11,6 +12,15 @@ extension APIError {
     /// are not expected outcomes (those are logged and answered as 500).
     init?(domain error: any Error) {
         switch error {
+        case let error where DatabaseUnavailable.isConnectionFailure(error):
+            self = APIError(
+                status: 503, code: .unavailable, title: "Service unavailable",
+                detail: "The database cannot be reached right now; try again shortly.",
+                retryAfter: (error as? DatabaseUnavailable)?.retryAfterSeconds ?? 2)
+        case let error as RedisError where error.isTransient:
+            self = APIError(
+                status: 503, code: .unavailable, title: "Service unavailable",
+                detail: "The queue store cannot be reached right now; try again shortly.", retryAfter: 2)
         case is InvalidCursor:
             self = .invalid("cursor is not a cursor of this list.")
         case is PasswordHasher.Busy:

@@ -76,6 +76,7 @@ struct AccountsHandler: Sendable {
             actorType: .user, actorID: user.id.uuidString.lowercased(), action: "tenant.signup", targetType: "tenant",
             targetID: tenantID.description, requestID: scope.requestID, clientAddress: scope.clientAddress)
 
+        let signer = try await issuer.signer()
         do {
             let result = try await database.withTenant(tenantID) { transaction in
                 try await idempotency.run(claim, namespace: .signup, in: transaction) {
@@ -84,7 +85,7 @@ struct AccountsHandler: Sendable {
                     try await keys.insert(key, in: transaction)
                     try await spendDefaults.provision(in: transaction)
                     try await audit.record(entry, in: transaction)
-                    let token = try await issuer.apiKeyToken(for: key, now: now)
+                    let token = try signer.apiKeyToken(for: key, now: now)
                     return Components.Schemas.SignupResult(
                         tenant: .init(tenant),
                         user: .init(id: user.id.uuidString.lowercased(), email: user.email, role: .owner),

@@ -51,6 +51,7 @@ struct KeysHandler: Sendable {
             expiresAt: expiresAt)
         let claim = try idempotency.claim(key: input.headers.idempotencyKey, operation: "createKey", request: request)
         let entry = try scope.auditEntry("key.create", targetType: "api_key", targetID: key.id.uuidString.lowercased())
+        let signer = try await issuer.signer()
 
         let created = try await database.withTenant(tenantID) { transaction in
             try await idempotency.run(
@@ -62,7 +63,7 @@ struct KeysHandler: Sendable {
             ) {
                 try await keys.insert(key, in: transaction)
                 try await audit.record(entry, in: transaction)
-                return Components.Schemas.CreatedApiKey(key, token: try await issuer.apiKeyToken(for: key, now: now))
+                return Components.Schemas.CreatedApiKey(key, token: try signer.apiKeyToken(for: key, now: now))
             }
         }
         return .created(.init(body: .json(created)))
@@ -96,6 +97,7 @@ struct KeysHandler: Sendable {
         guard (0...604_800).contains(grace) else { throw APIError.invalid("grace_seconds must be 0 to 604800.") }
         let now = Date()
         let entry = try scope.auditEntry("key.rotate", targetType: "api_key", targetID: keyID.uuidString.lowercased())
+        let signer = try await issuer.signer()
 
         let (created, previous) = try await database.withTenant(tenantID) { transaction in
             guard let old = try await keys.find(keyID, in: transaction) else { throw APIError.notFound("key") }
@@ -115,7 +117,7 @@ struct KeysHandler: Sendable {
                     keyID, by: replacement.id, at: now.addingTimeInterval(TimeInterval(grace)), in: transaction)
             else { throw APIError.notFound("key") }
             try await audit.record(entry, in: transaction)
-            let token = try await issuer.apiKeyToken(for: replacement, now: now)
+            let token = try signer.apiKeyToken(for: replacement, now: now)
             return (Components.Schemas.CreatedApiKey(replacement, token: token), previous)
         }
         credentials.invalidate(credential: keyID)
