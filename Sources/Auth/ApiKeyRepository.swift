@@ -186,7 +186,7 @@ public struct ApiKeyRepository: Sendable {
 
     /// Sends `payload` on the invalidation channel when the surrounding transaction commits.
     public static func announce(_ payload: String, on connection: PostgresConnection) async throws {
-        for try await _ in try await connection.query(
+        for try await _ in try await connection.statement(
             "SELECT pg_notify(\(invalidationChannel), \(payload))", logger: connection.logger)
         {}
     }

@@ -44,8 +44,18 @@ public struct InvalidationListener: Service {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
+                // postgres-nio's LISTEN and its statements can wait for ever on a connection that closed at
+                // the wrong moment, and ignore cancellation: one connection's life is abandoned (not
+                // awaited) on shutdown, or when it has heard nothing well past the time it should have
+                // given up on its own. Before, that held a server's shutdown for good.
+                let heard = HeartbeatClock()
+                let giveUpAfter = deafAfter + .seconds(5)
                 do {
-                    try await listenOnce()
+                    try await Abandon.run(
+                        checkingEvery: heartbeatInterval, abandonWhen: { heard.elapsed > giveUpAfter }
+                    ) {
+                        try await listenOnce(heard)
+                    }
                 } catch {
                     if Task.isCancelled { break }
                     logger.warning(
@@ -60,10 +70,10 @@ public struct InvalidationListener: Service {
     struct Deaf: Error {}
 
     /// One connection's life: listen on both channels, send heartbeats, watch that they come back.
-    private func listenOnce() async throws {
+    private func listenOnce(_ heard: HeartbeatClock) async throws {
         let connection = try await connect()
         do {
-            try await listen(on: connection)
+            try await listen(on: connection, heard: heard)
         } catch {
             try? await connection.close()
             throw error
@@ -71,8 +81,8 @@ public struct InvalidationListener: Service {
         try? await connection.close()
     }
 
-    private func listen(on connection: PostgresConnection) async throws {
-        let heard = HeartbeatClock()
+    private func listen(on connection: PostgresConnection, heard: HeartbeatClock) async throws {
+        heard.mark()
         let channel = ApiKeyRepository.invalidationChannel
         let ownHeartbeat = "heartbeat:\(heartbeatChannel):"
         try await connection.listen(on: channel) { notifications in

@@ -34,9 +34,9 @@ public struct OAuthStateStore: Sendable {
         let hash = Self.hash(state)
         let sealed = Data(try box.seal(Data(verifier.utf8), context: Self.sealContext(hash)))
         let expires = now.addingTimeInterval(TimeInterval(lifetime.components.seconds))
-        try await connection.query(
+        try await connection.statement(
             "DELETE FROM oauth_states WHERE expires_at < \(now) - interval '1 hour'", logger: connection.logger)
-        try await connection.query(
+        try await connection.statement(
             """
             INSERT INTO oauth_states (state_hash, verifier_sealed, created_at, expires_at)
             VALUES (\(hash), \(sealed), \(now), \(expires))
@@ -48,7 +48,7 @@ public struct OAuthStateStore: Sendable {
     /// Consumes `state`: its code verifier, if the state was issued here, is unused and unexpired.
     public func consume(_ state: String, now: Date, on connection: PostgresConnection) async throws -> String? {
         let hash = Self.hash(state)
-        let rows = try await connection.query(
+        let rows = try await connection.statement(
             """
             UPDATE oauth_states SET used_at = \(now)
             WHERE state_hash = \(hash) AND used_at IS NULL AND expires_at > \(now)

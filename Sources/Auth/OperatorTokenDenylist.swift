@@ -13,7 +13,7 @@ public struct OperatorTokenDenylist: Sendable {
     /// Whether the token `jti` was revoked.
     public func contains(jti: String) async throws -> Bool {
         try await database.transaction(.platform) { connection in
-            for try await _ in try await connection.query(
+            for try await _ in try await connection.statement(
                 "SELECT 1 FROM operator_token_denylist WHERE jti = \(jti)", logger: connection.logger)
             {
                 return true
@@ -25,12 +25,12 @@ public struct OperatorTokenDenylist: Sendable {
     /// Revokes `jti` until `expiresAt` (its token's own expiry); also drops entries that expired.
     public func revoke(jti: String, expiresAt: Date) async throws {
         try await database.transaction(.platform) { connection in
-            try await connection.query(
+            try await connection.statement(
                 """
                 INSERT INTO operator_token_denylist (jti, expires_at) VALUES (\(jti), \(expiresAt))
                 ON CONFLICT (jti) DO NOTHING
                 """, logger: connection.logger)
-            try await connection.query(
+            try await connection.statement(
                 "DELETE FROM operator_token_denylist WHERE expires_at < now() - interval '1 day'",
                 logger: connection.logger)
         }

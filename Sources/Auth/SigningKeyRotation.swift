@@ -31,7 +31,7 @@ public struct SigningKeyRotation: Sendable {
         let box = self.box
         return try await database.transaction(.platform) { connection in
             try await SigningKeyring.insert(key, box: box, on: connection)
-            let rows = try await connection.query(
+            let rows = try await connection.statement(
                 """
                 UPDATE signing_keys SET retired_at = LEAST(COALESCE(retired_at, \(retiresAt)), \(retiresAt))
                 WHERE kid <> \(key.kid) AND (retired_at IS NULL OR retired_at > now())
@@ -48,7 +48,7 @@ public struct SigningKeyRotation: Sendable {
     public func retire(kid: String, at: Date) async throws -> Bool {
         try await database.transaction(.platform) { connection in
             var found = false
-            for try await _ in try await connection.query(
+            for try await _ in try await connection.statement(
                 """
                 UPDATE signing_keys SET retired_at = \(at)
                 WHERE kid = \(kid) AND (retired_at IS NULL OR retired_at > \(at)) RETURNING 1

@@ -77,7 +77,7 @@ public final class SigningKeyring: Sendable {
         let keys = try await database.transaction(.platform) { connection -> [SigningKey] in
             var keys = try await Self.fetch(box: box, on: connection)
             if keys.isEmpty, generateIfEmpty {
-                try await connection.query("SELECT pg_advisory_xact_lock(7300113)", logger: logger)
+                try await connection.statement("SELECT pg_advisory_xact_lock(7300113)", logger: logger)
                 keys = try await Self.fetch(box: box, on: connection)
                 if keys.isEmpty {
                     let key = SigningKey.generate()
@@ -98,7 +98,7 @@ public final class SigningKeyring: Sendable {
     public static func sealContext(_ kid: String) -> String { "signing-key:\(kid)" }
 
     static func fetch(box: SecretBox, on connection: PostgresConnection) async throws -> [SigningKey] {
-        let rows = try await connection.query(
+        let rows = try await connection.statement(
             """
             SELECT kid, private_key_sealed, created_at, activates_at, retired_at FROM signing_keys
             WHERE retired_at IS NULL OR retired_at > now()
@@ -119,7 +119,7 @@ public final class SigningKeyring: Sendable {
     static func insert(_ key: SigningKey, box: SecretBox, on connection: PostgresConnection) async throws {
         let sealed = try box.seal(key.privateKey.rawRepresentation, context: sealContext(key.kid))
         let publicKey = Data(key.privateKey.publicKey.rawRepresentation)
-        try await connection.query(
+        try await connection.statement(
             """
             INSERT INTO signing_keys (kid, algorithm, public_key, private_key_sealed, created_at, activates_at)
             VALUES (\(key.kid), 'EdDSA', \(publicKey), \(Data(sealed)), \(key.createdAt), \(key.activatesAt))

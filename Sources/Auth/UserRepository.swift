@@ -55,7 +55,7 @@ public struct UserRepository: Sendable {
         let normalized = UserRecord.normalize(email: email)
         var tenantID = TenantID.generate()
         var userID = UUID()
-        for try await (tenant, user) in try await connection.query(
+        for try await (tenant, user) in try await connection.statement(
             "SELECT tenant_id, user_id FROM login_directory WHERE email_normalized = \(normalized)",
             logger: connection.logger
         ).decode((UUID, UUID).self) {
@@ -135,7 +135,7 @@ public struct UserRepository: Sendable {
 
     /// Whether an account anywhere on the platform has this email (emails are unique platform-wide).
     public func emailTaken(_ email: String, on connection: PostgresConnection) async throws -> Bool {
-        let rows = try await connection.query(
+        let rows = try await connection.statement(
             "SELECT 1 FROM login_directory WHERE email_normalized = \(UserRecord.normalize(email: email))",
             logger: connection.logger)
         var taken = false

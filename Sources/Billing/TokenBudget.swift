@@ -82,7 +82,7 @@ public struct TokenBudget: Sendable {
     public func sweepExpired(limit: Int = 1000) async throws -> Int {
         let expired = try await database.transaction(.maintenance) { connection in
             var found: [(TenantID, UUID)] = []
-            let rows = try await connection.query(
+            let rows = try await connection.statement(
                 """
                 SELECT tenant_id, reservation_id FROM budget_reservations WHERE expires_at < now()
                 ORDER BY expires_at LIMIT \(limit)

@@ -59,7 +59,7 @@ public struct UsageLedger: Sendable {
         async throws -> [Total]
     {
         try await Self.decode(
-            try await connection.query(
+            try await connection.statement(
                 """
                 SELECT \(unescaped: Self.aggregate)
                 FROM (

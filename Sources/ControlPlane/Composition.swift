@@ -51,12 +51,16 @@ struct Composition: Sendable {
                 logger: postgresLogger)
             pool = supervisedPool
             commandClient = nil
-            database = Database(pool: supervisedPool, logger: postgresLogger, poolSize: configuration.databasePoolSize)
+            database = Database(
+                pool: supervisedPool, logger: postgresLogger, poolSize: configuration.databasePoolSize,
+                statementTimeout: configuration.databaseStatementTimeout)
         } else {
             let client = PostgresClient(configuration: postgresConfiguration, backgroundLogger: postgresLogger)
             pool = client
             commandClient = client
-            database = Database(client: client, logger: postgresLogger, poolSize: configuration.databasePoolSize)
+            database = Database(
+                client: client, logger: postgresLogger, poolSize: configuration.databasePoolSize,
+                statementTimeout: configuration.databaseStatementTimeout)
         }
         keyring = SigningKeyring(database: database, box: box, logger: logger)
         codec = TokenCodec(

@@ -22,18 +22,23 @@ public struct Database: Sendable {
     /// What the pool is used for right now (every statement and transaction below is counted).
     public let usage: PoolUsage
 
+    /// How long one statement may take before its caller gets `StatementTimedOut` (see `StatementDeadline`).
+    public let statementTimeout: Duration
+
     /// A database over `client`, which the caller runs.
-    public init(client: PostgresClient, logger: Logger, poolSize: Int = 20) {
+    public init(client: PostgresClient, logger: Logger, poolSize: Int = 20, statementTimeout: Duration = .seconds(30)) {
         self.source = .fixed(client)
         self.logger = logger
         self.usage = PoolUsage(capacity: poolSize)
+        self.statementTimeout = statementTimeout
     }
 
     /// A database over a supervised pool (a `Service` the application runs).
-    public init(pool: SupervisedPool, logger: Logger, poolSize: Int) {
+    public init(pool: SupervisedPool, logger: Logger, poolSize: Int, statementTimeout: Duration = .seconds(30)) {
         self.source = .supervised(pool)
         self.logger = logger
         self.usage = PoolUsage(capacity: poolSize)
+        self.statementTimeout = statementTimeout
         pool.watching(usage)
     }
 
@@ -60,7 +65,9 @@ public struct Database: Sendable {
         guard !Self.held.contains(identity) else { throw NestedPoolLease() }
         do {
             return try await usage.counting {
-                try await Self.$held.withValue(Self.held.union([identity])) { try await body(client) }
+                try await StatementDeadline.$limit.withValue(statementTimeout) {
+                    try await Self.$held.withValue(Self.held.union([identity])) { try await body(client) }
+                }
             }
         } catch {
             guard DatabaseUnavailable.isConnectionFailure(error) else { throw error }
@@ -72,7 +79,10 @@ public struct Database: Sendable {
     /// One statement on a pooled connection, outside any transaction scope: for functions that set
     /// their own scope. Read its rows to the end at once, so the connection goes back to the pool.
     public func query(_ query: PostgresQuery, logger: Logger? = nil) async throws -> PostgresRowSequence {
-        try await leasing { client in try await client.query(query, logger: logger ?? self.logger) }
+        let logger = logger ?? self.logger
+        return try await leasing { client in
+            try await StatementDeadline.run(closing: nil) { try await client.query(query, logger: logger) }
+        }
     }
 
     /// Runs `body` in one transaction of `tenantID`.
@@ -104,10 +114,10 @@ public struct Database: Sendable {
         let logger = self.logger
         return try await leasing { client in
             try await client.withConnection { connection in
-                try await connection.query("BEGIN", logger: logger)
+                try await connection.statement("BEGIN", logger: logger)
                 do {
                     let settings = scope.settings
-                    try await connection.query(
+                    try await connection.statement(
                         """
                         SELECT set_config('app.tenant_id', \(settings.tenantID), true),
                                set_config('app.operator', \(settings.operator), true),
@@ -116,7 +126,9 @@ public struct Database: Sendable {
                     let result = try await body(connection)
                     // An error that arrived in a row stream nobody read leaves the transaction aborted, and
                     // Postgres answers COMMIT with ROLLBACK: that must not pass for success.
-                    let outcome = try await connection.query("COMMIT").get().metadata.command
+                    let outcome = try await StatementDeadline.run(closing: connection) {
+                        try await connection.query("COMMIT").get().metadata.command
+                    }
                     guard outcome == "COMMIT" else { throw TransactionRolledBack() }
                     return result
                 } catch {
@@ -127,7 +139,7 @@ public struct Database: Sendable {
                         throw error
                     }
                     do {
-                        try await connection.query("ROLLBACK", logger: logger)
+                        try await connection.statement("ROLLBACK", logger: logger)
                     } catch {
                         logger.warning("rollback failed; closing the connection", metadata: ["error": "\(error)"])
                         try? await connection.close()

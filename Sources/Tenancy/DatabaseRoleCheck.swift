@@ -24,7 +24,7 @@ public enum DatabaseRoleCheck {
     /// Throws a `Violation` when the connected role is unsafe.
     public static func verify(_ database: Database) async throws {
         try await database.transaction(.platform) { connection in
-            let rows = try await connection.query(
+            let rows = try await connection.statement(
                 """
                 SELECT r.rolname, r.rolsuper, r.rolbypassrls,
                        (SELECT count(*) FROM pg_catalog.pg_class c

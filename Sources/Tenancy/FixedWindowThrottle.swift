@@ -33,7 +33,7 @@ public struct FixedWindowThrottle: Sendable {
     /// Counts one hit for `subject` atomically (`throttle_hit`, one upsert) and says whether it is within
     /// the limit.
     public func hit(_ subject: String, on connection: PostgresConnection) async throws -> Decision {
-        let rows = try await connection.query(
+        let rows = try await connection.statement(
             "SELECT hits, resets_in FROM throttle_hit(\(scope), \(digest(subject)), \(windowSeconds))",
             logger: connection.logger)
         for try await (hits, resetsIn) in rows.decode((Int, Double).self) {
@@ -50,7 +50,7 @@ public struct FixedWindowThrottle: Sendable {
 
     /// Forgets `subject`'s window, e.g. after a successful login.
     public func reset(_ subject: String, on connection: PostgresConnection) async throws {
-        try await connection.query(
+        try await connection.statement(
             "DELETE FROM throttle_windows WHERE scope = \(scope) AND subject_hash = \(digest(subject))",
             logger: connection.logger)
     }
@@ -58,7 +58,7 @@ public struct FixedWindowThrottle: Sendable {
     /// Deletes every window that has ended, whatever its scope; returns how many.
     public static func pruneExpired(on connection: PostgresConnection) async throws -> Int {
         var count = 0
-        for try await _ in try await connection.query(
+        for try await _ in try await connection.statement(
             "DELETE FROM throttle_windows WHERE expires_at < now() RETURNING 1", logger: connection.logger)
         {
             count += 1

@@ -149,14 +149,14 @@ public struct IdempotencyStore: Sendable {
     public static func pruneExpired(on connection: PostgresConnection) async throws -> Int {
         let seconds = Double(retention.components.seconds)
         var count = 0
-        for try await _ in try await connection.query(
+        for try await _ in try await connection.statement(
             """
             DELETE FROM idempotency_records WHERE created_at < now() - make_interval(secs => \(seconds)) RETURNING 1
             """, logger: connection.logger)
         {
             count += 1
         }
-        for try await _ in try await connection.query(
+        for try await _ in try await connection.statement(
             """
             DELETE FROM signup_idempotency_records WHERE created_at < now() - make_interval(secs => \(seconds))
             RETURNING 1

@@ -224,18 +224,10 @@ public final class SupervisedPool: Service, Sendable {
         try await client.query("SELECT 1").collect()
     }
 
-    /// Whether `work` succeeds within `limit`; it is cancelled when the time is up.
+    /// Whether `work` succeeds within `limit`; past it, the work is cancelled and left behind (a task
+    /// group would wait for a postgres-nio call that never ends).
     static func within(_ limit: Duration, _ work: @escaping @Sendable () async throws -> Void) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask { (try? await work()) != nil }
-            group.addTask {
-                try? await Pause.for(limit)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
+        (try? await Abandon.run(checkingEvery: limit, abandonWhen: { true }, work)) != nil
     }
 }
 
@@ -249,7 +241,7 @@ public struct DatabaseUnavailable: Error, Sendable, CustomStringConvertible {
 
     /// Whether `error` says the connection or the server went away (rather than the statement failing).
     public static func isConnectionFailure(_ error: any Error) -> Bool {
-        if error is DatabaseUnavailable { return true }
+        if error is DatabaseUnavailable || error is StatementTimedOut { return true }
         guard let error = error as? PSQLError else { return false }
         switch error.code {
         case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed:

@@ -48,7 +48,7 @@ public struct TenantRepository: Sendable {
     /// of `tenants`), for passes that visit each tenant in turn: retention, master key rotation.
     public func allPlans(from database: Database) async throws -> [(id: TenantID, plan: Tenant.Plan)] {
         try await database.transaction(.maintenance) { connection in
-            let rows = try await connection.query(
+            let rows = try await connection.statement(
                 "SELECT tenant_id, plan FROM tenants ORDER BY tenant_id", logger: database.logger)
             var found: [(id: TenantID, plan: Tenant.Plan)] = []
             for try await (id, plan) in rows.decode((UUID, String).self) {
@@ -95,7 +95,7 @@ public struct TenantRepository: Sendable {
     ) async throws -> Page<Tenant> {
         guard let bound = cursor.bound(parse: UUID.init(uuidString:), top: Self.topID) else { throw InvalidCursor() }
         let filters: [(column: String, value: any PostgresEncodable)] = status.map { [("status", $0.rawValue)] } ?? []
-        let rows = try await connection.query(
+        let rows = try await connection.statement(
             try Self.keyset.page(filters: filters, below: bound, limit: limit), logger: connection.logger)
         var tenants: [Tenant] = []
         for try await row in rows.decode(Row.self) { tenants.append(Self.tenant(row)) }

@@ -10,7 +10,7 @@ public struct TenantTransaction: Sendable {
     /// Runs one statement on the transaction's connection.
     @discardableResult
     public func query(_ query: PostgresQuery) async throws -> PostgresRowSequence {
-        try await connection.query(query, logger: connection.logger)
+        try await connection.statement(query, logger: connection.logger)
     }
 
     /// Narrows a platform transaction to `tenantID` for the rest of it (login finds the tenant only
@@ -18,7 +18,7 @@ public struct TenantTransaction: Sendable {
     public static func switching(_ connection: PostgresConnection, to tenantID: TenantID) async throws
         -> TenantTransaction
     {
-        try await connection.query(
+        try await connection.statement(
             "SELECT set_config('app.tenant_id', \(tenantID.description), true)", logger: connection.logger)
         return TenantTransaction(connection: connection, tenantID: tenantID)
     }

@@ -112,7 +112,7 @@ public struct JobStore: Sendable {
     public func releaseExpired(limit: Int = 1000, database: Database) async throws -> Int {
         let expired = try await database.transaction(.maintenance) { connection in
             var found: [QueuedJob] = []
-            let rows = try await connection.query(
+            let rows = try await connection.statement(
                 """
                 SELECT tenant_id, job_id FROM jobs WHERE status = 'running' AND lease_until < now()
                 ORDER BY lease_until LIMIT \(limit)

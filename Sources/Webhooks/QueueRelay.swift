@@ -80,7 +80,7 @@ public struct QueueRelay: Service {
         let age = Self.seconds(lostAfter)
         let suspects = try await database.transaction(.maintenance) { connection in
             var tenants: [TenantID] = []
-            let rows = try await connection.query(
+            let rows = try await connection.statement(
                 // One index probe per tenant (`jobs_sent_queued_idx`), not a read of every queued job.
                 """
                 WITH RECURSIVE suspects AS (
@@ -121,7 +121,7 @@ public struct QueueRelay: Service {
         while true {
             let jobs = try await database.transaction(.maintenance) { connection in
                 var found: [(QueuedJob, Date)] = []
-                for try await row in try await connection.query(query(after, afterID), logger: database.logger)
+                for try await row in try await connection.statement(query(after, afterID), logger: database.logger)
                     .decode((UUID, UUID, Date, Int32).self)
                 {
                     found.append((QueuedJob(tenantID: TenantID(row.0), jobID: row.1, attempts: Int(row.3)), row.2))

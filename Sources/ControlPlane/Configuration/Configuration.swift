@@ -29,6 +29,9 @@ public struct Configuration: Sendable {
     /// How long a probe, or a direct connection while Postgres is away, may take
     /// (`CP_DATABASE_PROBE_TIMEOUT_MS`, 2000).
     public var databaseProbeTimeout: Duration
+    /// How long one statement may take before its caller gets a 503 and its connection is closed
+    /// (`CP_DATABASE_STATEMENT_TIMEOUT_MS`, 30000; see `StatementDeadline`).
+    public var databaseStatementTimeout: Duration
     /// How often an idle pooled connection is checked with `SELECT 1` (`CP_DATABASE_KEEPALIVE_SECONDS`,
     /// 30 by default; 0 turns the check off). The check finds connections a firewall or NAT dropped while
     /// idle; postgres-nio arms its timer each time a connection is parked, which costs about a fifth of the
@@ -178,6 +181,8 @@ public struct Configuration: Sendable {
         databaseIdleSeconds = try integer("CP_DATABASE_IDLE_SECONDS", 300, 1...86_400)
         databaseProbeInterval = .milliseconds(try integer("CP_DATABASE_PROBE_INTERVAL_MS", 1000, 50...60_000))
         databaseProbeTimeout = .milliseconds(try integer("CP_DATABASE_PROBE_TIMEOUT_MS", 2000, 100...60_000))
+        databaseStatementTimeout = .milliseconds(
+            try integer("CP_DATABASE_STATEMENT_TIMEOUT_MS", 30_000, 100...86_400_000))
         redisURL = string("CP_REDIS_URL", "redis://127.0.0.1:6379")
         masterKey = string("CP_MASTER_KEY", "")
         previousMasterKey = string("CP_PREVIOUS_MASTER_KEY", "")

@@ -38,7 +38,8 @@ struct ErrorMappingMiddleware: ServerMiddleware {
         if let error = error as? ServerError {
             if let apiError = Self.find(APIError.self, in: error.underlyingError) { return apiError }
             if let problem = APIError(domain: error.underlyingError) { return problem }
-            if error.operationInput == nil {
+            // A middleware's own failure is not the client's fault, whatever stage it happened at.
+            if error.operationInput == nil, !error.causeDescription.hasPrefix("Middleware of type") {
                 // The generated code failed to decode the request: malformed JSON, wrong types, missing
                 // or unknown fields, a bad parameter or content type.
                 return .invalid(Self.clientDescription(of: error))

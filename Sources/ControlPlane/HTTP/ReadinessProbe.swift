@@ -15,17 +15,9 @@ struct ReadinessProbe: Sendable {
         return [postgresUp ? nil : "postgres", redisUp ? nil : "redis"].compactMap { $0 }
     }
 
-    /// True when `check` answers within two seconds.
+    /// True when `check` answers within two seconds; past them it is left behind, not awaited (a task
+    /// group would wait for a call that never ends).
     private static func answers(_ check: @escaping @Sendable () async throws -> Void) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask { (try? await check()) != nil }
-            group.addTask {
-                try? await Pause.for(.seconds(2))
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
+        (try? await Abandon.run(checkingEvery: .seconds(2), abandonWhen: { true }, check)) != nil
     }
 }

@@ -114,7 +114,7 @@ struct MasterKeyRotation: Sendable {
         var outcome = Outcome()
         let keyList = column.keys.map { "\($0)::text" }.joined(separator: ", ")
         let tenantFilter = tenant.map { "tenant_id = '\($0)'::uuid AND " } ?? ""
-        let rows = try await connection.query(
+        let rows = try await connection.statement(
             PostgresQuery(
                 unsafeSQL: """
                     SELECT ARRAY[\(keyList)]::text[], \(column.column) FROM \(column.table)
@@ -159,7 +159,7 @@ struct MasterKeyRotation: Sendable {
                 try bindings.append(tenant.rawValue)
                 conditions.append("tenant_id = $\(column.keys.count + 3)")
             }
-            let updated = try await connection.query(
+            let updated = try await connection.statement(
                 PostgresQuery(
                     unsafeSQL: """
                         UPDATE \(column.table) SET \(column.column) = $1

@@ -21,7 +21,7 @@ struct TenantGauges: Service {
     /// One count: the open jobs by tenant.
     func count() async throws -> [TenantID: (queued: Int, running: Int)] {
         try await database.transaction(.maintenance) { connection in
-            let rows = try await connection.query(
+            let rows = try await connection.statement(
                 """
                 SELECT tenant_id, count(*) FILTER (WHERE status = 'queued'), count(*) FILTER (WHERE status = 'running')
                 FROM jobs WHERE status IN ('queued', 'running') GROUP BY tenant_id
@@ -38,7 +38,7 @@ struct TenantGauges: Service {
     /// token limit (a limit of 0 counts as fully used).
     func budgets() async throws -> [TenantID: (used: Double, softLimit: Double)] {
         try await database.transaction(.maintenance) { connection in
-            let rows = try await connection.query(
+            let rows = try await connection.statement(
                 """
                 SELECT b.tenant_id,
                        CASE WHEN b.token_limit = 0 THEN 1.0
@@ -61,7 +61,7 @@ struct TenantGauges: Service {
     /// Accepted over answered interventions of the last 28 days, for each tenant that had one answered.
     func acceptanceRates() async throws -> [TenantID: Double] {
         try await database.transaction(.maintenance) { connection in
-            let rows = try await connection.query(
+            let rows = try await connection.statement(
                 """
                 SELECT tenant_id, (count(*) FILTER (WHERE status = 'accepted'))::double precision / count(*)
                 FROM interventions

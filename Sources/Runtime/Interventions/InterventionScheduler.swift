@@ -97,7 +97,7 @@ public struct InterventionScheduler: Service {
         let limited = settings.tenants != nil
         let tenants = (settings.tenants ?? []).map(\.rawValue)
         let claimed = try await database.transaction(.maintenance) { connection -> [Claimed] in
-            let rows = try await connection.query(
+            let rows = try await connection.statement(
                 """
                 UPDATE interventions i SET next_check_at = \(lease), attempts = i.attempts + 1
                 FROM (SELECT tenant_id, intervention_id FROM interventions

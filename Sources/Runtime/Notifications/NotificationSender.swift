@@ -107,7 +107,7 @@ public struct NotificationSender: Service {
     public func sendDue() async throws -> Int {
         let lease = Int(clamping: settings.timeout.components.seconds * 3 + 5)
         let due = try await database.transaction(.maintenance) { connection -> [DueEvent] in
-            let rows = try await connection.query(
+            let rows = try await connection.statement(
                 """
                 UPDATE notification_events e
                 SET attempts = e.attempts + 1, next_attempt_at = now() + make_interval(secs => \(lease)::integer)
