@@ -35,7 +35,8 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
         endpoint: try DatabaseURL.endpoint(configuration.listenerDatabaseURL), cache: credentials, logger: logger,
         onSigningKeysChanged: { try? await keyring.load(generateIfEmpty: false) })
     let metrics = HTTPMetrics()
-    ProcessMetrics.register(on: metrics, database: database, cache: credentials)
+    let lag = ExecutorLagMonitor()
+    ProcessMetrics.register(on: metrics, database: database, lag: lag, cache: credentials)
     let spendMetrics = SpendMetrics(registry: metrics.registry)
     let errors = ErrorMappingMiddleware(logger: logger)
     let runtime = try RuntimeParts(
@@ -82,7 +83,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
         billing: BillingHandler(database: database),
         adminBilling: AdminBillingHandler(database: database),
         adminHealth: AdminHealthHandler(
-            database: database, redis: redis, credentials: credentials, providers: runtime.registry),
+            database: database, redis: redis, credentials: credentials, providers: runtime.registry, lag: lag),
         llm: LLMHandler(gateway: runtime.gateway),
         policy: PolicyHandler(database: database, credentials: runtime.credentials, registry: runtime.registry),
         webhooks: WebhooksHandler(
@@ -136,7 +137,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
             body: configuration.httpBodyTimeout),
         configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: nil),
         services: [
-            parts.pool, listener, usage, hasher,
+            parts.pool, lag, listener, usage, hasher,
             Housekeeping(
                 database: database, budget: runtime.budget, prices: runtime.prices,
                 interval: configuration.housekeepingInterval, logger: logger),

@@ -10,7 +10,8 @@ import Tenancy
 public func buildWorker(_ configuration: Configuration, logger: Logger) throws -> ServiceGroup {
     let parts = try Composition(configuration, logger: logger)
     let metrics = HTTPMetrics()
-    ProcessMetrics.register(on: metrics, database: parts.database)
+    let lag = ExecutorLagMonitor()
+    ProcessMetrics.register(on: metrics, database: parts.database, lag: lag)
     let runtime = try RuntimeParts(
         configuration, parts: parts, spend: SpendMetrics(registry: metrics.registry), metricsRegistry: metrics.registry,
         logger: logger)
@@ -26,7 +27,7 @@ public func buildWorker(_ configuration: Configuration, logger: Logger) throws -
         ]
     // A service group stops its services in reverse order: the HTTP server after the worker.
     let services: [any Service] =
-        [parts.pool] + ops
+        [parts.pool, lag] + ops
         + runtime.services + [
             Housekeeping(
                 database: parts.database, budget: runtime.budget, prices: runtime.prices,

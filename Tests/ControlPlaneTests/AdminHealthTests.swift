@@ -37,6 +37,9 @@ import Testing
             let relay = try #require(health["relay"] as? [String: Any])
             #expect((relay["unsent_jobs"] as? Int ?? -1) >= 0)
             #expect(health["providers"] is [Any])
+            let executor = try #require(health["executor"] as? [String: Any])
+            #expect(["up", "late"].contains(executor["status"] as? String ?? ""))
+            #expect((executor["lag_ms"] as? Double ?? -1) >= 0)
 
             try await client.send(.get, "/v1/admin/health", token: tenant.token).expectProblem(403, "forbidden")
             try await client.send(.get, "/v1/admin/health").expectProblem(401, "unauthenticated")

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Tenancy
 
 #if canImport(Glibc)
     import Glibc
@@ -42,5 +43,11 @@ enum ChildProcess {
             }
             reaper.start()
         }
+    }
+
+    /// Waits for a child started with Foundation's `Process` (which reaps it) to end, polling rather than
+    /// blocking a thread as `waitUntilExit` does.
+    static func exit(of process: Process) async {
+        while process.isRunning { try? await Pause.for(.milliseconds(20)) }
     }
 }

@@ -39,7 +39,7 @@ import Testing
             var accepted: [String: Int] = [:]
             for round in 0..<30 {
                 if round == 10 {
-                    cluster.kill(port: victim)
+                    await cluster.kill(port: victim)
                     await #expect(throws: (any Error).self, "the master is down") {
                         try await RedisClient(url: "redis://127.0.0.1:\(victim)", defaultTimeout: .milliseconds(500))
                             .ping()
@@ -106,7 +106,7 @@ final class LocalRedisCluster: Sendable {
         create.standardOutput = FileHandle.nullDevice
         create.standardError = FileHandle.nullDevice
         try create.run()
-        create.waitUntilExit()
+        await ChildProcess.exit(of: create)
         let client = try RedisClient(url: "redis://127.0.0.1:\(ports[0])")
         _ = try await waitUntil(timeout: .seconds(20)) {
             (try? await client.command(["CLUSTER", "INFO"]).string)?.contains("cluster_state:ok") == true
@@ -132,10 +132,10 @@ final class LocalRedisCluster: Sendable {
     }
 
     /// SIGKILL: no chance to write anything more.
-    func kill(port: Int) {
+    func kill(port: Int) async {
         guard let process = processes.withLock({ $0[port] }) else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        await ChildProcess.exit(of: process)
     }
 
     /// Starts the master again on its files (its node id, slots and append-only file), and waits until
@@ -151,8 +151,8 @@ final class LocalRedisCluster: Sendable {
 
     func stop() {
         for process in processes.withLock({ Array($0.values) }) where process.isRunning {
+            // SIGKILL ends it at once; Foundation reaps it (no thread waits for that).
             Foundation.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: directory)
     }

@@ -26,7 +26,7 @@ extension QueueRecoveryTests {
                 if round == 10 {
                     let killed = redis.withLock { $0 }
                     kill(killed.processIdentifier, SIGKILL)
-                    killed.waitUntilExit()
+                    await ChildProcess.exit(of: killed)
                 }
                 if round == 20 {
                     let started = try Self.startRedis(port: port)

@@ -46,7 +46,7 @@ extension QueueRecoveryTests {
         // Its own port answers probes and scrapes while it works.
         let ops = try await Self.opsRoutes(port: opsPort)
         kill(worker.processIdentifier, SIGKILL)
-        worker.waitUntilExit()
+        await ChildProcess.exit(of: worker)
         #expect(started != nil, "the worker process made no analyses")
         #expect(ops.healthz == 200 && ops.readyz == 200, "healthz \(ops.healthz), readyz \(ops.readyz)")
         for metric in ["controlplane_db_pool_connections_max 6", "controlplane_db_pool_connections_in_use "] {

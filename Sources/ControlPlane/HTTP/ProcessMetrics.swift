@@ -6,10 +6,15 @@ import Tenancy
 /// (`controlplane_db_pool_connections_in_use` of `controlplane_db_pool_connections_max`) and, where the
 /// invalidation listener runs, how old its freshest heartbeat is
 /// (`controlplane_invalidation_heartbeat_age_seconds`; before the first one or after a lost connection,
-/// the time since the process started).
+/// the time since the process started), and how late its periodic tasks woke since the last scrape
+/// (`controlplane_executor_lag_seconds`, see `ExecutorLagMonitor`).
 enum ProcessMetrics {
-    static func register(on metrics: HTTPMetrics, database: Database, cache: CredentialStateCache? = nil) {
+    static func register(
+        on metrics: HTTPMetrics, database: Database, lag: ExecutorLagMonitor, cache: CredentialStateCache? = nil
+    ) {
         let registry = metrics.registry
+        let lagGauge = registry.makeGauge(name: "controlplane_executor_lag_seconds")
+        metrics.beforeScrape.add { lagGauge.set(lag.takeMaximum().seconds) }
         let inUse = registry.makeGauge(name: "controlplane_db_pool_connections_in_use")
         let capacity = registry.makeGauge(name: "controlplane_db_pool_connections_max")
         let usage = database.usage
@@ -20,7 +25,12 @@ enum ProcessMetrics {
         let started = ContinuousClock.now
         metrics.beforeScrape.add {
             let elapsed = cache.heartbeatAge ?? (ContinuousClock.now - started)
-            age.set(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            age.set(elapsed.seconds)
         }
     }
+}
+
+extension Duration {
+    /// The duration in seconds, as a gauge takes it.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -12,6 +12,9 @@ struct AdminHealthHandler: Sendable {
     let redis: RedisClient
     let credentials: CredentialStateCache
     let providers: ProviderRegistry
+    let lag: ExecutorLagMonitor
+    /// A periodic task waking this much later than asked in the last minute makes the executor `late`.
+    static let executorLateAfter: Duration = .milliseconds(250)
     /// A job due this long and still not on Redis means the relay is behind.
     static let relayBehindAfter: Double = 60
 
@@ -48,8 +51,12 @@ struct AdminHealthHandler: Sendable {
                 provider: breaker.provider, endpoint: breaker.endpoint,
                 breaker: .init(rawValue: breaker.state.rawValue) ?? .open)
         }
+        let recentLag = lag.recentMaximum
+        let executor = Health.ExecutorPayload(
+            status: recentLag > Self.executorLateAfter ? .late : .up, lagMs: Self.milliseconds(recentLag))
         let degraded =
-            postgresResult.status == .down || redisResult.status == .down || listener.status != .up
+            executor.status != .up || postgresResult.status == .down || redisResult.status == .down
+            || listener.status != .up
             || queues.status == .down || relay.status != .up || breakers.contains { $0.breaker != .closed }
         return .ok(
             .init(
@@ -57,7 +64,7 @@ struct AdminHealthHandler: Sendable {
                     .init(
                         status: degraded ? .degraded : .ok, checkedAt: Date(), postgres: postgresResult,
                         redis: redisResult, invalidationListener: listener, queues: queues, relay: relay,
-                        providers: breakers))))
+                        executor: executor, providers: breakers))))
     }
 
     /// Open jobs across tenants as Postgres records them, and those the relay has still to send.
