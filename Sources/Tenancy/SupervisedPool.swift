@@ -5,6 +5,7 @@ import NIOSSL
 import PostgresNIO
 import ServiceLifecycle
 import Synchronization
+import _ConnectionPoolModule
 
 /// postgres-nio's connection pool under a supervisor, so that Postgres going away (restarted, failed
 /// over, unreachable) costs 503 answers while it is away and nothing more.
@@ -241,7 +242,9 @@ public struct DatabaseUnavailable: Error, Sendable, CustomStringConvertible {
 
     /// Whether `error` says the connection or the server went away (rather than the statement failing).
     public static func isConnectionFailure(_ error: any Error) -> Bool {
-        if error is DatabaseUnavailable || error is StatementTimedOut { return true }
+        // The pool's own errors (shut down, circuit open, lease cancelled) reach callers of `withConnection`
+        // unwrapped.
+        if error is DatabaseUnavailable || error is StatementTimedOut || error is ConnectionPoolError { return true }
         guard let error = error as? PSQLError else { return false }
         switch error.code {
         case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed:
