@@ -18,11 +18,6 @@ public struct TokenIssuer: Sendable {
         TokenSigner(codec: codec, key: try await keyring.currentSigningKey())
     }
 
-    /// The token of an API key (see `TokenSigner.apiKeyToken`).
-    public func apiKeyToken(for key: ApiKeyRecord, now: Date = Date()) async throws -> String {
-        try await signer().apiKeyToken(for: key, now: now)
-    }
-
     /// A login access token (see `TokenSigner.accessToken`).
     public func accessToken(for user: UserRecord, session: SessionRecord, lifetime: Duration, now: Date) async throws
         -> String

@@ -72,8 +72,8 @@ public final class Worker: Service, Sendable {
         self.settings = settings
         self.observer = observer
         self.logger = logger
-        // `gethostname`, not `ProcessInfo.hostName`: Foundation resolves that name (`getaddrinfo`), a call that
-        // blocks for as long as DNS takes, and this runs on the cooperative executor.
+        // `gethostname` only reads the kernel's name (no I/O); Foundation's `hostName` would look the name up
+        // in DNS, which can wait for seconds, and this runs on the cooperative executor.
         var name = [CChar](repeating: 0, count: 256)
         let host =
             gethostname(&name, name.count - 1) == 0

@@ -42,14 +42,6 @@ public struct Database: Sendable {
         pool.watching(usage)
     }
 
-    /// Whether Postgres is being served right now (false while a supervised pool waits for Postgres).
-    public var isAvailable: Bool {
-        switch source {
-        case .fixed: true
-        case .supervised(let pool): pool.isAvailable
-        }
-    }
-
     /// The connections this task holds, by pool: a second lease from the same pool is refused.
     @TaskLocal static var held: Set<ObjectIdentifier> = []
 
@@ -71,6 +63,9 @@ public struct Database: Sendable {
             }
         } catch {
             guard DatabaseUnavailable.isConnectionFailure(error) else { throw error }
+            if !(error is DatabaseUnavailable) {
+                logger.warning("lost the database", metadata: ["error": .string(String(reflecting: error))])
+            }
             if case .supervised(let pool) = source { pool.suspect() }
             throw DatabaseUnavailable()
         }

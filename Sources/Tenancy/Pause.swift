@@ -9,9 +9,8 @@ import Tenancy
 public enum Pause {
     /// Waits `duration` (negative durations do not wait; longer than a year is a year).
     public static func `for`(_ duration: Duration) async throws {
-        let seconds = min(max(duration.components.seconds, 0), 31_536_000)
-        let nanoseconds = seconds * 1_000_000_000 + max(duration.components.attoseconds, 0) / 1_000_000_000
-        let scheduled = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(nanoseconds)) {}
+        let bounded = min(max(duration, .zero), .seconds(31_536_000))
+        let scheduled = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(bounded)) {}
         try await withTaskCancellationHandler {
             do {
                 try await scheduled.futureResult.get()

@@ -24,19 +24,14 @@ public enum StatementDeadline {
     ) async throws -> Value {
         let limit = Self.limit
         do {
-            return try await Abandon.run(
-                checkingEvery: limit, abandonWhen: { true }, on: connection?.eventLoop,
+            return try await Abandon.within(
+                limit, on: connection?.eventLoop,
                 onAbandon: {
                     let _: EventLoopFuture<Void>? = connection?.close()
                 }, operation)
         } catch is Abandon.Abandoned {
             throw StatementTimedOut(limit: limit)
         }
-    }
-
-    static func nanoseconds(_ duration: Duration) -> Int64 {
-        let seconds = min(max(duration.components.seconds, 0), 86_400 * 365)
-        return seconds * 1_000_000_000 + max(duration.components.attoseconds, 0) / 1_000_000_000
     }
 }
 
@@ -74,7 +69,7 @@ public enum Abandon {
                         gate.resume(with: .failure(error))
                     }
                 }
-                let step = TimeAmount.nanoseconds(StatementDeadline.nanoseconds(interval))
+                let step = TimeAmount(interval)
                 let checks = (eventLoop ?? MultiThreadedEventLoopGroup.singleton.any()).scheduleRepeatedTask(
                     initialDelay: step, delay: step
                 ) { task in
@@ -91,6 +86,16 @@ public enum Abandon {
         } onCancel: {
             gate.resume(with: .failure(CancellationError()))
         }
+    }
+}
+
+extension Abandon {
+    /// Runs `operation` as `run` does and gives it up (`Abandoned`, then `onAbandon`) after `limit`.
+    public static func within<Value: Sendable>(
+        _ limit: Duration, on eventLoop: (any EventLoop)? = nil, onAbandon: @escaping @Sendable () -> Void = {},
+        _ operation: @escaping @Sendable () async throws -> Value
+    ) async throws -> Value {
+        try await run(checkingEvery: limit, abandonWhen: { true }, on: eventLoop, onAbandon: onAbandon, operation)
     }
 }
 

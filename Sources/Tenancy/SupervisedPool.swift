@@ -44,7 +44,6 @@ public final class SupervisedPool: Service, Sendable {
 
     private struct State {
         var client: PostgresClient?
-        var generation = 0
         var suspicion: CheckedContinuation<Void, Never>?
         var suspected = false
     }
@@ -55,7 +54,6 @@ public final class SupervisedPool: Service, Sendable {
     private let logger: Logger
     private let capacity: Int
     private let state = Mutex(State())
-    private let replaced = Atomic<Int>(0)
     private let usage = Mutex<PoolUsage?>(nil)
 
     /// A supervised pool with `configuration` (its minimum of connections is always zero; see above),
@@ -76,12 +74,6 @@ public final class SupervisedPool: Service, Sendable {
         let first = PostgresClient(configuration: configuration, backgroundLogger: logger)
         state.withLock { $0.client = first }
     }
-
-    /// Whether a pool is serving now.
-    public var isAvailable: Bool { state.withLock { $0.client != nil } }
-
-    /// How many times a pool was retired and replaced since start.
-    public var replacements: Int { replaced.load(ordering: .relaxed) }
 
     /// The pool to lease from now.
     func client() throws -> PostgresClient {
@@ -113,7 +105,6 @@ public final class SupervisedPool: Service, Sendable {
             let running = Task { await client.run() }
             state.withLock {
                 $0.client = client
-                $0.generation += 1
                 $0.suspected = false
             }
             await warmUp(client)
@@ -123,7 +114,6 @@ public final class SupervisedPool: Service, Sendable {
             running.cancel()
             await running.value
             if Task.isCancelled { break }
-            replaced.add(1, ordering: .relaxed)
             logger.warning("the Postgres pool stopped serving; waiting for Postgres to answer a new connection")
             await waitUntilReachable()
             if !Task.isCancelled { logger.notice("Postgres answers again; a new pool serves") }
@@ -207,9 +197,7 @@ public final class SupervisedPool: Service, Sendable {
             database: endpoint.database,
             tls: endpoint.requireTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable
         )
-        connectionConfiguration.options.connectTimeout = TimeAmount.nanoseconds(
-            Int64(settings.probeTimeout.components.seconds) * 1_000_000_000
-                + settings.probeTimeout.components.attoseconds / 1_000_000_000)
+        connectionConfiguration.options.connectTimeout = TimeAmount(settings.probeTimeout)
         let connection = try await PostgresConnection.connect(
             configuration: connectionConfiguration, id: 0, logger: logger)
         do {
@@ -228,7 +216,7 @@ public final class SupervisedPool: Service, Sendable {
     /// Whether `work` succeeds within `limit`; past it, the work is cancelled and left behind (a task
     /// group would wait for a postgres-nio call that never ends).
     static func within(_ limit: Duration, _ work: @escaping @Sendable () async throws -> Void) async -> Bool {
-        (try? await Abandon.run(checkingEvery: limit, abandonWhen: { true }, work)) != nil
+        (try? await Abandon.within(limit, work)) != nil
     }
 }
 

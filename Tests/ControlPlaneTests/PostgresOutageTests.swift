@@ -98,7 +98,7 @@ struct OutagePostgres: Sendable {
             $0.migrationDatabaseURL = ownerURL
             $0.databaseProbeInterval = .milliseconds(250)
             $0.databaseProbeTimeout = .seconds(1)
-            $0.databaseStatementTimeout = .seconds(3)
+            $0.databaseStatementTimeout = .seconds(10)
         }) { try await body($0) }
     }
 }

@@ -18,6 +18,6 @@ struct ReadinessProbe: Sendable {
     /// True when `check` answers within two seconds; past them it is left behind, not awaited (a task
     /// group would wait for a call that never ends).
     private static func answers(_ check: @escaping @Sendable () async throws -> Void) async -> Bool {
-        (try? await Abandon.run(checkingEvery: .seconds(2), abandonWhen: { true }, check)) != nil
+        (try? await Abandon.within(.seconds(2), check)) != nil
     }
 }

@@ -97,7 +97,7 @@ struct AdminHealthHandler: Sendable {
         // that never ends.
         let outcome: Result<Void, any Error>
         do {
-            try await Abandon.run(checkingEvery: .seconds(2), abandonWhen: { true }, check)
+            try await Abandon.within(.seconds(2), check)
             outcome = .success(())
         } catch is Abandon.Abandoned {
             outcome = .failure(TimedOut())
