@@ -51,7 +51,7 @@ public struct Database: Sendable {
         let client: PostgresClient
         switch source {
         case .fixed(let fixed): client = fixed
-        case .supervised(let pool): client = try pool.client()
+        case .supervised(let pool): client = try await pool.client(waitingAtMost: statementTimeout)
         }
         let identity = ObjectIdentifier(client)
         guard !Self.held.contains(identity) else { throw NestedPoolLease() }

@@ -43,7 +43,11 @@ public final class SupervisedPool: Service, Sendable {
     }
 
     private struct State {
+        /// The pool that serves, once its `run` has begun.
         var client: PostgresClient?
+        /// A pool exists whose `run` has not begun yet: callers wait for it rather than failing.
+        var starting: PostgresClient?
+        var waitingForStart: [CheckedContinuation<PostgresClient, any Error>] = []
         var suspicion: CheckedContinuation<Void, Never>?
         var suspected = false
     }
@@ -70,15 +74,58 @@ public final class SupervisedPool: Service, Sendable {
         self.settings = settings
         self.logger = logger
         // The first pool exists at once, so that work before `run` starts (the checks before a server
-        // listens) waits for its connections as it would with a plain client.
+        // listens) waits for it, as it would with a plain client.
         let first = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        state.withLock { $0.client = first }
+        state.withLock { $0.starting = first }
     }
 
-    /// The pool to lease from now.
-    func client() throws -> PostgresClient {
-        guard let client = state.withLock({ $0.client }) else { throw DatabaseUnavailable() }
-        return client
+    /// The pool to lease from now. A pool whose `run` has not begun is waited for (at most `limit`):
+    /// leasing from it earlier works but makes postgres-nio warn on every lease.
+    func client(waitingAtMost limit: Duration) async throws -> PostgresClient {
+        enum Now {
+            case serving(PostgresClient)
+            case starting
+            case away
+        }
+        let now = state.withLock { state -> Now in
+            if let client = state.client { return .serving(client) }
+            return state.starting == nil ? .away : .starting
+        }
+        switch now {
+        case .serving(let client): return client
+        case .away: throw DatabaseUnavailable()
+        case .starting:
+            do {
+                return try await Abandon.within(limit) { try await self.waitForStart() }
+            } catch is Abandon.Abandoned {
+                throw DatabaseUnavailable()
+            }
+        }
+    }
+
+    private func waitForStart() async throws -> PostgresClient {
+        try await withCheckedThrowingContinuation { continuation in
+            let now = state.withLock { state -> Result<PostgresClient, any Error>? in
+                if let client = state.client { return .success(client) }
+                guard state.starting != nil else { return .failure(DatabaseUnavailable()) }
+                state.waitingForStart.append(continuation)
+                return nil
+            }
+            if let now { continuation.resume(with: now) }
+        }
+    }
+
+    /// Makes `client` (or, with nil, no pool) the one callers get, and answers those waiting for a start.
+    private func publish(_ client: PostgresClient?) {
+        let waiting = state.withLock { state in
+            state.client = client
+            state.starting = nil
+            state.suspected = false
+            defer { state.waitingForStart = [] }
+            return state.waitingForStart
+        }
+        let answer: Result<PostgresClient, any Error> = client.map { .success($0) } ?? .failure(DatabaseUnavailable())
+        for continuation in waiting { continuation.resume(with: answer) }
     }
 
     /// A caller met a connection-level failure: the supervisor checks the pool now, not at its next probe.
@@ -98,18 +145,18 @@ public final class SupervisedPool: Service, Sendable {
     /// Runs pools one after another: each serves until it is judged broken, then the next starts once
     /// Postgres answers a direct connection.
     private func supervise() async {
-        var next = state.withLock { $0.client }
+        var next = state.withLock { $0.starting }
         while !Task.isCancelled {
             let client = next ?? PostgresClient(configuration: configuration, backgroundLogger: logger)
             next = nil
-            let running = Task { await client.run() }
-            state.withLock {
-                $0.client = client
-                $0.suspected = false
+            state.withLock { $0.starting = client }
+            let running = Task {
+                self.publish(client)
+                await client.run()
             }
             await warmUp(client)
             await watch(client)
-            state.withLock { $0.client = nil }
+            publish(nil)
             // Cancelling the pool's run fails its waiting leases and closes its connections.
             running.cancel()
             await running.value
@@ -123,7 +170,8 @@ public final class SupervisedPool: Service, Sendable {
     /// Opens the warm connections: that many `SELECT 1` at once make the pool dial that many.
     private func warmUp(_ client: PostgresClient) async {
         let count = min(settings.warmConnections, capacity)
-        guard count > 0 else { return }
+        // After its `run` has begun (leases before it make postgres-nio warn).
+        guard count > 0, (try? await self.client(waitingAtMost: settings.probeTimeout)) === client else { return }
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<count {
                 group.addTask { _ = await Self.within(self.settings.probeTimeout) { try await Self.selectOne(client) } }

@@ -1,5 +1,4 @@
 import Foundation
-import NIOPosix
 
 #if canImport(Glibc)
     import Glibc
@@ -13,8 +12,15 @@ enum RawHTTP {
     /// Sends `request` and reads the answer, on a thread of its own: the blocking reads never hold a
     /// thread that runs tasks (or the event loop of the server under test).
     static func exchange(port: Int, request: String, timeoutSeconds: Int) async throws -> String {
-        try await NIOThreadPool.singleton.runIfActive {
-            try blockingExchange(port: port, request: request, timeoutSeconds: timeoutSeconds)
+        try await onOwnThread { try blockingExchange(port: port, request: request, timeoutSeconds: timeoutSeconds) }
+    }
+
+    /// Runs blocking socket work on a new thread and resumes with its result: neither a cooperative
+    /// thread nor a shared pool's thread (others' work would queue behind a ten-second exchange) waits.
+    static func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try work() }) }
+            thread.start()
         }
     }
 
