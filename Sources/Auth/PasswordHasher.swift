@@ -1,3 +1,4 @@
+import BlockingWork
 import CArgon2
 import Foundation
 import NIOCore
@@ -29,15 +30,14 @@ public final class PasswordHasher: Service, Sendable {
     public struct Busy: Error, Sendable {}
 
     let parameters: Parameters
-    private let threadPool: NIOThreadPool
+    private let threadPool: BlockingWorkPool
     private let capacity: Int
     private let inFlight = Atomic<Int>(0)
 
     public init(parameters: Parameters = Parameters(), threads: Int = 2, queueDepth: Int = 16) {
         self.parameters = parameters
         self.capacity = max(1, threads) + max(0, queueDepth)
-        self.threadPool = NIOThreadPool(numberOfThreads: max(1, threads))
-        threadPool.start()
+        self.threadPool = BlockingWorkPool(threads: threads)
     }
 
     /// The PHC-encoded argon2id hash of `password` with a fresh 16-byte salt.
@@ -58,12 +58,12 @@ public final class PasswordHasher: Service, Sendable {
         let (taken, _) = inFlight.add(1, ordering: .acquiringAndReleasing)
         defer { inFlight.subtract(1, ordering: .acquiringAndReleasing) }
         guard taken <= capacity else { throw Busy() }
-        return try await threadPool.runIfActive(work)
+        return try await threadPool.run(work)
     }
 
     public func run() async throws {
         try? await gracefulShutdown()
-        try await threadPool.shutdownGracefully()
+        await threadPool.shutdown()
     }
 
     /// A well-formed argon2id hash with `parameters`, a random salt and a random digest, that no password

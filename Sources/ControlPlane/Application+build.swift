@@ -14,8 +14,9 @@ import Webhooks
 
 /// Builds the API server from a configuration. Postgres, the invalidation listener, the usage recorder,
 /// the hashing and Redis thread pools and housekeeping run as services of the application, so the HTTP
-/// server starts after them and stops first. Before it listens, the database role is checked (no
-/// superuser, no BYPASSRLS, no table owner) and the signing keys are loaded.
+/// server starts after them and stops first. Before it answers API calls, the database role is checked
+/// (no superuser, no BYPASSRLS, no table owner) and the signing keys are loaded (`StartupChecks`, which
+/// waits for a database that is away rather than exiting).
 public func buildApplication(_ configuration: Configuration, logger: Logger, withWorker: Bool = false) throws
     -> some ApplicationProtocol
 {
@@ -39,6 +40,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
     ProcessMetrics.register(on: metrics, database: database, lag: lag, cache: credentials)
     let spendMetrics = SpendMetrics(registry: metrics.registry)
     let errors = ErrorMappingMiddleware(logger: logger)
+    let startup = StartupGate()
     let runtime = try RuntimeParts(
         configuration, parts: parts, spend: spendMetrics, metricsRegistry: metrics.registry, logger: logger)
     let redis = runtime.redis
@@ -49,7 +51,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
         maxAttempts: configuration.jobMaxAttempts, maxDepth: configuration.queueMaxDepth, logger: logger)
 
     let handler = APIHandler(
-        system: SystemHandler(database: database, redis: redis, keyring: keyring, metrics: metrics),
+        system: SystemHandler(database: database, redis: redis, keyring: keyring, metrics: metrics, startup: startup),
         accounts: AccountsHandler(
             database: database, issuer: parts.issuer, hasher: hasher,
             decoyPasswordHash: PasswordHasher.decoyHash(parameters: argon2),
@@ -122,6 +124,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
         configuration: .init(dateTranscoder: InternetDateTranscoder(), jsonEncodingOptions: [.sortedKeys]),
         middlewares: [
             errors,
+            StartupGateMiddleware(gate: startup, wait: configuration.databaseProbeTimeout),
             EventStreamAcceptMiddleware(),
             OptionalBodyMiddleware(),
             RedirectLocationMiddleware(),
@@ -138,6 +141,12 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
         configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: nil),
         services: [
             parts.pool, lag, listener, usage, hasher,
+            StartupChecks(
+                gate: startup, retryInterval: .milliseconds(250), logger: logger,
+                checks: {
+                    try await DatabaseRoleCheck.verify(database)
+                    try await keyring.load(generateIfEmpty: true)
+                }),
             Housekeeping(
                 database: database, budget: runtime.budget, prices: runtime.prices,
                 interval: configuration.housekeepingInterval, logger: logger),
@@ -154,9 +163,5 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
                     + runtime.backgroundServices(
                         configuration, database: database, registry: metrics.registry, logger: logger) : []),
         logger: logger)
-    app.beforeServerStarts {
-        try await DatabaseRoleCheck.verify(database)
-        try await keyring.load(generateIfEmpty: true)
-    }
     return app
 }

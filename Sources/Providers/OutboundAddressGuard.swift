@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BlockingWork
 import Foundation
 import NIOCore
 import NIOPosix
@@ -52,13 +53,35 @@ public struct OutboundAddressGuard: Sendable {
         if let literal = Self.literal(name) {
             addresses = [literal]
         } else {
-            addresses = try await NIOThreadPool.singleton.runIfActive { try Self.resolve(name) }
+            addresses = try await Self.resolveOffExecutor(name)
         }
         guard let first = addresses.first else { throw AddressRefused(reason: "the base URL's host does not resolve") }
         if addresses.contains(where: Self.isForbidden) {
             throw AddressRefused(reason: "the base URL resolves to a loopback, private or link-local address")
         }
         return first.text
+    }
+
+    /// The threads `getaddrinfo` runs on (it blocks, for up to its resolver's timeouts and retries).
+    static let resolverThreads = BlockingWorkPool(threads: 4)
+    /// Resolutions waiting or running: past `maximumResolutions` a call is refused at once, so a burst of
+    /// slow names cannot queue without end.
+    static let resolutions = Atomic<Int>(0)
+    static let maximumResolutions = 64
+    /// How long a name may take to resolve, waiting for a thread included.
+    static let resolutionLimit = Duration.seconds(5)
+
+    static func resolveOffExecutor(_ name: String) async throws -> [IPAddress] {
+        let (taken, _) = resolutions.add(1, ordering: .acquiringAndReleasing)
+        defer { resolutions.subtract(1, ordering: .acquiringAndReleasing) }
+        guard taken <= maximumResolutions else {
+            throw AddressRefused(reason: "too many names are being resolved; try again in a moment")
+        }
+        do {
+            return try await resolverThreads.run(within: resolutionLimit) { try Self.resolve(name) }
+        } catch is BlockingWorkPool.TimedOut {
+            throw AddressRefused(reason: "the base URL's host did not resolve within \(resolutionLimit)")
+        }
     }
 
     static func bare(_ host: String) -> String {

@@ -1,3 +1,4 @@
+import BlockingWork
 import Foundation
 import NIOPosix
 import ServiceLifecycle
@@ -23,7 +24,7 @@ public final class RedisClient: Service, Sendable {
     private let maxIdle: Int
     private let idle = Mutex([RedisNode: [RedisConnection]]())
     private let slots = RedisCluster.SlotMap()
-    private let threadPool: NIOThreadPool
+    private let threadPool: BlockingWorkPool
 
     /// A client for `redis://[:password@]host[:port][/db]`, or for a cluster that `host:port` belongs to
     /// with `redis-cluster://[:password@]host[:port]`, with `threads` threads for its calls.
@@ -43,8 +44,7 @@ public final class RedisClient: Service, Sendable {
         guard !isCluster || database == 0 else { throw RedisError.invalidURL("a Redis Cluster has only database 0") }
         self.defaultTimeout = defaultTimeout
         self.maxIdle = maxIdle
-        self.threadPool = NIOThreadPool(numberOfThreads: max(1, threads))
-        threadPool.start()
+        self.threadPool = BlockingWorkPool(threads: threads)
     }
 
     private var seed: RedisNode { RedisNode(host: host, port: port) }
@@ -65,7 +65,7 @@ public final class RedisClient: Service, Sendable {
     public func pipeline(_ commands: [[String]], timeout: Duration? = nil) async throws -> [RedisReply] {
         let encoded = commands.map { $0.map { Array($0.utf8) } }
         let timeout = timeout ?? defaultTimeout
-        return try await threadPool.runIfActive {
+        return try await threadPool.run {
             guard self.isCluster else {
                 return try self.withConnection(to: self.seed, timeout: timeout) { try $0.pipeline(encoded) }
             }
@@ -80,7 +80,7 @@ public final class RedisClient: Service, Sendable {
 
     public func run() async throws {
         try? await gracefulShutdown()
-        try await threadPool.shutdownGracefully()
+        await threadPool.shutdown()
         idle.withLock { $0.removeAll() }
     }
 

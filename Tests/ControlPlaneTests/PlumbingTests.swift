@@ -30,6 +30,10 @@ import Testing
 
     @Test func readinessChecksPostgresAndRedis() async throws {
         try await TestEnvironment.withApp { client in
+            // Ready once its startup checks have passed (a probe is polled; the first may come earlier).
+            #expect(
+                try await waitUntil(timeout: .seconds(10)) { try await client.send(.get, "/readyz").status == .ok }
+                    != nil)
             let ready = try await client.send(.get, "/readyz")
             #expect(ready.status == .ok)
             #expect((try ready.jsonObject()["checks"] as? [String: String]) == ["postgres": "up", "redis": "up"])

@@ -63,6 +63,42 @@ struct PostgresOutageTests {
     }
 }
 
+extension PostgresOutageTests {
+    /// A server started while Postgres is down does not exit: it answers 503 with `Retry-After`, says it
+    /// is not ready, and serves within 5 s of Postgres starting (a cluster that starts all at once, or a
+    /// crash loop whose backoff would outlast the outage).
+    @Test func startedWhilePostgresIsDownThenServes() async throws {
+        let postgres = try #require(OutagePostgres.fromEnvironment)
+        #expect(try await postgres.pgCtl(["stop", "-m", "fast", "-w", "-t", "60"]) == 0)
+        do {
+            try await postgres.withApp { client in
+                #expect(try await client.send(.get, "/healthz").status == .ok)
+                let ready = try await client.send(.get, "/readyz")
+                try ready.expectProblem(503, "unavailable")
+                let slug = uniqueSlug()
+                let signup = try await client.send(
+                    .post, "/v1/signup",
+                    json: [
+                        "organization_name": "Org \(slug)", "slug": slug, "admin_email": "\(slug)@example.test",
+                        "admin_password": "correct horse battery",
+                    ])
+                try signup.expectProblem(503, "unavailable")
+                #expect(signup.headers[.retryAfter] != nil)
+                #expect(try await postgres.start() == 0)
+                let back = try await waitUntil(timeout: .seconds(5)) {
+                    try await client.send(.get, "/readyz").status == .ok
+                }
+                #expect(back != nil, "not ready 5 s after Postgres started")
+                _ = try await client.signup()
+            }
+        } catch {
+            // Leave the cluster running for the other tests of the suite, whatever failed.
+            _ = try? await postgres.start()
+            throw error
+        }
+    }
+}
+
 /// The second Postgres cluster `scripts/test` starts for these tests, and `pg_ctl` on it.
 struct OutagePostgres: Sendable {
     let url: String
@@ -85,6 +121,15 @@ struct OutagePostgres: Sendable {
     func pgCtl(_ arguments: [String]) async throws -> Int32 {
         let command = ["\(bindir)/pg_ctl", "-D", cluster, "-l", "\(cluster)/server.log"] + arguments
         return try await ChildProcess.run(getuid() == 0 ? ["runuser", "-u", "postgres", "--"] + command : command)
+    }
+
+    /// Starts the stopped cluster as `start_outage_postgres` did (a plain `pg_ctl start` would forget the
+    /// port and socket folder it was given; `restart` remembers them).
+    func start() async throws -> Int32 {
+        try await pgCtl([
+            "start", "-w", "-t", "60", "-o",
+            "-c listen_addresses=127.0.0.1 -p \(port) -k \(cluster) -c max_connections=100",
+        ])
     }
 
     /// A fresh application on this cluster (through `port` instead, when given), probing its pool often.

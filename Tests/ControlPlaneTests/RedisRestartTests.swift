@@ -5,7 +5,9 @@ import Testing
 
 extension QueueRecoveryTests {
     /// Redis is killed (losing everything) and started again while deliveries keep arriving: every
-    /// delivery is answered 2xx, and every job made is processed once Redis is back, without any help.
+    /// delivery is answered 2xx (they need only Postgres), so are reads, `/readyz` says Redis is away
+    /// (503 with `Retry-After`) while it is, the same process is ready again within 5 s of its return,
+    /// and every job made is processed once Redis is back, without any help.
     @Test func redisKilledAndRestartedDuringIngestLosesNothing() async throws {
         let port = unusedLoopbackPort()
         let redis = Shared(try Self.startRedis(port: port))
@@ -27,11 +29,19 @@ extension QueueRecoveryTests {
                     let killed = redis.withLock { $0 }
                     kill(killed.processIdentifier, SIGKILL)
                     await ChildProcess.exit(of: killed)
+                    let ready = try await client.send(.get, "/readyz")
+                    try ready.expectProblem(503, "unavailable")
+                    #expect(ready.headers[.retryAfter] != nil)
+                    #expect(String(buffer: ready.body).contains("redis"))
+                    #expect(try await client.send(.get, "/v1/tenant", token: tenant.token).status == .ok)
                 }
                 if round == 20 {
                     let started = try Self.startRedis(port: port)
                     redis.withLock { $0 = started }
-                    try await Pause.for(.milliseconds(300))
+                    let back = try await waitUntil(timeout: .seconds(5)) {
+                        try await client.send(.get, "/readyz").status == .ok
+                    }
+                    #expect(back != nil, "not ready 5 s after Redis was back")
                 }
                 let body = try GitHubFixtures.bytes(GitHubFixtures.push(commits: 1, seed: 900 + round))
                 let response = try await client.deliver(

@@ -12,14 +12,21 @@ struct SystemHandler: Sendable {
     let redis: RedisClient
     let keyring: SigningKeyring
     let metrics: HTTPMetrics
+    /// Open once the startup checks have passed.
+    let startup: StartupGate
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         .ok(.init(body: .json(.init(status: "ok"))))
     }
 
     func getReadiness(_ input: Operations.GetReadiness.Input) async throws -> Operations.GetReadiness.Output {
-        let down = await ReadinessProbe(database: database, redis: redis).unreachable()
-        guard down.isEmpty else { throw APIError.unavailable("Not reachable: \(down.joined(separator: ", ")).") }
+        var down = await ReadinessProbe(database: database, redis: redis).unreachable()
+        if !startup.isOpen { down.append("startup checks (waiting for the database)") }
+        guard down.isEmpty else {
+            throw APIError(
+                status: 503, code: .unavailable, title: "Service unavailable",
+                detail: "Not reachable: \(down.joined(separator: ", ")).", retryAfter: 2)
+        }
         return .ok(.init(body: .json(.init(status: "ready", checks: .init(postgres: "up", redis: "up")))))
     }
 

@@ -1,0 +1,24 @@
+import HTTPTypes
+import OpenAPIRuntime
+
+/// Holds API calls until the startup checks have passed (`StartupGate`): they wait up to `wait`, then get
+/// a 503 problem with `Retry-After`. Liveness, readiness and metrics answer at once.
+struct StartupGateMiddleware: ServerMiddleware {
+    static let ungated: Set<String> = ["getHealth", "getReadiness", "getMetrics"]
+
+    let gate: StartupGate
+    let wait: Duration
+
+    func intercept(
+        _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
+        next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        let open = Self.ungated.contains(operationID) ? true : await gate.waitOpen(atMost: wait)
+        guard open else {
+            throw APIError(
+                status: 503, code: .unavailable, title: "Service unavailable",
+                detail: "The server is starting and cannot reach its database yet; try again shortly.", retryAfter: 2)
+        }
+        return try await next(request, body, metadata)
+    }
+}

@@ -1,0 +1,81 @@
+import Auth
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Tenancy
+
+/// Opens once the checks a server needs before it answers API calls have passed: the database role is
+/// safe for row-level security and the signing keys are loaded. Until then API calls wait a moment for
+/// it (a server that has just started answers as soon as it can) and are then answered 503.
+final class StartupGate: Sendable {
+    private struct State {
+        var open = false
+        var waiting: [CheckedContinuation<Void, Never>] = []
+    }
+    private let state = Mutex(State())
+
+    var isOpen: Bool { state.withLock { $0.open } }
+
+    func open() {
+        let waiting = state.withLock { state in
+            state.open = true
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        for continuation in waiting { continuation.resume() }
+    }
+
+    /// Whether the gate is open, waiting at most `limit` for it.
+    func waitOpen(atMost limit: Duration) async -> Bool {
+        if isOpen { return true }
+        return (try? await Abandon.within(limit) { await self.opened() }) != nil
+    }
+
+    private func opened() async {
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { state -> Bool in
+                if state.open { return true }
+                state.waiting.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+}
+
+/// Runs the startup checks until they pass, so that a server started while Postgres is away (a cluster
+/// starting all at once, a maintenance window, a name that does not resolve yet) waits for it, answering
+/// 503 and saying it is not ready, instead of exiting into a crash loop whose backoff outlasts the
+/// outage. An unsafe database role is the one failure it does not wait out: the application stops.
+struct StartupChecks: Service {
+    let gate: StartupGate
+    let retryInterval: Duration
+    let logger: Logger
+    let checks: @Sendable () async throws -> Void
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { try await self.checkUntilPassed() }
+        // A service that returns would stop the application: this one has nothing left but to wait.
+        try? await gracefulShutdown()
+    }
+
+    private func checkUntilPassed() async throws {
+        var failures = 0
+        while !Task.isCancelled, !gate.isOpen {
+            do {
+                try await checks()
+                gate.open()
+                if failures > 0 { logger.notice("the database answers; startup checks passed") }
+            } catch let error where DatabaseUnavailable.isConnectionFailure(error) {
+                // Said once, then every 40 tries (10 s at the default interval).
+                if failures % 40 == 0 {
+                    logger.warning(
+                        "the database cannot be reached yet; API calls answer 503 until it can",
+                        metadata: ["error": .string(String(describing: error))])
+                }
+                failures += 1
+                try? await Pause.for(retryInterval)
+            }
+        }
+    }
+}
