@@ -124,7 +124,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
         configuration: .init(dateTranscoder: InternetDateTranscoder(), jsonEncodingOptions: [.sortedKeys]),
         middlewares: [
             errors,
-            StartupGateMiddleware(gate: startup, wait: configuration.databaseProbeTimeout),
+            StartupGateMiddleware(gate: startup, wait: configuration.databaseStatementTimeout),
             EventStreamAcceptMiddleware(),
             OptionalBodyMiddleware(),
             RedirectLocationMiddleware(),

@@ -22,7 +22,7 @@ import Testing
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Self.binary)
             process.arguments = ["serve"]
-            var environment = ProcessInfo.processInfo.environment
+            var environment = try await TestEnvironment.childEnvironment()
             environment["CP_HTTP_PORT"] = String(port)
             environment["CP_LOG_LEVEL"] = "error"
             environment["CP_OPENAI_BASE_URL"] = "http://127.0.0.1:\(upstream)/v1"

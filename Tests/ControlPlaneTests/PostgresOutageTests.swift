@@ -75,13 +75,7 @@ extension PostgresOutageTests {
                 #expect(try await client.send(.get, "/healthz").status == .ok)
                 let ready = try await client.send(.get, "/readyz")
                 try ready.expectProblem(503, "unavailable")
-                let slug = uniqueSlug()
-                let signup = try await client.send(
-                    .post, "/v1/signup",
-                    json: [
-                        "organization_name": "Org \(slug)", "slug": slug, "admin_email": "\(slug)@example.test",
-                        "admin_password": "correct horse battery",
-                    ])
+                let signup = try await client.signupResponse()
                 try signup.expectProblem(503, "unavailable")
                 #expect(signup.headers[.retryAfter] != nil)
                 #expect(try await postgres.start() == 0)

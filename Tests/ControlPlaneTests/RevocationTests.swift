@@ -64,7 +64,8 @@ import Testing
                 for try await _ in try await database.query(
                     """
                     SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                    WHERE application_name = 'controlplane-listener' AND pid <> pg_backend_pid()
+                    WHERE application_name = 'controlplane-listener' AND datname = current_database()
+                      AND pid <> pg_backend_pid()
                     """)
                 {
                     count += 1

@@ -32,7 +32,7 @@ extension QueueRecoveryTests {
         let worker = Process()
         worker.executableURL = binary
         worker.arguments = ["worker"]
-        worker.environment = ProcessInfo.processInfo.environment.merging([
+        worker.environment = try await TestEnvironment.childEnvironment().merging([
             "CP_QUEUE_PREFIX": prefix, "CP_WORKER_CONCURRENCY": "\(slots)", "CP_JOB_VISIBILITY_TIMEOUT_SECONDS": "3",
             "CP_QUEUE_REBUILD_AFTER_LOSS": "off", "CP_QUEUE_RELAY_INTERVAL_SECONDS": "3600", "CP_LOG_LEVEL": "error",
             "CP_DATABASE_POOL_SIZE": "6", "CP_DATABASE_POOL_MIN": "0", "CP_WORKER_HTTP_PORT": "\(opsPort)",

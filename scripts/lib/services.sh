@@ -130,6 +130,29 @@ start_outage_postgres() {
     log "a second Postgres, for the outage tests, in $CP_OUTAGE_POSTGRES_CLUSTER"
 }
 
+# make_test_template: copies the migrated `controlplane` database to the template `controlplane_template`,
+# which each test suite clones into a database of its own (Tests/ControlPlaneTests/SuiteDatabases.swift),
+# and lets the owner role of this test cluster create databases. Exports CP_TEST_TEMPLATE_DATABASE.
+make_test_template() {
+    as_postgres psql -X -q -v ON_ERROR_STOP=1 -h "$CP_POSTGRES_CLUSTER" -p "$CP_POSTGRES_PORT" -U postgres -d postgres <<SQL
+ALTER ROLE controlplane_owner CREATEDB;
+DROP DATABASE IF EXISTS controlplane_template;
+CREATE DATABASE controlplane_template TEMPLATE controlplane OWNER controlplane_owner IS_TEMPLATE true;
+SQL
+    export CP_TEST_TEMPLATE_DATABASE=controlplane_template
+}
+
+# drop_suite_databases: drops the databases test suites cloned from the template (for a cluster that
+# outlives one run: soak-tests). Run it only when no test process is running.
+drop_suite_databases() {
+    local name
+    for name in $(as_postgres psql -X -A -t -h "$CP_POSTGRES_CLUSTER" -p "$CP_POSTGRES_PORT" -U postgres -d postgres \
+        -c "SELECT datname FROM pg_database WHERE datname LIKE 'cp\\_suite\\_%'"); do
+        as_postgres psql -X -q -h "$CP_POSTGRES_CLUSTER" -p "$CP_POSTGRES_PORT" -U postgres -d postgres \
+            -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" >/dev/null
+    done
+}
+
 migrate_outage_postgres() {
     CP_DATABASE_URL=$CP_OUTAGE_DATABASE_URL CP_MIGRATION_DATABASE_URL=$CP_OUTAGE_MIGRATION_DATABASE_URL \
         CP_LOG_LEVEL=warning .build/debug/controlplane migrate

@@ -1,8 +1,9 @@
 import HTTPTypes
 import OpenAPIRuntime
 
-/// Holds API calls until the startup checks have passed (`StartupGate`): they wait up to `wait`, then get
-/// a 503 problem with `Retry-After`. Liveness, readiness and metrics answer at once.
+/// Holds API calls until the startup checks have passed (`StartupGate`): they wait up to `wait` (as long
+/// as a statement may take), or not at all while the database is known to be unreachable, then get a 503
+/// problem with `Retry-After`. Liveness, readiness and metrics answer at once.
 struct StartupGateMiddleware: ServerMiddleware {
     static let ungated: Set<String> = ["getHealth", "getReadiness", "getMetrics"]
 
