@@ -158,6 +158,7 @@ let package = Package(
         .target(
             name: "ControlPlane",
             dependencies: [
+                "BlockingWork",
                 "Tenancy",
                 "Auth",
                 "Billing",

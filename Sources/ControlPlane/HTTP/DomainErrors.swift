@@ -1,5 +1,6 @@
 import Auth
 import Billing
+import BlockingWork
 import Foundation
 import Providers
 import RedisClient
@@ -21,6 +22,11 @@ extension APIError {
             self = APIError(
                 status: 503, code: .unavailable, title: "Service unavailable",
                 detail: "The queue store cannot be reached right now; try again shortly.", retryAfter: 2)
+        case is BlockingWorkPool.Stopped:
+            // The server is stopping: its Redis or hashing threads are gone.
+            self = APIError(
+                status: 503, code: .unavailable, title: "Service unavailable",
+                detail: "The server is shutting down; try again shortly.", retryAfter: 1)
         case is InvalidCursor:
             self = .invalid("cursor is not a cursor of this list.")
         case is PasswordHasher.Busy:

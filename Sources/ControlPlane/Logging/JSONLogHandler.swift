@@ -1,15 +1,14 @@
 import Foundation
 import Logging
-import Synchronization
 
 /// Writes one JSON object per log line to standard output: time, level, label, message and metadata
 /// (including `request_id`, supplied by `RequestScope.metadataProvider` while a request is handled).
+/// Lines are written by `LogLineWriter`'s own thread, never by the task that logs.
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
     public var metadataProvider: Logger.MetadataProvider?
     private let label: String
-    private static let output = Mutex(())
 
     /// Where the lines go: standard output for the servers, standard error for commands whose standard
     /// output is their answer (a token, say).
@@ -44,8 +43,7 @@ public struct JSONLogHandler: LogHandler {
                 withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         else { return }
         line.append(0x0A)
-        let handle = toStandardError ? FileHandle.standardError : FileHandle.standardOutput
-        Self.output.withLock { _ in handle.write(line) }
+        (toStandardError ? LogLineWriter.standardError : LogLineWriter.standardOutput).write(line)
     }
 
     private static func json(_ value: Logger.Metadata.Value) -> Any {
