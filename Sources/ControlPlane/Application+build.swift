@@ -86,7 +86,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
         adminBilling: AdminBillingHandler(database: database),
         adminHealth: AdminHealthHandler(
             database: database, redis: redis, credentials: credentials, providers: runtime.registry, lag: lag),
-        llm: LLMHandler(gateway: runtime.gateway),
+        llm: LLMHandler(gateway: runtime.gateway, callsPerTenant: configuration.gatewayCallsPerTenant),
         policy: PolicyHandler(database: database, credentials: runtime.credentials, registry: runtime.registry),
         webhooks: WebhooksHandler(
             database: database, paging: paging, idempotency: idempotency,

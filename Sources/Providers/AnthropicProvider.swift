@@ -32,66 +32,58 @@ public struct AnthropicProvider: LLMProvider {
             finishReason: Self.finishReason(answer.stopReason), usage: usage)
     }
 
-    public func stream(_ request: ChatRequest) async throws -> AsyncThrowingStream<ChatStreamEvent, any Error> {
-        let response = try await transport.stream(
+    public func stream(_ request: ChatRequest) async throws -> ChatEventStream {
+        try await transport.stream(
             "\(baseURL)/v1/messages", headers: headers, body: try body(request, stream: true), request: request,
-            provider: kind, classify: classify)
-        let kind = self.kind
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                var parser = ServerSentEvents()
-                var input: Int64?
-                var output: Int64 = 0
-                var stopped = false
-                var reason = "stop"
-                var billed: TokenUsage? {
-                    input.map { TokenUsage(promptTokens: $0, completionTokens: output, reasoningTokens: 0) }
+            provider: kind, decoder: StreamDecoder(), classify: classify)
+    }
+
+    /// `message_start` (input tokens), `content_block_delta` (text), `message_delta` (output tokens and
+    /// the stop reason), `message_stop`.
+    struct StreamDecoder: ProviderStreamDecoder {
+        let kind = ProviderKind.anthropic
+        var input: Int64?
+        var output: Int64 = 0
+        var stopped = false
+        var reason = "stop"
+
+        var billed: TokenUsage? {
+            input.map { TokenUsage(promptTokens: $0, completionTokens: output, reasoningTokens: 0) }
+        }
+
+        mutating func decode(_ event: ServerSentEvents.Event) throws -> [ChatStreamEvent] {
+            guard let data = event.data.data(using: .utf8),
+                let piece = try? ProviderTransport.snakeCaseDecoder.decode(StreamEvent.self, from: data)
+            else { return [] }
+            switch piece.type {
+            case "message_start":
+                input = piece.message?.usage?.promptTokens
+                output = piece.message?.usage?.outputTokens ?? 0
+            case "content_block_delta":
+                if let text = piece.delta?.text, piece.delta?.type == "text_delta", !text.isEmpty {
+                    return [.delta(text)]
                 }
-                do {
-                    for try await chunk in response.body {
-                        for event in try parser.feed(chunk.readableBytesView) {
-                            guard let data = event.data.data(using: .utf8),
-                                let piece = try? ProviderTransport.snakeCaseDecoder.decode(StreamEvent.self, from: data)
-                            else { continue }
-                            switch piece.type {
-                            case "message_start":
-                                input = piece.message?.usage?.promptTokens
-                                output = piece.message?.usage?.outputTokens ?? 0
-                            case "content_block_delta":
-                                if let text = piece.delta?.text, piece.delta?.type == "text_delta", !text.isEmpty {
-                                    continuation.yield(.delta(text))
-                                }
-                            case "message_delta":
-                                if let tokens = piece.usage?.outputTokens { output = tokens }
-                                if let stop = piece.delta?.stopReason { reason = Self.finishReason(stop) }
-                            case "message_stop":
-                                stopped = true
-                            case "error":
-                                throw ProviderError(
-                                    piece.error?.type == "overloaded_error" ? .server : .server, provider: kind,
-                                    message: piece.error?.message ?? "the stream reported an error", billed: billed)
-                            default:
-                                break
-                            }
-                        }
-                    }
-                } catch {
-                    var failure = ProviderTransport.failure(error, provider: kind)
-                    failure.billed = failure.billed ?? billed
-                    continuation.finish(throwing: failure)
-                    return
-                }
-                guard stopped, let usage = billed else {
-                    continuation.finish(
-                        throwing: ProviderError(
-                            .network, provider: kind, message: "the stream ended before message_stop", billed: billed))
-                    return
-                }
-                continuation.yield(.finish(reason))
-                continuation.yield(.usage(usage))
-                continuation.finish()
+            case "message_delta":
+                if let tokens = piece.usage?.outputTokens { output = tokens }
+                if let stop = piece.delta?.stopReason { reason = AnthropicProvider.finishReason(stop) }
+            case "message_stop":
+                stopped = true
+            case "error":
+                throw ProviderError(
+                    .server, provider: kind, message: piece.error?.message ?? "the stream reported an error",
+                    billed: billed)
+            default:
+                break
             }
-            continuation.onTermination = { _ in task.cancel() }
+            return []
+        }
+
+        func end() throws -> [ChatStreamEvent] {
+            guard stopped, let usage = billed else {
+                throw ProviderError(
+                    .network, provider: kind, message: "the stream ended before message_stop", billed: billed)
+            }
+            return [.finish(reason), .usage(usage)]
         }
     }
 

@@ -15,6 +15,7 @@ public final class CircuitBreaker: Sendable {
         var failures = 0
         var openedAt = ContinuousClock.now
         var probing = false
+        var touched = ContinuousClock.now
     }
 
     let threshold: Int
@@ -26,6 +27,12 @@ public final class CircuitBreaker: Sendable {
         self.cooldown = cooldown
     }
 
+    /// Closed with no failure counted: forgetting it loses nothing.
+    public var isIdle: Bool { status.withLock { $0.state == .closed && $0.failures == 0 } }
+
+    /// When it was last asked or told anything.
+    public var touched: ContinuousClock.Instant { status.withLock { $0.touched } }
+
     public var state: State {
         status.withLock { status in
             if status.state == .open, ContinuousClock.now - status.openedAt >= cooldown { return .halfOpen }
@@ -36,6 +43,7 @@ public final class CircuitBreaker: Sendable {
     /// Whether a call may go out now; a half-open breaker lets exactly one through until it reports.
     public func allow() -> Bool {
         status.withLock { status in
+            status.touched = .now
             switch status.state {
             case .closed:
                 return true

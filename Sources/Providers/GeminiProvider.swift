@@ -35,46 +35,35 @@ public struct GeminiProvider: LLMProvider {
             finishReason: Self.finishReason(candidate?.finishReason), usage: usage)
     }
 
-    public func stream(_ request: ChatRequest) async throws -> AsyncThrowingStream<ChatStreamEvent, any Error> {
-        let response = try await transport.stream(
+    public func stream(_ request: ChatRequest) async throws -> ChatEventStream {
+        try await transport.stream(
             url(request.model, method: "streamGenerateContent") + "?alt=sse", headers: headers, body: try body(request),
-            request: request, provider: kind, classify: classify)
-        let kind = self.kind
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                var parser = ServerSentEvents()
-                var usage: TokenUsage?
-                var reason: String?
-                do {
-                    for try await chunk in response.body {
-                        for event in try parser.feed(chunk.readableBytesView) {
-                            guard let data = event.data.data(using: .utf8),
-                                let piece = try? JSONDecoder().decode(Response.self, from: data)
-                            else { continue }
-                            let candidate = piece.candidates?.first
-                            if let text = candidate?.text, !text.isEmpty { continuation.yield(.delta(text)) }
-                            if let finish = candidate?.finishReason { reason = Self.finishReason(finish) }
-                            // Each chunk's usageMetadata is the running total; the last one counts.
-                            if let reported = piece.usageMetadata?.tokenUsage { usage = reported }
-                        }
-                    }
-                } catch {
-                    var failure = ProviderTransport.failure(error, provider: kind)
-                    failure.billed = failure.billed ?? usage
-                    continuation.finish(throwing: failure)
-                    return
-                }
-                guard let usage, let reason else {
-                    continuation.finish(
-                        throwing: ProviderError(
-                            .network, provider: kind, message: "the stream ended before it finished", billed: usage))
-                    return
-                }
-                continuation.yield(.finish(reason))
-                continuation.yield(.usage(usage))
-                continuation.finish()
+            request: request, provider: kind, decoder: StreamDecoder(), classify: classify)
+    }
+
+    /// Chunks of `candidates` whose `usageMetadata` is the running total; the last one counts.
+    struct StreamDecoder: ProviderStreamDecoder {
+        let kind = ProviderKind.gemini
+        var billed: TokenUsage?
+        var reason: String?
+
+        mutating func decode(_ event: ServerSentEvents.Event) throws -> [ChatStreamEvent] {
+            guard let data = event.data.data(using: .utf8),
+                let piece = try? JSONDecoder().decode(Response.self, from: data)
+            else { return [] }
+            let candidate = piece.candidates?.first
+            if let finish = candidate?.finishReason { reason = GeminiProvider.finishReason(finish) }
+            if let reported = piece.usageMetadata?.tokenUsage { billed = reported }
+            if let text = candidate?.text, !text.isEmpty { return [.delta(text)] }
+            return []
+        }
+
+        func end() throws -> [ChatStreamEvent] {
+            guard let billed, let reason else {
+                throw ProviderError(
+                    .network, provider: kind, message: "the stream ended before it finished", billed: billed)
             }
-            continuation.onTermination = { _ in task.cancel() }
+            return [.finish(reason), .usage(billed)]
         }
     }
 

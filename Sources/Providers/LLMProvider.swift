@@ -10,5 +10,5 @@ public protocol LLMProvider: Sendable {
 
     /// One streamed completion. Errors before the first byte are thrown here; a stream cut short ends
     /// by throwing `ProviderError` with whatever usage the provider reported by then.
-    func stream(_ request: ChatRequest) async throws -> AsyncThrowingStream<ChatStreamEvent, any Error>
+    func stream(_ request: ChatRequest) async throws -> ChatEventStream
 }

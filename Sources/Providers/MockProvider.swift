@@ -15,22 +15,29 @@ public struct MockProvider: LLMProvider {
             id: "mock-\(Self.digest(request))", model: request.model, content: text, finishReason: reason, usage: usage)
     }
 
-    public func stream(_ request: ChatRequest) async throws -> AsyncThrowingStream<ChatStreamEvent, any Error> {
+    public func stream(_ request: ChatRequest) async throws -> ChatEventStream {
         let (text, reason, usage) = Self.answer(request)
-        return AsyncThrowingStream { continuation in
-            var word = ""
-            for character in text {
-                word.append(character)
-                if character == " " {
-                    continuation.yield(.delta(word))
-                    word = ""
-                }
+        var events: [ChatStreamEvent] = []
+        var word = ""
+        for character in text {
+            word.append(character)
+            if character == " " {
+                events.append(.delta(word))
+                word = ""
             }
-            if !word.isEmpty { continuation.yield(.delta(word)) }
-            continuation.yield(.finish(reason))
-            continuation.yield(.usage(usage))
-            continuation.finish()
         }
+        if !word.isEmpty { events.append(.delta(word)) }
+        events += [.finish(reason), .usage(usage)]
+        // Everything at once: the answer is small and already in memory.
+        let stream = ChatEventStream(limit: .max, weigh: { $0.weight })
+        let task = Task {
+            for event in events {
+                guard await stream.send(event) else { return }
+            }
+            stream.finish()
+        }
+        stream.onTermination = { task.cancel() }
+        return stream
     }
 
     static func answer(_ request: ChatRequest) -> (String, String, TokenUsage) {

@@ -37,54 +37,46 @@ public struct OpenAIProvider: LLMProvider {
             finishReason: choice?.finishReason ?? "stop", usage: usage)
     }
 
-    public func stream(_ request: ChatRequest) async throws -> AsyncThrowingStream<ChatStreamEvent, any Error> {
-        let response = try await transport.stream(
+    public func stream(_ request: ChatRequest) async throws -> ChatEventStream {
+        try await transport.stream(
             "\(baseURL)/chat/completions", headers: headers, body: try body(request, stream: true), request: request,
-            provider: kind, classify: classify)
-        let kind = self.kind
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                var parser = ServerSentEvents()
-                var usage: TokenUsage?
-                var finished = false
-                do {
-                    for try await chunk in response.body {
-                        for event in try parser.feed(chunk.readableBytesView) {
-                            if event.data == "[DONE]" {
-                                finished = true
-                                continue
-                            }
-                            guard let data = event.data.data(using: .utf8),
-                                let piece = try? ProviderTransport.snakeCaseDecoder.decode(Chunk.self, from: data)
-                            else { continue }
-                            if let error = piece.error {
-                                throw ProviderError(
-                                    .server, provider: kind, message: error.message ?? "the stream reported an error",
-                                    billed: usage)
-                            }
-                            for choice in piece.choices ?? [] {
-                                if let text = choice.delta?.content, !text.isEmpty { continuation.yield(.delta(text)) }
-                                if let reason = choice.finishReason { continuation.yield(.finish(reason)) }
-                            }
-                            if let reported = (piece.usage ?? piece.xGroq?.usage)?.tokenUsage { usage = reported }
-                        }
-                    }
-                } catch {
-                    var failure = ProviderTransport.failure(error, provider: kind)
-                    failure.billed = failure.billed ?? usage
-                    continuation.finish(throwing: failure)
-                    return
-                }
-                guard finished || usage != nil, let usage else {
-                    continuation.finish(
-                        throwing: ProviderError(
-                            .network, provider: kind, message: "the stream ended before its usage", billed: usage))
-                    return
-                }
-                continuation.yield(.usage(usage))
-                continuation.finish()
+            provider: kind, decoder: StreamDecoder(kind: kind), classify: classify)
+    }
+
+    /// `chat.completion.chunk` events, the usage chunk, then `[DONE]`.
+    struct StreamDecoder: ProviderStreamDecoder {
+        let kind: ProviderKind
+        var billed: TokenUsage?
+        var done = false
+
+        init(kind: ProviderKind) { self.kind = kind }
+
+        mutating func decode(_ event: ServerSentEvents.Event) throws -> [ChatStreamEvent] {
+            if event.data == "[DONE]" {
+                done = true
+                return []
             }
-            continuation.onTermination = { _ in task.cancel() }
+            guard let data = event.data.data(using: .utf8),
+                let piece = try? ProviderTransport.snakeCaseDecoder.decode(Chunk.self, from: data)
+            else { return [] }
+            if let error = piece.error {
+                throw ProviderError(
+                    .server, provider: kind, message: error.message ?? "the stream reported an error", billed: billed)
+            }
+            var out: [ChatStreamEvent] = []
+            for choice in piece.choices ?? [] {
+                if let text = choice.delta?.content, !text.isEmpty { out.append(.delta(text)) }
+                if let reason = choice.finishReason { out.append(.finish(reason)) }
+            }
+            if let reported = (piece.usage ?? piece.xGroq?.usage)?.tokenUsage { billed = reported }
+            return out
+        }
+
+        func end() throws -> [ChatStreamEvent] {
+            guard let billed else {
+                throw ProviderError(.network, provider: kind, message: "the stream ended before its usage", billed: nil)
+            }
+            return [.usage(billed)]
         }
     }
 

@@ -4,15 +4,26 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 
-/// HTTP for providers over one shared, pooled `HTTPClient`: a deadline per attempt, the request id sent
+/// HTTP for providers over one shared, pooled `HTTPClient`: one deadline per attempt covering connect,
+/// headers and the whole body (the policy's `timeout_ms`), a cap on what is read, the request id sent
 /// upstream, and HTTP failures classified into `ProviderError`.
 public struct ProviderTransport: Sendable {
     let client: HTTPClient
+    /// The bytes a stream may hold between the provider and its reader before reading pauses.
+    public let streamBufferBytes: Int
     /// The largest answer read into memory (a whole completion, or an error body).
     static let maxBodyBytes = 8 << 20
+    /// The most a stream may bring in all (its framing included).
+    let maxStreamBytes = 32 << 20
 
-    public init(client: HTTPClient) {
+    public init(client: HTTPClient, streamBufferBytes: Int = 64 << 10) {
         self.client = client
+        self.streamBufferBytes = streamBufferBytes
+    }
+
+    /// The same settings over another client (one pinned to a checked address).
+    public func using(_ client: HTTPClient) -> ProviderTransport {
+        ProviderTransport(client: client, streamBufferBytes: streamBufferBytes)
     }
 
     /// OpenAI's and Anthropic's JSON is snake_case.
@@ -47,48 +58,65 @@ public struct ProviderTransport: Sendable {
         _ url: String, headers: [(String, String)], body: Data, request: ChatRequest, provider: ProviderKind,
         classify: (Int, HTTPHeaders, ByteBuffer) -> ProviderError
     ) async throws -> ByteBuffer {
-        let response = try await open(url, headers: headers, body: body, request: request, provider: provider)
-        let bytes: ByteBuffer
+        let outgoing = Self.request(url, headers: headers, body: body, request: request)
+        let client = self.client
+        let deadline = ContinuousClock.now + request.timeout
+        let (status, responseHeaders, bytes): (UInt, HTTPHeaders, ByteBuffer)
         do {
-            bytes = try await response.body.collect(upTo: Self.maxBodyBytes)
+            (status, responseHeaders, bytes) = try await withDeadline(deadline) {
+                let response = try await client.execute(outgoing, timeout: .nanoseconds(Self.nanoseconds(request.timeout)))
+                let bytes = try await response.body.collect(upTo: Self.maxBodyBytes)
+                return (response.status.code, response.headers, bytes)
+            }
         } catch {
             throw Self.failure(error, provider: provider)
         }
-        guard (200..<300).contains(response.status.code) else {
-            throw classify(Int(response.status.code), response.headers, bytes)
+        guard (200..<300).contains(status) else {
+            throw classify(Int(status), responseHeaders, bytes)
         }
         return bytes
     }
 
-    /// Sends one request and answers the response with its body unread (for streams). A non-2xx answer
-    /// is read (bounded) and thrown as the `ProviderError` that `classify` makes of it.
+    /// Sends one request and answers its events as they arrive, read only as fast as they are taken.
+    /// Until the response head, the request's timeout applies here; the rest of the stream is held to
+    /// the same deadline by its reader (the gateway). A non-2xx answer is read (bounded, within the
+    /// deadline) and thrown as the `ProviderError` that `classify` makes of it.
     func stream(
         _ url: String, headers: [(String, String)], body: Data, request: ChatRequest, provider: ProviderKind,
-        classify: (Int, HTTPHeaders, ByteBuffer) -> ProviderError
-    ) async throws -> HTTPClientResponse {
-        let response = try await open(url, headers: headers, body: body, request: request, provider: provider)
+        decoder: some ProviderStreamDecoder, classify: (Int, HTTPHeaders, ByteBuffer) -> ProviderError
+    ) async throws -> ChatEventStream {
+        let outgoing = Self.request(url, headers: headers, body: body, request: request)
+        let client = self.client
+        let deadline = ContinuousClock.now + request.timeout
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(
+                outgoing, timeout: .nanoseconds(Self.nanoseconds(request.timeout)))
+        } catch {
+            throw Self.failure(error, provider: provider)
+        }
         guard (200..<300).contains(response.status.code) else {
-            let bytes = (try? await response.body.collect(upTo: 1 << 20)) ?? ByteBuffer()
+            let bytes = (try? await withDeadline(deadline) { try await response.body.collect(upTo: 1 << 20) }) ?? ByteBuffer()
             throw classify(Int(response.status.code), response.headers, bytes)
         }
-        return response
+        return events(of: response, provider: provider, decoder: decoder)
     }
 
-    private func open(
-        _ url: String, headers: [(String, String)], body: Data, request: ChatRequest, provider: ProviderKind
-    ) async throws -> HTTPClientResponse {
+    private static func request(_ url: String, headers: [(String, String)], body: Data, request: ChatRequest)
+        -> HTTPClientRequest
+    {
         var outgoing = HTTPClientRequest(url: url)
         outgoing.method = .POST
         outgoing.headers.add(name: "Content-Type", value: "application/json")
         outgoing.headers.add(name: "X-Request-Id", value: request.requestID)
         for (name, value) in headers { outgoing.headers.add(name: name, value: value) }
         outgoing.body = .bytes(ByteBuffer(data: body))
-        let seconds = max(1, request.timeout.components.seconds)
-        do {
-            return try await client.execute(outgoing, timeout: .seconds(seconds))
-        } catch {
-            throw Self.failure(error, provider: provider)
-        }
+        return outgoing
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return max(1_000_000, seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
     /// A transport failure as a `ProviderError`: a timeout, or a network failure.
@@ -98,6 +126,12 @@ public struct ProviderTransport: Sendable {
             error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout
         {
             return ProviderError(.timeout, provider: provider, message: "the provider did not answer in time")
+        }
+        if error is DeadlineExceeded {
+            return ProviderError(.timeout, provider: provider, message: "the provider did not finish in time")
+        }
+        if error is ServerSentEvents.Oversized {
+            return ProviderError(.invalidResponse, provider: provider, message: "a stream event was too large")
         }
         if error is CancellationError {
             return ProviderError(.timeout, provider: provider, message: "the call was cancelled")

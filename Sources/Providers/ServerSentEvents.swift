@@ -9,6 +9,9 @@ public struct ServerSentEvents: Sendable {
     }
 
     private var buffer: [UInt8] = []
+    /// How far `buffer` is known to hold no event boundary, so each byte is scanned about once however
+    /// small the chunks (a slow trickle of a large event must not cost time quadratic in its size).
+    private var scanned = 0
     /// A single event larger than this is refused (a provider gone wrong must not fill memory).
     static let maxEventBytes = 4 << 20
 
@@ -18,25 +21,32 @@ public struct ServerSentEvents: Sendable {
     public mutating func feed(_ bytes: some Sequence<UInt8>) throws -> [Event] {
         buffer.append(contentsOf: bytes)
         var events: [Event] = []
-        while let end = Self.boundary(in: buffer) {
-            let block = buffer[..<end.start]
-            buffer.removeSubrange(..<end.end)
-            if let event = Self.parse(block) { events.append(event) }
+        var consumed = 0
+        var from = max(0, scanned - 3)
+        while let end = Self.boundary(in: buffer, from: from) {
+            if let event = Self.parse(buffer[consumed..<end.start]) { events.append(event) }
+            consumed = end.end
+            from = consumed
         }
+        buffer.removeSubrange(..<consumed)
+        scanned = buffer.count
         if buffer.count > Self.maxEventBytes { throw Oversized() }
         return events
     }
 
     /// The event left when the stream ends without a blank line.
     public mutating func finish() -> Event? {
-        defer { buffer.removeAll() }
+        defer {
+            buffer.removeAll()
+            scanned = 0
+        }
         return Self.parse(buffer[...])
     }
 
     struct Oversized: Error {}
 
-    private static func boundary(in bytes: [UInt8]) -> (start: Int, end: Int)? {
-        var index = 0
+    private static func boundary(in bytes: [UInt8], from start: Int) -> (start: Int, end: Int)? {
+        var index = start
         while index + 1 < bytes.count {
             if bytes[index] == 10, bytes[index + 1] == 10 { return (index, index + 2) }
             if bytes[index] == 13, index + 3 < bytes.count, bytes[index + 1] == 10, bytes[index + 2] == 13,

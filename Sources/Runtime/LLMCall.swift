@@ -56,7 +56,9 @@ public struct LLMStream: Sendable {
     public let provider: ProviderKind
     public let model: String
     public let cached: Bool
-    public let events: AsyncThrowingStream<ChatStreamEvent, any Error>
+    public let events: ChatEventStream
+    /// When the gateway ends the stream at the latest (the attempt's `timeout_ms`).
+    public let deadline: ContinuousClock.Instant
 }
 
 /// Why the gateway did not answer.

@@ -33,7 +33,8 @@ extension LLMGateway {
         for candidate in candidates {
             let kind = candidate.provider
             let credential = plan.credentials[kind]
-            let breaker = registry.breaker(kind, endpoint: registry.endpoint(kind, tenantCredential: credential))
+            let breaker = registry.breaker(
+                kind, endpoint: registry.endpoint(kind, tenantCredential: credential), tenantID: call.tenantID)
             let provider: any LLMProvider
             do {
                 provider = try await registry.provider(kind, tenantCredential: credential)

@@ -12,13 +12,15 @@ extension LLMGateway {
         let begun: Reserved
         switch try await begin(call) {
         case .cached(let hit, let provider):
-            let events = AsyncThrowingStream<ChatStreamEvent, any Error> { continuation in
-                continuation.yield(.delta(hit.content))
-                continuation.yield(.finish(hit.finishReason))
-                continuation.yield(.usage(hit.usage))
-                continuation.finish()
+            let events = ChatEventStream(limit: .max, weigh: { $0.weight })
+            Task {
+                for event in [ChatStreamEvent.delta(hit.content), .finish(hit.finishReason), .usage(hit.usage)] {
+                    guard await events.send(event) else { return }
+                }
+                events.finish()
             }
-            return LLMStream(provider: provider, model: hit.model, cached: true, events: events)
+            return LLMStream(
+                provider: provider, model: hit.model, cached: true, events: events, deadline: .now + .seconds(60))
         case .reserved(let reserved):
             begun = reserved
         }
@@ -33,66 +35,136 @@ extension LLMGateway {
             let events = relay(
                 opened.value, call: call, candidate: candidate, reservation: reservation, breaker: opened.breaker,
                 started: opened.started, cacheKey: cacheKey, cacheTTL: plan.policy.cache.ttlSeconds)
-            return LLMStream(provider: candidate.provider, model: candidate.model, cached: false, events: events)
+            return LLMStream(
+                provider: candidate.provider, model: candidate.model, cached: false, events: events,
+                deadline: opened.started + .milliseconds(candidate.timeoutMs))
         } catch {
             await release(reservation)
             throw error
         }
     }
 
-    /// Reads `upstream` to its end in a task of its own, passing every event on while someone listens,
-    /// then charges the stream's usage and ends the reservation. A stream cut short charges what the
-    /// provider had reported by then (if anything) and fails the listener's stream.
+    /// Passes `upstream` on through a bounded buffer, read only as fast as the listener reads, all of it
+    /// within the candidate's `timeout_ms` from the attempt's start; then charges the stream's usage and
+    /// ends the reservation. A stream cut short (the provider failed or stalled, the deadline came, the
+    /// listener left or stopped reading until the deadline) is charged what the provider reported, or
+    /// else an estimate of what was streamed: the prompt's estimate plus a token per four bytes of text.
     func relay(
-        _ upstream: AsyncThrowingStream<ChatStreamEvent, any Error>, call: LLMCall, candidate: LLMPolicy.Candidate,
-        reservation: Reservation, breaker: CircuitBreaker, started: ContinuousClock.Instant, cacheKey: String?,
-        cacheTTL: Int
-    ) -> AsyncThrowingStream<ChatStreamEvent, any Error> {
-        let (events, continuation) = AsyncThrowingStream<ChatStreamEvent, any Error>.makeStream()
+        _ upstream: ChatEventStream, call: LLMCall, candidate: LLMPolicy.Candidate, reservation: Reservation,
+        breaker: CircuitBreaker, started: ContinuousClock.Instant, cacheKey: String?, cacheTTL: Int
+    ) -> ChatEventStream {
+        let events = ChatEventStream(limit: registry.transport.streamBufferBytes, weigh: { $0.weight })
         let gateway = self
-        Task {
-            var usage: TokenUsage?
-            var text = ""
-            var finish = "stop"
-            do {
-                for try await event in upstream {
-                    switch event {
-                    case .usage(let reported): usage = reported
-                    case .delta(let piece): if text.utf8.count < 1 << 20 { text += piece }
-                    case .finish(let reason): finish = reason
-                    }
-                    continuation.yield(event)
-                }
-                breaker.recordSuccess()
-                gateway.observer?.attempt(
-                    provider: candidate.provider, model: candidate.model, duration: .now - started, error: nil)
-                let billed = usage ?? .zero
-                try await gateway.charge(
-                    billed, call: call, provider: candidate.provider, model: candidate.model, cached: false,
-                    reservation: reservation, release: true)
-                if let cache = gateway.cache, let cacheKey, usage != nil {
-                    await cache.store(
-                        cacheKey,
-                        result: ChatResult(
-                            id: "", model: candidate.model, content: text, finishReason: finish, usage: billed),
-                        provider: candidate.provider, ttlSeconds: cacheTTL)
-                }
-                continuation.finish()
-            } catch {
-                let failure = Self.providerError(error, provider: candidate.provider)
-                if failure.isProviderFault { breaker.recordFailure() } else { breaker.recordNeutral() }
-                gateway.observer?.attempt(
-                    provider: candidate.provider, model: candidate.model, duration: .now - started, error: failure)
-                if let billed = failure.billed ?? usage {
-                    try? await gateway.charge(
-                        billed, call: call, provider: candidate.provider, model: candidate.model, cached: false,
-                        reservation: reservation, release: true)
-                } else {
-                    await gateway.release(reservation)
-                }
-                continuation.finish(throwing: GatewayError.providersFailed(failure))
-            }
+        let deadline = started + .milliseconds(candidate.timeoutMs)
+        let task = Task {
+            let (relayed, expired) = await untilDeadline(deadline) { await Self.pass(upstream, to: events, provider: candidate.provider) }
+            let attempt = StreamAttempt(
+                call: call, candidate: candidate, reservation: reservation, breaker: breaker, started: started)
+            await gateway.settle(relayed, expired: expired, attempt, events: events, cacheKey: cacheKey, cacheTTL: cacheTTL)
         }
+        events.onTermination = { task.cancel() }
         return events
+    }
+
+    /// What a relayed stream carried, and how it ended.
+    struct Relayed: Sendable {
+        enum End: Sendable {
+            /// The provider's stream ended whole.
+            case complete
+            /// The provider's stream failed.
+            case failed(ProviderError)
+            /// The listener left.
+            case listenerLeft
+            /// The relay was stopped: by the deadline, or the listener's leaving cancelled it.
+            case stopped
+        }
+        var usage: TokenUsage?
+        var text = ""
+        var textBytes = 0
+        var finish = "stop"
+        var end = End.stopped
+    }
+
+    /// One streamed attempt: its call, candidate, reservation, breaker and start.
+    struct StreamAttempt: Sendable {
+        let call: LLMCall
+        let candidate: LLMPolicy.Candidate
+        let reservation: Reservation
+        let breaker: CircuitBreaker
+        let started: ContinuousClock.Instant
+    }
+
+    /// Moves events from `upstream` to `events` until either ends, or the task is cancelled.
+    static func pass(_ upstream: ChatEventStream, to events: ChatEventStream, provider: ProviderKind) async -> Relayed {
+        var relayed = Relayed()
+        do {
+            for try await event in upstream {
+                switch event {
+                case .usage(let reported): relayed.usage = reported
+                case .delta(let piece):
+                    relayed.textBytes += piece.utf8.count
+                    if relayed.text.utf8.count < 1 << 20 { relayed.text += piece }
+                case .finish(let reason): relayed.finish = reason
+                }
+                guard await events.send(event) else {
+                    relayed.end = events.consumerLeft ? .listenerLeft : .stopped
+                    return relayed
+                }
+            }
+            relayed.end = Task.isCancelled ? (events.consumerLeft ? .listenerLeft : .stopped) : .complete
+        } catch {
+            relayed.end = .failed(providerError(error, provider: provider))
+        }
+        return relayed
+    }
+
+    /// Charges and reports a relayed stream and ends the listener's stream accordingly.
+    func settle(
+        _ relayed: Relayed, expired: Bool, _ attempt: StreamAttempt, events: ChatEventStream, cacheKey: String?,
+        cacheTTL: Int
+    ) async {
+        let (call, candidate) = (attempt.call, attempt.candidate)
+        let duration = ContinuousClock.now - attempt.started
+        let streamed = TokenUsage(
+            promptTokens: Self.estimate(call), completionTokens: Int64((relayed.textBytes + 3) / 4),
+            reasoningTokens: 0)
+        var failure: ProviderError?
+        var billed = relayed.usage ?? streamed
+        switch relayed.end {
+        case .complete:
+            attempt.breaker.recordSuccess()
+        case .failed(let error):
+            failure = error
+            billed = error.billed ?? relayed.usage ?? streamed
+            if error.isProviderFault { attempt.breaker.recordFailure() } else { attempt.breaker.recordNeutral() }
+        case .listenerLeft where !expired:
+            attempt.breaker.recordNeutral()
+        case .listenerLeft, .stopped:
+            let error = ProviderError(
+                .timeout, provider: candidate.provider,
+                message: "the stream did not end within timeout_ms (\(candidate.timeoutMs) ms)")
+            failure = error
+            attempt.breaker.recordFailure()
+        }
+        observer?.attempt(provider: candidate.provider, model: candidate.model, duration: duration, error: failure)
+        do {
+            try await charge(
+                billed, call: call, provider: candidate.provider, model: candidate.model, cached: false,
+                reservation: attempt.reservation, release: true)
+        } catch {
+            await release(attempt.reservation)
+        }
+        if case .complete = relayed.end, let cache, let cacheKey, relayed.usage != nil {
+            await cache.store(
+                cacheKey,
+                result: ChatResult(
+                    id: "", model: candidate.model, content: relayed.text, finishReason: relayed.finish, usage: billed),
+                provider: candidate.provider, ttlSeconds: cacheTTL)
+        }
+        if let failure {
+            events.finish(throwing: GatewayError.providersFailed(failure))
+        } else {
+            events.finish()
+        }
     }
 }

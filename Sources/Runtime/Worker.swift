@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Providers
 import ServiceLifecycle
 import Tenancy
 import Webhooks
@@ -20,12 +21,20 @@ public struct WorkerSettings: Sendable {
     public var backoffCap: Duration
     /// How often leases that ran out and stream entries never acknowledged are looked for.
     public var reapInterval: Duration
+    /// The slots one tenant's jobs may hold at once (at least 1): the rest stay free for other tenants
+    /// however long that tenant's jobs take.
+    public var slotsPerTenant: Int
+    /// How long one attempt of a job may run; past it the attempt is stopped and retried later.
+    public var jobDeadline: Duration
 
     public init(
         concurrency: Int = 8, visibilityTimeout: Duration = .seconds(60), backoffBase: Duration = .seconds(2),
-        backoffCap: Duration = .seconds(300), reapInterval: Duration = .seconds(10)
+        backoffCap: Duration = .seconds(300), reapInterval: Duration = .seconds(10), slotsPerTenant: Int? = nil,
+        jobDeadline: Duration = .seconds(600)
     ) {
         self.concurrency = concurrency
+        self.slotsPerTenant = max(1, slotsPerTenant ?? concurrency / 2)
+        self.jobDeadline = jobDeadline
         self.visibilityTimeout = visibilityTimeout
         self.backoffBase = backoffBase
         self.backoffCap = backoffCap
@@ -61,6 +70,8 @@ public final class Worker: Service, Sendable {
     let logger: Logger
     /// This process's consumer name in the streams' group.
     let consumer: String
+    /// The slots each tenant's jobs hold now.
+    let running = TenantCounts()
 
     public init(
         queue: JobQueue, runner: PipelineRunner, database: Database, settings: WorkerSettings,
@@ -100,6 +111,13 @@ public final class Worker: Service, Sendable {
                     idle = min(idle * 2, .milliseconds(200))
                     continue
                 }
+                // A tenant at its share of the slots waits for one of its own jobs to end.
+                guard running.take(tenant, limit: settings.slotsPerTenant) else {
+                    await sleepUnlessShuttingDown(idle)
+                    idle = min(idle * 2, .milliseconds(200))
+                    continue
+                }
+                defer { running.remove(tenant) }
                 idle = .milliseconds(5)
                 guard let entry = try await queue.read(tenant, consumer: consumer) else { continue }
                 await process(tenant, entry)
@@ -130,8 +148,14 @@ public final class Worker: Service, Sendable {
             let outcome: JobOutcome
             do {
                 outcome = try await withHeartbeat(claimed) {
-                    try await self.runner.run(claimed, backoff: self.settings.backoff(after: claimed.attempt))
+                    try await withDeadline(.now + self.settings.jobDeadline) {
+                        try await self.runner.run(claimed, backoff: self.settings.backoff(after: claimed.attempt))
+                    }
                 }
+            } catch is DeadlineExceeded {
+                outcome = .retry(
+                    "the attempt ran past the job deadline (\(settings.jobDeadline))",
+                    backoff: settings.backoff(after: claimed.attempt))
             } catch {
                 outcome = .retry("\(error)", backoff: settings.backoff(after: claimed.attempt))
             }

@@ -108,7 +108,8 @@ public struct Configuration: Sendable {
     /// (`CP_PENDING_JOBS_INTERVAL_SECONDS`, 15).
     public var pendingJobsInterval: Duration
     /// The notification sender: `CP_NOTIFY_MAX_ATTEMPTS` (8), `CP_NOTIFY_BACKOFF_BASE_MS` (5000, times 4
-    /// per attempt, at most 6 h), `CP_NOTIFY_TIMEOUT_SECONDS` (10), `CP_NOTIFY_POLL_INTERVAL_MS` (1000).
+    /// per attempt, at most 6 h), `CP_NOTIFY_TIMEOUT_SECONDS` (10, the whole exchange),
+    /// `CP_NOTIFY_POLL_INTERVAL_MS` (1000), `CP_NOTIFY_SENDS_PER_TENANT` (4 attempts of one tenant out at once).
     public var notificationSettings: NotificationSenderSettings
     /// The intervention scheduler: `CP_INTERVENTION_POLL_SECONDS` (30) between looks for due commitments
     /// and escalations, `CP_INTERVENTION_LEASE_SECONDS` (300) a worker holds one it works on, and
@@ -120,7 +121,13 @@ public struct Configuration: Sendable {
     public var providerURLAllowlist: [String]
     /// Attempts per candidate (429, 5xx, timeouts) before the next one.
     public var providerAttempts: Int
-    /// Consecutive provider faults that open its circuit, and how long it stays open.
+    /// Bytes a stream holds between the provider and the client before reading from the provider pauses
+    /// (`CP_STREAM_BUFFER_BYTES`, 65536, per stream and stage).
+    public var streamBufferBytes: Int
+    /// Gateway calls (`POST /v1/llm/chat/completions`) one tenant may have in flight on a replica
+    /// (`CP_GATEWAY_CALLS_PER_TENANT`, 32); past it the call is refused with 429.
+    public var gatewayCallsPerTenant: Int
+    /// Consecutive provider faults that open a tenant's circuit for an endpoint, and how long it stays open.
     public var breakerThreshold: Int
     public var breakerCooldown: Duration
     /// The body limit of webhook deliveries (`CP_WEBHOOK_MAX_BODY_BYTES`, 25 MiB like GitHub's); every
@@ -148,7 +155,8 @@ public struct Configuration: Sendable {
     public var queueLostAfter: Duration
     /// The worker's slots, visibility timeout, backoff and reaper (`CP_WORKER_CONCURRENCY`,
     /// `CP_JOB_VISIBILITY_TIMEOUT_SECONDS`, `CP_JOB_BACKOFF_BASE_MS`, `CP_JOB_BACKOFF_CAP_SECONDS`,
-    /// `CP_WORKER_REAP_INTERVAL_SECONDS`).
+    /// `CP_WORKER_REAP_INTERVAL_SECONDS`), the slots one tenant may hold (`CP_WORKER_SLOTS_PER_TENANT`,
+    /// half the slots) and how long one attempt of a job may run (`CP_JOB_DEADLINE_SECONDS`, 600).
     public var workerSettings: WorkerSettings
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
@@ -243,7 +251,8 @@ public struct Configuration: Sendable {
             pollInterval: .milliseconds(try integer("CP_NOTIFY_POLL_INTERVAL_MS", 1000, 10...60_000)),
             timeout: try seconds("CP_NOTIFY_TIMEOUT_SECONDS", 10, 1...60),
             maxAttempts: try integer("CP_NOTIFY_MAX_ATTEMPTS", 8, 1...20),
-            backoffBase: .milliseconds(try integer("CP_NOTIFY_BACKOFF_BASE_MS", 5000, 10...3_600_000)))
+            backoffBase: .milliseconds(try integer("CP_NOTIFY_BACKOFF_BASE_MS", 5000, 10...3_600_000)),
+            perTenant: try integer("CP_NOTIFY_SENDS_PER_TENANT", 4, 1...1000))
         interventionSettings = InterventionSchedulerSettings(
             pollInterval: try seconds("CP_INTERVENTION_POLL_SECONDS", 30, 1...3600),
             lease: try seconds("CP_INTERVENTION_LEASE_SECONDS", 300, 30...3600),
@@ -267,6 +276,8 @@ public struct Configuration: Sendable {
         providerDefaults = providers
         providerURLAllowlist = list("CP_PROVIDER_URL_ALLOWLIST")
         providerAttempts = try integer("CP_PROVIDER_ATTEMPTS", 2, 1...10)
+        streamBufferBytes = try integer("CP_STREAM_BUFFER_BYTES", 65_536, 1024...67_108_864)
+        gatewayCallsPerTenant = try integer("CP_GATEWAY_CALLS_PER_TENANT", 32, 1...100_000)
         breakerThreshold = try integer("CP_BREAKER_THRESHOLD", 5, 1...1000)
         breakerCooldown = try seconds("CP_BREAKER_COOLDOWN_SECONDS", 30, 1...3600)
         webhookMaxBodyBytes = try integer("CP_WEBHOOK_MAX_BODY_BYTES", 26_214_400, 1...1_073_741_824)
@@ -286,7 +297,10 @@ public struct Configuration: Sendable {
             visibilityTimeout: try seconds("CP_JOB_VISIBILITY_TIMEOUT_SECONDS", 60, 1...86_400),
             backoffBase: .milliseconds(try integer("CP_JOB_BACKOFF_BASE_MS", 2000, 1...3_600_000)),
             backoffCap: try seconds("CP_JOB_BACKOFF_CAP_SECONDS", 300, 1...86_400),
-            reapInterval: try seconds("CP_WORKER_REAP_INTERVAL_SECONDS", 10, 1...3600))
+            reapInterval: try seconds("CP_WORKER_REAP_INTERVAL_SECONDS", 10, 1...3600),
+            slotsPerTenant: environment["CP_WORKER_SLOTS_PER_TENANT"].flatMap { $0.isEmpty ? nil : $0 } == nil
+                ? nil : try integer("CP_WORKER_SLOTS_PER_TENANT", 4, 1...1024),
+            jobDeadline: try seconds("CP_JOB_DEADLINE_SECONDS", 600, 1...86_400))
         guard defaultTokenLimit <= defaultMaxTokenLimit else {
             throw ConfigurationError.invalid("CP_DEFAULT_TOKEN_LIMIT", "above CP_DEFAULT_MAX_TOKEN_LIMIT")
         }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Providers
 import Foundation
 import NIOCore
 
@@ -81,9 +82,11 @@ struct GitHubOAuthClient: Sendable {
         let body: ByteBuffer
         let status: UInt
         do {
-            let response = try await client.execute(request, timeout: timeout)
-            status = response.status.code
-            body = try await response.body.collect(upTo: 1 << 20)
+            // One deadline for the exchange, the answer's body included.
+            (status, body) = try await withDeadline(.now + .seconds(10)) { [client, timeout] in
+                let response = try await client.execute(request, timeout: timeout)
+                return (response.status.code, try await response.body.collect(upTo: 1 << 20))
+            }
         } catch {
             throw .unavailable
         }

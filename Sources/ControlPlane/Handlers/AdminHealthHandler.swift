@@ -49,7 +49,8 @@ struct AdminHealthHandler: Sendable {
         let breakers = providers.breakerStates().map { breaker in
             Health.ProvidersPayloadPayload(
                 provider: breaker.provider, endpoint: breaker.endpoint,
-                breaker: .init(rawValue: breaker.state.rawValue) ?? .open)
+                breaker: .init(rawValue: breaker.state.rawValue) ?? .open, openTenants: breaker.openTenants,
+                tenants: breaker.tenants)
         }
         let recentLag = lag.recentMaximum
         let executor = Health.ExecutorPayload(

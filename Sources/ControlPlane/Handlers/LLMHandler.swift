@@ -7,9 +7,17 @@ import Runtime
 import Tenancy
 
 /// The OpenAI-compatible gateway: chat completions (whole or streamed) and the models a tenant's
-/// policy allows.
+/// policy allows. A tenant has at most `callsPerTenant` calls in flight on this replica (a stream counts
+/// until it ends); more are refused with 429.
 struct LLMHandler: Sendable {
     let gateway: LLMGateway
+    let callsPerTenant: Int
+    let inFlight = TenantCounts()
+
+    init(gateway: LLMGateway, callsPerTenant: Int) {
+        self.gateway = gateway
+        self.callsPerTenant = callsPerTenant
+    }
 
     func createChatCompletion(_ input: Operations.CreateChatCompletion.Input) async throws
         -> Operations.CreateChatCompletion.Output
@@ -19,12 +27,21 @@ struct LLMHandler: Sendable {
         guard case .json(let request) = input.body else { throw APIError.invalid("Send application/json.") }
         let call = try Self.call(request, tenantID: tenantID, requestID: scope.requestID)
         let created = Int64(Date().timeIntervalSince1970)
+        guard inFlight.take(tenantID, limit: callsPerTenant) else {
+            throw APIError.rateLimited(
+                retryAfter: 1, detail: "At most \(callsPerTenant) gateway calls of a tenant may be in flight at once.")
+        }
+        var handedOver = false
+        defer { if !handedOver { inFlight.remove(tenantID) } }
 
         if request.stream == true {
             let stream = try await gateway.stream(call)
+            let inFlight = self.inFlight
             let body = ChatCompletionEvents.body(
                 stream.events, id: "chatcmpl-\(scope.requestID)", model: stream.model, created: created,
-                includeUsage: request.streamOptions?.includeUsage == true)
+                includeUsage: request.streamOptions?.includeUsage == true, deadline: stream.deadline,
+                whenDone: { inFlight.remove(tenantID) })
+            handedOver = true
             return .ok(
                 .init(
                     headers: .init(

@@ -43,7 +43,8 @@ struct RuntimeParts: Sendable {
         registry = ProviderRegistry(
             defaults: providerDefaults, client: providerClient,
             addressGuard: OutboundAddressGuard(allowlist: configuration.providerURLAllowlist),
-            breakerThreshold: configuration.breakerThreshold, breakerCooldown: configuration.breakerCooldown)
+            breakerThreshold: configuration.breakerThreshold, breakerCooldown: configuration.breakerCooldown,
+            streamBufferBytes: configuration.streamBufferBytes)
         prices = PriceTable()
         credentials = CredentialRepository(box: parts.box)
         gateway = LLMGateway(

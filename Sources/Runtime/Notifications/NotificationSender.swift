@@ -18,11 +18,14 @@ public struct NotificationSenderSettings: Sendable {
     public var maxAttempts: Int
     public var backoffBase: Duration
     public var backoffCap: Duration
+    /// Events of one tenant out at once on this replica (its URL's and its Slack webhook's together).
+    public var perTenant: Int
 
     public init(
         pollInterval: Duration = .seconds(1), batch: Int = 50, timeout: Duration = .seconds(10), maxAttempts: Int = 8,
-        backoffBase: Duration = .seconds(5), backoffCap: Duration = .seconds(6 * 3600)
+        backoffBase: Duration = .seconds(5), backoffCap: Duration = .seconds(6 * 3600), perTenant: Int = 4
     ) {
+        self.perTenant = max(1, perTenant)
         self.pollInterval = pollInterval
         self.batch = batch
         self.timeout = timeout
@@ -46,7 +49,8 @@ public protocol NotificationObserver: Sendable {
     func attempt(outcome: String)
 }
 
-/// Delivers the tenants' events to their URLs, signed the Standard Webhooks way. Every process that runs
+/// Delivers the tenants' events to their URLs, signed the Standard Webhooks way, each attempt within one
+/// deadline (`timeout`, the answer's body included) and at most `perTenant` of one tenant's at once. Every process that runs
 /// it claims due events of any tenant with a lease (`FOR UPDATE SKIP LOCKED`, so no two send the same
 /// attempt); each attempt is logged; an answer other than 2xx within the timeout is retried on the
 /// schedule, then the event is given up as `failed`. The URL passes the address guard at every attempt
@@ -89,31 +93,68 @@ public struct NotificationSender: Service {
     }
 
     public func run() async throws {
+        let sending = TenantCounts()
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    if try await sendDue() == settings.batch { continue }
-                } catch {
-                    if Task.isCancelled { break }
-                    logger.warning("sending notifications failed", metadata: ["error": "\(error)"])
+            await withDiscardingTaskGroup { group in
+                while !Task.isCancelled {
+                    var full = false
+                    do {
+                        let room = settings.batch - sending.total
+                        if room > 0 {
+                            // A tenant with attempts still out gets no more until they end: a receiver that
+                            // is slow to answer holds back only its own tenant's events.
+                            let due = try await claimDue(limit: room, excluding: sending.tenants)
+                            for event in due {
+                                sending.add(event.tenantID)
+                                group.addTask {
+                                    await self.attempt(event)
+                                    sending.remove(event.tenantID)
+                                }
+                            }
+                            full = due.count == room
+                        }
+                    } catch {
+                        if Task.isCancelled { break }
+                        logger.warning("sending notifications failed", metadata: ["error": "\(error)"])
+                    }
+                    if !full { try? await Pause.for(settings.pollInterval) }
                 }
-                try? await Pause.for(settings.pollInterval)
             }
         }
     }
 
-    /// Claims the due events and attempts each once; answers how many were claimed.
+    /// Claims the due events and attempts each once, all of them before it returns; answers how many
+    /// were claimed.
     @discardableResult
     public func sendDue() async throws -> Int {
+        let due = try await claimDue(limit: settings.batch, excluding: [])
+        await withTaskGroup(of: Void.self) { group in
+            for event in due { group.addTask { await self.attempt(event) } }
+        }
+        return due.count
+    }
+
+    /// Claims up to `limit` due events with a lease, at most `perTenant` of any one tenant and none of
+    /// `excluding`'s, oldest first.
+    func claimDue(limit: Int, excluding: [TenantID]) async throws -> [DueEvent] {
         let lease = Int(clamping: settings.timeout.components.seconds * 3 + 5)
-        let due = try await database.transaction(.maintenance) { connection -> [DueEvent] in
+        let busy = excluding.map(\.rawValue)
+        return try await database.transaction(.maintenance) { connection -> [DueEvent] in
             let rows = try await connection.statement(
                 """
                 UPDATE notification_events e
                 SET attempts = e.attempts + 1, next_attempt_at = now() + make_interval(secs => \(lease)::integer)
-                FROM (SELECT tenant_id, event_id FROM notification_events
-                      WHERE status = 'pending' AND next_attempt_at <= now()
-                      ORDER BY next_attempt_at LIMIT \(settings.batch)::integer
+                FROM (SELECT n.tenant_id, n.event_id FROM notification_events n
+                      WHERE (n.tenant_id, n.event_id) IN (
+                          SELECT tenant_id, event_id FROM (
+                              SELECT tenant_id, event_id, next_attempt_at,
+                                     row_number() OVER (PARTITION BY tenant_id ORDER BY next_attempt_at) AS turn
+                              FROM notification_events
+                              WHERE status = 'pending' AND next_attempt_at <= now()
+                                AND tenant_id <> ALL(\(busy)::uuid[])) AS ranked
+                          WHERE turn <= \(settings.perTenant)::integer
+                          ORDER BY next_attempt_at LIMIT \(limit)::integer)
+                        AND n.status = 'pending'
                       FOR UPDATE SKIP LOCKED) AS c
                 WHERE e.tenant_id = c.tenant_id AND e.event_id = c.event_id
                 RETURNING e.tenant_id, e.event_id, e.type, e.payload::text, e.attempts, e.sealed_secret, e.channel
@@ -127,10 +168,6 @@ public struct NotificationSender: Service {
             }
             return due
         }
-        await withTaskGroup(of: Void.self) { group in
-            for event in due { group.addTask { await self.attempt(event) } }
-        }
-        return due.count
     }
 
     /// One attempt of one event, logged with its outcome.
@@ -157,6 +194,8 @@ public struct NotificationSender: Service {
         } catch let error as AddressRefused {
             failure = "The URL was refused: \(error.reason.replacingOccurrences(of: "base URL", with: "URL"))."
             refused = true
+        } catch is DeadlineExceeded {
+            failure = "No whole answer within \(settings.timeout)."
         } catch let error as HTTPClientError {
             failure = error == .deadlineExceeded || error == .readTimeout ? "No answer in time." : "\(error)"
         } catch {
@@ -215,11 +254,20 @@ public struct NotificationSender: Service {
                 value: NotificationSignature.header(id: id, timestamp: timestamp, body: body, key: key))
         }
         request.body = .bytes(ByteBuffer(bytes: body))
-        let seconds = Int64(max(1, settings.timeout.components.seconds))
-        let response = try await chosen.execute(request, timeout: .seconds(seconds))
-        // Read (and drop) a bounded answer so the connection can be used again.
-        _ = try? await response.body.collect(upTo: 64 * 1024)
-        return Int(response.status.code)
+        let timeout = settings.timeout
+        // One deadline for the whole exchange, the answer's body included; the body is read (bounded, then
+        // dropped) so the connection can be used again.
+        return try await withDeadline(.now + timeout) { [chosen, request] in
+            let response = try await chosen.execute(request, timeout: .seconds(Int64(max(1, timeout.components.seconds))))
+            do {
+                var body = response.body.makeAsyncIterator()
+                var read = 0
+                while let chunk = try await body.next(), read < 64 * 1024 { read += chunk.readableBytes }
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {}
+            return Int(response.status.code)
+        }
     }
 
     /// Logs the attempt and moves the event on to `becomes`: `delivered`, `pending` (retried after its

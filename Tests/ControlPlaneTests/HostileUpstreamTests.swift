@@ -1,0 +1,181 @@
+import ControlPlane
+import Foundation
+import HummingbirdTesting
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A tenant's upstream that trickles, floods, stalls after its headers or never ends its body: every
+/// call still ends by its `timeout_ms` (connect, headers and the whole body), a body past its cap is cut,
+/// a stream is read only as fast as its client reads, and whatever ends early is charged and released.
+@Suite(.timeLimit(.minutes(3))) struct HostileUpstreamTests {
+    static func configure(_ port: Int) -> @Sendable (inout Configuration) -> Void {
+        Gateway.configure(port: port) { $0.providerAttempts = 1 }
+    }
+
+    @Test(arguments: ["trickle", "stall", "endless"])
+    func aWholeAnswerThatNeverEndsIsCutAtTheTimeout(model: String) async throws {
+        let fake = FakeProviderServer()
+        try await fake.run { port in
+            try await TestEnvironment.withApp(configure: Self.configure(port)) { client in
+                let tenant = try await client.signup()
+                try await Gateway.setUp(
+                    client, tenant, candidates: [Gateway.candidate("openai", model, timeoutMs: 1500)])
+                let started = ContinuousClock.now
+                let answer = try await Gateway.chat(client, tenant)
+                let took = ContinuousClock.now - started
+                #expect(answer.status.code >= 500 && answer.status.code < 600, "\(String(buffer: answer.body))")
+                #expect(took < .seconds(6), "\(model): answered after \(took)")
+                #expect(try await Gateway.discrepancies(tenant.tenantID) == 0)
+                let budget = try await client.send(.get, "/v1/budget", token: tenant.token).jsonObject()
+                #expect((budget["current"] as? [String: Any])?["reserved"] as? Int == 0)
+            }
+        }
+    }
+
+    @Test func aWholeAnswerPastTheBodyCapIsRefusedAtOnce() async throws {
+        let fake = FakeProviderServer()
+        try await fake.run { port in
+            try await TestEnvironment.withApp(configure: Self.configure(port)) { client in
+                let tenant = try await client.signup()
+                try await Gateway.setUp(
+                    client, tenant, candidates: [Gateway.candidate("openai", "flood", timeoutMs: 60_000)])
+                let started = ContinuousClock.now
+                let answer = try await Gateway.chat(client, tenant)
+                #expect(answer.status.code >= 500 && answer.status.code < 600, "\(String(buffer: answer.body))")
+                #expect(ContinuousClock.now - started < .seconds(20))
+                // The cap is 8 MiB: the call is given up there and its connection closed (what the fake
+                // wrote beyond the cap sat in socket and channel buffers).
+                _ = try await waitUntil(timeout: .seconds(10)) { fake.snapshot.hostileOpen == 0 }
+                #expect(fake.snapshot.hostileOpen == 0, "the upstream call is still open")
+                #expect(fake.snapshot.hostileBytes < 128 << 20, "\(fake.snapshot.hostileBytes) bytes written")
+            }
+        }
+    }
+
+    @Test(arguments: ["trickle", "stall"])
+    func aStreamThatStallsEndsAtTheTimeoutAndIsCharged(model: String) async throws {
+        let fake = FakeProviderServer()
+        try await fake.run { port in
+            try await TestEnvironment.withApp(configure: Self.configure(port)) { client in
+                let tenant = try await client.signup()
+                try await Gateway.setUp(
+                    client, tenant, candidates: [Gateway.candidate("openai", model, timeoutMs: 1500)])
+                let started = ContinuousClock.now
+                let answer = try await Gateway.chat(client, tenant, stream: true)
+                let took = ContinuousClock.now - started
+                #expect(answer.status == .ok)
+                let events = Gateway.events(answer)
+                #expect(events.contains { $0.hasPrefix("{\"error\"") }, "\(events)")
+                #expect(events.last == "[DONE]")
+                #expect(took < .seconds(8), "\(model): the stream ended after \(took)")
+                _ = try await waitUntil(timeout: .seconds(5)) { try await Gateway.ledger(tenant.tenantID).billed > 0 }
+                #expect(try await Gateway.ledger(tenant.tenantID).billed > 0, "a stream cut short is charged")
+                #expect(try await Gateway.discrepancies(tenant.tenantID) == 0)
+            }
+        }
+    }
+
+    /// A client that asks for a stream and then reads nothing: the gateway reads the flooding upstream
+    /// only as far as its bounded buffers (and the sockets') hold, and when the client leaves the
+    /// upstream call ends, the stream is charged and the reservation released.
+    @Test func aClientThatStopsReadingHoldsTheFloodBack() async throws {
+        let fake = FakeProviderServer()
+        try await fake.run { port in
+            try await TestEnvironment.withApp(.live, configure: Self.configure(port)) { client in
+                let tenant = try await client.signup()
+                try await Gateway.setUp(
+                    client, tenant, candidates: [Gateway.candidate("openai", "flood", timeoutMs: 60_000)])
+                let serverPort = try #require(client.port)
+                let body = #"{"model":"auto","stream":true,"messages":[{"role":"user","content":"hi"}]}"#
+                let request =
+                    "POST /v1/llm/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(tenant.token)\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+                let resident = try await RawHTTP.onOwnThread { () -> [Int] in
+                    let descriptor = try RawHTTP.connected(
+                        port: serverPort, receiveTimeout: timeval(tv_sec: 10, tv_usec: 0))
+                    defer { close(descriptor) }
+                    // A small receive buffer, so the client's side holds little of the flood.
+                    var size: Int32 = 16_384
+                    setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+                    let bytes = Array(request.utf8)
+                    guard send(descriptor, bytes, bytes.count, Int32(MSG_NOSIGNAL)) == bytes.count else {
+                        throw RawHTTP.Failure(step: "send")
+                    }
+                    var buffer = [UInt8](repeating: 0, count: 1024)
+                    guard recv(descriptor, &buffer, buffer.count, 0) > 0 else { throw RawHTTP.Failure(step: "recv") }
+                    // Reads nothing more for six seconds.
+                    var samples = [Self.residentBytes()]
+                    for _ in 0..<3 {
+                        Thread.sleep(forTimeInterval: 2)
+                        samples.append(Self.residentBytes())
+                    }
+                    return samples
+                }
+                // Without backpressure the flood fills this process's memory at loopback speed (hundreds of
+                // MB a second; the fake provider runs here too); with it, what is held stays within the
+                // buffers on the way and stops growing.
+                print("resident while the client read nothing: \(resident.map { $0 >> 20 }) MiB")
+                // Measured: +6 MiB, then flat; with unbounded buffers +33 MiB in six seconds, still growing.
+                #expect(resident[3] - resident[0] < 20 << 20, "memory grew \(resident) while the client read nothing")
+                #expect(resident[3] - resident[1] < 8 << 20, "still growing: \(resident)")
+                // The client has left: the upstream call ends, the stream is charged and released.
+                _ = try await waitUntil(timeout: .seconds(10)) { fake.snapshot.hostileOpen == 0 }
+                #expect(fake.snapshot.hostileOpen == 0, "the upstream call is still open")
+                _ = try await waitUntil(timeout: .seconds(10)) {
+                    let balanced = try await Gateway.discrepancies(tenant.tenantID) == 0
+                    let billed = try await Gateway.ledger(tenant.tenantID).billed
+                    return balanced && billed > 0
+                }
+                #expect(try await Gateway.ledger(tenant.tenantID).billed > 0)
+                let budget = try await client.send(.get, "/v1/budget", token: tenant.token).jsonObject()
+                #expect((budget["current"] as? [String: Any])?["reserved"] as? Int == 0)
+            }
+        }
+    }
+
+    /// This process's resident memory in bytes.
+    static func residentBytes() -> Int {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+    }
+
+    /// Tenant A's pushes all go to its own upstream, which sends headers and then trickles; tenant B's
+    /// single push on `mock` is analysed meanwhile: A's jobs hold at most their share of the slots, and
+    /// each of their calls ends at its timeout.
+    @Test func aTricklingUpstreamDoesNotHoldUpAnotherTenantsPush() async throws {
+        let fake = FakeProviderServer()
+        try await fake.run { port in
+            try await TestEnvironment.withApp(worker: true, configure: Self.configure(port)) { client in
+                let hostile = try await client.signup()
+                let neighbour = try await client.signup()
+                try await Gateway.setUp(
+                    client, hostile, candidates: [Gateway.candidate("openai", "trickle", timeoutMs: 3000)])
+                let endpoint = try await client.createEndpoint(token: hostile.token)
+                for seed in 0..<12 {
+                    let body = try GitHubFixtures.bytes(GitHubFixtures.push(commits: 2, seed: 700 + seed))
+                    let answer = try await client.deliver(endpoint.url, event: "push", body: body, secret: endpoint.secret)
+                    #expect(answer.status == .accepted)
+                }
+                // A's jobs are holding slots before B's push arrives.
+                _ = try await waitUntil(timeout: .seconds(10)) { fake.snapshot.hostileOpen > 0 }
+
+                let theirs = try await client.createEndpoint(token: neighbour.token, pipelines: ["commitments"])
+                let started = ContinuousClock.now
+                let answer = try await client.deliver(
+                    theirs.url, event: "push", body: try GitHubFixtures.bytes(GitHubFixtures.push(commits: 1, seed: 790)),
+                    secret: theirs.secret)
+                #expect(answer.status == .accepted)
+                let jobs = try await Runtime.waitForJobs(
+                    client, neighbour, status: "succeeded", count: 1, timeout: .seconds(20))
+                let took = ContinuousClock.now - started
+                #expect(jobs.first?["status"] as? String == "succeeded", "\(jobs)")
+                #expect(took < .seconds(10), "B's push waited \(took)")
+                #expect(fake.snapshot.hostileOpen <= 2, "A holds more than its share of the slots")
+            }
+        }
+    }
+}
