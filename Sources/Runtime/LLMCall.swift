@@ -82,4 +82,6 @@ public protocol GatewayObserver: Sendable {
         costMicroUSD: Int64)
     func budgetExhausted(tenantID: TenantID)
     func budgetRemaining(tenantID: TenantID, tokens: Int64)
+    /// A streamed attempt ended having passed `bytes` of text from the provider on.
+    func streamed(provider: ProviderKind, bytes: Int)
 }

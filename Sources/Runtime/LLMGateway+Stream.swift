@@ -32,9 +32,10 @@ extension LLMGateway {
                 try await provider.stream(request)
             }
             let candidate = opened.candidate
-            let events = relay(
-                opened.value, call: call, candidate: candidate, reservation: reservation, breaker: opened.breaker,
-                started: opened.started, cacheKey: cacheKey, cacheTTL: plan.policy.cache.ttlSeconds)
+            let attempt = StreamAttempt(
+                call: call, candidate: candidate, reservation: reservation, breaker: opened.breaker,
+                started: opened.started, maxTokens: plan.maxTokens(candidate, asked: call.maxTokens, cap: begun.cap))
+            let events = relay(opened.value, attempt, cacheKey: cacheKey, cacheTTL: plan.policy.cache.ttlSeconds)
             return LLMStream(
                 provider: candidate.provider, model: candidate.model, cached: false, events: events,
                 deadline: opened.started + .milliseconds(candidate.timeoutMs))
@@ -48,19 +49,20 @@ extension LLMGateway {
     /// within the candidate's `timeout_ms` from the attempt's start; then charges the stream's usage and
     /// ends the reservation. A stream cut short (the provider failed or stalled, the deadline came, the
     /// listener left or stopped reading until the deadline) is charged what the provider reported, or
-    /// else an estimate of what was streamed: the prompt's estimate plus a token per four bytes of text.
-    func relay(
-        _ upstream: ChatEventStream, call: LLMCall, candidate: LLMPolicy.Candidate, reservation: Reservation,
-        breaker: CircuitBreaker, started: ContinuousClock.Instant, cacheKey: String?, cacheTTL: Int
-    ) -> ChatEventStream {
+    /// else an estimate of what was streamed: the prompt's estimate plus a token per four bytes of text
+    /// (at most the request's `max_tokens`).
+    func relay(_ upstream: ChatEventStream, _ attempt: StreamAttempt, cacheKey: String?, cacheTTL: Int)
+        -> ChatEventStream
+    {
         let events = ChatEventStream(limit: registry.transport.streamBufferBytes, weigh: { $0.weight })
         let gateway = self
-        let deadline = started + .milliseconds(candidate.timeoutMs)
+        let deadline = attempt.started + .milliseconds(attempt.candidate.timeoutMs)
         let task = Task {
-            let (relayed, expired) = await untilDeadline(deadline) { await Self.pass(upstream, to: events, provider: candidate.provider) }
-            let attempt = StreamAttempt(
-                call: call, candidate: candidate, reservation: reservation, breaker: breaker, started: started)
-            await gateway.settle(relayed, expired: expired, attempt, events: events, cacheKey: cacheKey, cacheTTL: cacheTTL)
+            let (relayed, expired) = await untilDeadline(deadline) {
+                await Self.pass(upstream, to: events, provider: attempt.candidate.provider)
+            }
+            await gateway.settle(
+                relayed, expired: expired, attempt, events: events, cacheKey: cacheKey, cacheTTL: cacheTTL)
         }
         events.onTermination = { task.cancel() }
         return events
@@ -92,6 +94,8 @@ extension LLMGateway {
         let reservation: Reservation
         let breaker: CircuitBreaker
         let started: ContinuousClock.Instant
+        /// The request's `max_tokens`: no estimate of a cut stream's output goes past it.
+        let maxTokens: Int
     }
 
     /// Moves events from `upstream` to `events` until either ends, or the task is cancelled.
@@ -126,7 +130,8 @@ extension LLMGateway {
         let (call, candidate) = (attempt.call, attempt.candidate)
         let duration = ContinuousClock.now - attempt.started
         let streamed = TokenUsage(
-            promptTokens: Self.estimate(call), completionTokens: Int64((relayed.textBytes + 3) / 4),
+            promptTokens: Self.estimate(call),
+            completionTokens: min(Int64(attempt.maxTokens), Int64((relayed.textBytes + 3) / 4)),
             reasoningTokens: 0)
         var failure: ProviderError?
         var billed = relayed.usage ?? streamed
@@ -147,6 +152,7 @@ extension LLMGateway {
             attempt.breaker.recordFailure()
         }
         observer?.attempt(provider: candidate.provider, model: candidate.model, duration: duration, error: failure)
+        observer?.streamed(provider: candidate.provider, bytes: relayed.textBytes)
         do {
             try await charge(
                 billed, call: call, provider: candidate.provider, model: candidate.model, cached: false,

@@ -1,3 +1,4 @@
+import ControlPlane
 import Foundation
 import HummingbirdTesting
 import Testing
@@ -8,6 +9,12 @@ import Testing
 // Serialized: each case fires 50 calls at once, and seven of them together would starve the tests that
 // promise one-second propagation on a 2-core CI machine.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct GatewayBudgetTests {
+    /// The race fires 50 calls of one tenant at once: above the default bound on a tenant's calls in
+    /// flight (32), whose own test is `HostileUpstreamTests.aTenantsCallsInFlightAreBounded`.
+    static func configure(_ port: Int) -> @Sendable (inout Configuration) -> Void {
+        Gateway.configure(port: port) { $0.gatewayCallsPerTenant = 64 }
+    }
+
     static func race(
         _ clients: [any TestClientProtocol], _ tenant: SignedUpTenant, stream: Bool = false
     ) async throws -> [Int: Int] {
@@ -48,7 +55,7 @@ import Testing
     func fiftyCallsAgainstABudgetForTen(model: String) async throws {
         let fake = FakeProviderServer()
         try await fake.run { port in
-            try await TestEnvironment.withApp(configure: Gateway.configure(port: port)) { client in
+            try await TestEnvironment.withApp(configure: Self.configure(port)) { client in
                 let tenant = try await client.signup()
                 try await Gateway.setUp(
                     client, tenant, candidates: [Gateway.candidate("openai", model)], tokenLimit: 10_000)
@@ -63,7 +70,7 @@ import Testing
     func fiftyStreamsAgainstABudgetForTen(provider: String) async throws {
         let fake = FakeProviderServer()
         try await fake.run { port in
-            try await TestEnvironment.withApp(configure: Gateway.configure(port: port)) { client in
+            try await TestEnvironment.withApp(configure: Self.configure(port)) { client in
                 let tenant = try await client.signup()
                 try await Gateway.setUp(
                     client, tenant, candidates: [Gateway.candidate(provider, "ok")], tokenLimit: 10_000)
@@ -77,8 +84,8 @@ import Testing
     @Test func twoServerInstancesShareTheBudget() async throws {
         let fake = FakeProviderServer()
         try await fake.run { port in
-            try await TestEnvironment.withApp(configure: Gateway.configure(port: port)) { first in
-                try await TestEnvironment.withApp(configure: Gateway.configure(port: port)) { second in
+            try await TestEnvironment.withApp(configure: Self.configure(port)) { first in
+                try await TestEnvironment.withApp(configure: Self.configure(port)) { second in
                     let tenant = try await first.signup()
                     try await Gateway.setUp(
                         first, tenant, candidates: [Gateway.candidate("openai", "jitter")], tokenLimit: 10_000)
@@ -93,7 +100,7 @@ import Testing
     @Test func anExhaustedBudgetSaysWhichLimitAndWhenItResets() async throws {
         let fake = FakeProviderServer()
         try await fake.run { port in
-            try await TestEnvironment.withApp(configure: Gateway.configure(port: port)) { client in
+            try await TestEnvironment.withApp(configure: Self.configure(port)) { client in
                 let tenant = try await client.signup()
                 try await Gateway.setUp(
                     client, tenant, candidates: [Gateway.candidate("openai", "ok")], tokenLimit: 1_500)

@@ -93,7 +93,7 @@ import Testing
                 let request =
                     "POST /v1/llm/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(tenant.token)\r\n"
                     + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
-                let resident = try await RawHTTP.onOwnThread { () -> [Int] in
+                try await RawHTTP.onOwnThread {
                     let descriptor = try RawHTTP.connected(
                         port: serverPort, receiveTimeout: timeval(tv_sec: 10, tv_usec: 0))
                     defer { close(descriptor) }
@@ -106,24 +106,25 @@ import Testing
                     }
                     var buffer = [UInt8](repeating: 0, count: 1024)
                     guard recv(descriptor, &buffer, buffer.count, 0) > 0 else { throw RawHTTP.Failure(step: "recv") }
-                    // Reads nothing more for six seconds.
-                    var samples = [Self.residentBytes()]
-                    for _ in 0..<3 {
-                        Thread.sleep(forTimeInterval: 2)
-                        samples.append(Self.residentBytes())
-                    }
-                    return samples
+                    // Reads nothing more for six seconds, then leaves.
+                    Thread.sleep(forTimeInterval: 6)
                 }
-                // Without backpressure the flood fills this process's memory at loopback speed (hundreds of
-                // MB a second; the fake provider runs here too); with it, what is held stays within the
-                // buffers on the way and stops growing.
-                print("resident while the client read nothing: \(resident.map { $0 >> 20 }) MiB")
-                // Measured: +6 MiB, then flat; with unbounded buffers +33 MiB in six seconds, still growing.
-                #expect(resident[3] - resident[0] < 20 << 20, "memory grew \(resident) while the client read nothing")
-                #expect(resident[3] - resident[1] < 8 << 20, "still growing: \(resident)")
                 // The client has left: the upstream call ends, the stream is charged and released.
                 _ = try await waitUntil(timeout: .seconds(10)) { fake.snapshot.hostileOpen == 0 }
                 #expect(fake.snapshot.hostileOpen == 0, "the upstream call is still open")
+                // What the gateway took from the provider: without backpressure it reads the flood as fast as
+                // it can parse it (over 100 MB in six seconds); with it, about what its buffers and the
+                // client's socket hold (measured: 4.2 MB).
+                @Sendable func passedOn() async throws -> Int {
+                    let metrics = String(buffer: try await client.send(.get, "/metrics").body)
+                    let line = metrics.split(separator: "\n").first {
+                        $0.hasPrefix("controlplane_gateway_stream_text_bytes_total{provider=\"openai\"}")
+                    }
+                    return Int(Double(line?.split(separator: " ").last ?? "") ?? -1)
+                }
+                _ = try await waitUntil(timeout: .seconds(10)) { try await passedOn() > 0 }
+                let passed = try await passedOn()
+                #expect(passed > 0 && passed < 16 << 20, "the gateway passed \(passed) bytes on")
                 _ = try await waitUntil(timeout: .seconds(10)) {
                     let balanced = try await Gateway.discrepancies(tenant.tenantID) == 0
                     let billed = try await Gateway.ledger(tenant.tenantID).billed
@@ -136,11 +137,34 @@ import Testing
         }
     }
 
-    /// This process's resident memory in bytes.
-    static func residentBytes() -> Int {
-        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
-        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+    /// A tenant whose upstream stalls has at most `CP_GATEWAY_CALLS_PER_TENANT` calls in flight; more
+    /// are refused at once with 429, and another tenant's calls are answered meanwhile.
+    @Test func aTenantsCallsInFlightAreBounded() async throws {
+        let fake = FakeProviderServer()
+        try await fake.run { port in
+            try await TestEnvironment.withApp(
+                configure: Gateway.configure(port: port) {
+                    $0.providerAttempts = 1
+                    $0.gatewayCallsPerTenant = 2
+                }
+            ) { client in
+                let hostile = try await client.signup()
+                let neighbour = try await client.signup()
+                try await Gateway.setUp(
+                    client, hostile, candidates: [Gateway.candidate("openai", "stall", timeoutMs: 4000)])
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<2 { group.addTask { _ = try await Gateway.chat(client, hostile) } }
+                    _ = try await waitUntil(timeout: .seconds(10)) { fake.snapshot.hostileOpen == 2 }
+                    let refused = try await Gateway.chat(client, hostile)
+                    try refused.expectProblem(429, "rate_limited")
+                    #expect(refused.headers[.retryAfter] != nil)
+                    #expect(try await Gateway.chat(client, neighbour).status == .ok)
+                    try await group.waitForAll()
+                }
+                // The two calls ended at their deadline: the tenant may call again.
+                #expect(try await Gateway.chat(client, hostile).status.code != 429)
+            }
+        }
     }
 
     /// Tenant A's pushes all go to its own upstream, which sends headers and then trickles; tenant B's

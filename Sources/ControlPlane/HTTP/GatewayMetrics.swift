@@ -54,6 +54,12 @@ struct GatewayMetrics: GatewayObserver {
         spend.cost(costMicroUSD, tenantID: tenantID)
     }
 
+    func streamed(provider: ProviderKind, bytes: Int) {
+        registry.makeCounter(
+            name: "controlplane_gateway_stream_text_bytes_total", labels: [("provider", provider.rawValue)]
+        ).increment(by: Int64(bytes))
+    }
+
     func budgetExhausted(tenantID: TenantID) {
         spend.budgetExhausted(tenantID)
     }
