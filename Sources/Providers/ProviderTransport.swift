@@ -64,7 +64,8 @@ public struct ProviderTransport: Sendable {
         let (status, responseHeaders, bytes): (UInt, HTTPHeaders, ByteBuffer)
         do {
             (status, responseHeaders, bytes) = try await withDeadline(deadline) {
-                let response = try await client.execute(outgoing, timeout: .nanoseconds(Self.nanoseconds(request.timeout)))
+                let response = try await client.execute(
+                    outgoing, timeout: .nanoseconds(Self.nanoseconds(request.timeout)))
                 let bytes = try await response.body.collect(upTo: Self.maxBodyBytes)
                 return (response.status.code, response.headers, bytes)
             }
@@ -96,7 +97,8 @@ public struct ProviderTransport: Sendable {
             throw Self.failure(error, provider: provider)
         }
         guard (200..<300).contains(response.status.code) else {
-            let bytes = (try? await withDeadline(deadline) { try await response.body.collect(upTo: 1 << 20) }) ?? ByteBuffer()
+            let bytes =
+                (try? await withDeadline(deadline) { try await response.body.collect(upTo: 1 << 20) }) ?? ByteBuffer()
             throw classify(Int(response.status.code), response.headers, bytes)
         }
         return events(of: response, provider: provider, decoder: decoder)

@@ -130,7 +130,8 @@ public final class ProviderRegistry: Sendable {
             if let existing = breakers[key] { return existing }
             if breakers.count >= maxBreakers {
                 breakers = breakers.filter { !$0.value.isIdle }
-                if breakers.count >= maxBreakers, let oldest = breakers.min(by: { $0.value.touched < $1.value.touched }) {
+                if breakers.count >= maxBreakers, let oldest = breakers.min(by: { $0.value.touched < $1.value.touched })
+                {
                     breakers.removeValue(forKey: oldest.key)
                 }
             }

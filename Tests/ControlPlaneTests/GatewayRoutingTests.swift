@@ -115,6 +115,45 @@ import Testing
         }
     }
 
+    /// Tenant A's own choice (a `timeout_ms` its model cannot meet) opens A's breaker for the operator's
+    /// OpenAI endpoint; tenant B's calls to the same endpoint still go out, and the operator's health
+    /// does not call the endpoint open for one tenant.
+    @Test func oneTenantsTimeoutsOpenOnlyItsOwnBreaker() async throws {
+        let fake = FakeProviderServer()
+        try await fake.run { port in
+            try await TestEnvironment.withApp(
+                configure: Gateway.configure(port: port) {
+                    $0.breakerThreshold = 2
+                    $0.breakerCooldown = .seconds(60)
+                    $0.providerAttempts = 1
+                }
+            ) { client in
+                let hasty = try await client.signup()
+                let patient = try await client.signup()
+                try await Gateway.setUp(
+                    client, hasty,
+                    candidates: [
+                        Gateway.candidate("openai", "slow", timeoutMs: 100), Gateway.candidate("gemini", "ok"),
+                    ])
+                try await Gateway.setUp(client, patient, candidates: [Gateway.candidate("openai", "ok")])
+                for _ in 0..<3 {
+                    #expect(try await Gateway.chat(client, hasty).headers[Self.provider] == "gemini")
+                }
+                #expect(fake.snapshot.byModel["slow"] == 2, "after two timeouts A's circuit is open")
+                let answer = try await Gateway.chat(client, patient)
+                #expect(answer.status == .ok, "\(String(buffer: answer.body))")
+                #expect(answer.headers[Self.provider] == "openai")
+                let operatorToken = try await OperatorTests.operatorToken()
+                let health = try await client.send(.get, "/v1/admin/health", token: operatorToken).jsonObject()
+                let openai = (health["providers"] as? [[String: Any]] ?? []).first {
+                    $0["provider"] as? String == "openai"
+                }
+                #expect(openai?["breaker"] as? String == "closed", "\(health)")
+                #expect(openai?["open_tenants"] as? Int == 1, "\(health)")
+            }
+        }
+    }
+
     @Test(arguments: ["openai", "gemini"])
     func reasoningAndThinkingTokensAreBilled(provider: String) async throws {
         let fake = FakeProviderServer()

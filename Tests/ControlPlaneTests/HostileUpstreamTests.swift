@@ -181,7 +181,8 @@ import Testing
                 let endpoint = try await client.createEndpoint(token: hostile.token)
                 for seed in 0..<12 {
                     let body = try GitHubFixtures.bytes(GitHubFixtures.push(commits: 2, seed: 700 + seed))
-                    let answer = try await client.deliver(endpoint.url, event: "push", body: body, secret: endpoint.secret)
+                    let answer = try await client.deliver(
+                        endpoint.url, event: "push", body: body, secret: endpoint.secret)
                     #expect(answer.status == .accepted)
                 }
                 // A's jobs are holding slots before B's push arrives.
@@ -190,7 +191,8 @@ import Testing
                 let theirs = try await client.createEndpoint(token: neighbour.token, pipelines: ["commitments"])
                 let started = ContinuousClock.now
                 let answer = try await client.deliver(
-                    theirs.url, event: "push", body: try GitHubFixtures.bytes(GitHubFixtures.push(commits: 1, seed: 790)),
+                    theirs.url, event: "push",
+                    body: try GitHubFixtures.bytes(GitHubFixtures.push(commits: 1, seed: 790)),
                     secret: theirs.secret)
                 #expect(answer.status == .accepted)
                 let jobs = try await Runtime.waitForJobs(

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
-import Providers
 import Foundation
 import NIOCore
+import Providers
 
 /// The two calls of GitHub's OAuth web flow after the browser comes back: the code exchanged for a
 /// token (with the PKCE verifier), then the account's emails. GitHub answers a refused exchange with

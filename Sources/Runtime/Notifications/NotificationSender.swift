@@ -258,7 +258,8 @@ public struct NotificationSender: Service {
         // One deadline for the whole exchange, the answer's body included; the body is read (bounded, then
         // dropped) so the connection can be used again.
         return try await withDeadline(.now + timeout) { [chosen, request] in
-            let response = try await chosen.execute(request, timeout: .seconds(Int64(max(1, timeout.components.seconds))))
+            let response = try await chosen.execute(
+                request, timeout: .seconds(Int64(max(1, timeout.components.seconds))))
             do {
                 var body = response.body.makeAsyncIterator()
                 var read = 0
