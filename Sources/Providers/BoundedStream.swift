@@ -64,6 +64,19 @@ public final class BoundedStream<Element: Sendable>: AsyncSequence, Sendable {
         self.weigh = weigh
     }
 
+    /// A stream of `elements` already in hand (small, so held whole), then its end.
+    public static func of(_ elements: [Element]) -> BoundedStream where Element == ChatStreamEvent {
+        let stream = BoundedStream(limit: .max, weigh: { _ in 0 })
+        let task = Task {
+            for element in elements {
+                guard await stream.send(element) else { return }
+            }
+            stream.finish()
+        }
+        stream.onTermination = { task.cancel() }
+        return stream
+    }
+
     /// Runs when the consumer leaves before the stream ended (at once if it already has).
     public var onTermination: (@Sendable () -> Void)? {
         get { state.withLock { $0.onTermination } }

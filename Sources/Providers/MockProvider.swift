@@ -28,16 +28,7 @@ public struct MockProvider: LLMProvider {
         }
         if !word.isEmpty { events.append(.delta(word)) }
         events += [.finish(reason), .usage(usage)]
-        // Everything at once: the answer is small and already in memory.
-        let stream = ChatEventStream(limit: .max, weigh: { $0.weight })
-        let task = Task {
-            for event in events {
-                guard await stream.send(event) else { return }
-            }
-            stream.finish()
-        }
-        stream.onTermination = { task.cancel() }
-        return stream
+        return .of(events)
     }
 
     static func answer(_ request: ChatRequest) -> (String, String, TokenUsage) {

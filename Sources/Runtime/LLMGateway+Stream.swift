@@ -12,13 +12,7 @@ extension LLMGateway {
         let begun: Reserved
         switch try await begin(call) {
         case .cached(let hit, let provider):
-            let events = ChatEventStream(limit: .max, weigh: { $0.weight })
-            Task {
-                for event in [ChatStreamEvent.delta(hit.content), .finish(hit.finishReason), .usage(hit.usage)] {
-                    guard await events.send(event) else { return }
-                }
-                events.finish()
-            }
+            let events = ChatEventStream.of([.delta(hit.content), .finish(hit.finishReason), .usage(hit.usage)])
             return LLMStream(
                 provider: provider, model: hit.model, cached: true, events: events, deadline: .now + .seconds(60))
         case .reserved(let reserved):

@@ -261,9 +261,7 @@ import Testing
                 #expect(events.contains { $0.hasPrefix("{\"error\"") })
                 #expect(events.last == "[DONE]")
                 try await Pause.for(.milliseconds(200))
-                #expect(try await Gateway.discrepancies(tenant.tenantID) == 0)
-                let budget = try await client.send(.get, "/v1/budget", token: tenant.token).jsonObject()
-                #expect((budget["current"] as? [String: Any])?["reserved"] as? Int == 0)
+                try await Gateway.expectSettled(client, tenant)
             }
         }
     }

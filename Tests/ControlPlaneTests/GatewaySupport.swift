@@ -128,6 +128,16 @@ enum Gateway {
         }
     }
 
+    /// Expects the tenant's counters to reconcile with its ledger and nothing to be left reserved.
+    static func expectSettled(
+        _ client: any TestClientProtocol, _ tenant: SignedUpTenant, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        #expect(try await discrepancies(tenant.tenantID) == 0, sourceLocation: sourceLocation)
+        let budget = try await client.send(.get, "/v1/budget", token: tenant.token).jsonObject()
+        #expect(
+            (budget["current"] as? [String: Any])?["reserved"] as? Int == 0, sourceLocation: sourceLocation)
+    }
+
     /// The SSE `data:` payloads of a streamed answer.
     static func events(_ response: TestResponse) -> [String] {
         String(buffer: response.body).components(separatedBy: "\n\n").compactMap {

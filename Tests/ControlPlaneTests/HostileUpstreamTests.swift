@@ -28,9 +28,7 @@ import Testing
                 let took = ContinuousClock.now - started
                 #expect(answer.status.code >= 500 && answer.status.code < 600, "\(String(buffer: answer.body))")
                 #expect(took < .seconds(6), "\(model): answered after \(took)")
-                #expect(try await Gateway.discrepancies(tenant.tenantID) == 0)
-                let budget = try await client.send(.get, "/v1/budget", token: tenant.token).jsonObject()
-                #expect((budget["current"] as? [String: Any])?["reserved"] as? Int == 0)
+                try await Gateway.expectSettled(client, tenant)
             }
         }
     }
