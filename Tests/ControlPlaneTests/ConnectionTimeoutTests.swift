@@ -44,9 +44,11 @@ import Testing
             let port = try #require(client.port)
             let head = Array(
                 "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: \(String(repeating: "a", count: 40))\r\n\r\n".utf8)
-            let held = try await Self.trickle(
-                port: port, chunks: head.map { [$0] }, interval: .seconds(1), limit: .seconds(10))
-            #expect(held < .seconds(6), "the connection stayed open \(held)")
+            let (held, probe) = try await EventLoopProbe.watching {
+                try await Self.trickle(
+                    port: port, chunks: head.map { [$0] }, interval: .seconds(1), limit: .seconds(10))
+            }
+            #expect(held < .seconds(6), "the connection stayed open \(held); \(probe)")
             #expect(try await client.send(.get, "/healthz").status == .ok)
         }
     }
@@ -59,9 +61,11 @@ import Testing
                 + "Content-Length: 100\r\n\r\n{"
             // The whole head at once: the clock measures the body's deadline, not how fast a loaded
             // machine can trickle a head.
-            let held = try await Self.trickle(
-                port: port, chunks: [Array(head.utf8)], interval: .seconds(1), limit: .seconds(10))
-            #expect(held < .seconds(6), "the connection stayed open \(held)")
+            let (held, probe) = try await EventLoopProbe.watching {
+                try await Self.trickle(
+                    port: port, chunks: [Array(head.utf8)], interval: .seconds(1), limit: .seconds(10))
+            }
+            #expect(held < .seconds(6), "the connection stayed open \(held); \(probe)")
         }
     }
 }

@@ -14,10 +14,8 @@ import Tenancy
 /// `ok` (exactly 1,000 tokens), `jitter` (ok after 0-60 ms), `flaky` (one in five calls 503),
 /// `limited` (429 with Retry-After), `broken` (500), `denied` (401), `slow` (answers after 3 s), `hang`
 /// (after 20 s),
-/// `cut` (a stream that stops midway), `thinker` (reasoning/thinking tokens), and hostile upstreams on the
-/// OpenAI path: `trickle` (headers at once, then one byte every 200 ms), `flood` (headers, then data as
-/// fast as it is taken), `stall` (headers, then nothing), `endless` (a whole answer whose body never
-/// ends). Each hostile answer gives up after 60 s or when its connection closes.
+/// `cut` (a stream that stops midway), `thinker` (reasoning/thinking tokens). Upstreams that trickle,
+/// flood or stall are `HostileUpstream`'s.
 final class FakeProviderServer: Sendable {
     struct Counts: Sendable {
         var calls = 0
@@ -27,15 +25,9 @@ final class FakeProviderServer: Sendable {
         var requestIDs: Set<String> = []
         /// The `Authorization` header of each OpenAI-format call, in arrival order.
         var authorizations: [String] = []
-        /// Bytes the hostile answers wrote, and how many of them are still writing.
-        var hostileBytes = 0
-        var hostileOpen = 0
     }
 
     private let counts = Mutex(Counts())
-    private let stopped = Mutex(false)
-    /// Set when `run`'s body has returned: hostile answers still writing stop.
-    var stopping: Bool { stopped.withLock { $0 } }
     /// The usage every successful answer reports: 400 prompt + 600 completion = 1,000.
     static let prompt: Int64 = 400
     static let completion: Int64 = 600
@@ -64,11 +56,7 @@ final class FakeProviderServer: Sendable {
         router.post("/v1beta/models/:call") { request, context in
             try await self.gemini(request, call: context.parameters.get("call") ?? "")
         }
-        defer { stopped.withLock { $0 = true } }
-        return try await withLoopbackServer(router, label: "fake-provider") { port in
-            defer { stopped.withLock { $0 = true } }
-            return try await body(port)
-        }
+        return try await withLoopbackServer(router, label: "fake-provider") { port in try await body(port) }
     }
 
     // MARK: - Behaviour
@@ -157,7 +145,6 @@ final class FakeProviderServer: Sendable {
         if case .status(let status, let headers, let text) = try await outcome(model, call: call, provider: "openai") {
             return failure(status, headers: headers, body: text)
         }
-        if let hostile = hostile(model, streaming: body["stream"] as? Bool == true) { return hostile }
         let reasoning = model == "thinker" ? Self.reasoning : 0
         // OpenAI counts reasoning inside completion_tokens.
         let usage: [String: Any] = [
@@ -201,58 +188,6 @@ final class FakeProviderServer: Sendable {
         return Response(
             status: .ok, headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(data: try JSONSerialization.data(withJSONObject: answer))))
-    }
-
-    // MARK: - Hostile upstreams
-
-    private func hostile(_ model: String, streaming: Bool) -> Response? {
-        let contentType = streaming ? "text/event-stream" : "application/json"
-        let piece =
-            #"data: {"id":"f","object":"chat.completion.chunk","created":1,"model":"flood","choices":[{"index":0,"#
-            + #""delta":{"content":"\#(String(repeating: "flood ", count: 10_000))"}}]}"# + "\n\n"
-        let whole =
-            #"{"id":"e","object":"chat.completion","created":1,"model":"endless","choices":[{"index":0,"message":"#
-            + #"{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"#
-            + #""completion_tokens":1,"total_tokens":2}}"#
-        guard ["trickle", "flood", "stall", "endless"].contains(model) else { return nil }
-        let flood = ByteBuffer(
-            string: streaming ? String(repeating: piece, count: 10) : String(repeating: " ", count: 65_536))
-        return Response(
-            status: .ok, headers: [.contentType: contentType],
-            body: .init { writer in
-                self.counts.withLock { $0.hostileOpen += 1 }
-                defer { self.counts.withLock { $0.hostileOpen -= 1 } }
-                // Ends after 60 s at the latest, when the server stops, or at the first write the closed
-                // connection refuses.
-                let until = ContinuousClock.now + .seconds(60)
-                var going: Bool { ContinuousClock.now < until && !Task.isCancelled && !self.stopping }
-                do {
-                    switch model {
-                    case "trickle":
-                        while going {
-                            try await writer.write(ByteBuffer(string: streaming ? ":" : " "))
-                            self.wrote(1)
-                            try await Pause.for(.milliseconds(200))
-                        }
-                    case "flood":
-                        while going {
-                            try await writer.write(flood)
-                            self.wrote(flood.readableBytes)
-                        }
-                    default:
-                        if model == "endless" {
-                            try await writer.write(ByteBuffer(string: whole))
-                            self.wrote(whole.utf8.count)
-                        }
-                        while going { try await Pause.for(.milliseconds(100)) }
-                    }
-                    try await writer.finish(nil)
-                } catch {}
-            })
-    }
-
-    private func wrote(_ bytes: Int) {
-        counts.withLock { $0.hostileBytes += bytes }
     }
 
     // MARK: - Gemini
