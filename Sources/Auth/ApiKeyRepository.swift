@@ -9,20 +9,25 @@ public struct ApiKeyRecord: Sendable, Equatable {
     public var name: String
     public var scopes: Set<Scope>
     public let createdBy: String
+    /// The person at the root of the key's chain of makers: the key acts with its scopes only as far
+    /// as this user's role allows now, and ends with their removal. Nil only on keys revoked for want
+    /// of one.
+    public let ownerID: UUID?
     public let createdAt: Date
     public var expiresAt: Date
     public var revokedAt: Date?
     public var lastUsedAt: Date?
 
     public init(
-        id: UUID, tenantID: TenantID, name: String, scopes: Set<Scope>, createdBy: String, createdAt: Date,
-        expiresAt: Date, revokedAt: Date? = nil, lastUsedAt: Date? = nil
+        id: UUID, tenantID: TenantID, name: String, scopes: Set<Scope>, createdBy: String, ownerID: UUID?,
+        createdAt: Date, expiresAt: Date, revokedAt: Date? = nil, lastUsedAt: Date? = nil
     ) {
         self.id = id
         self.tenantID = tenantID
         self.name = name
         self.scopes = scopes
         self.createdBy = createdBy
+        self.ownerID = ownerID
         self.createdAt = createdAt
         // Whole seconds, as the token's `exp` says: a key and its token never disagree on the expiry.
         self.expiresAt = Date(timeIntervalSince1970: expiresAt.timeIntervalSince1970.rounded(.down))
@@ -43,9 +48,9 @@ public struct ApiKeyRepository: Sendable {
 
     public init() {}
 
-    private typealias Row = (UUID, UUID, String, [String], String, Date, Date, Date?, Date?)
+    private typealias Row = (UUID, UUID, String, [String], String, UUID?, Date, Date, Date?, Date?)
     private static let columns =
-        "key_id, tenant_id, name, scopes, created_by, created_at, expires_at, revoked_at, last_used_at"
+        "key_id, tenant_id, name, scopes, created_by, owner_user_id, created_at, expires_at, revoked_at, last_used_at"
     private static let keyset = KeysetQuery(
         table: "api_keys", columns: columns, timeColumn: "created_at", idColumn: "key_id",
         condition: visible)
@@ -58,7 +63,7 @@ public struct ApiKeyRepository: Sendable {
     private static func record(_ row: Row) -> ApiKeyRecord {
         ApiKeyRecord(
             id: row.0, tenantID: TenantID(row.1), name: row.2, scopes: Set(row.3.compactMap(Scope.init(rawValue:))),
-            createdBy: row.4, createdAt: row.5, expiresAt: row.6, revokedAt: row.7, lastUsedAt: row.8)
+            createdBy: row.4, ownerID: row.5, createdAt: row.6, expiresAt: row.7, revokedAt: row.8, lastUsedAt: row.9)
     }
 
     public func insert(_ key: ApiKeyRecord, in transaction: TenantTransaction) async throws {
@@ -66,8 +71,8 @@ public struct ApiKeyRepository: Sendable {
         let scopes = key.scopes.sorted().map(\.rawValue)
         try await transaction.query(
             """
-            INSERT INTO api_keys (tenant_id, key_id, name, scopes, created_by, created_at, expires_at)
-            VALUES (\(key.tenantID.rawValue), \(key.id), \(key.name), \(scopes), \(key.createdBy),
+            INSERT INTO api_keys (tenant_id, key_id, name, scopes, created_by, owner_user_id, created_at, expires_at)
+            VALUES (\(key.tenantID.rawValue), \(key.id), \(key.name), \(scopes), \(key.createdBy), \(key.ownerID),
                     \(key.createdAt), \(key.expiresAt))
             """)
     }
@@ -132,19 +137,18 @@ public struct ApiKeyRepository: Sendable {
         return changed
     }
 
-    /// Revokes every key `creator` made that still authenticates (a member removed with their keys), or
-    /// only those holding a scope outside `allowed` (a member's role lowered); answers how many. Each stops
-    /// on every replica when the transaction commits.
+    /// Revokes every key `owner` owns that still authenticates, through any chain of keys (a member
+    /// removed with their keys), or only those holding a scope outside `allowed` (a member's role
+    /// lowered); answers how many. Each stops on every replica when the transaction commits.
     public func revokeAll(
-        createdBy creator: String, exceeding allowed: Set<Scope>? = nil, at time: Date,
-        in transaction: TenantTransaction
+        ownedBy owner: UUID, exceeding allowed: Set<Scope>? = nil, at time: Date, in transaction: TenantTransaction
     ) async throws -> Int {
         let everything = allowed == nil
         let kept = (allowed ?? []).map(\.rawValue).sorted()
         let rows = try await transaction.query(
             """
             UPDATE api_keys SET revoked_at = LEAST(COALESCE(revoked_at, \(time)), \(time)), rotated_to = NULL
-            WHERE tenant_id = \(transaction.tenantID.rawValue) AND created_by = \(creator)
+            WHERE tenant_id = \(transaction.tenantID.rawValue) AND owner_user_id = \(owner)
               AND (revoked_at IS NULL OR revoked_at > \(time))
               AND (\(everything) OR NOT scopes <@ \(kept)::text[])
             RETURNING key_id
@@ -155,21 +159,26 @@ public struct ApiKeyRepository: Sendable {
         return ids.count
     }
 
-    /// Hands every key `creator` made that still authenticates to `heir` (a member removed, their keys
-    /// kept); answers how many.
+    /// Hands every key `owner` owns that still authenticates to `heir`, through any chain of keys (a
+    /// member removed, their keys kept); the keys made by the owner directly name the heir as their
+    /// maker. From then on the heir's role bounds them. Answers how many.
     public func transferAll(
-        createdBy creator: String, to heir: String, at time: Date, in transaction: TenantTransaction
+        ownedBy owner: UUID, to heir: UUID, at time: Date, in transaction: TenantTransaction
     ) async throws -> Int {
         let rows = try await transaction.query(
             """
-            UPDATE api_keys SET created_by = \(heir)
-            WHERE tenant_id = \(transaction.tenantID.rawValue) AND created_by = \(creator)
+            UPDATE api_keys
+            SET owner_user_id = \(heir),
+                created_by = CASE WHEN created_by = \("user:" + owner.uuidString.lowercased())
+                                  THEN \("user:" + heir.uuidString.lowercased()) ELSE created_by END
+            WHERE tenant_id = \(transaction.tenantID.rawValue) AND owner_user_id = \(owner)
               AND (revoked_at IS NULL OR revoked_at > \(time))
             RETURNING key_id
             """)
-        var count = 0
-        for try await _ in rows.decode(UUID.self) { count += 1 }
-        return count
+        var ids: [UUID] = []
+        for try await id in rows.decode(UUID.self) { ids.append(id) }
+        for id in ids { try await Self.announce("key:\(id.uuidString.lowercased())", on: transaction.connection) }
+        return ids.count
     }
 
     /// Marks the keys as used; applied in batches by `KeyUsageRecorder`.

@@ -56,9 +56,15 @@ public final class Authenticator: Sendable {
             guard let tenant = claims.tid.flatMap(TenantID.init(string:)), let keyID = UUID(uuidString: claims.sub),
                 claims.jti == claims.sub, claims.op == nil
             else { throw AuthenticationError.unauthenticated(.malformed) }
-            try await check(.key(keyID), tenantID: tenant, now: now)
+            let state = try await check(.key(keyID), tenantID: tenant, now: now)
             usage?.touch(keyID, tenantID: tenant, at: now)
-            return Principal(actor: .apiKey(keyID), tenantID: tenant, scopes: scopes, expiresAt: expiresAt)
+            // A key acts as far as its owner's role allows now: a role lowered since takes scopes away.
+            guard let owner = state.userID, let role = state.role else {
+                throw AuthenticationError.unauthenticated(.revoked)
+            }
+            return Principal(
+                actor: .apiKey(keyID), tenantID: tenant, scopes: scopes.intersection(role.scopes), expiresAt: expiresAt,
+                owner: owner)
         case .access:
             guard let tenant = claims.tid.flatMap(TenantID.init(string:)), let userID = UUID(uuidString: claims.sub),
                 claims.op == nil
@@ -79,7 +85,8 @@ public final class Authenticator: Sendable {
             // The token names the scopes of the role it was issued for; a role lowered since takes them away.
             let role = state.role ?? .member
             return Principal(
-                actor: .user(userID), tenantID: tenant, scopes: scopes.intersection(role.scopes), expiresAt: expiresAt)
+                actor: .user(userID), tenantID: tenant, scopes: scopes.intersection(role.scopes), expiresAt: expiresAt,
+                owner: userID)
         }
     }
 
@@ -151,10 +158,14 @@ public final class Authenticator: Sendable {
             let rows: PostgresRowSequence
             switch credential {
             case .key(let id):
+                // Gone with its owner; the owner's role and id come along, so a change to the owner drops
+                // the key's cached state too (`CredentialStateCache.invalidate(user:)`).
                 rows = try await transaction.query(
                     """
-                    SELECT t.status, k.key_id IS NOT NULL, k.revoked_at, NULL::text, NULL::uuid FROM tenants t
+                    SELECT t.status, k.key_id IS NOT NULL AND u.user_id IS NOT NULL, k.revoked_at, u.role, u.user_id
+                    FROM tenants t
                     LEFT JOIN api_keys k ON k.tenant_id = t.tenant_id AND k.key_id = \(id)
+                    LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.user_id = k.owner_user_id
                     WHERE t.tenant_id = \(tenantID.rawValue)
                     """)
             case .user(let id):

@@ -16,12 +16,16 @@ public struct Principal: Sendable, Equatable {
     public let scopes: Set<Scope>
     /// When the credential stops being valid.
     public let expiresAt: Date
+    /// The person whose current role bounds the caller: the user, or the owner of the key (nil for
+    /// operators).
+    public let owner: UUID?
 
-    public init(actor: Actor, tenantID: TenantID?, scopes: Set<Scope>, expiresAt: Date) {
+    public init(actor: Actor, tenantID: TenantID?, scopes: Set<Scope>, expiresAt: Date, owner: UUID? = nil) {
         self.actor = actor
         self.tenantID = tenantID
         self.scopes = scopes
         self.expiresAt = expiresAt
+        self.owner = owner
     }
 
     public var isOperator: Bool {

@@ -1,4 +1,5 @@
 import Billing
+import ControlPlane
 import Foundation
 import HummingbirdTesting
 import PostgresNIO
@@ -22,7 +23,14 @@ import Testing
     }
 
     static func run(database: Database, operatorToken: String) async throws {
-        try await TestEnvironment.withApp(worker: true) { client in
+        // This app's relay sends nothing it did not queue itself: the tests' short relay ages would have it
+        // send the idle app's jobs, waiting on another queue prefix, onto its own, where its worker ran
+        // them whenever the test took over ten seconds (a loaded machine).
+        let ownJobsOnly: @Sendable (inout Configuration) -> Void = {
+            $0.queueLostAfter = .seconds(3600)
+            $0.queueRelayMinimumAge = .seconds(3600)
+        }
+        try await TestEnvironment.withApp(worker: true, configure: ownJobsOnly) { client in
             // Deliveries sent through an app without a worker keep their jobs queued.
             try await TestEnvironment.withApp { idle in
                 let free = try await client.signup()

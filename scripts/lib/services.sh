@@ -136,6 +136,11 @@ start_outage_postgres() {
 make_test_template() {
     as_postgres psql -X -q -v ON_ERROR_STOP=1 -h "$CP_POSTGRES_CLUSTER" -p "$CP_POSTGRES_PORT" -U postgres -d postgres <<SQL
 ALTER ROLE controlplane_owner CREATEDB;
+DO \$\$ BEGIN
+    IF EXISTS (SELECT FROM pg_database WHERE datname = 'controlplane_template') THEN
+        ALTER DATABASE controlplane_template IS_TEMPLATE false;
+    END IF;
+END \$\$;
 DROP DATABASE IF EXISTS controlplane_template;
 CREATE DATABASE controlplane_template TEMPLATE controlplane OWNER controlplane_owner IS_TEMPLATE true;
 SQL

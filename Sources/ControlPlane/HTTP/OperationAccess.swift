@@ -57,7 +57,8 @@ enum OperationAccess: Equatable {
         "replayDelivery": .tenant(.webhooksWrite),
         "listIdentities": .tenant(.tenantRead),
         "getNotifications": .tenant(.webhooksRead),
-        "putNotifications": .tenant(.webhooksWrite),
+        // The URL receives invitation tokens: whoever sets it could take an admin's invitation.
+        "putNotifications": .tenant(.tenantAdmin),
         "listInterventions": .tenant(.interventionsRead),
         "getInterventionSettings": .tenant(.interventionsRead),
         "putInterventionSettings": .tenant(.interventionsWrite),

@@ -70,7 +70,7 @@ struct AccountsHandler: Sendable {
             role: .owner, passwordHash: passwordHash, createdAt: now)
         let key = ApiKeyRecord(
             id: UUID(), tenantID: tenantID, name: "default", scopes: Set(Scope.allCases),
-            createdBy: "user:\(user.id.uuidString.lowercased())", createdAt: now,
+            createdBy: "user:\(user.id.uuidString.lowercased())", ownerID: user.id, createdAt: now,
             expiresAt: now.addingTimeInterval(TimeInterval(defaultKeyLifetime.components.seconds)))
         let entry = AuditLog.Entry(
             actorType: .user, actorID: user.id.uuidString.lowercased(), action: "tenant.signup", targetType: "tenant",

@@ -46,9 +46,10 @@ struct KeysHandler: Sendable {
         guard scopes.isSubset(of: principal.scopes) else {
             throw APIError.forbidden("A key can only grant scopes its creator holds.")
         }
+        guard let owner = principal.owner else { throw APIError.unauthenticated("This caller has no owner.") }
         let key = ApiKeyRecord(
-            id: UUID(), tenantID: tenantID, name: name, scopes: scopes, createdBy: principal.creator, createdAt: now,
-            expiresAt: expiresAt)
+            id: UUID(), tenantID: tenantID, name: name, scopes: scopes, createdBy: principal.creator, ownerID: owner,
+            createdAt: now, expiresAt: expiresAt)
         let claim = try idempotency.claim(key: input.headers.idempotencyKey, operation: "createKey", request: request)
         let entry = try scope.auditEntry("key.create", targetType: "api_key", targetID: key.id.uuidString.lowercased())
         let signer = try await issuer.signer()
@@ -108,9 +109,10 @@ struct KeysHandler: Sendable {
             let lifetime = old.expiresAt.timeIntervalSince(old.createdAt)
             var expiresAt = now.addingTimeInterval(lifetime)
             if case .apiKey = principal.actor { expiresAt = min(expiresAt, principal.expiresAt) }
+            // The replacement is the same person's key, whoever rotated it.
             let replacement = ApiKeyRecord(
                 id: UUID(), tenantID: tenantID, name: old.name, scopes: old.scopes, createdBy: principal.creator,
-                createdAt: now, expiresAt: expiresAt)
+                ownerID: old.ownerID, createdAt: now, expiresAt: expiresAt)
             try await keys.insert(replacement, in: transaction)
             guard
                 let previous = try await keys.supersede(

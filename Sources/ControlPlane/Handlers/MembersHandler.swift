@@ -146,7 +146,7 @@ struct MembersHandler: Sendable {
             let revoked =
                 role < target.role
                 ? try await keys.revokeAll(
-                    createdBy: "user:\(userID.text)", exceeding: role.scopes, at: Date(), in: transaction) : 0
+                    ownedBy: userID, exceeding: role.scopes, at: Date(), in: transaction) : 0
             try await audit.record(
                 try scope.auditEntry(
                     "user.role_change", targetType: "user", targetID: userID.uuidString.lowercased(),
@@ -209,16 +209,14 @@ struct MembersHandler: Sendable {
             if case .user(let callerID) = principal.actor, callerID == userID {
                 throw APIError.conflict("No one removes themselves: another admin or the owner does.")
             }
-            let creator = "user:\(userID.text)"
             var count: Int
             if let heirID {
                 guard heirID != userID, try await users.find(heirID, in: transaction) != nil else {
                     throw APIError.invalid("transfer_to must name another member of this organisation.")
                 }
-                count = try await keys.transferAll(
-                    createdBy: creator, to: "user:\(heirID.text)", at: now, in: transaction)
+                count = try await keys.transferAll(ownedBy: userID, to: heirID, at: now, in: transaction)
             } else {
-                count = try await keys.revokeAll(createdBy: creator, at: now, in: transaction)
+                count = try await keys.revokeAll(ownedBy: userID, at: now, in: transaction)
             }
             try await users.delete(userID, in: transaction)
             var details = [
@@ -250,20 +248,15 @@ struct MembersHandler: Sendable {
         }
     }
 
-    /// The role the caller acts with, read in this transaction: a user's role as it is now, an API key's
-    /// `admin`.
+    /// The role the caller acts with, read in this transaction: a user's role as it is now; an API key's
+    /// its owner's, and never above `admin`.
     private func callerRole(_ principal: Principal, in transaction: TenantTransaction) async throws -> Role {
-        switch principal.actor {
-        case .user(let id):
-            guard let caller = try await users.find(id, in: transaction) else {
-                throw APIError.unauthenticated("This account no longer exists.")
-            }
-            return caller.role
-        case .apiKey:
-            return .admin
-        case .operator:
-            throw APIError.forbidden("Operators do not manage an organisation's members.")
+        if principal.isOperator { throw APIError.forbidden("Operators do not manage an organisation's members.") }
+        guard let owner = principal.owner, let person = try await users.find(owner, in: transaction) else {
+            throw APIError.unauthenticated("This account no longer exists.")
         }
+        if case .apiKey = principal.actor { return min(person.role, .admin) }
+        return person.role
     }
 
     static func eventData(_ invitation: InvitationRecord) throws -> String {
