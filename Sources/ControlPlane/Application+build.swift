@@ -38,7 +38,8 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
     let metrics = HTTPMetrics()
     let lag = ExecutorLagMonitor()
     ProcessMetrics.register(on: metrics, database: database, lag: lag, cache: credentials)
-    let spendMetrics = SpendMetrics(registry: metrics.registry)
+    let spendMetrics = SpendMetrics(
+        registry: metrics.registry, models: ModelLabels(perTenant: configuration.metricsModelsPerTenant))
     let errors = ErrorMappingMiddleware(logger: logger)
     let startup = StartupGate()
     let runtime = try RuntimeParts(

@@ -13,7 +13,10 @@ public func buildWorker(_ configuration: Configuration, logger: Logger) throws -
     let lag = ExecutorLagMonitor()
     ProcessMetrics.register(on: metrics, database: parts.database, lag: lag)
     let runtime = try RuntimeParts(
-        configuration, parts: parts, spend: SpendMetrics(registry: metrics.registry), metricsRegistry: metrics.registry,
+        configuration, parts: parts,
+        spend: SpendMetrics(
+            registry: metrics.registry, models: ModelLabels(perTenant: configuration.metricsModelsPerTenant)),
+        metricsRegistry: metrics.registry,
         logger: logger)
     let worker = runtime.worker(
         configuration, database: parts.database, observer: WorkerMetrics(registry: metrics.registry), logger: logger)

@@ -127,6 +127,9 @@ public struct Configuration: Sendable {
     /// Gateway calls (`POST /v1/llm/chat/completions`) one tenant may have in flight on a replica
     /// (`CP_GATEWAY_CALLS_PER_TENANT`, 32); past it the call is refused with 429.
     public var gatewayCallsPerTenant: Int
+    /// `CP_METRICS_MODELS_PER_TENANT` (20): distinct model labels one tenant's token counts may have on a
+    /// replica; later models are counted as `other`.
+    public var metricsModelsPerTenant: Int
     /// Consecutive provider faults that open a tenant's circuit for an endpoint, and how long it stays open.
     public var breakerThreshold: Int
     public var breakerCooldown: Duration
@@ -278,6 +281,7 @@ public struct Configuration: Sendable {
         providerAttempts = try integer("CP_PROVIDER_ATTEMPTS", 2, 1...10)
         streamBufferBytes = try integer("CP_STREAM_BUFFER_BYTES", 65_536, 1024...67_108_864)
         gatewayCallsPerTenant = try integer("CP_GATEWAY_CALLS_PER_TENANT", 32, 1...100_000)
+        metricsModelsPerTenant = try integer("CP_METRICS_MODELS_PER_TENANT", 20, 1...10_000)
         breakerThreshold = try integer("CP_BREAKER_THRESHOLD", 5, 1...1000)
         breakerCooldown = try seconds("CP_BREAKER_COOLDOWN_SECONDS", 30, 1...3600)
         webhookMaxBodyBytes = try integer("CP_WEBHOOK_MAX_BODY_BYTES", 26_214_400, 1...1_073_741_824)

@@ -6,6 +6,8 @@ import Tenancy
 /// tokens by tenant and pipeline), their cost by tenant, and each tenant's remaining budget.
 struct SpendMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
+    /// The model label of each tenant's token counts, bounded per tenant.
+    let models: ModelLabels
 
     func rateLimited(_ tenantID: TenantID) {
         registry.makeCounter(name: "controlplane_rate_limited_total", labels: [("tenant", tenantID.description)])
@@ -22,7 +24,8 @@ struct SpendMetrics: Sendable {
         registry.makeCounter(
             name: "controlplane_llm_tokens_total",
             labels: [
-                ("tenant", tenantID.description), ("provider", provider), ("model", model), ("kind", kind),
+                ("tenant", tenantID.description), ("provider", provider),
+                ("model", models.label(model, tenant: tenantID)), ("kind", kind),
                 ("cached", cached ? "true" : "false"),
             ]
         ).increment(by: Double(count))
