@@ -18,7 +18,7 @@ extension LLMGateway {
         let reservation: Reservation
         let candidates: [LLMPolicy.Candidate]
         let cap: Int?
-        let cacheKey: String?
+        let cacheKey: ResponseCache.Key?
     }
 
     /// Begins `call`. With a plan held for its tenant (and no response cache in that policy, whose key

@@ -14,7 +14,7 @@ extension LLMGateway {
     }
 
     /// A cache hit for `key`, charged to the ledger as cached (free); nil when there is none.
-    func cachedAnswer(_ call: LLMCall, key: String?) async throws -> (ChatResult, ProviderKind)? {
+    func cachedAnswer(_ call: LLMCall, key: ResponseCache.Key?) async throws -> (ChatResult, ProviderKind)? {
         guard let cache, let key, let (hit, provider) = await cache.lookup(key) else { return nil }
         try await charge(
             hit.usage, call: call, provider: provider, model: hit.model, cached: true, reservation: nil, release: false)

@@ -45,7 +45,7 @@ extension LLMGateway {
     /// listener left or stopped reading until the deadline) is charged what the provider reported, or
     /// else an estimate of what was streamed: the prompt's estimate plus a token per four bytes of text
     /// (at most the request's `max_tokens`).
-    func relay(_ upstream: ChatEventStream, _ attempt: StreamAttempt, cacheKey: String?, cacheTTL: Int)
+    func relay(_ upstream: ChatEventStream, _ attempt: StreamAttempt, cacheKey: ResponseCache.Key?, cacheTTL: Int)
         -> ChatEventStream
     {
         let events = ChatEventStream(limit: registry.transport.streamBufferBytes, weigh: { $0.weight })
@@ -118,7 +118,8 @@ extension LLMGateway {
 
     /// Charges and reports a relayed stream and ends the listener's stream accordingly.
     func settle(
-        _ relayed: Relayed, expired: Bool, _ attempt: StreamAttempt, events: ChatEventStream, cacheKey: String?,
+        _ relayed: Relayed, expired: Bool, _ attempt: StreamAttempt, events: ChatEventStream,
+        cacheKey: ResponseCache.Key?,
         cacheTTL: Int
     ) async {
         let (call, candidate) = (attempt.call, attempt.candidate)

@@ -107,7 +107,7 @@ public struct LLMGateway: Sendable {
         _ = try? await Task { try await budget.release(reservation) }.value
     }
 
-    func cacheKey(_ call: LLMCall, _ plan: Plan) -> String? {
+    func cacheKey(_ call: LLMCall, _ plan: Plan) -> ResponseCache.Key? {
         guard cache != nil, plan.policy.cache.enabled else { return nil }
         let shape = ChatRequest(
             model: "", messages: call.messages, maxTokens: call.maxTokens ?? 0, temperature: call.temperature,

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import HTTPTypes
 import HummingbirdTesting
+import RedisClient
 import Tenancy
 import Testing
 
@@ -189,6 +190,48 @@ import Testing
                 #expect(ledger.cached == 1)
                 let budget = try await client.send(.get, "/v1/budget", token: tenant.token).jsonObject()
                 #expect((budget["current"] as? [String: Any])?["used"] as? Int == 1_000)
+            }
+        }
+    }
+
+    /// One tenant's unique prompts cannot fill the Redis the queues live in: its cached answers stay
+    /// within `CP_CACHE_BYTES_PER_TENANT` (the ones nearest expiry go first) and leave another tenant's be.
+    @Test func aTenantsCacheStaysWithinItsBytes() async throws {
+        try await TestEnvironment.withApp(configure: { $0.cacheBytesPerTenant = 2048 }) { client in
+            let tenant = try await client.signup()
+            let neighbour = try await client.signup()
+            for signedUp in [tenant, neighbour] {
+                try await Gateway.setUp(
+                    client, signedUp, candidates: [Gateway.candidate("mock", "mock-1")], cache: true)
+            }
+            @Sendable func ask(_ who: SignedUpTenant, _ prompt: String) async throws -> String? {
+                let body: [String: Any] = ["model": "auto", "messages": [["role": "user", "content": prompt]]]
+                let answer = try await client.send(.post, "/v1/llm/chat/completions", token: who.token, json: body)
+                #expect(answer.status == .ok, "\(String(buffer: answer.body))")
+                return answer.headers[Self.cache]
+            }
+            #expect(try await ask(neighbour, "the neighbour's question") == "miss")
+            for index in 0..<40 { #expect(try await ask(tenant, "question \(index) \(UUID())") == "miss") }
+            let last = "the last question"
+            _ = try await ask(tenant, last)
+            #expect(try await ask(tenant, last) == "hit", "the newest answer is kept")
+            #expect(try await ask(neighbour, "the neighbour's question") == "hit", "another tenant's cache is its own")
+
+            let redis = try RedisClient(url: try TestEnvironment.configuration.redisURL)
+            let bytes = try await redis.command(["GET", "cp:{\(tenant.tenantID)}:llm-cache:bytes"]).string.flatMap(
+                Int.init)
+            let entries = try await redis.command(["HLEN", "cp:{\(tenant.tenantID)}:llm-cache"])
+            let stored = try await redis.command(["HVALS", "cp:{\(tenant.tenantID)}:llm-cache"])
+            guard case .integer(let count) = entries, case .array(let values) = stored else {
+                Issue.record("unexpected replies \(entries) \(stored)")
+                return
+            }
+            let measured = values.reduce(0) { $0 + ($1.string?.utf8.count ?? 0) + 64 }
+            #expect(bytes == measured, "the size count matches what is stored")
+            #expect((bytes ?? .max) <= 2048 && count > 1 && count < 40, "\(count) entries, \(bytes ?? -1) bytes")
+            for key in ["llm-cache", "llm-cache:expiry", "llm-cache:bytes"] {
+                let ttl = try await redis.command(["PTTL", "cp:{\(tenant.tenantID)}:\(key)"])
+                #expect(ttl != .integer(-1) && ttl != .integer(-2), "\(key) expires (volatile-ttl may evict it)")
             }
         }
     }

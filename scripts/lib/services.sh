@@ -191,6 +191,7 @@ start_redis() {
         (umask 077; printf 'requirepass %s\n' "$password" > "$data/redis/auth.conf")
         redis-server "$data/redis/auth.conf" --bind 127.0.0.1 --port "$port" --dir "$data/redis" --daemonize yes \
             --pidfile "$data/redis/redis.pid" --logfile "$data/redis/redis.log" --appendonly yes \
+            --maxmemory "${CP_REDIS_MAXMEMORY:-1gb}" --maxmemory-policy volatile-ttl \
             --protected-mode yes >/dev/null
         echo "$port" > "$data/redis/port"
         for _ in $(seq 1 50); do
@@ -250,6 +251,7 @@ start_redis_cluster() {
         mkdir -p "$data/$port"
         redis-server "$data/auth.conf" --bind 127.0.0.1 --port "$port" --cluster-port "$bus" --dir "$data/$port" --daemonize yes \
             --pidfile "$data/$port/redis.pid" --logfile "$data/$port/redis.log" --appendonly yes \
+            --maxmemory "${CP_REDIS_MAXMEMORY:-1gb}" --maxmemory-policy volatile-ttl \
             --protected-mode yes --cluster-enabled yes --cluster-config-file "$data/$port/nodes.conf" \
             --cluster-node-timeout 2000 --cluster-require-full-coverage no >/dev/null
         ports+=("$port")

@@ -130,6 +130,9 @@ public struct Configuration: Sendable {
     /// `CP_METRICS_MODELS_PER_TENANT` (20): distinct model labels one tenant's token counts may have on a
     /// replica; later models are counted as `other`.
     public var metricsModelsPerTenant: Int
+    /// `CP_CACHE_BYTES_PER_TENANT` (4 MiB): what one tenant's cached answers may hold in Redis; past it the
+    /// entries nearest their expiry go first.
+    public var cacheBytesPerTenant: Int
     /// Consecutive provider faults that open a tenant's circuit for an endpoint, and how long it stays open.
     public var breakerThreshold: Int
     public var breakerCooldown: Duration
@@ -282,6 +285,7 @@ public struct Configuration: Sendable {
         streamBufferBytes = try integer("CP_STREAM_BUFFER_BYTES", 65_536, 1024...67_108_864)
         gatewayCallsPerTenant = try integer("CP_GATEWAY_CALLS_PER_TENANT", 32, 1...100_000)
         metricsModelsPerTenant = try integer("CP_METRICS_MODELS_PER_TENANT", 20, 1...10_000)
+        cacheBytesPerTenant = try integer("CP_CACHE_BYTES_PER_TENANT", 4 << 20, 1024...(1 << 30))
         breakerThreshold = try integer("CP_BREAKER_THRESHOLD", 5, 1...1000)
         breakerCooldown = try seconds("CP_BREAKER_COOLDOWN_SECONDS", 30, 1...3600)
         webhookMaxBodyBytes = try integer("CP_WEBHOOK_MAX_BODY_BYTES", 26_214_400, 1...1_073_741_824)

@@ -48,7 +48,8 @@ struct RuntimeParts: Sendable {
         prices = PriceTable()
         credentials = CredentialRepository(box: parts.box)
         gateway = LLMGateway(
-            database: database, budget: budget, registry: registry, prices: prices, cache: ResponseCache(redis: redis),
+            database: database, budget: budget, registry: registry, prices: prices,
+            cache: ResponseCache(redis: redis, bytesPerTenant: configuration.cacheBytesPerTenant),
             retry: RetryPolicy(attempts: configuration.providerAttempts), credentials: credentials,
             observer: GatewayMetrics(spend: spend, registry: metricsRegistry))
         notifications = NotificationStore(box: parts.box)
