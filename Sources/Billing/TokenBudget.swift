@@ -19,12 +19,13 @@ public struct TokenBudget: Sendable {
 
     /// Holds `tokens` (the call's worst case) for one call, or under `degrade` what remains when that is at
     /// least `minimum`; throws `BudgetExhausted` when nothing can be held. `date` places the reservation in
-    /// a period (the database's clock when nil).
-    public func reserve(_ tokens: Int64, minimum: Int64 = 1, for tenantID: TenantID, at date: Date? = nil)
-        async throws -> Reservation
-    {
+    /// a period (the database's clock when nil). The reservation lives `lifetime` (at least
+    /// `reservationLifetime`) unless released sooner.
+    public func reserve(
+        _ tokens: Int64, minimum: Int64 = 1, for tenantID: TenantID, at date: Date? = nil, lifetime: Duration? = nil
+    ) async throws -> Reservation {
         let id = UUID()
-        let ttl = Int(clamping: reservationLifetime.components.seconds)
+        let ttl = Int(clamping: max(reservationLifetime, lifetime ?? .zero).components.seconds)
         let rows = try await database.query(
             """
             SELECT granted, tokens, period, period_start, period_end, token_limit, used, reserved

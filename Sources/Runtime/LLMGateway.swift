@@ -54,13 +54,24 @@ public struct LLMGateway: Sendable {
         plan.estimate + Int64(plan.candidates.map { plan.maxTokens($0, asked: call.maxTokens) }.max() ?? 1)
     }
 
+    /// How long a reservation for a call that may go to `candidates` must live: the configured lifetime,
+    /// or longer when the call may take longer (every attempt of every candidate its timeout and the
+    /// longest pause before it, plus a minute), so no reservation lapses while its call still runs.
+    func reservationLifetime(_ candidates: [LLMPolicy.Candidate]) -> Duration {
+        let longest = candidates.reduce(Duration.zero) {
+            $0 + (.milliseconds($1.timeoutMs) + retry.maxWait) * retry.attempts
+        }
+        return max(budget.reservationLifetime, longest + .seconds(60))
+    }
+
     /// Reserves the worst case of `plan` and answers the reservation and the candidates to try (the
     /// pressure candidates, with `max_tokens` lowered, when the budget degraded the call).
     func reserve(_ call: LLMCall, _ plan: Plan) async throws -> (Reservation, [LLMPolicy.Candidate], Int?) {
         let reservation: Reservation
         do {
             reservation = try await budget.reserve(
-                worstCase(call, plan), minimum: plan.estimate + 1, for: call.tenantID)
+                worstCase(call, plan), minimum: plan.estimate + 1, for: call.tenantID,
+                lifetime: reservationLifetime(plan.candidates + plan.pressureCandidates))
         } catch let exhausted as BudgetExhausted {
             observer?.budgetExhausted(tenantID: call.tenantID)
             throw exhausted

@@ -207,3 +207,31 @@ import Testing
         }
     }
 }
+
+extension HostileUpstreamTests {
+    /// A reservation outlives the longest call its policy allows (two candidates of 600 s each here):
+    /// the sweeper never releases it while the call is still running (`CP_RESERVATION_TTL_SECONDS` is
+    /// 900 s).
+    @Test func aReservationOutlivesTheLongestCallItsPolicyAllows() async throws {
+        let upstream = HostileUpstream()
+        try await upstream.run { port in
+            try await TestEnvironment.withApp(configure: Self.configure(port)) { client in
+                let tenant = try await client.signup()
+                let stalling = Gateway.candidate("openai", "stall", timeoutMs: 600_000)
+                try await Gateway.setUp(client, tenant, candidates: [stalling, stalling])
+                let call = Task { try await Gateway.chat(client, tenant) }
+                defer { call.cancel() }
+                _ = try await waitUntil(timeout: .seconds(10)) { upstream.snapshot.open == 1 }
+                let lives = try await TestEnvironment.withTenantTransaction(tenant.tenantID) { transaction in
+                    var seconds: [Double] = []
+                    let rows = try await transaction.query(
+                        "SELECT extract(epoch FROM expires_at - now())::float8 FROM budget_reservations")
+                    for try await value in rows.decode(Double.self) { seconds.append(value) }
+                    return seconds
+                }
+                // Two candidates × one attempt × (600 s + the longest pause, 10 s), plus a minute.
+                #expect(lives.count == 1 && (lives.first ?? 0) > 1_270, "\(lives)")
+            }
+        }
+    }
+}
