@@ -116,6 +116,8 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
         EdgeMiddleware(
             maxBodyBytes: configuration.maxBodyBytes, webhookMaxBodyBytes: configuration.webhookMaxBodyBytes,
             bulkMaxBodyBytes: configuration.bulkMaxBodyBytes,
+            bodies: BodyBudget(
+                total: configuration.bodyBytesInFlight, perSource: configuration.bodyBytesInFlightPerSource),
             addresses: try ClientAddressResolver(
                 trustedProxies: configuration.trustedProxies, trustedHops: configuration.trustedProxyHops),
             routes: routes, metrics: metrics, logger: logger))

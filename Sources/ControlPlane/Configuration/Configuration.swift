@@ -133,6 +133,11 @@ public struct Configuration: Sendable {
     /// `CP_CACHE_BYTES_PER_TENANT` (4 MiB): what one tenant's cached answers may hold in Redis; past it the
     /// entries nearest their expiry go first.
     public var cacheBytesPerTenant: Int
+    /// `CP_BODY_BYTES_IN_FLIGHT` (256 MiB) and `CP_BODY_BYTES_IN_FLIGHT_PER_SOURCE` (32 MiB): request-body
+    /// bytes being read at once on a replica, in all and per source (a webhook endpoint, else a client
+    /// address); past them a request is answered 503 before its body is read.
+    public var bodyBytesInFlight: Int
+    public var bodyBytesInFlightPerSource: Int
     /// Consecutive provider faults that open a tenant's circuit for an endpoint, and how long it stays open.
     public var breakerThreshold: Int
     public var breakerCooldown: Duration
@@ -286,6 +291,8 @@ public struct Configuration: Sendable {
         gatewayCallsPerTenant = try integer("CP_GATEWAY_CALLS_PER_TENANT", 32, 1...100_000)
         metricsModelsPerTenant = try integer("CP_METRICS_MODELS_PER_TENANT", 20, 1...10_000)
         cacheBytesPerTenant = try integer("CP_CACHE_BYTES_PER_TENANT", 4 << 20, 1024...(1 << 30))
+        bodyBytesInFlight = try integer("CP_BODY_BYTES_IN_FLIGHT", 256 << 20, 1 << 20...(1 << 40))
+        bodyBytesInFlightPerSource = try integer("CP_BODY_BYTES_IN_FLIGHT_PER_SOURCE", 32 << 20, 1 << 20...(1 << 40))
         breakerThreshold = try integer("CP_BREAKER_THRESHOLD", 5, 1...1000)
         breakerCooldown = try seconds("CP_BREAKER_COOLDOWN_SECONDS", 30, 1...3600)
         webhookMaxBodyBytes = try integer("CP_WEBHOOK_MAX_BODY_BYTES", 26_214_400, 1...1_073_741_824)
@@ -311,6 +318,14 @@ public struct Configuration: Sendable {
             jobDeadline: try seconds("CP_JOB_DEADLINE_SECONDS", 600, 1...86_400))
         guard defaultTokenLimit <= defaultMaxTokenLimit else {
             throw ConfigurationError.invalid("CP_DEFAULT_TOKEN_LIMIT", "above CP_DEFAULT_MAX_TOKEN_LIMIT")
+        }
+        // One body of the largest kind must fit a source's share, and a source's share the whole.
+        guard bodyBytesInFlightPerSource >= max(maxBodyBytes, webhookMaxBodyBytes, bulkMaxBodyBytes),
+            bodyBytesInFlight >= bodyBytesInFlightPerSource
+        else {
+            throw ConfigurationError.invalid(
+                "CP_BODY_BYTES_IN_FLIGHT_PER_SOURCE",
+                "\(bodyBytesInFlightPerSource) (below a body limit or above the total)")
         }
     }
 }

@@ -15,6 +15,8 @@ struct EdgeMiddleware: RouterMiddleware {
     let webhookMaxBodyBytes: Int
     /// The limit of bulk calls (`PUT /v1/identities`).
     let bulkMaxBodyBytes: Int
+    /// The bytes of bodies being read, bounded per source and in all.
+    let bodies: BodyBudget
     let addresses: ClientAddressResolver
     let routes: DeclaredRoutes
     let metrics: HTTPMetrics
@@ -34,7 +36,8 @@ struct EdgeMiddleware: RouterMiddleware {
                     throw APIError.invalid(
                         "The request's path or query holds a NUL character (%00), which nothing takes.")
                 }
-                try await limitBody(&request)
+                let hold = try await limitBody(&request, from: scope.clientAddress)
+                defer { hold?.release() }
                 return try await next(request, context)
             } catch let error as HTTPError where error.status == .notFound {
                 // A known path asked with a method it does not take.
@@ -71,14 +74,22 @@ struct EdgeMiddleware: RouterMiddleware {
 
     /// Refuses a declared length over the limit at once; otherwise reads at most the limit. A webhook
     /// delivery has its own limit and may hold nulls (GitHub's payloads do); every other body may not.
-    private func limitBody(_ request: inout Request) async throws {
+    /// Reads the body whole (within its route's limit and the body budget) and checks it; answers what it
+    /// holds of the budget until the request has been answered.
+    private func limitBody(_ request: inout Request, from address: String) async throws -> BodyBudget.Hold? {
         let isDelivery = request.uri.path.hasPrefix("/v1/hooks/")
         let isBulk = request.uri.path == "/v1/identities"
         let maxBodyBytes = isDelivery ? webhookMaxBodyBytes : isBulk ? bulkMaxBodyBytes : maxBodyBytes
-        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxBodyBytes {
-            throw APIError.payloadTooLarge(limit: maxBodyBytes)
+        let declared = request.headers[.contentLength].flatMap(Int.init)
+        if let declared, declared > maxBodyBytes { throw APIError.payloadTooLarge(limit: maxBodyBytes) }
+        guard [.post, .put, .patch].contains(request.method) else { return nil }
+        // A delivery's source is its endpoint (the path's last part), anything else's its client address.
+        let source = isDelivery ? "hook:\(request.uri.path.split(separator: "/").last ?? "")" : "address:\(address)"
+        guard let hold = bodies.take(max(0, declared ?? maxBodyBytes), source: source) else {
+            throw APIError(
+                status: 503, code: .unavailable, title: "Service unavailable",
+                detail: "Too many request bodies from this source are being read; retry in a second.", retryAfter: 1)
         }
-        guard [.post, .put, .patch].contains(request.method) else { return }
         do {
             let buffer = try await request.collectBody(upTo: maxBodyBytes)
             if !isDelivery, let field = JSONNulls.firstNull(in: buffer) {
@@ -90,11 +101,15 @@ struct EdgeMiddleware: RouterMiddleware {
                 )
             }
             request.body = .init(buffer: buffer)
+            return hold
         } catch let error as APIError {
+            hold.release()
             throw error
         } catch let error as HTTPError where error.status == .contentTooLarge {
+            hold.release()
             throw APIError.payloadTooLarge(limit: maxBodyBytes)
         } catch {
+            hold.release()
             // The client closed or was cut off (body timeout) before the body was whole.
             throw APIError.invalid("The request body ended before its declared length.")
         }

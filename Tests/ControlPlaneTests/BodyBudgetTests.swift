@@ -1,0 +1,61 @@
+import Foundation
+import HummingbirdTesting
+import Tenancy
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Bodies are read before anyone is authenticated, so the bytes being read are bounded per source (a
+/// webhook endpoint, else a client address) and in all: one tenant's flood of large deliveries holds
+/// its endpoint's share, and another tenant's deliveries are still taken.
+@Suite(.timeLimit(.minutes(3))) struct BodyBudgetTests {
+    @Test func aFloodOfLargeBodiesHoldsOnlyItsEndpointsShare() async throws {
+        try await TestEnvironment.withApp(
+            .live,
+            configure: {
+                $0.webhookMaxBodyBytes = 1 << 20
+                $0.bodyBytesInFlightPerSource = 2 << 20
+                $0.bodyBytesInFlight = 8 << 20
+            }
+        ) { client in
+            let port = try #require(client.port)
+            let flooder = try await client.signup()
+            let neighbour = try await client.signup()
+            let flooded = try await client.createEndpoint(token: flooder.token, pipelines: ["commitments"])
+            let theirs = try await client.createEndpoint(token: neighbour.token, pipelines: ["commitments"])
+            let path = try #require(URL(string: flooded.url)?.path ?? Optional(flooded.url))
+            // Two deliveries of 1 MiB each, their bodies never sent: the endpoint's whole share is held.
+            let head =
+                "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "X-GitHub-Event: push\r\nContent-Length: \(1 << 20)\r\n\r\n{"
+            var holders: [Int32] = []
+            defer { for descriptor in holders { close(descriptor) } }
+            for _ in 0..<2 {
+                let descriptor = try RawHTTP.connected(port: port, receiveTimeout: timeval(tv_sec: 5, tv_usec: 0))
+                holders.append(descriptor)
+                _ = Array(head.utf8).withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            }
+            try await Pause.for(.milliseconds(300))
+
+            // A third is refused at once, before its body is read.
+            let body = try GitHubFixtures.bytes(GitHubFixtures.push(commits: 1, seed: 901))
+            let refused = try await client.deliver(flooded.url, event: "push", body: body, secret: flooded.secret)
+            try refused.expectProblem(503, "unavailable")
+            #expect(refused.headers[.retryAfter] == "1")
+            // Another tenant's endpoint is its own source.
+            let accepted = try await client.deliver(theirs.url, event: "push", body: body, secret: theirs.secret)
+            #expect(accepted.status == .accepted, "\(String(buffer: accepted.body))")
+
+            // The holders gone (closed, or cut off by the body deadline), the endpoint takes deliveries again.
+            for descriptor in holders { close(descriptor) }
+            holders = []
+            let again = try await waitUntil(timeout: .seconds(5)) {
+                try await client.deliver(flooded.url, event: "push", body: body, secret: flooded.secret).status
+                    == .accepted
+            }
+            #expect(again != nil, "the endpoint's share was not given back")
+        }
+    }
+}
