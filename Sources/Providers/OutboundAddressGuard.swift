@@ -182,49 +182,98 @@ public struct AddressRefused: Error, Sendable, Equatable {
 }
 
 /// HTTP clients that connect a host name to one checked address (AsyncHTTPClient's `dnsOverride`), so
-/// TLS still verifies the name while the socket goes only where the guard allowed. Bounded: the oldest
-/// client is shut down when too many pins exist.
+/// TLS still verifies the name while the socket goes only where the guard allowed. Bounded: past
+/// `capacity` pins the oldest is evicted, but a client is shut down only once no lease of it is left,
+/// so evicting a pin never cuts a call in flight on it (another tenant's, say).
 public final class PinnedClients: Sendable {
-    private let clients = Mutex<[String: HTTPClient]>([:])
-    private let order = Mutex<[String]>([])
+    /// One client and the calls holding it.
+    final class Pin: Sendable {
+        let client: HTTPClient
+        private let state = Mutex<(leases: Int, evicted: Bool, closed: Bool)>((0, false, false))
+
+        init(client: HTTPClient) { self.client = client }
+
+        func lease() { state.withLock { $0.leases += 1 } }
+
+        func release() {
+            if state.withLock({ state in
+                state.leases -= 1
+                return Self.closing(&state)
+            }) {
+                client.shutdown { _ in }
+            }
+        }
+
+        func evict() {
+            if state.withLock({ state in
+                state.evicted = true
+                return Self.closing(&state)
+            }) {
+                client.shutdown { _ in }
+            }
+        }
+
+        /// Whether the client is to be shut down now (evicted and unleased, and not yet closed).
+        private static func closing(_ state: inout (leases: Int, evicted: Bool, closed: Bool)) -> Bool {
+            guard state.evicted, state.leases == 0, !state.closed else { return false }
+            state.closed = true
+            return true
+        }
+    }
+
+    /// A pinned client lent to one call: the client stays open while the lease lives (keep it for as
+    /// long as the call and its body are read), even after the pin was evicted.
+    public final class Lease: Sendable {
+        public let client: HTTPClient
+        private let pin: Pin
+
+        init(_ pin: Pin) {
+            pin.lease()
+            self.pin = pin
+            self.client = pin.client
+        }
+
+        deinit { pin.release() }
+    }
+
+    private let pins = Mutex<(byKey: [String: Pin], order: [String])>(([:], []))
     let capacity: Int
 
     public init(capacity: Int = 64) {
         self.capacity = capacity
     }
 
-    public func client(host: String, address: String) -> HTTPClient {
+    /// A lease of the client pinned to `address` for `host`, made on first use.
+    public func client(host: String, address: String) -> Lease {
         let key = "\(host)|\(address)"
-        if let existing = clients.withLock({ $0[key] }) { return existing }
-        var configuration = HTTPClient.Configuration()
-        configuration.dnsOverride = [host: address.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))]
-        configuration.redirectConfiguration = .disallow
-        configuration.timeout = .init(connect: .seconds(5), read: .seconds(120))
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        var evicted: HTTPClient?
-        let chosen = clients.withLock { clients -> HTTPClient in
-            if let raced = clients[key] { return raced }
-            clients[key] = client
-            order.withLock { order in
-                order.append(key)
-                if order.count > capacity {
-                    let oldest = order.removeFirst()
-                    evicted = clients.removeValue(forKey: oldest)
-                }
+        var evicted: Pin?
+        let lease = pins.withLock { pins -> Lease in
+            if let existing = pins.byKey[key] { return Lease(existing) }
+            var configuration = HTTPClient.Configuration()
+            configuration.dnsOverride = [host: address.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))]
+            configuration.redirectConfiguration = .disallow
+            configuration.timeout = .init(connect: .seconds(5), read: .seconds(120))
+            let pin = Pin(client: HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration))
+            pins.byKey[key] = pin
+            pins.order.append(key)
+            if pins.order.count > capacity {
+                evicted = pins.byKey.removeValue(forKey: pins.order.removeFirst())
             }
-            return client
+            return Lease(pin)
         }
-        if chosen !== client { client.shutdown { _ in } }
-        if let evicted { evicted.shutdown { _ in } }
-        return chosen
+        evicted?.evict()
+        return lease
     }
+
+    /// How many pins are kept (evicted ones still serving calls are not counted).
+    public var count: Int { pins.withLock { $0.byKey.count } }
 
     /// Shuts every client down.
     public func shutdown() async {
-        let all = clients.withLock { clients -> [HTTPClient] in
-            defer { clients.removeAll() }
-            return Array(clients.values)
+        let all = pins.withLock { pins -> [Pin] in
+            defer { pins = ([:], []) }
+            return Array(pins.byKey.values)
         }
-        for client in all { try? await client.shutdown() }
+        for pin in all { try? await pin.client.shutdown() }
     }
 }

@@ -33,8 +33,10 @@ extension ProviderTransport {
         of response: HTTPClientResponse, provider: ProviderKind, decoder: some ProviderStreamDecoder
     ) -> ChatEventStream {
         let stream = ChatEventStream(limit: streamBufferBytes, weigh: { $0.weight })
-        let maxBytes = maxStreamBytes
+        let (maxBytes, keepAlive) = (maxStreamBytes, self.keepAlive)
         let task = Task {
+            // A pinned client stays open until the stream has been read.
+            defer { withExtendedLifetime(keepAlive) {} }
             var decoder = decoder
             var parser = ServerSentEvents()
             var read = 0

@@ -9,6 +9,9 @@ import NIOHTTP1
 /// upstream, and HTTP failures classified into `ProviderError`.
 public struct ProviderTransport: Sendable {
     let client: HTTPClient
+    /// What keeps `client` open while a call runs (a pinned client's lease); held by every call and
+    /// stream made through this transport.
+    let keepAlive: PinnedClients.Lease?
     /// The bytes a stream may hold between the provider and its reader before reading pauses.
     public let streamBufferBytes: Int
     /// The largest answer read into memory (a whole completion, or an error body).
@@ -17,13 +20,19 @@ public struct ProviderTransport: Sendable {
     let maxStreamBytes = 32 << 20
 
     public init(client: HTTPClient, streamBufferBytes: Int = 64 << 10) {
+        self.init(client: client, keepAlive: nil, streamBufferBytes: streamBufferBytes)
+    }
+
+    private init(client: HTTPClient, keepAlive: PinnedClients.Lease?, streamBufferBytes: Int) {
         self.client = client
+        self.keepAlive = keepAlive
         self.streamBufferBytes = streamBufferBytes
     }
 
-    /// The same settings over another client (one pinned to a checked address).
-    public func using(_ client: HTTPClient) -> ProviderTransport {
-        ProviderTransport(client: client, streamBufferBytes: streamBufferBytes)
+    /// The same settings over a client pinned to a checked address, kept open while this transport's
+    /// calls run.
+    public func using(_ lease: PinnedClients.Lease) -> ProviderTransport {
+        ProviderTransport(client: lease.client, keepAlive: lease, streamBufferBytes: streamBufferBytes)
     }
 
     /// OpenAI's and Anthropic's JSON is snake_case.
@@ -59,11 +68,12 @@ public struct ProviderTransport: Sendable {
         classify: (Int, HTTPHeaders, ByteBuffer) -> ProviderError
     ) async throws -> ByteBuffer {
         let outgoing = Self.request(url, headers: headers, body: body, request: request)
-        let client = self.client
+        let (client, keepAlive) = (self.client, self.keepAlive)
         let deadline = ContinuousClock.now + request.timeout
         let (status, responseHeaders, bytes): (UInt, HTTPHeaders, ByteBuffer)
         do {
             (status, responseHeaders, bytes) = try await withDeadline(deadline) {
+                defer { withExtendedLifetime(keepAlive) {} }
                 let response = try await client.execute(
                     outgoing, timeout: .nanoseconds(Self.nanoseconds(request.timeout)))
                 let bytes = try await response.body.collect(upTo: Self.maxBodyBytes)

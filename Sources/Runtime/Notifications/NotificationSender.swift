@@ -233,8 +233,12 @@ public struct NotificationSender: Service {
             throw AddressRefused(reason: "the URL has no host")
         }
         var chosen = client
+        // Held until this post has been answered: an evicted pin's client stays open for it.
+        var lease: PinnedClients.Lease?
+        defer { withExtendedLifetime(lease) {} }
         if let address = try await addressGuard.pin(host: host) {
-            chosen = pinned.client(host: host, address: address)
+            lease = pinned.client(host: host, address: address)
+            chosen = lease?.client ?? client
         }
         let payload = try store.payload(
             event.payload, sealedSecret: event.sealedSecret, tenantID: event.tenantID, eventID: event.eventID)
