@@ -119,9 +119,14 @@ final class FakeGitHub: Sendable {
     }
 
     /// Follows the flow as a browser would: start, GitHub's authorize page, back to the callback.
-    static func signIn(_ client: any TestClientProtocol) async throws -> (code: String, state: String) {
+    static func signIn(_ client: any TestClientProtocol) async throws -> (code: String, state: String, cookie: String) {
         let start = try await client.send(.get, "/v1/auth/github/start")
         #expect(start.status == .found)
+        let setCookie = try #require(start.headers[.setCookie])
+        #expect(
+            setCookie.contains("HttpOnly") && setCookie.contains("Secure") && setCookie.contains("SameSite=Lax"),
+            "\(setCookie)")
+        let cookie = String(setCookie.prefix { $0 != ";" })
         let location = try #require(start.headers[.location])
         let authorize = try #require(URLComponents(string: location))
         let query = Dictionary(uniqueKeysWithValues: (authorize.queryItems ?? []).map { ($0.name, $0.value ?? "") })
@@ -140,14 +145,19 @@ final class FakeGitHub: Sendable {
         #expect(response.status == .found)
         let back = try #require(URLComponents(string: response.headers.first(name: "location") ?? ""))
         let answer = Dictionary(uniqueKeysWithValues: (back.queryItems ?? []).map { ($0.name, $0.value ?? "") })
-        return (answer["code"] ?? "", answer["state"] ?? "")
+        return (answer["code"] ?? "", answer["state"] ?? "", cookie)
     }
 
-    static func callback(_ client: any TestClientProtocol, code: String, state: String) async throws -> TestResponse {
-        try await client.send(
+    /// The callback as the browser that holds `cookie` (the start's `cp_github_signin=...`) calls it.
+    static func callback(_ client: any TestClientProtocol, code: String, state: String, cookie: String?) async throws
+        -> TestResponse
+    {
+        var headers: HTTPFields = [:]
+        if let cookie { headers[.cookie] = "theme=dark; \(cookie)" }
+        return try await client.send(
             .get,
-            "/v1/auth/github/callback?code=\(code)&state=\(state.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
-        )
+            "/v1/auth/github/callback?code=\(code)&state=\(state.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")",
+            headers: headers)
     }
 
     @Test func aVerifiedPrimaryEmailSignsInOnceAndEveryFailureIsRefused() async throws {
@@ -162,22 +172,30 @@ final class FakeGitHub: Sendable {
                     ]
                 }
                 let flow = try await Self.signIn(client)
-                let signedIn = try await Self.callback(client, code: flow.code, state: flow.state).session()
+                // Another browser (no cookie, or its own sign-in's) cannot finish it, and does not use it up.
+                let elsewhere = try await Self.signIn(client)
+                for cookie in [nil, elsewhere.cookie] {
+                    try await Self.callback(client, code: flow.code, state: flow.state, cookie: cookie).expectProblem(
+                        401, "unauthenticated")
+                }
+                let signedIn = try await Self.callback(client, code: flow.code, state: flow.state, cookie: flow.cookie)
+                    .session()
                 #expect(try await client.send(.get, "/v1/tenant", token: signedIn.access).status == .ok)
                 #expect(try await client.refresh(signedIn.refresh).status == .ok)
 
                 // The same callback again: the state is used.
-                try await Self.callback(client, code: flow.code, state: flow.state).expectProblem(
+                try await Self.callback(client, code: flow.code, state: flow.state, cookie: flow.cookie).expectProblem(
                     401, "unauthenticated")
                 // The code again with a fresh state: GitHub refuses it (used, and not this verifier's).
                 let fresh = try await Self.signIn(client)
                 let before = github.exchanges.withLock { $0 }
-                try await Self.callback(client, code: flow.code, state: fresh.state).expectProblem(
-                    401, "unauthenticated")
+                try await Self.callback(client, code: flow.code, state: fresh.state, cookie: fresh.cookie)
+                    .expectProblem(
+                        401, "unauthenticated")
                 #expect(github.exchanges.withLock { $0 } == before + 1)
                 // A state this server never issued: refused before GitHub is asked.
                 let another = try await Self.signIn(client)
-                try await Self.callback(client, code: another.code, state: "forged-\(UUID())")
+                try await Self.callback(client, code: another.code, state: "forged-\(UUID())", cookie: another.cookie)
                     .expectProblem(401, "unauthenticated")
                 #expect(github.exchanges.withLock { $0 } == before + 1)
 
@@ -193,7 +211,8 @@ final class FakeGitHub: Sendable {
                 ] {
                     github.account.withLock { $0 = emails }
                     let attempt = try await Self.signIn(client)
-                    let refused = try await Self.callback(client, code: attempt.code, state: attempt.state)
+                    let refused = try await Self.callback(
+                        client, code: attempt.code, state: attempt.state, cookie: attempt.cookie)
                     try refused.expectProblem(401, "unauthenticated")
                 }
                 // GitHub sending the browser back with an error; a callback without code or state.
@@ -223,7 +242,7 @@ final class FakeGitHub: Sendable {
                 github.account.withLock { $0 = [FakeGitHub.email(tenant.email)] }
                 let flow = try await Self.signIn(client)
                 clock.advance(by: .seconds(601))
-                try await Self.callback(client, code: flow.code, state: flow.state).expectProblem(
+                try await Self.callback(client, code: flow.code, state: flow.state, cookie: flow.cookie).expectProblem(
                     401, "unauthenticated")
             }
         }

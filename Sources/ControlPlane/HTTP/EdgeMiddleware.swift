@@ -55,6 +55,10 @@ struct EdgeMiddleware: RouterMiddleware {
             }
         }
         Self.addSecurityHeaders(&response.headers, requestID: requestID)
+        // The OpenAPI runtime percent-encodes header values (`=`, `;`, spaces); a cookie goes as written.
+        if let cookie = response.headers[.setCookie], let plain = cookie.removingPercentEncoding {
+            response.headers[.setCookie] = plain
+        }
 
         let elapsed = ContinuousClock.now - started
         let route = context.endpointPath ?? "unmatched"

@@ -17,10 +17,27 @@ extension AccountsHandler {
         let started = try await database.transaction(.platform) { connection in
             try await oauthStates.start(lifetime: github.settings.stateLifetime, now: clock.now(), on: connection)
         }
+        let lifetime = github.settings.stateLifetime.components.seconds
         return .found(
             .init(
                 headers: .init(
-                    location: github.authorizeURL(state: started.state, codeChallenge: started.codeChallenge))))
+                    location: github.authorizeURL(state: started.state, codeChallenge: started.codeChallenge),
+                    setCookie: "\(Self.browserCookie)=\(started.browser); Path=/v1/auth/github; Max-Age=\(lifetime); "
+                        + "HttpOnly; Secure; SameSite=Lax")))
+    }
+
+    /// The cookie that binds a sign-in's state to the browser that started it.
+    static let browserCookie = "cp_github_signin"
+
+    /// The value of the browser cookie in a `Cookie` header, if there is one.
+    static func browserBinding(in header: String?) -> String? {
+        for pair in (header ?? "").split(separator: ";") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == browserCookie else { continue }
+            let value = parts[1].trimmingCharacters(in: .whitespaces)
+            return value.isEmpty ? nil : value
+        }
+        return nil
     }
 
     /// Consumes the state, exchanges the code with its verifier, reads the account's primary email and,
@@ -44,9 +61,12 @@ extension AccountsHandler {
         guard let code = query.code, let state = query.state, !code.isEmpty, !state.isEmpty,
             code.utf8.count <= 512, state.utf8.count <= 512
         else { throw APIError.invalid("code and state are required.") }
+        guard let browser = Self.browserBinding(in: input.headers.cookie) else {
+            throw APIError.unauthenticated("This browser did not start this sign-in; start again.")
+        }
         let now = clock.now()
         let verifier = try await database.transaction(.platform) { connection in
-            try await oauthStates.consume(state, now: now, on: connection)
+            try await oauthStates.consume(state, browser: browser, now: now, on: connection)
         }
         guard let verifier else {
             throw APIError.unauthenticated("This sign-in is unknown, used or expired; start again.")
