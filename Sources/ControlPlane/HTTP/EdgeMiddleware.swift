@@ -11,6 +11,8 @@ struct EdgeMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
     let maxBodyBytes: Int
+    /// The largest refused body read and dropped to keep its connection; a larger one ends it.
+    static let drainedBodyBytes = 64 << 10
     /// The larger limit of webhook deliveries (`/v1/hooks/...`), whose bodies are kept byte for byte.
     let webhookMaxBodyBytes: Int
     /// The limit of bulk calls (`PUT /v1/identities`).
@@ -36,7 +38,18 @@ struct EdgeMiddleware: RouterMiddleware {
                     throw APIError.invalid(
                         "The request's path or query holds a NUL character (%00), which nothing takes.")
                 }
-                let hold = try await limitBody(&request, from: scope.clientAddress)
+                let hold: BodyBudget.Hold?
+                do {
+                    hold = try await limitBody(&request, from: scope.clientAddress)
+                } catch {
+                    // A large body refused unread (too large, no room to read it) is not read to its end to
+                    // keep the connection: it closes once the answer is written. A small one is read and
+                    // dropped, so its client surely reads the answer before the connection goes.
+                    var refused = problemResponse(for: error, requestID: requestID)
+                    let declared = request.headers[.contentLength].flatMap(Int.init) ?? 0
+                    if declared > Self.drainedBodyBytes { refused.headers[.connection] = "close" }
+                    return refused
+                }
                 defer { hold?.release() }
                 return try await next(request, context)
             } catch let error as HTTPError where error.status == .notFound {

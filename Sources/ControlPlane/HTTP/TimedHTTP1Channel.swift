@@ -124,9 +124,24 @@ final class RequestPartsHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data), deadlines.phase == .answering {
+        switch unwrapOutboundIn(data) {
+        case .head(let head):
+            closesAfterAnswer = head.headerFields[.connection] == "close"
+        case .end where closesAfterAnswer:
+            // An answer that says `Connection: close` (a refused body, left unread) ends the connection
+            // once written, instead of the server reading the rest of the body to keep it.
+            let written = promise ?? context.eventLoop.makePromise()
+            let channel = context.channel
+            written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            context.write(data, promise: written)
+            return
+        case .end where deadlines.phase == .answering:
             deadlines.phase = .waiting
+        default:
+            break
         }
         context.write(data, promise: promise)
     }
+
+    private var closesAfterAnswer = false
 }

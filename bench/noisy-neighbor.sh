@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# One tenant cannot hurt another, measured: tenant B's p50/p99 for a hot-path GET, a gateway call on
+# `mock` and a push until its analysis succeeded, first alone and then while tenant A runs each attack
+# for PHASE seconds (default 20): its own upstream trickling under a backlog of its pushes, streams from
+# its flooding upstream that its client never reads, 25 MiB bodies to its webhook URL on sixteen
+# connections, a login flood on its admin, and gateway calls at its rate limit. Prints B's p99 under
+# each attack divided by B's p99 alone (aim <= 1.5) and the peak RSS growth of the API server and the
+# worker (aim <= 200 MB). Release build, API and worker as separate processes, a private Postgres and
+# Redis; A's upstream is bench/hostile_upstream.py on loopback (allowed by CP_PROVIDER_URL_ALLOWLIST).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib/services.sh
+. scripts/lib/bench.sh
+
+PHASE=${PHASE:-20}
+bench_services
+bench_binary
+wait_for() { for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; return 1; }
+
+CP_LOG_LEVEL=warning $binary migrate
+port=$(free_port)
+hostile=$(free_port)
+python3 bench/hostile_upstream.py "$hostile" & pids+=($!)
+# B's probes make about 35 requests a second: the default rate limit would refuse them, not the attack.
+export CP_DEFAULT_REQUESTS_PER_MINUTE=3000 CP_DEFAULT_BURST=200 CP_LOG_LEVEL=warning \
+    CP_PROVIDER_URL_ALLOWLIST=127.0.0.1
+CP_HTTP_PORT=$port CP_WORKER_CONCURRENCY=0 $binary serve > "$data/server.log" 2>&1 & pids+=($!)
+server_pid=$!
+CP_WORKER_CONCURRENCY=${SLOTS:-8} $binary worker > "$data/worker.log" 2>&1 & pids+=($!)
+worker_pid=$!
+wait_for "http://127.0.0.1:$port/healthz"
+
+log "tenant B alone, then under each of tenant A's attacks, ${PHASE}s each"
+python3 bench/noisy_neighbor.py "$port" "$hostile" "$PHASE" "$server_pid" "$worker_pid"
