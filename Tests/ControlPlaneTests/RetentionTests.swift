@@ -16,7 +16,8 @@ import Testing
 
     @Test func aClockMovedForwardPrunesExactlyWhatThePlanSays() async throws {
         let operatorToken = try await OperatorTests.operatorToken()
-        try await TestEnvironment.withDatabase { pool in
+        // As the owner role, which may prune as of any moment (the clock moved forward).
+        try await TestEnvironment.withDatabase(owner: true) { pool in
             let database = Database(client: pool, logger: TestEnvironment.logger)
             try await Self.run(database: database, operatorToken: operatorToken)
         }
@@ -138,6 +139,29 @@ import Testing
                     {}
                 }
             }
+        }
+    }
+
+    /// The application role naming cutoffs ten years ahead prunes nothing under a day old: its audit log
+    /// is safe from a compromised application role (only the owner may prune as of another moment).
+    @Test func theApplicationRoleCannotPruneWhatIsUnderADayOld() async throws {
+        try await TestEnvironment.withApp { client in
+            let tenant = try await client.signup()
+            _ = try await client.createKey(token: tenant.token, scopes: ["tenant:read"])
+            let id = try #require(TenantID(string: tenant.tenantID)).rawValue
+            let pruned = try await TestEnvironment.withDatabase { pool in
+                var audit: [Int32] = []
+                let rows = try await Database(client: pool, logger: TestEnvironment.logger).query(
+                    """
+                    SELECT audit_events FROM retention_prune(
+                        \(id), now() + interval '10 years', now() + interval '10 years', 100)
+                    """)
+                for try await count in rows.decode(Int32.self) { audit.append(count) }
+                return audit
+            }
+            #expect(pruned.allSatisfy { $0 == 0 }, "\(pruned)")
+            let events = try await client.send(.get, "/v1/audit-log?limit=100", token: tenant.token).jsonObject()
+            #expect((events["items"] as? [[String: Any]])?.count ?? 0 >= 2, "the audit events are all there")
         }
     }
 

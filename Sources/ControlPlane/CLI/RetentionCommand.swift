@@ -5,7 +5,8 @@ import Tenancy
 
 /// `controlplane retention prune [--tenant ID] [--as-of ISO-8601]`: one retention pass now, by hand (the
 /// workers make one every `CP_RETENTION_INTERVAL_SECONDS`), e.g. after a plan's retention was lowered;
-/// prints what went. `--as-of` prunes as if it were that moment (a later one prunes more).
+/// prints what went. `--as-of` prunes as if it were that moment (a later one prunes more). Runs with the
+/// owner role (`CP_MIGRATION_DATABASE_URL`): the application role may not prune anything under a day old.
 struct RetentionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retention", abstract: "Prune what is past each plan's retention.", subcommands: [Prune.self])
@@ -28,7 +29,7 @@ struct RetentionCommand: AsyncParsableCommand {
                 }
                 return date
             }
-            let parts = try Composition.forCommand()
+            let parts = try Composition.forCommand(owner: true)
             let pruner = RetentionPruner(database: parts.database, policy: parts.configuration.retentionPolicy)
             let pruned = try await parts.withDatabase {
                 try await pruner.prune(now: now ?? Date(), only: only, untilDone: true)
