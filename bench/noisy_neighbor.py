@@ -180,54 +180,41 @@ def attack_body_flood(a, stop):
     path = "/" + a["hook"]["url"].split("/", 3)[3]
     chunk = b"x" * (1 << 20)
 
-    def flood():
-        while not stop.is_set():
-            try:
-                s = socket.create_connection(("127.0.0.1", API_PORT), timeout=30)
-                s.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                          f"X-GitHub-Event: push\r\nContent-Length: {25 << 20}\r\n\r\n".encode())
-                for _ in range(25):
-                    if stop.is_set():
-                        break
-                    s.sendall(chunk)
-                s.recv(4096)
-                s.close()
-            except OSError:
-                time.sleep(0.05)
-    threads = [threading.Thread(target=flood) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    def send_one():
+        s = socket.create_connection(("127.0.0.1", API_PORT), timeout=30)
+        s.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  f"X-GitHub-Event: push\r\nContent-Length: {25 << 20}\r\n\r\n".encode())
+        for _ in range(25):
+            if stop.is_set():
+                break
+            s.sendall(chunk)
+        s.recv(4096)
+        s.close()
+    flood(16, send_one, stop)
 
 
 def attack_login_flood(a, stop):
     """Sixteen clients signing in to A's admin with wrong passwords as fast as they are answered."""
-    def flood():
-        while not stop.is_set():
-            try:
-                call("POST", "/v1/auth/login", body={"email": a["email"], "password": f"wrong {random.random()}"})
-            except OSError:
-                time.sleep(0.05)
-    threads = [threading.Thread(target=flood) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    flood(16, lambda: call("POST", "/v1/auth/login", body={
+        "email": a["email"], "password": f"wrong {random.random()}"}), stop)
 
 
 def attack_rate_limit(a, stop):
     """Thirty-two clients calling the gateway for A as fast as they are answered (A at its rate limit)."""
     policy(a["token"], "mock", "mock-1", 30_000)
+    flood(32, lambda: call("POST", "/v1/llm/chat/completions", a["token"], {
+        "model": "auto", "messages": [{"role": "user", "content": f"hi {random.random()}"}]}), stop)
 
-    def flood():
+
+def flood(clients, send, stop):
+    """Runs `send` over and over on `clients` threads until `stop`."""
+    def loop():
         while not stop.is_set():
             try:
-                call("POST", "/v1/llm/chat/completions", a["token"], {
-                    "model": "auto", "messages": [{"role": "user", "content": f"hi {random.random()}"}]})
+                send()
             except OSError:
                 time.sleep(0.05)
-    threads = [threading.Thread(target=flood) for _ in range(32)]
+    threads = [threading.Thread(target=loop) for _ in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
