@@ -57,7 +57,7 @@ extension LLMGateway {
         let pressureTokens = worstCase(call, planFor(pressured))
         let counter = Self.hourlyThrottle(limit: policy.maxLLMRequestsPerHour)
         let id = UUID()
-        let ttl = Int(clamping: reservationLifetime(normal + pressured).components.seconds)
+        let ttl = Int(clamping: reservationLifetime(normal, pressured).components.seconds)
         let rows = try await database.query(
             """
             SELECT outcome, under_pressure, hour_hits, hour_resets_in, tokens, period, period_start, period_end,

@@ -55,13 +55,19 @@ public struct LLMGateway: Sendable {
     }
 
     /// How long a reservation for a call that may go to `candidates` must live: the configured lifetime,
-    /// or longer when the call may take longer (every attempt of every candidate its timeout and the
-    /// longest pause before it, plus a minute), so no reservation lapses while its call still runs.
-    func reservationLifetime(_ candidates: [LLMPolicy.Candidate]) -> Duration {
-        let longest = candidates.reduce(Duration.zero) {
-            $0 + (.milliseconds($1.timeoutMs) + retry.maxWait) * retry.attempts
-        }
-        return max(budget.reservationLifetime, longest + .seconds(60))
+    /// or longer when the call may take longer (every attempt of every candidate its timeout, the longest
+    /// pause between attempts, and ten seconds for the rest), so no reservation lapses while its call runs.
+    /// A call goes to one of the sets (the normal candidates, or the pressure ones when the budget
+    /// degraded it), so the longer of them counts.
+    func reservationLifetime(_ candidateSets: [LLMPolicy.Candidate]...) -> Duration {
+        let attempts = retry.attempts
+        let longest =
+            candidateSets.map { candidates in
+                candidates.reduce(Duration.zero) {
+                    $0 + .milliseconds($1.timeoutMs) * attempts + retry.maxWait * (attempts - 1)
+                }
+            }.max() ?? .zero
+        return max(budget.reservationLifetime, longest + .seconds(10))
     }
 
     /// Reserves the worst case of `plan` and answers the reservation and the candidates to try (the
@@ -71,7 +77,7 @@ public struct LLMGateway: Sendable {
         do {
             reservation = try await budget.reserve(
                 worstCase(call, plan), minimum: plan.estimate + 1, for: call.tenantID,
-                lifetime: reservationLifetime(plan.candidates + plan.pressureCandidates))
+                lifetime: reservationLifetime(plan.candidates, plan.pressureCandidates))
         } catch let exhausted as BudgetExhausted {
             observer?.budgetExhausted(tenantID: call.tenantID)
             throw exhausted

@@ -11,8 +11,9 @@ import Testing
 @Suite(.timeLimit(.minutes(3))) struct KilledServerTests {
     static let binary = ".build/debug/controlplane"
     /// Long enough that no other application's housekeeping sweeps them before they are looked at, on a
-    /// loaded machine too.
-    static let lifetime = 12
+    /// loaded machine too, and longer than the longest call the policy below allows (one attempt of 8 s,
+    /// plus ten seconds), so this lifetime is the one reservations get.
+    static let lifetime = 20
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary)))
     func aKilledServersReservationsAreSweptAfterTheirLifetime() async throws {
@@ -28,6 +29,7 @@ import Testing
             environment["CP_OPENAI_BASE_URL"] = "http://127.0.0.1:\(upstream)/v1"
             environment["CP_OPENAI_API_KEY"] = "sk-test"
             environment["CP_RESERVATION_TTL_SECONDS"] = String(Self.lifetime)
+            environment["CP_PROVIDER_ATTEMPTS"] = "1"
             // Reruns against one database must not meet the signup throttle of 127.0.0.1.
             environment["CP_SIGNUPS_PER_HOUR_PER_ADDRESS"] = "1000000"
             process.environment = environment
@@ -54,13 +56,14 @@ import Testing
                 client, "PUT", "\(base)/v1/policy", token: token,
                 json: [
                     "routes": [
-                        "default": [["provider": "openai", "model": "hang", "max_tokens": 500, "timeout_ms": 60_000]]
+                        "default": [["provider": "openai", "model": "hang", "max_tokens": 500, "timeout_ms": 8_000]]
                     ],
                     "max_tokens_per_request": 4096, "max_llm_requests_per_hour": 1000,
                     "cache": ["enabled": false, "ttl_seconds": 60],
                 ])
 
-            // Five calls to an upstream that answers after 20 s; the server dies while they wait.
+            // Five calls to an upstream that answers after 20 s (they give up at 8 s); the server dies while
+            // they wait.
             for _ in 0..<5 {
                 Task {
                     _ = try? await Self.send(
