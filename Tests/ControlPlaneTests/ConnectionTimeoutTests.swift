@@ -39,6 +39,12 @@ import Testing
         }
     }
 
+    /// The deadlines are 2 s from the server reading the first byte (or the head); the client's clock also
+    /// counts the time until the server reads, which on a loaded CI machine reached 4.7 s with every event
+    /// loop answering within 13 ms (so not a blocked loop; issue 18 tracks it). A connection never cut
+    /// off stays until the 12 s limit.
+    static let bound = Duration.seconds(8)
+
     @Test func aClientSendingHeadersOneByteASecondIsCutOff() async throws {
         try await TestEnvironment.withApp(.live, configure: { $0.httpHeaderTimeout = .seconds(2) }) { client in
             let port = try #require(client.port)
@@ -46,9 +52,9 @@ import Testing
                 "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: \(String(repeating: "a", count: 40))\r\n\r\n".utf8)
             let (held, probe) = try await EventLoopProbe.watching {
                 try await Self.trickle(
-                    port: port, chunks: head.map { [$0] }, interval: .seconds(1), limit: .seconds(10))
+                    port: port, chunks: head.map { [$0] }, interval: .seconds(1), limit: .seconds(12))
             }
-            #expect(held < .seconds(6), "the connection stayed open \(held); \(probe)")
+            #expect(held < Self.bound, "the connection stayed open \(held); \(probe)")
             #expect(try await client.send(.get, "/healthz").status == .ok)
         }
     }
@@ -63,9 +69,9 @@ import Testing
             // machine can trickle a head.
             let (held, probe) = try await EventLoopProbe.watching {
                 try await Self.trickle(
-                    port: port, chunks: [Array(head.utf8)], interval: .seconds(1), limit: .seconds(10))
+                    port: port, chunks: [Array(head.utf8)], interval: .seconds(1), limit: .seconds(12))
             }
-            #expect(held < .seconds(6), "the connection stayed open \(held); \(probe)")
+            #expect(held < Self.bound, "the connection stayed open \(held); \(probe)")
         }
     }
 }
