@@ -153,10 +153,7 @@ public struct ApiKeyRepository: Sendable {
               AND (\(everything) OR NOT scopes <@ \(kept)::text[])
             RETURNING key_id
             """)
-        var ids: [UUID] = []
-        for try await id in rows.decode(UUID.self) { ids.append(id) }
-        for id in ids { try await Self.announce("key:\(id.uuidString.lowercased())", on: transaction.connection) }
-        return ids.count
+        return try await Self.announceKeys(rows, on: transaction.connection)
     }
 
     /// Hands every key `owner` owns that still authenticates to `heir`, through any chain of keys (a
@@ -175,10 +172,7 @@ public struct ApiKeyRepository: Sendable {
               AND (revoked_at IS NULL OR revoked_at > \(time))
             RETURNING key_id
             """)
-        var ids: [UUID] = []
-        for try await id in rows.decode(UUID.self) { ids.append(id) }
-        for id in ids { try await Self.announce("key:\(id.uuidString.lowercased())", on: transaction.connection) }
-        return ids.count
+        return try await Self.announceKeys(rows, on: transaction.connection)
     }
 
     /// Marks the keys as used; applied in batches by `KeyUsageRecorder`.
@@ -191,6 +185,17 @@ public struct ApiKeyRepository: Sendable {
             FROM unnest(\(ids)::uuid[], \(times)::timestamptz[]) AS u(key_id, used_at)
             WHERE k.tenant_id = \(transaction.tenantID.rawValue) AND k.key_id = u.key_id
             """)
+    }
+
+    /// Announces every key id `rows` returns (each stops or changes on every replica when the transaction
+    /// commits); answers how many.
+    private static func announceKeys(_ rows: PostgresRowSequence, on connection: PostgresConnection) async throws
+        -> Int
+    {
+        var ids: [UUID] = []
+        for try await id in rows.decode(UUID.self) { ids.append(id) }
+        for id in ids { try await announce("key:\(id.uuidString.lowercased())", on: connection) }
+        return ids.count
     }
 
     /// Sends `payload` on the invalidation channel when the surrounding transaction commits.

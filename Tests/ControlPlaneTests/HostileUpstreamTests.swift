@@ -15,64 +15,63 @@ import Testing
         Gateway.configure(port: port) { $0.providerAttempts = 1 }
     }
 
-    @Test(arguments: ["trickle", "stall", "endless"])
-    func aWholeAnswerThatNeverEndsIsCutAtTheTimeout(model: String) async throws {
+    /// Runs `body` with a tenant whose policy sends every call to its own hostile upstream: an `openai`
+    /// candidate of `model` for each of `timeoutsMs`.
+    static func withHostileTenant(
+        _ model: String, timeoutsMs: [Int], setup: TestingSetup = .router,
+        _ body: @Sendable (HostileUpstream, any TestClientProtocol, SignedUpTenant) async throws -> Void
+    ) async throws {
         let upstream = HostileUpstream()
         try await upstream.run { port in
-            try await TestEnvironment.withApp(configure: Self.configure(port)) { client in
+            try await TestEnvironment.withApp(setup, configure: Self.configure(port)) { client in
                 let tenant = try await client.signup()
                 try await Gateway.setUp(
-                    client, tenant, candidates: [Gateway.candidate("openai", model, timeoutMs: 1500)])
-                let started = ContinuousClock.now
-                let answer = try await Gateway.chat(client, tenant)
-                let took = ContinuousClock.now - started
-                #expect(answer.status.code >= 500 && answer.status.code < 600, "\(String(buffer: answer.body))")
-                #expect(took < .seconds(6), "\(model): answered after \(took)")
-                try await Gateway.expectSettled(client, tenant)
+                    client, tenant, candidates: timeoutsMs.map { Gateway.candidate("openai", model, timeoutMs: $0) })
+                try await body(upstream, client, tenant)
             }
         }
     }
 
+    @Test(arguments: ["trickle", "stall", "endless"])
+    func aWholeAnswerThatNeverEndsIsCutAtTheTimeout(model: String) async throws {
+        try await Self.withHostileTenant(model, timeoutsMs: [1500]) { upstream, client, tenant in
+            let started = ContinuousClock.now
+            let answer = try await Gateway.chat(client, tenant)
+            let took = ContinuousClock.now - started
+            #expect(answer.status.code >= 500 && answer.status.code < 600, "\(String(buffer: answer.body))")
+            #expect(took < .seconds(6), "\(model): answered after \(took)")
+            try await Gateway.expectSettled(client, tenant)
+        }
+    }
+
     @Test func aWholeAnswerPastTheBodyCapIsRefusedAtOnce() async throws {
-        let upstream = HostileUpstream()
-        try await upstream.run { port in
-            try await TestEnvironment.withApp(configure: Self.configure(port)) { client in
-                let tenant = try await client.signup()
-                try await Gateway.setUp(
-                    client, tenant, candidates: [Gateway.candidate("openai", "flood", timeoutMs: 60_000)])
-                let started = ContinuousClock.now
-                let answer = try await Gateway.chat(client, tenant)
-                #expect(answer.status.code >= 500 && answer.status.code < 600, "\(String(buffer: answer.body))")
-                #expect(ContinuousClock.now - started < .seconds(20))
-                // The cap is 8 MiB: the call is given up there and its connection closed; the kernel took
-                // what the sockets' buffers hold beyond it (measured: 13-14 MB in all).
-                _ = try await waitUntil(timeout: .seconds(10)) { upstream.snapshot.open == 0 }
-                #expect(upstream.snapshot.open == 0, "the upstream call is still open")
-                #expect(upstream.snapshot.bytes < 32 << 20, "\(upstream.snapshot.bytes) bytes written")
-            }
+        try await Self.withHostileTenant("flood", timeoutsMs: [60_000]) { upstream, client, tenant in
+            let started = ContinuousClock.now
+            let answer = try await Gateway.chat(client, tenant)
+            #expect(answer.status.code >= 500 && answer.status.code < 600, "\(String(buffer: answer.body))")
+            #expect(ContinuousClock.now - started < .seconds(20))
+            // The cap is 8 MiB: the call is given up there and its connection closed; the kernel took
+            // what the sockets' buffers hold beyond it (measured: 13-14 MB in all).
+            _ = try await waitUntil(timeout: .seconds(10)) { upstream.snapshot.open == 0 }
+            #expect(upstream.snapshot.open == 0, "the upstream call is still open")
+            #expect(upstream.snapshot.bytes < 32 << 20, "\(upstream.snapshot.bytes) bytes written")
         }
     }
 
     @Test(arguments: ["trickle", "stall"])
     func aStreamThatStallsEndsAtTheTimeoutAndIsCharged(model: String) async throws {
-        let upstream = HostileUpstream()
-        try await upstream.run { port in
-            try await TestEnvironment.withApp(configure: Self.configure(port)) { client in
-                let tenant = try await client.signup()
-                try await Gateway.setUp(
-                    client, tenant, candidates: [Gateway.candidate("openai", model, timeoutMs: 1500)])
-                let started = ContinuousClock.now
-                let answer = try await Gateway.chat(client, tenant, stream: true)
-                let took = ContinuousClock.now - started
-                #expect(answer.status == .ok)
-                let events = Gateway.events(answer)
-                #expect(events.contains { $0.hasPrefix("{\"error\"") }, "\(events)")
-                #expect(events.last == "[DONE]")
-                #expect(took < .seconds(8), "\(model): the stream ended after \(took)")
-                _ = try await waitUntil(timeout: .seconds(5)) { try await Gateway.ledger(tenant.tenantID).billed > 0 }
-                #expect(try await Gateway.ledger(tenant.tenantID).billed > 0, "a stream cut short is charged")
-                #expect(try await Gateway.discrepancies(tenant.tenantID) == 0)
-            }
+        try await Self.withHostileTenant(model, timeoutsMs: [1500]) { upstream, client, tenant in
+            let started = ContinuousClock.now
+            let answer = try await Gateway.chat(client, tenant, stream: true)
+            let took = ContinuousClock.now - started
+            #expect(answer.status == .ok)
+            let events = Gateway.events(answer)
+            #expect(events.contains { $0.hasPrefix("{\"error\"") }, "\(events)")
+            #expect(events.last == "[DONE]")
+            #expect(took < .seconds(8), "\(model): the stream ended after \(took)")
+            _ = try await waitUntil(timeout: .seconds(5)) { try await Gateway.ledger(tenant.tenantID).billed > 0 }
+            #expect(try await Gateway.ledger(tenant.tenantID).billed > 0, "a stream cut short is charged")
+            #expect(try await Gateway.discrepancies(tenant.tenantID) == 0)
         }
     }
 
@@ -80,62 +79,56 @@ import Testing
     /// only as far as its bounded buffers (and the sockets') hold, and when the client leaves the
     /// upstream call ends, the stream is charged and the reservation released.
     @Test func aClientThatStopsReadingHoldsTheFloodBack() async throws {
-        let upstream = HostileUpstream()
-        try await upstream.run { port in
-            try await TestEnvironment.withApp(.live, configure: Self.configure(port)) { client in
-                let tenant = try await client.signup()
-                try await Gateway.setUp(
-                    client, tenant, candidates: [Gateway.candidate("openai", "flood", timeoutMs: 60_000)])
-                let serverPort = try #require(client.port)
-                let body = #"{"model":"auto","stream":true,"messages":[{"role":"user","content":"hi"}]}"#
-                let request =
-                    "POST /v1/llm/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(tenant.token)\r\n"
-                    + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
-                let (_, probe) = try await EventLoopProbe.watching {
-                    try await RawHTTP.onOwnThread {
-                        let descriptor = try RawHTTP.connected(
-                            port: serverPort, receiveTimeout: timeval(tv_sec: 10, tv_usec: 0))
-                        defer { close(descriptor) }
-                        // A small receive buffer, so the client's side holds little of the flood.
-                        var size: Int32 = 16_384
-                        setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-                        let bytes = Array(request.utf8)
-                        guard send(descriptor, bytes, bytes.count, Int32(MSG_NOSIGNAL)) == bytes.count else {
-                            throw RawHTTP.Failure(step: "send")
-                        }
-                        var buffer = [UInt8](repeating: 0, count: 1024)
-                        guard recv(descriptor, &buffer, buffer.count, 0) > 0 else {
-                            throw RawHTTP.Failure(step: "recv")
-                        }
-                        // Reads nothing more for six seconds, then leaves.
-                        Thread.sleep(forTimeInterval: 6)
+        try await Self.withHostileTenant("flood", timeoutsMs: [60_000], setup: .live) { upstream, client, tenant in
+            let serverPort = try #require(client.port)
+            let body = #"{"model":"auto","stream":true,"messages":[{"role":"user","content":"hi"}]}"#
+            let request =
+                "POST /v1/llm/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(tenant.token)\r\n"
+                + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            let (_, probe) = try await EventLoopProbe.watching {
+                try await RawHTTP.onOwnThread {
+                    let descriptor = try RawHTTP.connected(
+                        port: serverPort, receiveTimeout: timeval(tv_sec: 10, tv_usec: 0))
+                    defer { close(descriptor) }
+                    // A small receive buffer, so the client's side holds little of the flood.
+                    var size: Int32 = 16_384
+                    setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+                    let bytes = Array(request.utf8)
+                    guard send(descriptor, bytes, bytes.count, Int32(MSG_NOSIGNAL)) == bytes.count else {
+                        throw RawHTTP.Failure(step: "send")
                     }
-                    // The client has left: the upstream call ends, the stream is charged and released.
-                    _ = try await waitUntil(timeout: .seconds(10)) { upstream.snapshot.open == 0 }
-                }
-                #expect(upstream.snapshot.open == 0, "the upstream call is still open; \(probe)")
-                // What the gateway took from the provider: without backpressure it reads the flood as fast as
-                // it can parse it (over 100 MB in six seconds); with it, about what its buffers and the
-                // client's socket hold (measured: 4.2 MB).
-                @Sendable func passedOn() async throws -> Int {
-                    let metrics = String(buffer: try await client.send(.get, "/metrics").body)
-                    let line = metrics.split(separator: "\n").first {
-                        $0.hasPrefix("controlplane_gateway_stream_text_bytes_total{provider=\"openai\"}")
+                    var buffer = [UInt8](repeating: 0, count: 1024)
+                    guard recv(descriptor, &buffer, buffer.count, 0) > 0 else {
+                        throw RawHTTP.Failure(step: "recv")
                     }
-                    return Int(Double(line?.split(separator: " ").last ?? "") ?? -1)
+                    // Reads nothing more for six seconds, then leaves.
+                    Thread.sleep(forTimeInterval: 6)
                 }
-                _ = try await waitUntil(timeout: .seconds(10)) { try await passedOn() > 0 }
-                let passed = try await passedOn()
-                #expect(passed > 0 && passed < 16 << 20, "the gateway passed \(passed) bytes on")
-                _ = try await waitUntil(timeout: .seconds(10)) {
-                    let balanced = try await Gateway.discrepancies(tenant.tenantID) == 0
-                    let billed = try await Gateway.ledger(tenant.tenantID).billed
-                    return balanced && billed > 0
-                }
-                #expect(try await Gateway.ledger(tenant.tenantID).billed > 0)
-                let budget = try await client.send(.get, "/v1/budget", token: tenant.token).jsonObject()
-                #expect((budget["current"] as? [String: Any])?["reserved"] as? Int == 0)
+                // The client has left: the upstream call ends, the stream is charged and released.
+                _ = try await waitUntil(timeout: .seconds(10)) { upstream.snapshot.open == 0 }
             }
+            #expect(upstream.snapshot.open == 0, "the upstream call is still open; \(probe)")
+            // What the gateway took from the provider: without backpressure it reads the flood as fast as
+            // it can parse it (over 100 MB in six seconds); with it, about what its buffers and the
+            // client's socket hold (measured: 4.2 MB).
+            @Sendable func passedOn() async throws -> Int {
+                let metrics = String(buffer: try await client.send(.get, "/metrics").body)
+                let line = metrics.split(separator: "\n").first {
+                    $0.hasPrefix("controlplane_gateway_stream_text_bytes_total{provider=\"openai\"}")
+                }
+                return Int(Double(line?.split(separator: " ").last ?? "") ?? -1)
+            }
+            _ = try await waitUntil(timeout: .seconds(10)) { try await passedOn() > 0 }
+            let passed = try await passedOn()
+            #expect(passed > 0 && passed < 16 << 20, "the gateway passed \(passed) bytes on")
+            _ = try await waitUntil(timeout: .seconds(10)) {
+                let balanced = try await Gateway.discrepancies(tenant.tenantID) == 0
+                let billed = try await Gateway.ledger(tenant.tenantID).billed
+                return balanced && billed > 0
+            }
+            #expect(try await Gateway.ledger(tenant.tenantID).billed > 0)
+            let budget = try await client.send(.get, "/v1/budget", token: tenant.token).jsonObject()
+            #expect((budget["current"] as? [String: Any])?["reserved"] as? Int == 0)
         }
     }
 
@@ -213,25 +206,19 @@ extension HostileUpstreamTests {
     /// the sweeper never releases it while the call is still running (`CP_RESERVATION_TTL_SECONDS` is
     /// 900 s).
     @Test func aReservationOutlivesTheLongestCallItsPolicyAllows() async throws {
-        let upstream = HostileUpstream()
-        try await upstream.run { port in
-            try await TestEnvironment.withApp(configure: Self.configure(port)) { client in
-                let tenant = try await client.signup()
-                let stalling = Gateway.candidate("openai", "stall", timeoutMs: 600_000)
-                try await Gateway.setUp(client, tenant, candidates: [stalling, stalling])
-                let call = Task { try await Gateway.chat(client, tenant) }
-                defer { call.cancel() }
-                _ = try await waitUntil(timeout: .seconds(10)) { upstream.snapshot.open == 1 }
-                let lives = try await TestEnvironment.withTenantTransaction(tenant.tenantID) { transaction in
-                    var seconds: [Double] = []
-                    let rows = try await transaction.query(
-                        "SELECT extract(epoch FROM expires_at - now())::float8 FROM budget_reservations")
-                    for try await value in rows.decode(Double.self) { seconds.append(value) }
-                    return seconds
-                }
-                // Two candidates of one attempt (no pause between attempts) of 600 s each, plus ten seconds.
-                #expect(lives.count == 1 && (lives.first ?? 0) > 1_200, "\(lives)")
+        try await Self.withHostileTenant("stall", timeoutsMs: [600_000, 600_000]) { upstream, client, tenant in
+            let call = Task { try await Gateway.chat(client, tenant) }
+            defer { call.cancel() }
+            _ = try await waitUntil(timeout: .seconds(10)) { upstream.snapshot.open == 1 }
+            let lives = try await TestEnvironment.withTenantTransaction(tenant.tenantID) { transaction in
+                var seconds: [Double] = []
+                let rows = try await transaction.query(
+                    "SELECT extract(epoch FROM expires_at - now())::float8 FROM budget_reservations")
+                for try await value in rows.decode(Double.self) { seconds.append(value) }
+                return seconds
             }
+            // Two candidates of one attempt (no pause between attempts) of 600 s each, plus ten seconds.
+            #expect(lives.count == 1 && (lives.first ?? 0) > 1_200, "\(lives)")
         }
     }
 }

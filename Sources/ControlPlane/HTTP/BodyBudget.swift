@@ -1,4 +1,4 @@
-import Synchronization
+import Tenancy
 
 /// Request bodies are read whole before anyone is authenticated (a webhook delivery's up to 25 MiB), so
 /// the bytes held for bodies being read are bounded: `total` across the replica
@@ -6,20 +6,20 @@ import Synchronization
 /// a webhook endpoint for deliveries (GitHub sends every tenant's from the same addresses), the client
 /// address for everything else. A body that does not fit is refused with 503 and `Retry-After` before
 /// it is read, so one tenant's flood of large bodies holds at most its source's share.
-final class BodyBudget: Sendable {
+struct BodyBudget: Sendable {
     /// Bytes held for one request until it has been answered.
     struct Hold: Sendable {
-        fileprivate let budget: BodyBudget
+        fileprivate let held: HeldCounts<String>
         fileprivate let source: String
         fileprivate let bytes: Int
 
         /// Gives the bytes back; call it exactly once.
-        func release() { budget.give(bytes, source: source) }
+        func release() { held.remove(source, amount: bytes) }
     }
 
     let total: Int
     let perSource: Int
-    private let held = Mutex<(total: Int, sources: [String: Int])>((0, [:]))
+    private let held = HeldCounts<String>()
 
     init(total: Int, perSource: Int) {
         self.total = total
@@ -28,24 +28,7 @@ final class BodyBudget: Sendable {
 
     /// Holds `bytes` for `source`, or nil when that would pass either bound.
     func take(_ bytes: Int, source: String) -> Hold? {
-        let taken = held.withLock { held -> Bool in
-            let mine = held.sources[source, default: 0]
-            guard held.total + bytes <= total, mine + bytes <= perSource else { return false }
-            held.total += bytes
-            held.sources[source] = mine + bytes
-            return true
-        }
-        return taken ? Hold(budget: self, source: source, bytes: bytes) : nil
-    }
-
-    /// What is held now, across the replica.
-    var inFlight: Int { held.withLock { $0.total } }
-
-    fileprivate func give(_ bytes: Int, source: String) {
-        held.withLock { held in
-            held.total -= bytes
-            let left = held.sources[source, default: 0] - bytes
-            held.sources[source] = left > 0 ? left : nil
-        }
+        guard held.take(source, amount: bytes, limit: perSource, totalLimit: total) else { return nil }
+        return Hold(held: held, source: source, bytes: bytes)
     }
 }

@@ -107,6 +107,8 @@ struct EdgeMiddleware: RouterMiddleware {
                 status: 503, code: .unavailable, title: "Service unavailable",
                 detail: "Too many request bodies from this source are being read; retry in a second.", retryAfter: 1)
         }
+        var read = false
+        defer { if !read { hold.release() } }
         do {
             let buffer = try await request.collectBody(upTo: maxBodyBytes)
             if !isDelivery, let field = JSONNulls.firstNull(in: buffer) {
@@ -118,15 +120,13 @@ struct EdgeMiddleware: RouterMiddleware {
                 )
             }
             request.body = .init(buffer: buffer)
+            read = true
             return hold
         } catch let error as APIError {
-            hold.release()
             throw error
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            hold.release()
             throw APIError.payloadTooLarge(limit: maxBodyBytes)
         } catch {
-            hold.release()
             // The client closed or was cut off (body timeout) before the body was whole.
             throw APIError.invalid("The request body ended before its declared length.")
         }

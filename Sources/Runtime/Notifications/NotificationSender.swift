@@ -103,7 +103,7 @@ public struct NotificationSender: Service {
                         if room > 0 {
                             // A tenant with attempts still out gets no more until they end: a receiver that
                             // is slow to answer holds back only its own tenant's events.
-                            let due = try await claimDue(limit: room, excluding: sending.tenants)
+                            let due = try await claimDue(limit: room, excluding: sending.holders)
                             for event in due {
                                 sending.add(event.tenantID)
                                 group.addTask {
