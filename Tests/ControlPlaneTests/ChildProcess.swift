@@ -24,6 +24,11 @@ enum ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of the test process is inherited. NIO opens its sockets without close-on-exec, so
+        // a daemon the program leaves behind (`pg_ctl start`, `restart`) would otherwise hold the
+        // servers' and clients' connections of running tests open for the rest of the run: a server
+        // would never see its client leave.
+        guard Self.closeFrom(&actions, 3) == 0 else { throw SpawnFailed(code: errno) }
         let argv = arguments.map { strdup($0) } + [nil]
         defer { for argument in argv { free(argument) } }
         var pid: pid_t = 0
@@ -31,6 +36,15 @@ enum ChildProcess {
         guard spawned == 0 else { throw SpawnFailed(code: spawned) }
         return await exit(of: pid)
     }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which Swift's `Glibc` module
+    /// does not declare.
+    private static let closeFrom: @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
+        else { fatalError("glibc 2.34 or later is needed: posix_spawn_file_actions_addclosefrom_np is missing") }
+        return unsafeBitCast(
+            symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
 
     /// Waits, on a thread of its own, for child `pid` to end; its exit status (128 + signal if killed).
     static func exit(of pid: pid_t) async -> Int32 {

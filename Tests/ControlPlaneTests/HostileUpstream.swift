@@ -48,7 +48,10 @@ final class HostileUpstream: Sendable {
             var waiting = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
             guard poll(&waiting, 1, 100) > 0 else { continue }
             let connection = Glibc.accept(listener, nil, nil)
-            if connection >= 0 { Thread { self.serve(connection) }.start() }
+            guard connection >= 0 else { continue }
+            // Not inherited by a program a test starts meanwhile (see `RawHTTP.tcpSocket`).
+            _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
+            Thread { self.serve(connection) }.start()
         }
     }
 
@@ -108,7 +111,7 @@ final class HostileUpstream: Sendable {
 
     /// A listening socket on a free port of 127.0.0.1, and that port.
     private static func listen() throws -> (Int32, Int) {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let listener = RawHTTP.tcpSocket()
         guard listener >= 0 else { throw RawHTTP.Failure(step: "socket") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)

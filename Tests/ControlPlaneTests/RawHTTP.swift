@@ -42,10 +42,17 @@ enum RawHTTP {
         return String(decoding: received, as: UTF8.self)
     }
 
+    /// A new TCP socket that no child process inherits: a program a test starts meanwhile (`pg_ctl
+    /// restart` leaves a Postgres running for the rest of the run) would otherwise keep it open after
+    /// the test closes it, so the server would never see the client leave.
+    static func tcpSocket() -> Int32 {
+        socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    }
+
     /// A TCP socket connected to `port` on 127.0.0.1, reads waiting at most `receiveTimeout`; the caller
     /// closes it.
     static func connected(port: Int, receiveTimeout: timeval) throws -> Int32 {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let descriptor = tcpSocket()
         guard descriptor >= 0 else { throw Failure(step: "socket") }
         var timeout = receiveTimeout
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))

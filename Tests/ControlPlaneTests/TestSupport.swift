@@ -258,7 +258,7 @@ func unusedLoopbackPort(count: Int = 1, in range: Range<Int> = 21_000..<32_000) 
 }
 
 private func isBindable(_ port: Int) -> Bool {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    let descriptor = RawHTTP.tcpSocket()
     guard descriptor >= 0 else { return false }
     defer { close(descriptor) }
     var address = sockaddr_in()
