@@ -1,6 +1,5 @@
 import Logging
 import PostgresNIO
-import Synchronization
 import Tenancy
 
 /// Takes one request from a tenant's bucket on every authenticated request. The bucket lives in
@@ -13,7 +12,7 @@ import Tenancy
 /// pooled connection other tenants wait for). That never admits more: no token exists before then.
 public struct RateLimiter: Sendable {
     let database: Database
-    private let refusals = RefusalCache()
+    private let refusals = RefusalMemory<TenantID, RateLimitDecision>()
 
     public init(database: Database) {
         self.database = database
@@ -22,7 +21,11 @@ public struct RateLimiter: Sendable {
     /// The decision for one request of `tenantID`; nil when the tenant has no limits row (it no longer
     /// exists).
     public func take(_ tenantID: TenantID) async throws -> RateLimitDecision? {
-        if let refused = refusals.refusal(for: tenantID) { return refused }
+        if let (refused, left) = refusals.refusal(for: tenantID) {
+            return RateLimitDecision(
+                allowed: false, requestsPerMinute: refused.requestsPerMinute, burst: refused.burst, remaining: 0,
+                resetSeconds: refused.resetSeconds, retryAfterSeconds: wholeSecondsRoundedUp(left, atLeast: 1))
+        }
         let rows = try await database.query(
             """
             SELECT allowed, requests_per_minute, burst, remaining, reset_seconds, retry_after_seconds
@@ -35,45 +38,9 @@ public struct RateLimiter: Sendable {
                 allowed: allowed, requestsPerMinute: rpm, burst: burst, remaining: remaining,
                 resetSeconds: wholeSecondsRoundedUp(reset),
                 retryAfterSeconds: allowed ? 0 : wholeSecondsRoundedUp(retryAfter, atLeast: 1))
-            if !allowed { refusals.remember(decision, for: tenantID, tokenDueIn: retryAfter) }
+            if !allowed { refusals.remember(decision, for: tenantID, seconds: retryAfter, atMost: 60) }
             return decision
         }
         return nil
-    }
-}
-
-/// Refusals remembered until each tenant's next token is due (at most a minute), bounded in count.
-final class RefusalCache: Sendable {
-    private let refused = Mutex<[TenantID: (until: ContinuousClock.Instant, decision: RateLimitDecision)]>([:])
-    static let capacity = 10_000
-
-    func refusal(for tenantID: TenantID) -> RateLimitDecision? {
-        let now = ContinuousClock.now
-        return refused.withLock { refused in
-            guard let entry = refused[tenantID] else { return nil }
-            guard now < entry.until else {
-                refused[tenantID] = nil
-                return nil
-            }
-            let (seconds, attoseconds) = (entry.until - now).components
-            let left = Double(seconds) + Double(attoseconds) / 1e18
-            let refused = entry.decision
-            return RateLimitDecision(
-                allowed: false, requestsPerMinute: refused.requestsPerMinute, burst: refused.burst, remaining: 0,
-                resetSeconds: refused.resetSeconds, retryAfterSeconds: wholeSecondsRoundedUp(left, atLeast: 1))
-        }
-    }
-
-    func remember(_ decision: RateLimitDecision, for tenantID: TenantID, tokenDueIn seconds: Double) {
-        guard seconds > 0 else { return }
-        let until = ContinuousClock.now + .milliseconds(Int64(min(seconds, 60) * 1000))
-        refused.withLock { refused in
-            if refused.count >= Self.capacity {
-                let now = ContinuousClock.now
-                refused = refused.filter { $0.value.until > now }
-                if refused.count >= Self.capacity { refused.removeAll() }
-            }
-            refused[tenantID] = (until, decision)
-        }
     }
 }

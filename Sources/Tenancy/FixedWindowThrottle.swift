@@ -3,7 +3,9 @@ import Foundation
 import PostgresNIO
 
 /// A fixed-window counter in Postgres, shared by every replica: at most `limit` hits per subject in each
-/// `window`. Subjects (client addresses, emails) are stored only as SHA-256 digests.
+/// `window`. Subjects (client addresses, emails) are stored only as SHA-256 digests. A subject found over
+/// its limit is refused from this replica's memory until its window ends (`remembered`), without a round
+/// trip: a flood of attempts past a limit costs no database work.
 public struct FixedWindowThrottle: Sendable {
     /// The outcome of one hit.
     public enum Decision: Sendable, Equatable {
@@ -15,11 +17,18 @@ public struct FixedWindowThrottle: Sendable {
     public let scope: String
     public let limit: Int
     public let window: Duration
+    private let refusals = RefusalMemory<Data, Void>()
 
     public init(scope: String, limit: Int, window: Duration) {
         self.scope = scope
         self.limit = limit
         self.window = window
+    }
+
+    /// The refusal this replica remembers for `subject`, until its window ends; nil when it has none.
+    public func remembered(_ subject: String) -> Decision? {
+        guard let (_, left) = refusals.refusal(for: digest(subject)) else { return nil }
+        return .limited(retryAfter: retryAfter(left))
     }
 
     /// The stored form of `subject` in this throttle's scope.
@@ -31,13 +40,19 @@ public struct FixedWindowThrottle: Sendable {
     public var windowSeconds: Double { Double(window.components.seconds) }
 
     /// Counts one hit for `subject` atomically (`throttle_hit`, one upsert) and says whether it is within
-    /// the limit.
+    /// the limit; a subject already refused until its window ends is refused from memory.
     public func hit(_ subject: String, on connection: PostgresConnection) async throws -> Decision {
+        if let refused = remembered(subject) { return refused }
+        let digest = digest(subject)
         let rows = try await connection.statement(
-            "SELECT hits, resets_in FROM throttle_hit(\(scope), \(digest(subject)), \(windowSeconds))",
+            "SELECT hits, resets_in FROM throttle_hit(\(scope), \(digest), \(windowSeconds))",
             logger: connection.logger)
         for try await (hits, resetsIn) in rows.decode((Int, Double).self) {
-            return decision(hits: hits, resetsIn: resetsIn)
+            let decision = decision(hits: hits, resetsIn: resetsIn)
+            if case .limited = decision {
+                refusals.remember((), for: digest, seconds: resetsIn, atMost: windowSeconds)
+            }
+            return decision
         }
         return .allowed(remaining: limit)
     }
@@ -45,11 +60,16 @@ public struct FixedWindowThrottle: Sendable {
     /// The decision for a window that now holds `hits` and ends in `resetsIn` seconds.
     public func decision(hits: Int, resetsIn: Double) -> Decision {
         guard hits > limit else { return .allowed(remaining: limit - max(0, hits)) }
-        return .limited(retryAfter: resetsIn.roundedUp(atLeast: 1, atMost: Int(clamping: window.components.seconds)))
+        return .limited(retryAfter: retryAfter(resetsIn))
+    }
+
+    private func retryAfter(_ resetsIn: Double) -> Int {
+        resetsIn.roundedUp(atLeast: 1, atMost: Int(clamping: window.components.seconds))
     }
 
     /// Forgets `subject`'s window, e.g. after a successful login.
     public func reset(_ subject: String, on connection: PostgresConnection) async throws {
+        refusals.forget(digest(subject))
         try await connection.statement(
             "DELETE FROM throttle_windows WHERE scope = \(scope) AND subject_hash = \(digest(subject))",
             logger: connection.logger)

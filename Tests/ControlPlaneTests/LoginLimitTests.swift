@@ -40,6 +40,46 @@ import Testing
         }
     }
 
+    /// Past its limit an address is refused from the replica's memory until its window ends: a flood of
+    /// refused attempts costs no round trip (the window's count stops at the first refusal).
+    @Test func refusedAttemptsAreAnsweredWithoutTheDatabase() async throws {
+        try await TestEnvironment.withApp(
+            .live,
+            configure: {
+                $0.loginAttemptsPerMinutePerAddress = 2
+                $0.trustedProxies = ["127.0.0.1"]
+            }
+        ) { client in
+            let address = "198.51.100.\(Int.random(in: 1...254))"
+            var statuses: [Int] = []
+            for _ in 0..<12 {
+                let answer = try await Self.wrongLogin(client, forwardedFor: address)
+                statuses.append(answer.status.code)
+                if answer.status == .tooManyRequests {
+                    try answer.expectProblem(429, "rate_limited")
+                    #expect((1...60).contains(Int(answer.headers[.retryAfter] ?? "") ?? 0))
+                }
+            }
+            #expect(statuses == [401, 401] + Array(repeating: 429, count: 10))
+            let throttle = FixedWindowThrottle(scope: "login-address", limit: 2, window: .seconds(60))
+            let hits = try await TestEnvironment.withDatabase { database in
+                var hits = -1
+                for try await value in try await database.query(
+                    "SELECT hits FROM throttle_windows WHERE scope = 'login-address' AND subject_hash = \(throttle.digest(address))"
+                ).decode(Int.self) {
+                    hits = value
+                }
+                return hits
+            }
+            #expect(hits == 3, "the database counted \(hits) attempts")
+            // A refresh from the same address is refused from memory too.
+            let refresh = try await client.send(
+                .post, "/v1/auth/refresh", json: ["refresh_token": "rt_" + String(repeating: "a", count: 43)],
+                headers: [HTTPField.Name("X-Forwarded-For")!: address])
+            #expect(refresh.status == .tooManyRequests)
+        }
+    }
+
     @Test func loginIsLimitedAcrossThePlatform() async throws {
         try await TestEnvironment.withApp(configure: { $0.loginAttemptsPerMinute = 1 }) { client in
             _ = try await Self.wrongLogin(client)

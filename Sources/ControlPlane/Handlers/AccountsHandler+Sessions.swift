@@ -80,6 +80,8 @@ extension AccountsHandler {
 
     /// Counts one attempt of `address` against the sign-in limit; throws 429 past it.
     func throttleAttempt(from address: String) async throws {
+        try Throttles.refuseRemembered(
+            [(throttles.loginPerAddress, address)], detail: "Too many attempts; try again later.")
         let decision = try await database.transaction(.platform) { connection in
             try await throttles.loginPerAddress.hit(address, on: connection)
         }

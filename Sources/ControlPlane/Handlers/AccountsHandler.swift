@@ -14,6 +14,16 @@ struct AccountsHandler: Sendable {
         let loginFailuresPerEmail: FixedWindowThrottle
         let loginPerAddress: FixedWindowThrottle
         let loginGlobal: FixedWindowThrottle
+
+        /// Throws 429 with `detail` when this replica remembers a refusal for any of `checks` (a throttle
+        /// and its subject): an attempt past a limit is answered without opening a transaction.
+        static func refuseRemembered(_ checks: [(FixedWindowThrottle, String)], detail: String) throws {
+            for (throttle, subject) in checks {
+                if case .limited(let retryAfter)? = throttle.remembered(subject) {
+                    throw APIError.rateLimited(retryAfter: retryAfter, detail: detail)
+                }
+            }
+        }
     }
 
     let database: Database
@@ -52,6 +62,8 @@ struct AccountsHandler: Sendable {
         let claim = try idempotency.claim(key: input.headers.idempotencyKey, operation: "signup", request: request)
 
         let address = scope.clientAddress
+        try Throttles.refuseRemembered(
+            [(throttles.signupPerAddress, address)], detail: "Too many signups from this address.")
         let decision = try await database.transaction(.platform) {
             try await throttles.signupPerAddress.hit(address, on: $0)
         }
@@ -103,6 +115,8 @@ struct AccountsHandler: Sendable {
         }
     }
 
+    static let tooManySignIns = "Too many sign-in attempts; try again later."
+
     func login(_ input: Operations.Login.Input) async throws -> Operations.Login.Output {
         try await measured(.password) { try await passwordSignIn(input) }
     }
@@ -133,11 +147,13 @@ struct AccountsHandler: Sendable {
 
         // Every attempt is counted, and committed, before the password is checked, so racing attempts
         // cannot slip past a limit; a limited attempt answers without any hashing.
+        let checks = [
+            (throttles.loginGlobal, "*"), (throttles.loginPerAddress, scope.clientAddress),
+            (throttles.loginFailuresPerEmail, email),
+        ]
+        try Throttles.refuseRemembered(checks, detail: Self.tooManySignIns)
         let (decision, user) = try await database.transaction(.platform) { connection in
-            for (throttle, subject) in [
-                (throttles.loginGlobal, "*"), (throttles.loginPerAddress, scope.clientAddress),
-                (throttles.loginFailuresPerEmail, email),
-            ] {
+            for (throttle, subject) in checks {
                 let decision = try await throttle.hit(subject, on: connection)
                 if case .limited = decision { return (decision, UserRecord?.none) }
             }
@@ -147,7 +163,7 @@ struct AccountsHandler: Sendable {
             )
         }
         if case .limited(let retryAfter) = decision {
-            throw APIError.rateLimited(retryAfter: retryAfter, detail: "Too many sign-in attempts; try again later.")
+            throw APIError.rateLimited(retryAfter: retryAfter, detail: Self.tooManySignIns)
         }
         let matches = try await hasher.verify(request.password, encoded: user?.passwordHash ?? decoyPasswordHash)
         guard matches, let user else {
