@@ -118,6 +118,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
             bulkMaxBodyBytes: configuration.bulkMaxBodyBytes,
             bodies: BodyBudget(
                 total: configuration.bodyBytesInFlight, perSource: configuration.bodyBytesInFlightPerSource),
+            knownEndpoints: ingest.known,
             addresses: try ClientAddressResolver(
                 trustedProxies: configuration.trustedProxies, trustedHops: configuration.trustedProxyHops),
             routes: routes, metrics: metrics, logger: logger))

@@ -27,12 +27,16 @@ public struct WebhookIngest: Sendable {
     let maxAttempts: Int
     let maxDepth: Int
     let enqueueTimeout: Duration
+    /// Every endpoint a delivery found is noted here (the body budget's sources).
+    public let known: KnownEndpoints
     let logger: Logger
 
     public init(
         box: SecretBox, database: Database, queue: JobQueue, marker: EnqueueMarker, depths: QueueDepths,
-        maxAttempts: Int, maxDepth: Int, enqueueTimeout: Duration = .milliseconds(300), logger: Logger
+        maxAttempts: Int, maxDepth: Int, enqueueTimeout: Duration = .milliseconds(300),
+        known: KnownEndpoints = KnownEndpoints(), logger: Logger
     ) {
+        self.known = known
         self.box = box
         self.database = database
         self.queue = queue
@@ -55,6 +59,7 @@ public struct WebhookIngest: Sendable {
             _ = WebhookSignature.isValid(header: signature, body: body, secrets: [Self.decoySecret])
             throw IngestRefusal.signature
         }
+        known.insert(endpointID)
         guard WebhookSignature.isValid(header: signature, body: body, secrets: route.secrets) else {
             throw IngestRefusal.signature
         }

@@ -26,21 +26,16 @@ import Testing
             let flooded = try await client.createEndpoint(token: flooder.token, pipelines: ["commitments"])
             let theirs = try await client.createEndpoint(token: neighbour.token, pipelines: ["commitments"])
             let path = try #require(URL(string: flooded.url)?.path ?? Optional(flooded.url))
+            let body = try GitHubFixtures.bytes(GitHubFixtures.push(commits: 1, seed: 901))
+            // A first delivery makes the endpoint known: from then on it is a source of its own.
+            let first = try await client.deliver(flooded.url, event: "push", body: body, secret: flooded.secret)
+            #expect(first.status == .accepted, "\(String(buffer: first.body))")
             // Two deliveries of 1 MiB each, their bodies never sent: the endpoint's whole share is held.
-            let head =
-                "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                + "X-GitHub-Event: push\r\nContent-Length: \(1 << 20)\r\n\r\n{"
-            var holders: [Int32] = []
+            var holders = try Self.holdBodies(port: port, paths: [path, path])
             defer { for descriptor in holders { close(descriptor) } }
-            for _ in 0..<2 {
-                let descriptor = try RawHTTP.connected(port: port, receiveTimeout: timeval(tv_sec: 5, tv_usec: 0))
-                holders.append(descriptor)
-                _ = Array(head.utf8).withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            }
             try await Pause.for(.milliseconds(300))
 
             // A third is refused at once, before its body is read.
-            let body = try GitHubFixtures.bytes(GitHubFixtures.push(commits: 1, seed: 901))
             let refused = try await client.deliver(flooded.url, event: "push", body: body, secret: flooded.secret)
             try refused.expectProblem(503, "unavailable")
             #expect(refused.headers[.retryAfter] == "1")
@@ -57,5 +52,48 @@ import Testing
             }
             #expect(again != nil, "the endpoint's share was not given back")
         }
+    }
+
+    /// Deliveries to made-up endpoint ids are their client address's: each new id claims no share of
+    /// its own, so a flood of them holds one address's share, and a known endpoint's deliveries are taken.
+    @Test func madeUpEndpointIdsHoldOnlyTheirAddressesShare() async throws {
+        try await TestEnvironment.withApp(
+            .live,
+            configure: {
+                $0.webhookMaxBodyBytes = 1 << 20
+                $0.bodyBytesInFlightPerSource = 2 << 20
+                $0.bodyBytesInFlight = 64 << 20
+            }
+        ) { client in
+            let port = try #require(client.port)
+            let tenant = try await client.signup()
+            let endpoint = try await client.createEndpoint(token: tenant.token, pipelines: ["commitments"])
+            let body = try GitHubFixtures.bytes(GitHubFixtures.push(commits: 1, seed: 902))
+            let first = try await client.deliver(endpoint.url, event: "push", body: body, secret: endpoint.secret)
+            #expect(first.status == .accepted, "\(String(buffer: first.body))")
+
+            let holders = try Self.holdBodies(port: port, paths: (0..<2).map { _ in "/v1/hooks/github/\(UUID())" })
+            defer { for descriptor in holders { close(descriptor) } }
+            try await Pause.for(.milliseconds(300))
+            let madeUp = "/v1/hooks/github/\(UUID())"
+            let refused = try await client.deliver(madeUp, event: "push", body: body, secret: "whatever")
+            try refused.expectProblem(503, "unavailable")
+            let accepted = try await client.deliver(endpoint.url, event: "push", body: body, secret: endpoint.secret)
+            #expect(accepted.status == .accepted, "\(String(buffer: accepted.body))")
+        }
+    }
+
+    /// Connections that each send a delivery's head declaring 1 MiB to one of `paths`, and then nothing.
+    static func holdBodies(port: Int, paths: [String]) throws -> [Int32] {
+        var holders: [Int32] = []
+        for path in paths {
+            let head =
+                "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "X-GitHub-Event: push\r\nContent-Length: \(1 << 20)\r\n\r\n{"
+            let descriptor = try RawHTTP.connected(port: port, receiveTimeout: timeval(tv_sec: 5, tv_usec: 0))
+            holders.append(descriptor)
+            _ = Array(head.utf8).withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        }
+        return holders
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Webhooks
 
 /// The outermost HTTP middleware, run for every request including unknown routes: it assigns the
 /// request id, binds `RequestScope`, enforces the body size limit before the body is read whole, turns
@@ -19,6 +20,8 @@ struct EdgeMiddleware: RouterMiddleware {
     let bulkMaxBodyBytes: Int
     /// The bytes of bodies being read, bounded per source and in all.
     let bodies: BodyBudget
+    /// The endpoints whose deliveries are sources of their own.
+    let knownEndpoints: KnownEndpoints
     let addresses: ClientAddressResolver
     let routes: DeclaredRoutes
     let metrics: HTTPMetrics
@@ -100,8 +103,14 @@ struct EdgeMiddleware: RouterMiddleware {
         let declared = request.headers[.contentLength].flatMap(Int.init)
         if let declared, declared > maxBodyBytes { throw APIError.payloadTooLarge(limit: maxBodyBytes) }
         guard [.post, .put, .patch].contains(request.method) else { return nil }
-        // A delivery's source is its endpoint (the path's last part), anything else's its client address.
-        let source = isDelivery ? "hook:\(request.uri.path.split(separator: "/").last ?? "")" : "address:\(address)"
+        // A delivery to an endpoint known to exist is its endpoint's; anything else is its client address's.
+        let endpoint = request.uri.path.split(separator: "/").last.flatMap { UUID(uuidString: String($0)) }
+        let source =
+            if isDelivery, let endpoint, knownEndpoints.contains(endpoint) {
+                "hook:\(endpoint)"
+            } else {
+                "address:\(address)"
+            }
         guard let hold = bodies.take(max(0, declared ?? maxBodyBytes), source: source) else {
             throw APIError(
                 status: 503, code: .unavailable, title: "Service unavailable",
