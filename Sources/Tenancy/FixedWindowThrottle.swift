@@ -4,8 +4,8 @@ import PostgresNIO
 
 /// A fixed-window counter in Postgres, shared by every replica: at most `limit` hits per subject in each
 /// `window`. Subjects (client addresses, emails) are stored only as SHA-256 digests. A subject found over
-/// its limit is refused from this replica's memory until its window ends (`remembered`), without a round
-/// trip: a flood of attempts past a limit costs no database work.
+/// its limit is remembered on this replica until its window ends (`remembered`), so callers can refuse a
+/// flood of attempts past a limit without any database work.
 public struct FixedWindowThrottle: Sendable {
     /// The outcome of one hit.
     public enum Decision: Sendable, Equatable {
@@ -40,9 +40,8 @@ public struct FixedWindowThrottle: Sendable {
     public var windowSeconds: Double { Double(window.components.seconds) }
 
     /// Counts one hit for `subject` atomically (`throttle_hit`, one upsert) and says whether it is within
-    /// the limit; a subject already refused until its window ends is refused from memory.
+    /// the limit; a refusal is remembered until the window ends.
     public func hit(_ subject: String, on connection: PostgresConnection) async throws -> Decision {
-        if let refused = remembered(subject) { return refused }
         let digest = digest(subject)
         let rows = try await connection.statement(
             "SELECT hits, resets_in FROM throttle_hit(\(scope), \(digest), \(windowSeconds))",

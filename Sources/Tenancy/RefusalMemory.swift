@@ -51,7 +51,4 @@ public final class RefusalMemory<Key: Hashable & Sendable, Value: Sendable>: Sen
     public func forget(_ key: Key) {
         _ = refused.withLock { $0.removeValue(forKey: key) }
     }
-
-    /// How many refusals are held, lapsed ones included until they are next looked at.
-    public var count: Int { refused.withLock { $0.count } }
 }

@@ -104,9 +104,10 @@ struct EdgeMiddleware: RouterMiddleware {
         if let declared, declared > maxBodyBytes { throw APIError.payloadTooLarge(limit: maxBodyBytes) }
         guard [.post, .put, .patch].contains(request.method) else { return nil }
         // A delivery to an endpoint known to exist is its endpoint's; anything else is its client address's.
-        let endpoint = request.uri.path.split(separator: "/").last.flatMap { UUID(uuidString: String($0)) }
+        let endpoint =
+            isDelivery ? request.uri.path.split(separator: "/").last.flatMap { UUID(uuidString: String($0)) } : nil
         let source =
-            if isDelivery, let endpoint, knownEndpoints.contains(endpoint) {
+            if let endpoint, knownEndpoints.contains(endpoint) {
                 "hook:\(endpoint)"
             } else {
                 "address:\(address)"

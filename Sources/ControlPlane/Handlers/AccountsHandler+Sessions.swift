@@ -80,13 +80,16 @@ extension AccountsHandler {
 
     /// Counts one attempt of `address` against the sign-in limit; throws 429 past it.
     func throttleAttempt(from address: String) async throws {
-        try Throttles.refuseRemembered(
-            [(throttles.loginPerAddress, address)], detail: "Too many attempts; try again later.")
-        let decision = try await database.transaction(.platform) { connection in
-            try await throttles.loginPerAddress.hit(address, on: connection)
-        }
+        try await count(throttles.loginPerAddress, address, detail: "Too many attempts; try again later.")
+    }
+
+    /// Counts one hit of `subject` on `throttle`; throws 429 with `detail` past its limit, from memory
+    /// (without a transaction) once this replica has seen it refused.
+    func count(_ throttle: FixedWindowThrottle, _ subject: String, detail: String) async throws {
+        try Throttles.refuseRemembered([(throttle, subject)], detail: detail)
+        let decision = try await database.transaction(.platform) { try await throttle.hit(subject, on: $0) }
         if case .limited(let retryAfter) = decision {
-            throw APIError.rateLimited(retryAfter: retryAfter, detail: "Too many attempts; try again later.")
+            throw APIError.rateLimited(retryAfter: retryAfter, detail: detail)
         }
     }
 }

@@ -61,15 +61,7 @@ struct AccountsHandler: Sendable {
         try Validation.timezone(timezone)
         let claim = try idempotency.claim(key: input.headers.idempotencyKey, operation: "signup", request: request)
 
-        let address = scope.clientAddress
-        try Throttles.refuseRemembered(
-            [(throttles.signupPerAddress, address)], detail: "Too many signups from this address.")
-        let decision = try await database.transaction(.platform) {
-            try await throttles.signupPerAddress.hit(address, on: $0)
-        }
-        if case .limited(let retryAfter) = decision {
-            throw APIError.rateLimited(retryAfter: retryAfter, detail: "Too many signups from this address.")
-        }
+        try await count(throttles.signupPerAddress, scope.clientAddress, detail: "Too many signups from this address.")
 
         let passwordHash = try await hasher.hash(request.adminPassword)
         let tenantID = TenantID.generate()
