@@ -3,8 +3,11 @@
 # `mock` and a push until its analysis succeeded, first alone and then while tenant A runs each attack
 # for PHASE seconds (default 20): its own upstream trickling under a backlog of its pushes, streams from
 # its flooding upstream that its client never reads, 25 MiB bodies to its webhook URL on sixteen
-# connections, a login flood on its admin, and gateway calls at its rate limit. Prints B's p99 under
-# each attack divided by B's p99 alone (aim <= 1.5) and the peak RSS growth of the API server and the
+# connections, a login flood on its admin, and gateway calls at its rate limit; last, the bare limit of
+# a request flood: as many clients asking for a path that does not exist. Each attack runs in a process
+# of its own (not as threads beside B's probes, which would wait for Python's interpreter lock). Prints
+# A's requests a second, B's p99 under each attack divided by B's p99 alone (aim <= 1.5) and by B's p99
+# under the bare flood (what our own work adds), and the peak RSS growth of the API server and the
 # worker (aim <= 200 MB). Release build, API and worker as separate processes, a private Postgres and
 # Redis; A's upstream is bench/hostile_upstream.py on loopback (allowed by CP_PROVIDER_URL_ALLOWLIST).
 set -euo pipefail
