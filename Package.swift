@@ -120,6 +120,7 @@ let package = Package(
         .target(
             name: "Webhooks",
             dependencies: [
+                "BlockingWork",
                 "Tenancy",
                 "RedisClient",
                 .product(name: "PostgresNIO", package: "postgres-nio"),

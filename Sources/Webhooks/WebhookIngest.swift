@@ -1,3 +1,4 @@
+import BlockingWork
 import Crypto
 import Foundation
 import Logging
@@ -56,16 +57,16 @@ public struct WebhookIngest: Sendable {
             let route = try await IngestRoute.find(endpointID, box: box, database: database), route.receives
         else {
             // As much work as a real check, so the answer's timing does not tell endpoints apart.
-            _ = WebhookSignature.isValid(header: signature, body: body, secrets: [Self.decoySecret])
+            _ = await WebhookSignature.isValid(header: signature, body: body, secrets: [Self.decoySecret])
             throw IngestRefusal.signature
         }
-        known.insert(endpointID)
-        guard WebhookSignature.isValid(header: signature, body: body, secrets: route.secrets) else {
+        known.insert(endpointID, tenant: route.tenantID)
+        guard await WebhookSignature.isValid(header: signature, body: body, secrets: route.secrets) else {
             throw IngestRefusal.signature
         }
         let payload: GitHubPayload
         do {
-            payload = try GitHubPayload(body: body)
+            payload = try await Self.parse(body)
         } catch let error as MalformedPayload {
             throw IngestRefusal.malformed(error.reason)
         }
@@ -106,6 +107,19 @@ public struct WebhookIngest: Sendable {
         guard let depth = try? await queue.depth(tenant, timeout: enqueueTimeout) else { return }
         depths.record([tenant: depth])
         if depth >= maxDepth { throw IngestRefusal.queueFull(depth: depth) }
+    }
+
+    /// The largest body parsed on the cooperative executor; a larger one is parsed on `parsingThreads`.
+    public static let parsedInPlaceBytes = 256 << 10
+    /// The thread large deliveries are parsed on. A tenant holds its own endpoint's secret, so it can sign
+    /// 25 MiB bodies: parsing one takes tens of milliseconds, which on the cooperative executor (as many
+    /// threads as cores) every other tenant's requests would wait for. The body budget already bounds
+    /// how many a tenant has being read at once, so it bounds how many it queues here.
+    static let parsingThreads = BlockingWorkPool(threads: 1)
+
+    static func parse(_ body: [UInt8]) async throws -> GitHubPayload {
+        guard body.count > parsedInPlaceBytes else { return try GitHubPayload(body: body) }
+        return try await parsingThreads.run { try GitHubPayload(body: body) }
     }
 
     private static let decoySecret = Array(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })

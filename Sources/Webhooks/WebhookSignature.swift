@@ -6,17 +6,35 @@ import Foundation
 public enum WebhookSignature {
     static let prefix = Array("sha256=".utf8)
 
+    /// The bytes hashed between two turns given to other tasks: about 0.5 ms of work at SHA-NI speed.
+    static let sliceBytes = 1 << 20
+
     /// Whether `header` is a valid signature of `body` under any of `secrets` (the current secret and,
     /// during a rotation's grace period, the previous one). Every secret is tried, so the time taken does
-    /// not tell which one matched; the MAC comparison itself is constant-time.
-    public static func isValid(header: String?, body: some DataProtocol, secrets: [[UInt8]]) -> Bool {
+    /// not tell which one matched; the MAC comparison itself is constant-time. The body is hashed a slice
+    /// at a time with a yield between slices, so a 25 MiB delivery never holds a thread of the
+    /// cooperative executor (as many as cores, shared by every tenant) for more than one slice.
+    public static func isValid(header: String?, body: [UInt8], secrets: [[UInt8]]) async -> Bool {
         guard let header, let mac = decode(header) else { return false }
         var valid = false
         for secret in secrets where !secret.isEmpty {
-            let key = SymmetricKey(data: secret)
-            if HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: body, using: key) { valid = true }
+            var code = HMAC<SHA256>(key: SymmetricKey(data: secret))
+            var start = body.startIndex
+            while start < body.endIndex {
+                let end = min(start + sliceBytes, body.endIndex)
+                code.update(data: body[start..<end])
+                start = end
+                if start < body.endIndex { await Task.yield() }
+            }
+            if code.finalize() == mac { valid = true }
         }
         return valid
+    }
+
+    /// Whether `header` has the form of a signature (`sha256=` and 64 hex digits); one that does not
+    /// verifies no body, so a delivery without one can be refused before its body is read.
+    public static func isWellFormed(_ header: String?) -> Bool {
+        header.flatMap(decode) != nil
     }
 
     /// The header GitHub would send for `body` signed with `secret`.

@@ -8,10 +8,11 @@ import Testing
 #endif
 
 /// Bodies are read before anyone is authenticated, so the bytes being read are bounded per source (a
-/// webhook endpoint, else a client address) and in all: one tenant's flood of large deliveries holds
-/// its endpoint's share, and another tenant's deliveries are still taken.
+/// known webhook endpoint's tenant, else a client address) and in all: one tenant's flood of large
+/// deliveries, over any number of its endpoints, holds its one share, and another tenant's deliveries are
+/// still taken.
 @Suite(.timeLimit(.minutes(3))) struct BodyBudgetTests {
-    @Test func aFloodOfLargeBodiesHoldsOnlyItsEndpointsShare() async throws {
+    @Test func aFloodOfLargeBodiesHoldsOnlyItsTenantsShare() async throws {
         try await TestEnvironment.withApp(
             .live,
             configure: {
@@ -24,21 +25,26 @@ import Testing
             let flooder = try await client.signup()
             let neighbour = try await client.signup()
             let flooded = try await client.createEndpoint(token: flooder.token, pipelines: ["commitments"])
+            let another = try await client.createEndpoint(token: flooder.token, pipelines: ["commitments"])
             let theirs = try await client.createEndpoint(token: neighbour.token, pipelines: ["commitments"])
             let path = try #require(URL(string: flooded.url)?.path ?? Optional(flooded.url))
             let body = try GitHubFixtures.bytes(GitHubFixtures.push(commits: 1, seed: 901))
-            // A first delivery makes the endpoint known: from then on it is a source of its own.
-            let first = try await client.deliver(flooded.url, event: "push", body: body, secret: flooded.secret)
-            #expect(first.status == .accepted, "\(String(buffer: first.body))")
+            // A first delivery makes an endpoint known: from then on it counts against its tenant's share.
+            for endpoint in [flooded, another] {
+                let first = try await client.deliver(endpoint.url, event: "push", body: body, secret: endpoint.secret)
+                #expect(first.status == .accepted, "\(String(buffer: first.body))")
+            }
             // Two deliveries of 1 MiB each, their bodies never sent: the endpoint's whole share is held.
             var holders = try Self.holdBodies(port: port, paths: [path, path])
             defer { for descriptor in holders { close(descriptor) } }
             try await Pause.for(.milliseconds(300))
 
-            // A third is refused at once, before its body is read.
+            // A third is refused at once, before its body is read; so is one to the tenant's other endpoint.
             let refused = try await client.deliver(flooded.url, event: "push", body: body, secret: flooded.secret)
             try refused.expectProblem(503, "unavailable")
             #expect(refused.headers[.retryAfter] == "1")
+            let toAnother = try await client.deliver(another.url, event: "push", body: body, secret: another.secret)
+            try toAnother.expectProblem(503, "unavailable")
             // Another tenant's endpoint is its own source.
             let accepted = try await client.deliver(theirs.url, event: "push", body: body, secret: theirs.secret)
             #expect(accepted.status == .accepted, "\(String(buffer: accepted.body))")
@@ -83,13 +89,37 @@ import Testing
         }
     }
 
-    /// Connections that each send a delivery's head declaring 1 MiB to one of `paths`, and then nothing.
+    /// A delivery that carries no signature verifies nothing, whatever its endpoint: it is refused
+    /// before its body is read, so bodies without one cost no reading and hold no share.
+    @Test func aDeliveryWithoutASignatureIsRefusedUnread() async throws {
+        try await TestEnvironment.withApp(.live) { client in
+            let port = try #require(client.port)
+            let tenant = try await client.signup()
+            let endpoint = try await client.createEndpoint(token: tenant.token, pipelines: ["commitments"])
+            let path = try #require(URL(string: endpoint.url)?.path)
+            for signature in ["", "X-Hub-Signature-256: sha1=0123\r\n"] {
+                // The head declares 1 MiB and no byte of it follows: only an answer given unread arrives.
+                let answer = try await RawHTTP.exchange(
+                    port: port,
+                    request: "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                        + "X-GitHub-Event: push\r\n\(signature)Content-Length: \(1 << 20)\r\n\r\n{",
+                    timeoutSeconds: 5)
+                #expect(answer.hasPrefix("HTTP/1.1 401"), "\(answer.prefix(300))")
+                #expect(answer.contains("signature_invalid"), "\(answer.prefix(300))")
+            }
+        }
+    }
+
+    /// Connections that each send a delivery's head declaring 1 MiB to one of `paths` (with a signature
+    /// that has the right form, so the body is waited for), and then nothing.
     static func holdBodies(port: Int, paths: [String]) throws -> [Int32] {
         var holders: [Int32] = []
+        let signature = "sha256=" + String(repeating: "0", count: 64)
         for path in paths {
             let head =
                 "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                + "X-GitHub-Event: push\r\nContent-Length: \(1 << 20)\r\n\r\n{"
+                + "X-GitHub-Event: push\r\nX-Hub-Signature-256: \(signature)\r\n"
+                + "Content-Length: \(1 << 20)\r\n\r\n{"
             let descriptor = try RawHTTP.connected(port: port, receiveTimeout: timeval(tv_sec: 5, tv_usec: 0))
             holders.append(descriptor)
             _ = Array(head.utf8).withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }

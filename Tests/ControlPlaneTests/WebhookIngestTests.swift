@@ -80,6 +80,24 @@ import Webhooks
         }
     }
 
+    /// A large push (parsed off the cooperative executor) is read like a small one: its jobs are made and
+    /// its body is kept byte for byte.
+    @Test func aLargePushIsReadWhole() async throws {
+        try await TestEnvironment.withApp(.live, configure: { $0.webhookMaxBodyBytes = 4 << 20 }) { client in
+            let tenant = try await client.signup()
+            let endpoint = try await client.createEndpoint(token: tenant.token, pipelines: ["commitments"])
+            let body = try GitHubFixtures.bytes(GitHubFixtures.push(commits: 1_500, seed: 77))
+            #expect(body.count > WebhookIngest.parsedInPlaceBytes)
+            let response = try await client.deliver(endpoint.url, event: "push", body: body, secret: endpoint.secret)
+            #expect(response.status == .accepted, "\(String(buffer: response.body).prefix(300))")
+            let receipt = try response.jsonObject()
+            #expect((receipt["job_ids"] as? [String])?.count == 1)
+            let id = try #require(receipt["delivery_id"] as? String)
+            let delivery = try await client.send(.get, "/v1/deliveries/\(id)", token: tenant.token).jsonObject()
+            #expect(delivery["status"] as? String == "accepted" || delivery["status"] as? String == "enqueued")
+        }
+    }
+
     /// Every way a signature can be wrong is refused alike, and nothing is recorded.
     @Test func wrongSignaturesAreRefusedWithNoDeliveryAndNoJob() async throws {
         try await TestEnvironment.withApp { client in

@@ -3,7 +3,7 @@ import Tenancy
 /// Request bodies are read whole before anyone is authenticated (a webhook delivery's up to 25 MiB), so
 /// the bytes held for bodies being read are bounded: `total` across the replica
 /// (`CP_BODY_BYTES_IN_FLIGHT`) and `perSource` for each source (`CP_BODY_BYTES_IN_FLIGHT_PER_SOURCE`):
-/// a webhook endpoint for deliveries (GitHub sends every tenant's from the same addresses) once the
+/// the endpoint's tenant for deliveries (GitHub sends every tenant's from the same addresses) once the
 /// endpoint is known to exist (`KnownEndpoints`), the client address for everything else (made-up
 /// endpoint ids included). A body that does not fit is refused with 503 and `Retry-After` before
 /// it is read, so one tenant's flood of large bodies holds at most its source's share.

@@ -20,7 +20,7 @@ struct EdgeMiddleware: RouterMiddleware {
     let bulkMaxBodyBytes: Int
     /// The bytes of bodies being read, bounded per source and in all.
     let bodies: BodyBudget
-    /// The endpoints whose deliveries are sources of their own.
+    /// The endpoints whose deliveries count against their tenant's share.
     let knownEndpoints: KnownEndpoints
     let addresses: ClientAddressResolver
     let routes: DeclaredRoutes
@@ -103,12 +103,16 @@ struct EdgeMiddleware: RouterMiddleware {
         let declared = request.headers[.contentLength].flatMap(Int.init)
         if let declared, declared > maxBodyBytes { throw APIError.payloadTooLarge(limit: maxBodyBytes) }
         guard [.post, .put, .patch].contains(request.method) else { return nil }
-        // A delivery to an endpoint known to exist is its endpoint's; anything else is its client address's.
+        // A delivery that carries no signature cannot verify, whatever its endpoint: refused unread.
+        if isDelivery, !WebhookSignature.isWellFormed(request.headers[.xHubSignature256]) {
+            throw APIError.ingest(.signature)
+        }
+        // A delivery to an endpoint known to exist is its tenant's; anything else is its client address's.
         let endpoint =
             isDelivery ? request.uri.path.split(separator: "/").last.flatMap { UUID(uuidString: String($0)) } : nil
         let source =
-            if let endpoint, knownEndpoints.contains(endpoint) {
-                "hook:\(endpoint)"
+            if let endpoint, let tenant = knownEndpoints.tenant(of: endpoint) {
+                "tenant:\(tenant)"
             } else {
                 "address:\(address)"
             }
@@ -198,6 +202,7 @@ struct EdgeMiddleware: RouterMiddleware {
 
 extension HTTPField.Name {
     static let xRequestID = Self("X-Request-Id")!
+    static let xHubSignature256 = Self("X-Hub-Signature-256")!
     static let xForwardedFor = Self("X-Forwarded-For")!
     static let xFrameOptions = Self("X-Frame-Options")!
     static let xContentTypeOptions = Self("X-Content-Type-Options")!
