@@ -69,7 +69,8 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
             defaultKeyLifetime: configuration.defaultKeyLifetime,
             accessTokenLifetime: configuration.accessTokenLifetime,
             spendDefaults: SpendDefaults(configuration),
-            sessions: SessionRepository(box: parts.box), sessionPolicy: configuration.sessionPolicy,
+            sessions: SessionRepository(box: parts.box), credentials: credentials,
+            sessionPolicy: configuration.sessionPolicy,
             clock: configuration.clock,
             github: configuration.gitHubSignIn.map { GitHubOAuthClient(settings: $0, client: .shared) },
             oauthStates: OAuthStateStore(box: parts.box), metrics: SignInMetrics(registry: metrics.registry)
@@ -77,7 +78,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
         tenant: TenantHandler(database: database, paging: paging),
         members: MembersHandler(
             database: database, paging: paging, idempotency: idempotency, notifications: runtime.notifications,
-            invitationLifetime: configuration.invitationLifetime),
+            invitationLifetime: configuration.invitationLifetime, credentials: credentials),
         keys: KeysHandler(
             database: database, paging: paging, issuer: parts.issuer, credentials: credentials,
             idempotency: idempotency,

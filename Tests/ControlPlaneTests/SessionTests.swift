@@ -61,6 +61,57 @@ import Testing
         }
     }
 
+    /// The replica that ends a session or changes a member stops what it ended before it answers, without
+    /// waiting to hear its own announcement. Here its listener hears another database (`postgres`; a
+    /// notification reaches only listeners of its own database): its own heartbeats
+    /// keep its cache trusted, and no invalidation ever arrives, so only the replica itself can do it.
+    @Test func theReplicaThatEndsASessionStopsItBeforeItAnswers() async throws {
+        var other = try #require(URLComponents(string: try TestEnvironment.configuration.databaseURL))
+        other.path = "/postgres"
+        let elsewhere = try #require(other.string)
+        try await TestEnvironment.withApp(configure: {
+            $0.listenerDatabaseURL = elsewhere
+            $0.credentialCacheTTL = .seconds(3600)
+        }) { client in
+            let tenant = try await client.signup()
+            // The listener hears its own heartbeats: the cache is trusted (a request could read Postgres
+            // otherwise, and the test would show nothing).
+            let trusted = try await waitUntil(timeout: .seconds(10)) {
+                let metrics = String(buffer: try await client.send(.get, "/metrics").body)
+                return (RuntimeAPITests.value("controlplane_invalidation_heartbeat_age_seconds", in: metrics) ?? 99)
+                    < 0.5
+            }
+            try #require(trusted != nil, "the listener never heard its heartbeat")
+
+            // Logout.
+            let loggedOut = try await client.signIn(tenant.email, tenant.password)
+            #expect(try await client.send(.get, "/v1/tenant", token: loggedOut.access).status == .ok)
+            let logout = try await client.send(.post, "/v1/auth/logout", json: ["refresh_token": loggedOut.refresh])
+            #expect(logout.status == .noContent)
+            try await client.send(.get, "/v1/tenant", token: loggedOut.access).expectProblem(401, "unauthenticated")
+
+            // A refresh token used twice.
+            let stolen = try await client.signIn(tenant.email, tenant.password)
+            let rotated = try await client.refresh(stolen.refresh).session()
+            #expect(try await client.send(.get, "/v1/tenant", token: rotated.access).status == .ok)
+            try await client.refresh(stolen.refresh).expectProblem(401, "unauthenticated")
+            try await client.send(.get, "/v1/tenant", token: rotated.access).expectProblem(401, "unauthenticated")
+
+            // A member demoted (their session's role and the key beyond the new one), then removed.
+            let member = try await client.join(tenant, role: "admin")
+            let key = try await client.createKey(token: member.access, scopes: ["tenant:read", "keys:write"])
+            #expect(try await client.send(.get, "/v1/tenant", token: key.token).status == .ok)
+            let write = ["name": "x", "scopes": ["tenant:read"]] as [String: Any]
+            #expect(try await client.send(.post, "/v1/keys", token: member.access, json: write).status == .created)
+            #expect(try await client.patchRole(member.id, "member", token: tenant.token).status == .ok)
+            try await client.send(.get, "/v1/tenant", token: key.token).expectProblem(401, "unauthenticated")
+            try await client.send(.post, "/v1/keys", token: member.access, json: write).expectProblem(403, "forbidden")
+            #expect(try await client.send(.get, "/v1/tenant", token: member.access).status == .ok)
+            #expect(try await client.send(.delete, "/v1/users/\(member.id)", token: tenant.token).status == .ok)
+            try await client.send(.get, "/v1/tenant", token: member.access).expectProblem(401, "unauthenticated")
+        }
+    }
+
     @Test func oneTokenPresentedTwiceAtOnceRotatesOnceAndEndsTheSession() async throws {
         try await TestEnvironment.withApp { client in
             let tenant = try await client.signup()

@@ -17,15 +17,14 @@ extension AccountsHandler {
             throw refused
         }
         let now = clock.now()
-        let outcome = try await database.withTenant(token.tenantID) {
-            transaction -> (SessionRecord, RefreshToken, UserRecord)? in
-            guard let tenant = try await tenants.find(in: transaction) else { return nil }
+        let outcome = try await database.withTenant(token.tenantID) { transaction -> RefreshOutcome in
+            guard let tenant = try await tenants.find(in: transaction) else { return .refused }
             switch try await sessions.refresh(token, policy: sessionPolicy, now: now, in: transaction) {
             case .rotated(let session, let next):
                 metrics?.refresh(outcome: "rotated")
                 guard tenant.status == .active else { throw APIError.tenantSuspended }
-                guard let user = try await users.find(session.userID, in: transaction) else { return nil }
-                return (session, next, user)
+                guard let user = try await users.find(session.userID, in: transaction) else { return .refused }
+                return .rotated(session, next, user)
             case .reused(let session):
                 metrics?.refresh(outcome: "reused")
                 try await audit.record(
@@ -35,13 +34,22 @@ extension AccountsHandler {
                         clientAddress: scope.clientAddress,
                         details: ["generation": String(token.generation), "current": String(session.generation)]),
                     in: transaction)
-                return nil
+                return .ended(session.id)
             case .refused:
                 metrics?.refresh(outcome: "refused")
-                return nil
+                return .refused
             }
         }
-        guard let (session, next, user) = outcome else { throw refused }
+        let (session, next, user): (SessionRecord, RefreshToken, UserRecord)
+        switch outcome {
+        case .rotated(let rotated, let token, let owner): (session, next, user) = (rotated, token, owner)
+        case .ended(let sessionID):
+            // Other replicas hear of the end on the invalidation channel; this one stops the session's
+            // access tokens before it answers.
+            credentials.invalidate(credential: sessionID)
+            throw refused
+        case .refused: throw refused
+        }
         return .ok(.init(body: .json(try await accessToken(for: user, session: session, refresh: next, now: now))))
     }
 
@@ -53,9 +61,9 @@ extension AccountsHandler {
         let refused = APIError.unauthenticated("The refresh token is unknown.")
         guard let token = try await presented(request.refreshToken, from: scope) else { throw refused }
         let now = clock.now()
-        let known = try await database.withTenant(token.tenantID) { transaction -> Bool in
+        let ended = try await database.withTenant(token.tenantID) { transaction -> UUID? in
             guard let (session, endedNow) = try await sessions.logout(token, now: now, in: transaction) else {
-                return false
+                return nil
             }
             if endedNow {
                 try await audit.record(
@@ -64,10 +72,19 @@ extension AccountsHandler {
                         targetID: session.id.text, requestID: scope.requestID, clientAddress: scope.clientAddress),
                     in: transaction)
             }
-            return true
+            return session.id
         }
-        guard known else { throw refused }
+        guard let ended else { throw refused }
+        credentials.invalidate(credential: ended)
         return .noContent(.init())
+    }
+
+    /// What a refresh decided, once its transaction has committed.
+    private enum RefreshOutcome: Sendable {
+        case rotated(SessionRecord, RefreshToken, UserRecord)
+        /// An old token came back: the session with this id has ended.
+        case ended(UUID)
+        case refused
     }
 
     /// A refresh token as a client presents it: checked against the schema (400), counted against the

@@ -38,6 +38,8 @@ struct AccountsHandler: Sendable {
     /// The rate limit and budget every new tenant starts with.
     let spendDefaults: SpendDefaults
     let sessions: SessionRepository
+    /// This replica's cached credential states: a session this replica ends stops here before it answers.
+    let credentials: CredentialStateCache
     let sessionPolicy: SessionPolicy
     /// The time sessions are judged at.
     let clock: ServerClock

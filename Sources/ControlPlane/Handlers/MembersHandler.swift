@@ -15,6 +15,8 @@ struct MembersHandler: Sendable {
     let idempotency: IdempotentCreation
     let notifications: NotificationStore
     let invitationLifetime: Duration
+    /// This replica's cached credential states, dropped for the tenant once a member change commits.
+    let credentials: CredentialStateCache
     let users = UserRepository()
     let invitations = InvitationRepository()
     let keys = ApiKeyRepository()
@@ -235,12 +237,17 @@ struct MembersHandler: Sendable {
     }
 
     /// A transaction that changes members: should two changes at once leave other than one owner, the
-    /// database refuses the second at commit, and it answers 409.
+    /// database refuses the second at commit, and it answers 409. Once it commits, this replica's cached
+    /// credentials of the tenant are dropped.
     private func changingMembers<Result: Sendable>(
         _ tenantID: TenantID, _ body: (TenantTransaction) async throws -> Result
     ) async throws -> Result {
         do {
-            return try await database.withTenant(tenantID, body)
+            let result = try await database.withTenant(tenantID, body)
+            // Other replicas hear of the change on the invalidation channel; this one applies it to the
+            // tenant's credentials before it answers, so the caller's next request sees it.
+            credentials.invalidate(tenant: tenantID)
+            return result
         } catch let error as PSQLError
             where error.serverInfo?[.sqlState] == "23514" && error.serverInfo?[.constraintName] == "users_one_owner"
         {
