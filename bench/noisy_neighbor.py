@@ -232,15 +232,17 @@ def attack_niced(attack, a, stop, sent):
 
 
 def flood(clients, send, stop, sent):
-    """Runs `send` over and over on `clients` threads until `stop`, counting answered requests in `sent`."""
+    """Runs `send` over and over on `clients` threads until `stop`, counting requests sent in `sent` (a
+    refused body's connection is closed under its sender, so answered ones alone would undercount)."""
     def loop():
         while not stop.is_set():
             try:
                 send()
-                with sent.get_lock():
-                    sent.value += 1
             except OSError:
                 time.sleep(0.05)
+            finally:
+                with sent.get_lock():
+                    sent.value += 1
     threads = [threading.Thread(target=loop) for _ in range(clients)]
     for thread in threads:
         thread.start()
