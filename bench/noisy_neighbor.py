@@ -257,6 +257,10 @@ ATTACKS = [("trickling upstream + push backlog", attack_trickling_backlog),
            ("gateway calls at its rate limit", attack_rate_limit),
            ("bare limit: 404 flood, 32 clients", attack_bare_flood)]
 BARE = ATTACKS[-1][0]
+# ONLY=name,name runs the attacks whose names contain one of those words (the bare limit always runs).
+if os.environ.get("ONLY"):
+    ATTACKS = [attack for attack in ATTACKS
+               if attack[0] == BARE or any(word in attack[0] for word in os.environ["ONLY"].split(","))]
 
 
 def main():
