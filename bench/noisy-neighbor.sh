@@ -5,11 +5,13 @@
 # its flooding upstream that its client never reads, 25 MiB bodies to its webhook URL on sixteen
 # connections, a login flood on its admin, and gateway calls at its rate limit; last, the bare limit of
 # a request flood: as many clients asking for a path that does not exist. Each attack runs in a process
-# of its own (not as threads beside B's probes, which would wait for Python's interpreter lock). Prints
-# A's requests a second, B's p99 under each attack divided by B's p99 alone (aim <= 1.5) and by B's p99
-# under the bare flood (what our own work adds), and the peak RSS growth of the API server and the
-# worker (aim <= 200 MB). ONLY=word,word runs only the attacks whose names hold one of the words. Release build, API and worker as separate processes, a private Postgres and
-# Redis; A's upstream is bench/hostile_upstream.py on loopback (allowed by CP_PROVIDER_URL_ALLOWLIST).
+# of its own at nice 19 (ATTACKER_NICE), standing in for a client on another machine, not as threads
+# beside B's probes (which would wait for Python's interpreter lock). Prints A's requests a second, B's
+# p99 under each attack divided by B's p99 alone (aim <= 1.5) and by B's p99 under the bare flood (what
+# our own work adds), and the peak RSS growth of the API server and the worker (aim <= 200 MB).
+# ONLY=word,word runs only the attacks whose names hold one of the words (and the bare limit). Release
+# build, API and worker as separate processes, a private Postgres and Redis; A's upstream is
+# bench/hostile_upstream.py on loopback (allowed by CP_PROVIDER_URL_ALLOWLIST).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/services.sh
