@@ -107,6 +107,9 @@ import Testing
                 #expect(answer.hasPrefix("HTTP/1.1 401"), "\(answer.prefix(300))")
                 #expect(answer.contains("signature_invalid"), "\(answer.prefix(300))")
             }
+            // Another method on a delivery path is still the router's to answer.
+            let put = try await client.send(.put, endpoint.url, raw: "{}", headers: [:])
+            #expect(put.status.code == 405, "\(String(buffer: put.body))")
         }
     }
 

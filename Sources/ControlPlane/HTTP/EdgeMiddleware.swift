@@ -103,8 +103,9 @@ struct EdgeMiddleware: RouterMiddleware {
         let declared = request.headers[.contentLength].flatMap(Int.init)
         if let declared, declared > maxBodyBytes { throw APIError.payloadTooLarge(limit: maxBodyBytes) }
         guard [.post, .put, .patch].contains(request.method) else { return nil }
-        // A delivery that carries no signature cannot verify, whatever its endpoint: refused unread.
-        if isDelivery, !WebhookSignature.isWellFormed(request.headers[.xHubSignature256]) {
+        // A delivery that carries no signature cannot verify, whatever its endpoint: refused unread. (Other
+        // methods on a delivery path go on to the router, which answers 405.)
+        if isDelivery, request.method == .post, !WebhookSignature.isWellFormed(request.headers[.xHubSignature256]) {
             throw APIError.ingest(.signature)
         }
         // A delivery to an endpoint known to exist is its tenant's; anything else is its client address's.
