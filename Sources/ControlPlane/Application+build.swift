@@ -122,6 +122,9 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
             knownEndpoints: ingest.known,
             addresses: try ClientAddressResolver(
                 trustedProxies: configuration.trustedProxies, trustedHops: configuration.trustedProxyHops),
+            pacing: RefusalPacing(
+                delay: configuration.refusalPacing, holdsPerSource: configuration.refusalPacingHoldsPerSource,
+                holds: configuration.refusalPacingHolds),
             routes: routes, metrics: metrics, logger: logger))
     try handler.registerHandlers(
         on: router, serverURL: URL(string: "/")!,

@@ -118,6 +118,47 @@ import Testing
         }
     }
 
+    /// Refusals (429) wait before they go, at most `holdsPerSource` of one tenant at once: a tenant's
+    /// clients that retry at once are held to the server's pace, those past the bound are answered at
+    /// once, and another tenant's refusals have their own bound.
+    @Test func refusalsArePausedAtMostABoundPerSource() async throws {
+        let pause = Duration.seconds(3)
+        try await TestEnvironment.withApp(
+            configure: {
+                $0.defaultRequestsPerMinute = 1
+                $0.defaultBurst = 1
+                $0.refusalPacing = pause
+                $0.refusalPacingHoldsPerSource = 3
+            }
+        ) { client in
+            let flooder = try await client.signup()
+            let neighbour = try await client.signup()
+            for tenant in [flooder, neighbour] {
+                _ = try await client.send(.get, "/v1/tenant", token: tenant.token)
+            }
+            // Five refusals of the flooder and two of the neighbour at once.
+            let answers = try await withThrowingTaskGroup(of: (String, Int, Duration).self) { group in
+                for (name, tenant, count) in [("flooder", flooder, 5), ("neighbour", neighbour, 2)] {
+                    for _ in 0..<count {
+                        group.addTask {
+                            let started = ContinuousClock.now
+                            let status = try await client.send(.get, "/v1/tenant", token: tenant.token).status.code
+                            return (name, Int(status), ContinuousClock.now - started)
+                        }
+                    }
+                }
+                return try await group.reduce(into: [(String, Int, Duration)]()) { $0.append($1) }
+            }
+            #expect(answers.allSatisfy { $0.1 == 429 }, "\(answers)")
+            let paused = answers.filter { $0.2 >= pause }
+            #expect(paused.filter { $0.0 == "flooder" }.count == 3, "\(answers)")
+            #expect(paused.filter { $0.0 == "neighbour" }.count == 2, "\(answers)")
+            // Answers that are not refusals go at once.
+            let missing = try await client.send(.get, "/nothing-here")
+            #expect(missing.status == .notFound)
+        }
+    }
+
     @Test func errorsCarryTheHeadersAndOperatorsAreNotCounted() async throws {
         let operatorToken = try await OperatorTests.operatorToken()
         // One request a minute refills, so the count cannot move between the requests below.

@@ -38,6 +38,8 @@ enum TestEnvironment {
             // Tests that are not about rate limits must never meet one; RateLimitTests set their own.
             configuration.defaultRequestsPerMinute = 1_000_000
             configuration.defaultBurst = 1_000_000
+            // Refusals go at once, except where a test is about their pacing (RateLimitTests).
+            configuration.refusalPacing = .zero
             // Each app has queues of its own on the shared Redis. Its relay would send any app's stray jobs
             // to its own queues, so it runs only where a test asks for it (a short interval), and never
             // rebuilds; workers (only where a test asks for them) retry and reap quickly.

@@ -127,6 +127,13 @@ public struct Configuration: Sendable {
     /// Gateway calls (`POST /v1/llm/chat/completions`) one tenant may have in flight on a replica
     /// (`CP_GATEWAY_CALLS_PER_TENANT`, 32); past it the call is refused with 429.
     public var gatewayCallsPerTenant: Int
+    /// `CP_REFUSAL_PACING_MS` (1000; 0 answers at once): the longest a 429 waits before it goes (never past
+    /// its `Retry-After`), so clients that retry at once send at the server's pace.
+    public var refusalPacing: Duration
+    /// `CP_REFUSAL_PACING_HOLDS_PER_SOURCE` (64) / `CP_REFUSAL_PACING_HOLDS` (4096): refusals paused at once
+    /// for one source (a tenant, else a client address) and in all; past either a refusal goes at once.
+    public var refusalPacingHoldsPerSource: Int
+    public var refusalPacingHolds: Int
     /// `CP_METRICS_MODELS_PER_TENANT` (20): distinct model labels one tenant's token counts may have on a
     /// replica; later models are counted as `other`.
     public var metricsModelsPerTenant: Int
@@ -289,6 +296,9 @@ public struct Configuration: Sendable {
         providerAttempts = try integer("CP_PROVIDER_ATTEMPTS", 2, 1...10)
         streamBufferBytes = try integer("CP_STREAM_BUFFER_BYTES", 65_536, 1024...67_108_864)
         gatewayCallsPerTenant = try integer("CP_GATEWAY_CALLS_PER_TENANT", 32, 1...100_000)
+        refusalPacing = .milliseconds(try integer("CP_REFUSAL_PACING_MS", 1000, 0...60_000))
+        refusalPacingHoldsPerSource = try integer("CP_REFUSAL_PACING_HOLDS_PER_SOURCE", 64, 0...1_000_000)
+        refusalPacingHolds = try integer("CP_REFUSAL_PACING_HOLDS", 4096, 0...1_000_000)
         metricsModelsPerTenant = try integer("CP_METRICS_MODELS_PER_TENANT", 20, 1...10_000)
         cacheBytesPerTenant = try integer("CP_CACHE_BYTES_PER_TENANT", 4 << 20, 1024...(1 << 30))
         bodyBytesInFlight = try integer("CP_BODY_BYTES_IN_FLIGHT", 256 << 20, 1 << 20...(1 << 40))

@@ -23,6 +23,8 @@ struct EdgeMiddleware: RouterMiddleware {
     /// The endpoints whose deliveries count against their tenant's share.
     let knownEndpoints: KnownEndpoints
     let addresses: ClientAddressResolver
+    /// How long refusals (429) wait before they go.
+    let pacing: RefusalPacing
     let routes: DeclaredRoutes
     let metrics: HTTPMetrics
     let logger: Logger
@@ -70,6 +72,8 @@ struct EdgeMiddleware: RouterMiddleware {
                 return problemResponse(for: error, requestID: requestID)
             }
         }
+        let source = scope.caller.tenantID.map { "tenant:\($0)" } ?? "address:\(scope.clientAddress)"
+        await pacing.pause(status: response.status.code, retryAfter: response.headers[.retryAfter], source: source)
         Self.addSecurityHeaders(&response.headers, requestID: requestID)
         // The OpenAPI runtime percent-encodes header values (`=`, `;`, spaces); a cookie goes as written.
         if let cookie = response.headers[.setCookie], let plain = cookie.removingPercentEncoding {

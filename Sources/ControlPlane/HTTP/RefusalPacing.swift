@@ -1,0 +1,32 @@
+import Tenancy
+
+/// A refusal a client could have avoided by waiting (429) is answered after a pause, so a client that
+/// retries at once, ignoring `Retry-After`, sends at the server's pace rather than its own: a flood of
+/// refused requests from clients that wait for their answers costs the replica one answer per client and
+/// pause, not as many as the clients can send. The pause is the shorter of `Retry-After` and `delay`, so
+/// a client that obeys `Retry-After` waits no longer than it would have. At most `holdsPerSource` answers
+/// of one source (the tenant of an authenticated request, else the client address) and `holds` in all
+/// are paused at once; past either a refusal is answered at once, so pausing never costs more than the
+/// bounded pauses themselves (a task and a timer each, no thread).
+struct RefusalPacing: Sendable {
+    let delay: Duration
+    let holdsPerSource: Int
+    let holds: Int
+    private let held = HeldCounts<String>()
+
+    init(delay: Duration, holdsPerSource: Int, holds: Int) {
+        self.delay = delay
+        self.holdsPerSource = holdsPerSource
+        self.holds = holds
+    }
+
+    /// Waits before an answer of `status` with `retryAfter` goes to `source`, when it is a refusal to pace
+    /// and the source has room.
+    func pause(status: Int, retryAfter: String?, source: String) async {
+        guard delay > .zero, status == 429 else { return }
+        let pause = min(delay, .seconds(max(0, retryAfter.flatMap { Int($0) } ?? 1)))
+        guard pause > .zero, held.take(source, amount: 1, limit: holdsPerSource, totalLimit: holds) else { return }
+        defer { held.remove(source, amount: 1) }
+        try? await Task.sleep(for: pause)
+    }
+}
