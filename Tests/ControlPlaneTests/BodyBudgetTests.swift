@@ -1,3 +1,4 @@
+import ControlPlane
 import Foundation
 import HummingbirdTesting
 import Tenancy
@@ -13,14 +14,7 @@ import Testing
 /// still taken.
 @Suite(.timeLimit(.minutes(3))) struct BodyBudgetTests {
     @Test func aFloodOfLargeBodiesHoldsOnlyItsTenantsShare() async throws {
-        try await TestEnvironment.withApp(
-            .live,
-            configure: {
-                $0.webhookMaxBodyBytes = 1 << 20
-                $0.bodyBytesInFlightPerSource = 2 << 20
-                $0.bodyBytesInFlight = 8 << 20
-            }
-        ) { client in
+        try await TestEnvironment.withApp(.live, configure: Self.budget(total: 8 << 20)) { client in
             let port = try #require(client.port)
             let flooder = try await client.signup()
             let neighbour = try await client.signup()
@@ -63,14 +57,7 @@ import Testing
     /// Deliveries to made-up endpoint ids are their client address's: each new id claims no share of
     /// its own, so a flood of them holds one address's share, and a known endpoint's deliveries are taken.
     @Test func madeUpEndpointIdsHoldOnlyTheirAddressesShare() async throws {
-        try await TestEnvironment.withApp(
-            .live,
-            configure: {
-                $0.webhookMaxBodyBytes = 1 << 20
-                $0.bodyBytesInFlightPerSource = 2 << 20
-                $0.bodyBytesInFlight = 64 << 20
-            }
-        ) { client in
+        try await TestEnvironment.withApp(.live, configure: Self.budget(total: 64 << 20)) { client in
             let port = try #require(client.port)
             let tenant = try await client.signup()
             let endpoint = try await client.createEndpoint(token: tenant.token, pipelines: ["commitments"])
@@ -110,6 +97,15 @@ import Testing
             // Another method on a delivery path is still the router's to answer.
             let put = try await client.send(.put, endpoint.url, raw: "{}", headers: [:])
             #expect(put.status.code == 405, "\(String(buffer: put.body))")
+        }
+    }
+
+    /// Deliveries of at most 1 MiB, a share of 2 MiB per source and `total` bytes in all.
+    static func budget(total: Int) -> (inout Configuration) -> Void {
+        { configuration in
+            configuration.webhookMaxBodyBytes = 1 << 20
+            configuration.bodyBytesInFlightPerSource = 2 << 20
+            configuration.bodyBytesInFlight = total
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Tenancy
 import Webhooks
 
 /// The outermost HTTP middleware, run for every request including unknown routes: it assigns the
@@ -72,8 +73,9 @@ struct EdgeMiddleware: RouterMiddleware {
                 return problemResponse(for: error, requestID: requestID)
             }
         }
-        let source = scope.caller.tenantID.map { "tenant:\($0)" } ?? "address:\(scope.clientAddress)"
-        await pacing.pause(status: response.status.code, retryAfter: response.headers[.retryAfter], source: source)
+        await pacing.pause(
+            status: response.status.code, retryAfter: response.headers[.retryAfter],
+            source: Self.source(tenant: scope.caller.tenantID, address: scope.clientAddress))
         Self.addSecurityHeaders(&response.headers, requestID: requestID)
         // The OpenAPI runtime percent-encodes header values (`=`, `;`, spaces); a cookie goes as written.
         if let cookie = response.headers[.setCookie], let plain = cookie.removingPercentEncoding {
@@ -115,12 +117,7 @@ struct EdgeMiddleware: RouterMiddleware {
         // A delivery to an endpoint known to exist is its tenant's; anything else is its client address's.
         let endpoint =
             isDelivery ? request.uri.path.split(separator: "/").last.flatMap { UUID(uuidString: String($0)) } : nil
-        let source =
-            if let endpoint, let tenant = knownEndpoints.tenant(of: endpoint) {
-                "tenant:\(tenant)"
-            } else {
-                "address:\(address)"
-            }
+        let source = Self.source(tenant: endpoint.flatMap(knownEndpoints.tenant(of:)), address: address)
         guard let hold = bodies.take(max(0, declared ?? maxBodyBytes), source: source) else {
             throw APIError(
                 status: 503, code: .unavailable, title: "Service unavailable",
@@ -175,6 +172,12 @@ struct EdgeMiddleware: RouterMiddleware {
         return Response(
             status: .init(code: problem.status), headers: problem.headerFields,
             body: .init(byteBuffer: ByteBuffer(bytes: problem.body(requestID: requestID))))
+    }
+
+    /// Whose share a request counts against (body bytes, paced refusals): its tenant's when known, else
+    /// its client address's.
+    static func source(tenant: TenantID?, address: String) -> String {
+        tenant.map { "tenant:\($0)" } ?? "address:\(address)"
     }
 
     /// The throttle key of the client: its address (IPv6 by /64) as the trusted proxies report it.

@@ -21,9 +21,10 @@ struct RefusalPacing: Sendable {
     }
 
     /// Waits before an answer of `status` with `retryAfter` goes to `source`, when it is a refusal to pace
-    /// and the source has room.
-    func pause(status: Int, retryAfter: String?, source: String) async {
+    /// and the source has room. `source` is worked out only for a refusal.
+    func pause(status: Int, retryAfter: String?, source: @autoclosure () -> String) async {
         guard delay > .zero, status == 429 else { return }
+        let source = source()
         let pause = min(delay, .seconds(max(0, retryAfter.flatMap { Int($0) } ?? 1)))
         guard pause > .zero, held.take(source, amount: 1, limit: holdsPerSource, totalLimit: holds) else { return }
         defer { held.remove(source, amount: 1) }

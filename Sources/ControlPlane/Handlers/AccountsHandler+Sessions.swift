@@ -40,17 +40,17 @@ extension AccountsHandler {
                 return .refused
             }
         }
-        let (session, next, user): (SessionRecord, RefreshToken, UserRecord)
         switch outcome {
-        case .rotated(let rotated, let token, let owner): (session, next, user) = (rotated, token, owner)
+        case .rotated(let session, let next, let user):
+            return .ok(.init(body: .json(try await accessToken(for: user, session: session, refresh: next, now: now))))
         case .ended(let sessionID):
             // Other replicas hear of the end on the invalidation channel; this one stops the session's
             // access tokens before it answers.
             credentials.invalidate(credential: sessionID)
             throw refused
-        case .refused: throw refused
+        case .refused:
+            throw refused
         }
-        return .ok(.init(body: .json(try await accessToken(for: user, session: session, refresh: next, now: now))))
     }
 
     /// Ends the session a refresh token belongs to; its access tokens stop on every replica within a
