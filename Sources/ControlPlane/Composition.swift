@@ -53,6 +53,7 @@ struct Composition: Sendable {
             commandClient = nil
             database = Database(
                 pool: supervisedPool, logger: postgresLogger, poolSize: configuration.databasePoolSize,
+                connectionsPerTenant: configuration.databaseConnectionsPerTenant,
                 statementTimeout: configuration.databaseStatementTimeout)
         } else {
             let client = PostgresClient(configuration: postgresConfiguration, backgroundLogger: postgresLogger)
@@ -60,6 +61,7 @@ struct Composition: Sendable {
             commandClient = client
             database = Database(
                 client: client, logger: postgresLogger, poolSize: configuration.databasePoolSize,
+                connectionsPerTenant: configuration.databaseConnectionsPerTenant,
                 statementTimeout: configuration.databaseStatementTimeout)
         }
         keyring = SigningKeyring(database: database, box: box, logger: logger)

@@ -25,20 +25,33 @@ public struct Database: Sendable {
     /// How long one statement may take before its caller gets `StatementTimedOut` (see `StatementDeadline`).
     public let statementTimeout: Duration
 
-    /// A database over `client`, which the caller runs.
-    public init(client: PostgresClient, logger: Logger, poolSize: Int = 20, statementTimeout: Duration = .seconds(30)) {
+    /// How many connections one tenant's transactions use at once; the rest of them wait in the tenant's
+    /// own line (at most `statementTimeout`), so one tenant cannot hold the whole pool.
+    public let tenantShares: ConnectionShares<TenantID>
+
+    /// A database over `client`, which the caller runs; a tenant may use `connectionsPerTenant` of its
+    /// connections at once (all of them by default).
+    public init(
+        client: PostgresClient, logger: Logger, poolSize: Int = 20, connectionsPerTenant: Int? = nil,
+        statementTimeout: Duration = .seconds(30)
+    ) {
         self.source = .fixed(client)
         self.logger = logger
         self.usage = PoolUsage(capacity: poolSize)
         self.statementTimeout = statementTimeout
+        self.tenantShares = ConnectionShares(perHolder: connectionsPerTenant ?? poolSize, patience: statementTimeout)
     }
 
     /// A database over a supervised pool (a `Service` the application runs).
-    public init(pool: SupervisedPool, logger: Logger, poolSize: Int, statementTimeout: Duration = .seconds(30)) {
+    public init(
+        pool: SupervisedPool, logger: Logger, poolSize: Int, connectionsPerTenant: Int? = nil,
+        statementTimeout: Duration = .seconds(30)
+    ) {
         self.source = .supervised(pool)
         self.logger = logger
         self.usage = PoolUsage(capacity: poolSize)
         self.statementTimeout = statementTimeout
+        self.tenantShares = ConnectionShares(perHolder: connectionsPerTenant ?? poolSize, patience: statementTimeout)
         pool.watching(usage)
     }
 
@@ -46,8 +59,11 @@ public struct Database: Sendable {
     @TaskLocal static var held: Set<ObjectIdentifier> = []
 
     /// Runs `body` with a client to lease from, mapping connection-level failures to `DatabaseUnavailable`
-    /// (and telling the supervisor at once).
-    private func leasing<Result>(_ body: (PostgresClient) async throws -> Result) async throws -> Result {
+    /// (and telling the supervisor at once). With a `tenant`, one of its share of connections is held
+    /// throughout (waited for in its own line).
+    private func leasing<Result>(
+        for tenant: TenantID? = nil, _ body: (PostgresClient) async throws -> Result
+    ) async throws -> Result {
         let client: PostgresClient
         switch source {
         case .fixed(let fixed): client = fixed
@@ -55,6 +71,14 @@ public struct Database: Sendable {
         }
         let identity = ObjectIdentifier(client)
         guard !Self.held.contains(identity) else { throw NestedPoolLease() }
+        guard let tenant else { return try await leased(client, body) }
+        return try await tenantShares.holding(tenant) { try await leased(client, body) }
+    }
+
+    private func leased<Result>(
+        _ client: PostgresClient, _ body: (PostgresClient) async throws -> Result
+    ) async throws -> Result {
+        let identity = ObjectIdentifier(client)
         do {
             return try await usage.counting {
                 try await StatementDeadline.$limit.withValue(statementTimeout) {
@@ -107,7 +131,12 @@ public struct Database: Sendable {
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         let logger = self.logger
-        return try await leasing { client in
+        let tenant: TenantID? =
+            switch scope {
+            case .tenant(let tenantID): tenantID
+            default: nil
+            }
+        return try await leasing(for: tenant) { client in
             try await client.withConnection { connection in
                 try await connection.statement("BEGIN", logger: logger)
                 do {

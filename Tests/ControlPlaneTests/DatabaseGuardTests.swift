@@ -53,6 +53,42 @@ import Testing
         }
     }
 
+    /// Rule 5: the pool is shared by every tenant of a replica. A tenant with more transactions open than
+    /// its share (a gateway flood: each call a reservation and a settlement) holds only its share; another
+    /// tenant's transaction is served at once while the first waits in its own line.
+    @Test func oneTenantCannotHoldEveryPooledConnection() async throws {
+        try await TestEnvironment.withDatabase(connections: 4) { client in
+            let database = Database(
+                client: client, logger: TestEnvironment.logger, poolSize: 4, connectionsPerTenant: 2)
+            let flooding = TenantID.generate()
+            let release = TestLatch()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<6 {
+                    group.addTask {
+                        try await database.withTenant(flooding) { _ in await release.wait() }
+                    }
+                }
+                defer { release.open() }
+                let deadline = ContinuousClock.now + .seconds(10)
+                while database.tenantShares.waiting(for: flooding) < 4, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                #expect(database.tenantShares.held(by: flooding) == 2)
+                #expect(database.tenantShares.waiting(for: flooding) == 4)
+                let answered = try await Abandon.within(.seconds(5)) {
+                    try await database.withTenant(TenantID.generate()) { transaction in
+                        for try await one in try await transaction.query("SELECT 1").decode(Int.self) { return one }
+                        return 0
+                    }
+                }
+                #expect(answered == 1)
+                release.open()
+                try await group.waitForAll()
+            }
+            #expect(database.tenantShares.held(by: flooding) == 0)
+        }
+    }
+
     @Test func everyScopeSetsBothSettings() async throws {
         try await TestEnvironment.withDatabase { client in
             let database = Database(client: client, logger: TestEnvironment.logger)

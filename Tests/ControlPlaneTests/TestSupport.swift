@@ -29,6 +29,7 @@ enum TestEnvironment {
             configuration.listenerDatabaseURL = SuiteDatabases.rewrite(configuration.listenerDatabaseURL)
             configuration.migrationDatabaseURL = SuiteDatabases.rewrite(configuration.migrationDatabaseURL)
             configuration.databasePoolSize = 4
+            configuration.databaseConnectionsPerTenant = 2
             // Dozens of test apps share one Postgres: connections are opened on demand, not at start.
             configuration.databasePoolMinimum = 0
             configuration.signupsPerHourPerAddress = 1_000_000
@@ -97,14 +98,17 @@ enum TestEnvironment {
     }
 
     /// Runs `body` with a Postgres client connected as the application role (or, with `owner`, as the
-    /// owner role that migrations and the key-management commands use).
+    /// owner role that migrations and the key-management commands use), of at most `connections`
+    /// connections when given.
     static func withDatabase<Value: Sendable>(
-        owner: Bool = false, _ body: @Sendable (PostgresClient) async throws -> Value
+        owner: Bool = false, connections: Int? = nil, _ body: @Sendable (PostgresClient) async throws -> Value
     ) async throws -> Value {
         let configuration = try configuration
         try await SuiteDatabases.ensureCurrent(ownerURL: try Configuration().migrationDatabaseURL)
         let url = owner ? configuration.migrationDatabaseURL : configuration.databaseURL
-        let client = PostgresClient(configuration: try DatabaseURL.configuration(url))
+        var postgres = try DatabaseURL.configuration(url)
+        if let connections { postgres.options.maximumConnections = connections }
+        let client = PostgresClient(configuration: postgres)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }

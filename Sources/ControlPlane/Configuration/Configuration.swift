@@ -22,6 +22,9 @@ public struct Configuration: Sendable {
     /// pool size by default). They are opened by a warm-up, not kept as postgres-nio's minimum: that
     /// minimum makes its pool trap on a Postgres restart (see `SupervisedPool`).
     public var databasePoolMinimum: Int
+    /// Pooled connections one tenant's transactions use at once (`CP_DATABASE_CONNECTIONS_PER_TENANT`,
+    /// half the pool); its other transactions wait in the tenant's own line, not in front of other tenants.
+    public var databaseConnectionsPerTenant: Int
     /// How long an idle pooled connection is kept open (`CP_DATABASE_IDLE_SECONDS`, 300).
     public var databaseIdleSeconds: Int
     /// How often the supervisor probes the pool with `SELECT 1` (`CP_DATABASE_PROBE_INTERVAL_MS`, 1000).
@@ -203,6 +206,8 @@ public struct Configuration: Sendable {
         listenerDatabaseURL = string("CP_LISTENER_DATABASE_URL", databaseURL)
         databasePoolSize = try integer("CP_DATABASE_POOL_SIZE", 20, 1...10_000)
         databasePoolMinimum = try integer("CP_DATABASE_POOL_MIN", databasePoolSize, 0...databasePoolSize)
+        databaseConnectionsPerTenant = try integer(
+            "CP_DATABASE_CONNECTIONS_PER_TENANT", max(1, databasePoolSize / 2), 1...databasePoolSize)
         databaseKeepAliveSeconds = try integer("CP_DATABASE_KEEPALIVE_SECONDS", 30, 0...86_400)
         databaseIdleSeconds = try integer("CP_DATABASE_IDLE_SECONDS", 300, 1...86_400)
         databaseProbeInterval = .milliseconds(try integer("CP_DATABASE_PROBE_INTERVAL_MS", 1000, 50...60_000))
