@@ -30,7 +30,7 @@ public struct RateLimiter: Sendable {
             """
             SELECT allowed, requests_per_minute, burst, remaining, reset_seconds, retry_after_seconds
             FROM rate_limit_take(\(tenantID.rawValue))
-            """, logger: database.logger)
+            """, for: tenantID, logger: database.logger)
         for try await (allowed, rpm, burst, remaining, reset, retryAfter) in rows.decode(
             (Bool, Int, Int, Int, Double, Double).self)
         {

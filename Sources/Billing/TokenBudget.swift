@@ -30,7 +30,7 @@ public struct TokenBudget: Sendable {
             """
             SELECT granted, tokens, period, period_start, period_end, token_limit, used, reserved
             FROM budget_reserve(\(tenantID.rawValue), \(id), \(max(1, tokens)), \(max(1, minimum)), \(ttl)::integer, \(date))
-            """, logger: database.logger)
+            """, for: tenantID, logger: database.logger)
         for try await (granted, held, period, start, end, limit, used, reserved) in rows.decode(
             (Bool, Int64, String, Date, Date, Int64, Int64, Int64).self)
         {
@@ -60,7 +60,7 @@ public struct TokenBudget: Sendable {
                 \(tenantID.rawValue), \(reservation?.id), \(release), \(usage.requestID), \(usage.jobID),
                 \(usage.kind), \(usage.provider), \(usage.model), \(usage.promptTokens), \(usage.completionTokens),
                 \(usage.reasoningTokens), \(usage.totalTokens), \(usage.cached), \(usage.costMicros))
-            """, logger: database.logger)
+            """, for: tenantID, logger: database.logger)
         for try await id in rows.decode(Int64.self) { return id }
         return 0
     }
@@ -74,7 +74,7 @@ public struct TokenBudget: Sendable {
     @discardableResult
     func release(_ id: UUID, of tenantID: TenantID) async throws -> Bool {
         let rows = try await database.query(
-            "SELECT budget_release(\(tenantID.rawValue), \(id))", logger: database.logger)
+            "SELECT budget_release(\(tenantID.rawValue), \(id))", for: tenantID, logger: database.logger)
         for try await released in rows.decode(Bool.self) { return released }
         return false
     }

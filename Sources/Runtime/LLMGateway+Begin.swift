@@ -67,7 +67,7 @@ extension LLMGateway {
                 \(counter.digest(call.tenantID.description)), \(counter.windowSeconds),
                 \(policy.maxLLMRequestsPerHour)::integer, \(policy.onBudgetPressure?.thresholdPercent)::integer,
                 \(id), \(normalTokens), \(pressureTokens), \(estimate + 1), \(ttl)::integer)
-            """, logger: database.logger)
+            """, for: call.tenantID, logger: database.logger)
         var found: BeginRow?
         for try await row in rows.decode(
             (String, Bool, Int, Double, Int64, String?, Date?, Date?, Int64?, Int64?, Int64?).self)

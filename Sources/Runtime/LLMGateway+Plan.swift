@@ -35,7 +35,7 @@ extension LLMGateway {
                    credentials_digest, budget_token_limit, budget_used, hour_hits, hour_resets_in
             FROM llm_call_plan(\(call.tenantID.rawValue), \(counter.digest(call.tenantID.description)),
                                \(counter.windowSeconds))
-            """, logger: database.logger)
+            """, for: call.tenantID, logger: database.logger)
         var found: PlanRow?
         for try await row in rows.decode(
             (Int, String?, [String], [ByteBuffer], [String], String, Int64?, Int64?, Int, Double).self)

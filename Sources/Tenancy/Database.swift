@@ -96,10 +96,13 @@ public struct Database: Sendable {
     }
 
     /// One statement on a pooled connection, outside any transaction scope: for functions that set
-    /// their own scope. Read its rows to the end at once, so the connection goes back to the pool.
-    public func query(_ query: PostgresQuery, logger: Logger? = nil) async throws -> PostgresRowSequence {
+    /// their own scope. Read its rows to the end at once, so the connection goes back to the pool. A
+    /// statement done for one `tenant` (a function given its id) counts against that tenant's share.
+    public func query(
+        _ query: PostgresQuery, for tenant: TenantID? = nil, logger: Logger? = nil
+    ) async throws -> PostgresRowSequence {
         let logger = logger ?? self.logger
-        return try await leasing { client in
+        return try await leasing(for: tenant) { client in
             try await StatementDeadline.run(closing: nil) { try await client.query(query, logger: logger) }
         }
     }

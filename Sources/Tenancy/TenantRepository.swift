@@ -41,7 +41,8 @@ public struct TenantRepository: Sendable {
     public func read(_ tenantID: TenantID, from database: Database) async throws -> Tenant? {
         try await Self.first(
             try await database.query(
-                "SELECT \(unescaped: Self.columns) FROM tenant_read(\(tenantID.rawValue))", logger: database.logger))
+                "SELECT \(unescaped: Self.columns) FROM tenant_read(\(tenantID.rawValue))", for: tenantID,
+                logger: database.logger))
     }
 
     /// Every tenant's id and plan, read in a maintenance transaction (whose policy allows just this read

@@ -85,7 +85,7 @@ public struct DeliveryStore: Sendable {
                 \(delivery.event), \(payload.action), \(payload.repository), \(payload.ref), \(status.rawValue),
                 \(reason), \(delivery.contentType), \(Data(delivery.body)), \(pipelines.map(\.rawValue)), \(jobIDs),
                 \(maxAttempts)::integer)
-            """, logger: database.logger)
+            """, for: delivery.tenantID, logger: database.logger)
         var accepted: AcceptedDelivery?
         for try await row in rows.decode((UUID, String, Bool, [UUID]).self) {
             accepted = AcceptedDelivery(

@@ -61,7 +61,7 @@ public struct JobStore: Sendable {
             """
             SELECT pipeline, delivery_id, repository, attempts, max_attempts, body, created_at
             FROM job_claim(\(job.tenantID.rawValue), \(job.jobID), \(token), \(Self.seconds(lease))::integer)
-            """, logger: database.logger)
+            """, for: job.tenantID, logger: database.logger)
         var claimed: ClaimedJob?
         for try await row in rows.decode((String, UUID, String?, Int32, Int32, ByteBuffer, Date).self) {
             guard let pipeline = Pipeline(rawValue: row.0) else { continue }
@@ -89,7 +89,7 @@ public struct JobStore: Sendable {
         let rows = try await database.query(
             """
             SELECT job_finish(\(job.tenantID.rawValue), \(job.jobID), \(job.token), \(name), \(error), \(backoff))
-            """, logger: database.logger)
+            """, for: job.tenantID, logger: database.logger)
         // Every pool-level result is read to its end, so the connection goes back to the pool at once.
         var status: JobStatus?
         for try await value in rows.decode(String?.self) { status = value.flatMap(JobStatus.init(rawValue:)) }
@@ -101,7 +101,7 @@ public struct JobStore: Sendable {
         let rows = try await database.query(
             """
             SELECT job_extend_lease(\(job.tenantID.rawValue), \(job.jobID), \(job.token), \(Self.seconds(lease))::integer)
-            """, logger: database.logger)
+            """, for: job.tenantID, logger: database.logger)
         var extended = false
         for try await value in rows.decode(Bool.self) { extended = value }
         return extended

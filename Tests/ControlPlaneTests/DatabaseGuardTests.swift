@@ -53,9 +53,10 @@ import Testing
         }
     }
 
-    /// Rule 5: the pool is shared by every tenant of a replica. A tenant with more transactions open than
-    /// its share (a gateway flood: each call a reservation and a settlement) holds only its share; another
-    /// tenant's transaction is served at once while the first waits in its own line.
+    /// Rule 5: the pool is shared by every tenant of a replica. A tenant with more work open than its
+    /// share (a gateway flood: each call a reservation and a settlement) holds only its share: its
+    /// transactions and the one-statement functions run for it (`query(_:for:)`) wait in its own line,
+    /// and another tenant's are served at once.
     @Test func oneTenantCannotHoldEveryPooledConnection() async throws {
         try await TestEnvironment.withDatabase(connections: 4) { client in
             let database = Database(
@@ -69,14 +70,15 @@ import Testing
                     }
                 }
                 defer { release.open() }
-                let deadline = ContinuousClock.now + .seconds(10)
-                while database.tenantShares.waiting(for: flooding) < 4, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(10))
-                }
+                try await waitUntil { database.tenantShares.waiting(for: flooding) == 4 }
+                group.addTask { for try await _ in try await database.query("SELECT 1", for: flooding) {} }
+                try await waitUntil { database.tenantShares.waiting(for: flooding) == 5 }
                 #expect(database.tenantShares.held(by: flooding) == 2)
-                #expect(database.tenantShares.waiting(for: flooding) == 4)
+                let other = TenantID.generate()
                 let answered = try await Abandon.within(.seconds(5)) {
-                    try await database.withTenant(TenantID.generate()) { transaction in
+                    let viaFunction = try await database.query("SELECT 1", for: other)
+                    for try await _ in viaFunction {}
+                    return try await database.withTenant(other) { transaction in
                         for try await one in try await transaction.query("SELECT 1").decode(Int.self) { return one }
                         return 0
                     }
@@ -87,6 +89,13 @@ import Testing
             }
             #expect(database.tenantShares.held(by: flooding) == 0)
         }
+    }
+
+    /// Waits until `condition` holds, for at most 10 s.
+    private func waitUntil(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(condition())
     }
 
     @Test func everyScopeSetsBothSettings() async throws {
