@@ -119,6 +119,9 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
             bulkMaxBodyBytes: configuration.bulkMaxBodyBytes,
             bodies: BodyBudget(
                 total: configuration.bodyBytesInFlight, perSource: configuration.bodyBytesInFlightPerSource),
+            bodyRate: BodyReadRate(
+                bytesPerSecond: configuration.bodyBytesPerSecondPerSource,
+                burst: configuration.bodyBytesInFlightPerSource),
             knownEndpoints: ingest.known,
             addresses: try ClientAddressResolver(
                 trustedProxies: configuration.trustedProxies, trustedHops: configuration.trustedProxyHops),

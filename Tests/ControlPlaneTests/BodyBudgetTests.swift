@@ -100,6 +100,41 @@ import Testing
         }
     }
 
+    /// A source reads its share's worth of bodies at once and then at its rate: a flood of large bodies
+    /// costs the replica at most that much reading and hashing a second, whatever its sender can push;
+    /// another tenant's deliveries are their own source's.
+    @Test func aSourcesBodiesAreReadAtItsRate() async throws {
+        let configure: (inout Configuration) -> Void = { configuration in
+            Self.budget(total: 64 << 20)(&configuration)
+            configuration.bodyBytesPerSecondPerSource = 1 << 20
+        }
+        try await TestEnvironment.withApp(.live, configure: configure) { client in
+            let flooder = try await client.signup()
+            let neighbour = try await client.signup()
+            let flooded = try await client.createEndpoint(token: flooder.token, pipelines: ["commitments"])
+            let theirs = try await client.createEndpoint(token: neighbour.token, pipelines: ["commitments"])
+            let small = try GitHubFixtures.bytes(GitHubFixtures.push(commits: 1, seed: 903))
+            let known = try await client.deliver(flooded.url, event: "push", body: small, secret: flooded.secret)
+            #expect(known.status == .accepted, "\(String(buffer: known.body))")
+
+            // Three bodies of 1 MiB (signed wrongly: read whole, then refused): the first two fit the 2 MiB
+            // bucket, the third waits for about a second of refill.
+            let large = [UInt8](repeating: UInt8(ascii: "x"), count: (1 << 20) - 64)
+            let wrong = "sha256=" + String(repeating: "0", count: 64)
+            let started = ContinuousClock.now
+            for _ in 0..<3 {
+                let refused = try await client.deliver(
+                    flooded.url, event: "push", body: large, secret: nil, signature: wrong)
+                try refused.expectProblem(401, "signature_invalid")
+            }
+            let took = ContinuousClock.now - started
+            #expect(took >= .milliseconds(700), "3 MiB from one source read in \(took)")
+
+            let accepted = try await client.deliver(theirs.url, event: "push", body: small, secret: theirs.secret)
+            #expect(accepted.status == .accepted, "\(String(buffer: accepted.body))")
+        }
+    }
+
     /// Deliveries of at most 1 MiB, a share of 2 MiB per source and `total` bytes in all.
     static func budget(total: Int) -> (inout Configuration) -> Void {
         { configuration in

@@ -151,6 +151,9 @@ public struct Configuration: Sendable {
     /// address); past them a request is answered 503 before its body is read.
     public var bodyBytesInFlight: Int
     public var bodyBytesInFlightPerSource: Int
+    /// `CP_BODY_BYTES_PER_SECOND_PER_SOURCE` (8 MiB; 0: off): how fast one source's bodies are read once it
+    /// has read its in-flight share's worth at once; past it, reading waits (`BodyReadRate`).
+    public var bodyBytesPerSecondPerSource: Int
     /// Consecutive provider faults that open a tenant's circuit for an endpoint, and how long it stays open.
     public var breakerThreshold: Int
     public var breakerCooldown: Duration
@@ -311,6 +314,7 @@ public struct Configuration: Sendable {
         cacheBytesPerTenant = try integer("CP_CACHE_BYTES_PER_TENANT", 4 << 20, 1024...(1 << 30))
         bodyBytesInFlight = try integer("CP_BODY_BYTES_IN_FLIGHT", 256 << 20, 1 << 20...(1 << 40))
         bodyBytesInFlightPerSource = try integer("CP_BODY_BYTES_IN_FLIGHT_PER_SOURCE", 32 << 20, 1 << 20...(1 << 40))
+        bodyBytesPerSecondPerSource = try integer("CP_BODY_BYTES_PER_SECOND_PER_SOURCE", 8 << 20, 0...(1 << 40))
         breakerThreshold = try integer("CP_BREAKER_THRESHOLD", 5, 1...1000)
         breakerCooldown = try seconds("CP_BREAKER_COOLDOWN_SECONDS", 30, 1...3600)
         webhookMaxBodyBytes = try integer("CP_WEBHOOK_MAX_BODY_BYTES", 26_214_400, 1...1_073_741_824)

@@ -21,6 +21,8 @@ struct EdgeMiddleware: RouterMiddleware {
     let bulkMaxBodyBytes: Int
     /// The bytes of bodies being read, bounded per source and in all.
     let bodies: BodyBudget
+    /// How fast each source's bodies are read.
+    let bodyRate: BodyReadRate
     /// The endpoints whose deliveries count against their tenant's share.
     let knownEndpoints: KnownEndpoints
     let addresses: ClientAddressResolver
@@ -126,7 +128,7 @@ struct EdgeMiddleware: RouterMiddleware {
         var read = false
         defer { if !read { hold.release() } }
         do {
-            let buffer = try await request.collectBody(upTo: maxBodyBytes)
+            let buffer = try await collect(request.body, upTo: maxBodyBytes, pacedFor: source)
             if !isDelivery, let field = JSONNulls.firstNull(in: buffer) {
                 throw APIError.invalid("Field '\(field.prefix(100))' is null; leave it out instead.")
             }
@@ -146,6 +148,21 @@ struct EdgeMiddleware: RouterMiddleware {
             // The client closed or was cut off (body timeout) before the body was whole.
             throw APIError.invalid("The request body ended before its declared length.")
         }
+    }
+
+    /// Reads `body` whole, at most `limit` bytes, at `source`'s rate: past it, the next chunk is read only
+    /// after a pause, and meanwhile the connection's unread bytes wait in the kernel.
+    private func collect(_ body: RequestBody, upTo limit: Int, pacedFor source: String) async throws -> ByteBuffer {
+        var buffer = ByteBuffer()
+        for try await chunk in body {
+            guard chunk.readableBytes <= limit - buffer.readableBytes else {
+                throw APIError.payloadTooLarge(limit: limit)
+            }
+            buffer.writeImmutableBuffer(chunk)
+            let wait = bodyRate.charge(chunk.readableBytes, to: source)
+            if wait > .zero { try await Pause.for(wait) }
+        }
+        return buffer
     }
 
     private func problemResponse(for error: any Error, requestID: String) -> Response {
