@@ -14,7 +14,11 @@ import Testing
 /// still taken.
 @Suite(.timeLimit(.minutes(3))) struct BodyBudgetTests {
     @Test func aFloodOfLargeBodiesHoldsOnlyItsTenantsShare() async throws {
-        try await TestEnvironment.withApp(.live, configure: Self.budget(total: 8 << 20)) { client in
+        let configure: (inout Configuration) -> Void = { configuration in
+            Self.budget(total: 8 << 20)(&configuration)
+            configuration.refusalPacing = .milliseconds(400)
+        }
+        try await TestEnvironment.withApp(.live, configure: configure) { client in
             let port = try #require(client.port)
             let flooder = try await client.signup()
             let neighbour = try await client.signup()
@@ -33,9 +37,12 @@ import Testing
             defer { for descriptor in holders { close(descriptor) } }
             try await Pause.for(.milliseconds(300))
 
-            // A third is refused at once, before its body is read; so is one to the tenant's other endpoint.
+            // A third is refused before its body is read, after the refusals' pause (a sender that retries at
+            // once sends at the server's pace); so is one to the tenant's other endpoint.
+            let started = ContinuousClock.now
             let refused = try await client.deliver(flooded.url, event: "push", body: body, secret: flooded.secret)
             try refused.expectProblem(503, "unavailable")
+            #expect(ContinuousClock.now - started >= .milliseconds(400))
             #expect(refused.headers[.retryAfter] == "1")
             let toAnother = try await client.deliver(another.url, event: "push", body: body, secret: another.secret)
             try toAnother.expectProblem(503, "unavailable")

@@ -121,6 +121,8 @@ struct EdgeMiddleware: RouterMiddleware {
             isDelivery ? request.uri.path.split(separator: "/").last.flatMap { UUID(uuidString: String($0)) } : nil
         let source = Self.source(tenant: endpoint.flatMap(knownEndpoints.tenant(of:)), address: address)
         guard let hold = bodies.take(max(0, declared ?? maxBodyBytes), source: source) else {
+            // Paced like a 429: a sender that retries at once waits for its answer with its body unsent.
+            await pacing.pause(retryAfterSeconds: 1, source: source)
             throw APIError(
                 status: 503, code: .unavailable, title: "Service unavailable",
                 detail: "Too many request bodies from this source are being read; retry in a second.", retryAfter: 1)

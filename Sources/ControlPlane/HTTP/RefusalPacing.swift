@@ -1,6 +1,7 @@
 import Tenancy
 
-/// A refusal a client could have avoided by waiting (429) is answered after a pause, so a client that
+/// A refusal a client could have avoided by waiting (429, and a body refused for want of its source's
+/// share of the bytes being read) is answered after a pause, so a client that
 /// retries at once, ignoring `Retry-After`, sends at the server's pace rather than its own: a flood of
 /// refused requests from clients that wait for their answers costs the replica one answer per client and
 /// pause, not as many as the clients can send. The pause is the shorter of `Retry-After` and `delay`, so
@@ -24,8 +25,13 @@ struct RefusalPacing: Sendable {
     /// and the source has room. `source` is worked out only for a refusal.
     func pause(status: Int, retryAfter: String?, source: @autoclosure () -> String) async {
         guard delay > .zero, status == 429 else { return }
-        let source = source()
-        let pause = min(delay, .seconds(max(0, retryAfter.flatMap { Int($0) } ?? 1)))
+        await pause(retryAfterSeconds: retryAfter.flatMap { Int($0) } ?? 1, source: source())
+    }
+
+    /// Waits before a refusal that tells `source` to retry after `retryAfterSeconds` goes, when the source
+    /// has room.
+    func pause(retryAfterSeconds: Int, source: String) async {
+        let pause = min(delay, .seconds(max(0, retryAfterSeconds)))
         guard pause > .zero, held.take(source, amount: 1, limit: holdsPerSource, totalLimit: holds) else { return }
         defer { held.remove(source, amount: 1) }
         try? await Task.sleep(for: pause)
