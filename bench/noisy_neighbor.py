@@ -16,6 +16,7 @@ import random
 import socket
 import statistics
 import sys
+import urllib.parse
 import threading
 import time
 import uuid
@@ -66,6 +67,11 @@ def endpoint(token):
     return json.loads(text)
 
 
+def hook_path(hook):
+    """The path of a webhook endpoint's URL (answered as a path, or as a whole URL behind a public base)."""
+    return urllib.parse.urlsplit(hook["url"]).path
+
+
 def push(hook, n, tag):
     sha = hashlib.sha1(f"{tag}-{n}-{time.time()}-{random.random()}".encode()).hexdigest()
     body = json.dumps({"ref": "refs/heads/main", "after": sha, "repository": {"full_name": f"{tag}/app"},
@@ -74,7 +80,7 @@ def push(hook, n, tag):
                                     "author": {"name": "Bo", "email": "bo@beta.test"},
                                     "added": [], "removed": [], "modified": ["app.py"]}]}).encode()
     signature = "sha256=" + hmac.new(hook["secret"].encode(), body, hashlib.sha256).hexdigest()
-    path = "/" + hook["url"].split("/", 3)[3] if hook["url"].startswith("http") else hook["url"]
+    path = hook_path(hook)
     return call("POST", path, body=body, headers={
         "Content-Type": "application/json", "X-GitHub-Event": "push", "X-GitHub-Delivery": str(uuid.uuid4()),
         "X-Hub-Signature-256": signature})
@@ -186,14 +192,15 @@ def attack_unread_flood(a, stop, sent):
 def attack_body_flood(a, stop, sent):
     """Sixteen connections at once, each sending 25 MiB bodies to A's webhook URL, over and over, with a
     signature of the right form (a delivery without one is refused before its body is read)."""
-    path = "/" + a["hook"]["url"].split("/", 3)[3]
+    path = hook_path(a["hook"])
     chunk = b"x" * (1 << 20)
     signature = "sha256=" + "0" * 64
 
     def send_one():
         s = socket.create_connection(("127.0.0.1", API_PORT), timeout=30)
         s.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                  f"X-GitHub-Event: push\r\nX-Hub-Signature-256: {signature}\r\n"
+                  f"X-GitHub-Event: push\r\nX-GitHub-Delivery: {uuid.uuid4()}\r\n"
+                  f"X-Hub-Signature-256: {signature}\r\n"
                   f"Content-Length: {25 << 20}\r\n\r\n".encode())
         for _ in range(25):
             if stop.is_set():
