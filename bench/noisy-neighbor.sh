@@ -9,6 +9,8 @@
 # beside B's probes (which would wait for Python's interpreter lock). Prints A's requests a second, B's
 # p99 under each attack divided by B's p99 alone (aim <= 1.5) and by B's p99 under the bare flood (what
 # our own work adds), and the peak RSS growth of the API server and the worker (aim <= 200 MB).
+# Between attacks A's policy goes back to `mock` and the bench waits (at most 120 s) until A has no open
+# job, so no attack's leftovers (a trickling backlog) run into the next phase.
 # ONLY=word,word runs only the attacks whose names hold one of the words (and the bare limit). Release
 # build, API and worker as separate processes, a private Postgres and Redis; A's upstream is
 # bench/hostile_upstream.py on loopback (allowed by CP_PROVIDER_URL_ALLOWLIST).

@@ -270,6 +270,26 @@ if os.environ.get("ONLY"):
                if attack[0] == BARE or any(word in attack[0] for word in os.environ["ONLY"].split(","))]
 
 
+def settle(a, limit=120):
+    """Ends what an attack left running before the next one starts, so each phase measures its own attack:
+    A's policy goes back to `mock` (a trickling backlog then finishes in seconds rather than working on
+    through the later phases), and the bench waits, at most `limit` seconds, until A has no job waiting or
+    running (`background_jobs_pending` / `background_jobs_running` on /metrics)."""
+    policy(a["token"], "mock", "mock-1", 30_000)
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        status, text = call("GET", "/metrics")
+        open_jobs = sum(float(line.rsplit(" ", 1)[1]) for line in text.decode().splitlines()
+                        if line.startswith(("background_jobs_pending{", "background_jobs_running{"))
+                        and f'tenant="{a["id"]}"' in line)
+        if status == 200 and open_jobs == 0:
+            break
+        time.sleep(1)
+    else:
+        print(f"(A still had open jobs {limit}s after an attack; the next phase shares the worker with them)")
+    time.sleep(3)
+
+
 def main():
     a, b = signup("attacker"), signup("neighbour")
     a["hook"], b_hook = endpoint(a["token"]), endpoint(b["token"])
@@ -312,7 +332,7 @@ def main():
         sampler.join()
         for path in alone:
             rows.append((name, path, alone[path], under[path]))
-        time.sleep(3)
+        settle(a)
 
     bare = {path: after for name, path, _, after in rows if name == BARE}
     print(f"{'attack by tenant A':36} {'A req/s':>8} {'tenant B path':18} {'alone p50/p99 ms':>18}"
