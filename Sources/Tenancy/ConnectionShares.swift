@@ -52,17 +52,17 @@ public final class ConnectionShares<Holder: Hashable & Sendable>: Sendable {
     public func waiting(for holder: Holder) -> Int { state.withLock { $0.lines[holder]?.count ?? 0 } }
 
     private func take(_ holder: Holder) async throws {
-        let taken = state.withLock { state -> Bool in
+        // Taken at once, or the id this caller waits under.
+        let waiting = state.withLock { state -> Int? in
             let mine = state.held[holder, default: 0]
-            guard mine < perHolder else { return false }
-            state.held[holder] = mine + 1
-            return true
-        }
-        if taken { return }
-        let id = state.withLock { state in
+            guard mine >= perHolder else {
+                state.held[holder] = mine + 1
+                return nil
+            }
             defer { state.nextWaiter &+= 1 }
             return state.nextWaiter
         }
+        guard let id = waiting else { return }
         // Armed once the waiter is in its line, so that it cannot fire before there is one to fail.
         let deadline = Mutex<Scheduled<Void>?>(nil)
         defer { deadline.withLock { $0?.cancel() } }

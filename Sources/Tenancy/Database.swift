@@ -25,8 +25,8 @@ public struct Database: Sendable {
     /// How long one statement may take before its caller gets `StatementTimedOut` (see `StatementDeadline`).
     public let statementTimeout: Duration
 
-    /// How many connections one tenant's transactions use at once; the rest of them wait in the tenant's
-    /// own line (at most `statementTimeout`), so one tenant cannot hold the whole pool.
+    /// How many connections one tenant's transactions and statements (`query(_:for:)`) use at once; the
+    /// rest wait in the tenant's own line (at most `statementTimeout`), so one tenant cannot hold the pool.
     public let tenantShares: ConnectionShares<TenantID>
 
     /// A database over `client`, which the caller runs; a tenant may use `connectionsPerTenant` of its

@@ -34,18 +34,13 @@ final class BodyReadRate: Sendable {
         let full = Double(burst)
         return buckets.withLock { buckets in
             var bucket = buckets[source] ?? Bucket(level: full, at: now)
-            bucket.level = min(full, bucket.level + Self.seconds(now - bucket.at) * rate) - Double(bytes)
+            bucket.level = min(full, bucket.level + (now - bucket.at).seconds * rate) - Double(bytes)
             bucket.at = now
             if buckets[source] == nil, buckets.count >= capacity {
-                buckets = buckets.filter { $0.value.level + Self.seconds(now - $0.value.at) * rate < full }
+                buckets = buckets.filter { $0.value.level + (now - $0.value.at).seconds * rate < full }
             }
             buckets[source] = bucket
             return bucket.level >= 0 ? .zero : .milliseconds(Int64((-bucket.level / rate * 1000).rounded(.up)))
         }
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }
