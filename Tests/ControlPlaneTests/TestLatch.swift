@@ -4,6 +4,9 @@ import Synchronization
 final class TestLatch: Sendable {
     private let state = Mutex<(isOpen: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
+    /// Whether it was opened.
+    var isOpen: Bool { state.withLock { $0.isOpen } }
+
     func wait() async {
         await withCheckedContinuation { continuation in
             let now = state.withLock { state -> Bool in
