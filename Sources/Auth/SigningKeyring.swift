@@ -19,6 +19,10 @@ public final class SigningKeyring: Sendable {
     private let database: Database
     private let box: SecretBox
     private let state = Mutex(State())
+    /// Loads run one after another: two at once (the listener's on connecting, the startup check's that
+    /// generates the first key) could otherwise finish out of order and leave the older read applied,
+    /// an empty key set on a replica whose database holds a key.
+    private let loads = AsyncSerialLock()
     private let reloadInterval: Duration
     let logger: Logger
 
@@ -74,6 +78,10 @@ public final class SigningKeyring: Sendable {
     /// Loads every key that is not retired; with `generateIfEmpty`, creates the first one under an
     /// advisory lock so replicas starting together agree on a single key.
     public func load(generateIfEmpty: Bool) async throws {
+        try await loads.run { try await loadNow(generateIfEmpty: generateIfEmpty) }
+    }
+
+    private func loadNow(generateIfEmpty: Bool) async throws {
         let keys = try await database.transaction(.platform) { connection -> [SigningKey] in
             var keys = try await Self.fetch(box: box, on: connection)
             if keys.isEmpty, generateIfEmpty {
