@@ -5,10 +5,12 @@ import Tenancy
 /// retries at once, ignoring `Retry-After`, sends at the server's pace rather than its own: a flood of
 /// refused requests from clients that wait for their answers costs the replica one answer per client and
 /// pause, not as many as the clients can send. The pause is the shorter of `Retry-After` and `delay`, so
-/// a client that obeys `Retry-After` waits no longer than it would have. At most `holdsPerSource` answers
-/// of one source (the tenant of an authenticated request, else the client address) and `holds` in all
-/// are paused at once; past either a refusal is answered at once, so pausing never costs more than the
-/// bounded pauses themselves (a task and a timer each, no thread).
+/// a client that obeys `Retry-After` waits no longer than it would have, times a random factor from one
+/// half to one: refusals that came together (a tenant's clients at its rate limit) would otherwise all
+/// come back at the same instant, every pause, a burst that other tenants' requests wait behind. At most
+/// `holdsPerSource` answers of one source (the tenant of an authenticated request, else the client
+/// address) and `holds` in all are paused at once; past either a refusal is answered at once, so pausing
+/// never costs more than the bounded pauses themselves (a task and a timer each, no thread).
 struct RefusalPacing: Sendable {
     let delay: Duration
     let holdsPerSource: Int
@@ -31,7 +33,7 @@ struct RefusalPacing: Sendable {
     /// Waits before a refusal that tells `source` to retry after `retryAfterSeconds` goes, when the source
     /// has room.
     func pause(retryAfterSeconds: Int, source: String) async {
-        let pause = min(delay, .seconds(max(0, retryAfterSeconds)))
+        let pause = min(delay, .seconds(max(0, retryAfterSeconds))) * Double.random(in: 0.5...1)
         guard pause > .zero, held.take(source, amount: 1, limit: holdsPerSource, totalLimit: holds) else { return }
         defer { held.remove(source, amount: 1) }
         try? await Task.sleep(for: pause)
