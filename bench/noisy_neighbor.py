@@ -15,7 +15,6 @@ import multiprocessing
 import os
 import random
 import socket
-import statistics
 import sys
 import urllib.parse
 import threading

@@ -16,7 +16,7 @@ public final class AsyncSerialLock: Sendable {
     var waiting: Int { state.withLock { $0.waiting.count } }
 
     /// Whether a section is running.
-    var isHeldForTest: Bool { state.withLock { $0.held } }
+    var isHeld: Bool { state.withLock { $0.held } }
 
     /// Runs `body` once every section asked for before it has finished.
     public func run<Value: Sendable>(_ body: () async throws -> Value) async throws -> Value {

@@ -32,7 +32,7 @@ import Testing
         let lock = AsyncSerialLock()
         let order = Guarded<[Int]>([])
         let first = Task { try await lock.run { try await Pause.for(.seconds(60)) } }
-        try await eventually { lock.isHeldForTest }
+        try await eventually { lock.isHeld }
         var waiters: [Task<Void, any Error>] = []
         for index in 0..<4 {
             waiters.append(
@@ -49,22 +49,8 @@ import Testing
         _ = await first.result
         for waiter in waiters { _ = await waiter.result }
         #expect(order.withLock { $0 } == [0, 1, 2, 3])
-        #expect(lock.waiting == 0 && !lock.isHeldForTest)
+        #expect(lock.waiting == 0 && !lock.isHeld)
     }
 
     private struct Refused: Error {}
-
-    /// Waits until `condition` holds, checking every 5 ms for at most 5 s.
-    private func eventually(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(5)
-        while !condition(), ContinuousClock.now < deadline { try await Pause.for(.milliseconds(5)) }
-        #expect(condition())
-    }
-}
-
-/// A value changed from several tasks.
-private final class Guarded<Value: Sendable>: Sendable {
-    private let value: Mutex<Value>
-    init(_ value: Value) { self.value = Mutex(value) }
-    func withLock<Result>(_ body: (inout Value) -> Result) -> Result { value.withLock { body(&$0) } }
 }

@@ -21,13 +21,13 @@ import Testing
     /// A connection handed back goes to the first in its holder's line.
     @Test func theLineIsFirstInFirstOut() async throws {
         let shares = ConnectionShares<String>(perHolder: 1, patience: .seconds(60))
-        let order = Entries()
+        let order = Guarded<[Int]>([])
         var holders: [Task<Void, any Error>] = []
         for index in 0..<4 {
             holders.append(
                 Task {
                     try await shares.holding("a") {
-                        order.append(index)
+                        order.withLock { $0.append(index) }
                         await Self.holdUntilCancelled()
                     }
                 })
@@ -35,11 +35,11 @@ import Testing
         }
         // Each holder let go in turn: the next in line takes its place.
         for (index, holder) in holders.enumerated() {
-            try await eventually { order.all.count == index + 1 }
+            try await eventually { order.withLock { $0 }.count == index + 1 }
             holder.cancel()
             try await holder.value
         }
-        #expect(order.all == [0, 1, 2, 3])
+        #expect(order.withLock { $0 } == [0, 1, 2, 3])
         #expect(shares.held(by: "a") == 0)
     }
 
@@ -74,18 +74,4 @@ import Testing
 
     /// Returns when the task is cancelled (or after a minute).
     private static func holdUntilCancelled() async { try? await Pause.for(.seconds(60)) }
-
-    /// Waits until `condition` holds, checking every 10 ms for at most 5 s.
-    private func eventually(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(5)
-        while !condition(), ContinuousClock.now < deadline { try await Pause.for(.milliseconds(10)) }
-        #expect(condition())
-    }
-}
-
-/// A list appended to from several tasks.
-private final class Entries: Sendable {
-    private let entries = Mutex<[Int]>([])
-    func append(_ entry: Int) { entries.withLock { $0.append(entry) } }
-    var all: [Int] { entries.withLock { $0 } }
 }
