@@ -22,12 +22,12 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
-        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
@@ -38,6 +38,7 @@ let package = Package(
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -53,21 +54,33 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "Tenancy",
+            name: "Persistence",
             dependencies: [
+                "BlockingWork",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Tenancy",
+            dependencies: [
+                "Persistence",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Auth",
             dependencies: [
+                "Persistence",
                 "Tenancy",
                 "CArgon2",
                 "BlockingWork",
@@ -76,12 +89,14 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "Billing",
             dependencies: [
+                "Persistence",
                 "Tenancy",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -102,13 +117,54 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "Runtime",
+            name: "Jobs",
             dependencies: [
+                "BlockingWork",
+                "Persistence",
+                "RedisClient",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Webhooks",
+            dependencies: [
+                "BlockingWork",
+                "Persistence",
+                "Tenancy",
+                "Jobs",
+                "RedisClient",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "Persistence",
                 "Tenancy",
                 "Billing",
                 "Providers",
                 "RedisClient",
-                "Webhooks",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Notifications",
+            dependencies: [
+                "BlockingWork",
+                "Persistence",
+                "Tenancy",
+                "Providers",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -118,15 +174,36 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "Webhooks",
+            name: "Interventions",
             dependencies: [
                 "BlockingWork",
+                "Persistence",
                 "Tenancy",
+                "Billing",
+                "Providers",
+                "Gateway",
+                "Notifications",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "BlockingWork",
+                "Persistence",
+                "Tenancy",
+                "Billing",
+                "Providers",
+                "Gateway",
+                "Jobs",
                 "RedisClient",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -160,13 +237,18 @@ let package = Package(
             name: "ControlPlane",
             dependencies: [
                 "BlockingWork",
+                "Persistence",
                 "Tenancy",
                 "Auth",
                 "Billing",
                 "Providers",
+                "Jobs",
+                "Webhooks",
+                "Gateway",
+                "Notifications",
+                "Interventions",
                 "Runtime",
                 "RedisClient",
-                "Webhooks",
                 "ControlPlaneAPI",
                 "ControlPlaneAPITypes",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -175,7 +257,6 @@ let package = Package(
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -188,12 +269,22 @@ let package = Package(
             dependencies: ["ControlPlane"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TenancyTests", dependencies: ["Tenancy"], swiftSettings: swiftSettings),
-        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks"], swiftSettings: swiftSettings),
-        .testTarget(name: "AuthTests", dependencies: ["Auth", "Tenancy", "CArgon2"], swiftSettings: swiftSettings),
+        .target(name: "TestKit", dependencies: ["BlockingWork"], path: "Tests/TestKit", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BlockingWorkTests", dependencies: ["BlockingWork", "TestKit"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PersistenceTests", dependencies: ["Persistence", "BlockingWork", "TestKit"],
+            swiftSettings: swiftSettings),
+        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Jobs"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AuthTests", dependencies: ["Auth", "Tenancy", "Persistence", "CArgon2"], swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "BillingTests",
-            dependencies: ["Billing", "Tenancy", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: [
+                "Billing", "Tenancy", "Persistence", "BlockingWork",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -201,13 +292,20 @@ let package = Package(
             dependencies: [
                 "ControlPlane",
                 "ControlPlaneClient",
+                "TestKit",
+                "BlockingWork",
+                "Persistence",
+                "Tenancy",
                 "Auth",
                 "Billing",
                 "Providers",
-                "Runtime",
-                "Tenancy",
-                "RedisClient",
+                "Jobs",
                 "Webhooks",
+                "Gateway",
+                "Notifications",
+                "Interventions",
+                "Runtime",
+                "RedisClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,12 +1,13 @@
+import BlockingWork
 import Foundation
 import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Persistence
 import PostgresNIO
 import ServiceLifecycle
 import Synchronization
-import Tenancy
 
 /// Keeps this replica's credential cache honest. It holds its own Postgres connection (not one borrowed
 /// from the pool, so a full pool cannot silence it), with TCP keepalive, LISTENs on the invalidation

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import Tenancy
+import Persistence
 
 /// The bearer secret of one invitation: `cpinv_` and the base64url of the tenant id, the invitation id
 /// and 32 random bytes. The ids let acceptance find the row inside its tenant before anyone is signed

@@ -1,8 +1,9 @@
+import BlockingWork
 import Foundation
 import Logging
+import Persistence
 import ServiceLifecycle
 import Synchronization
-import Tenancy
 
 /// Records `last_used_at` of API keys without a write per request: uses are gathered in memory and
 /// written in one statement per tenant every `interval`, and once more on shutdown.

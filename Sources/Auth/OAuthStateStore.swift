@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
+import Persistence
 import PostgresNIO
-import Tenancy
 
 /// The sign-ins with GitHub under way: each `state` handed to GitHub, with its PKCE code verifier sealed
 /// at rest. A state is consumed once, before it expires; expired rows are deleted as new ones come.

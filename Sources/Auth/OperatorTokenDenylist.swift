@@ -1,6 +1,6 @@
 import Foundation
+import Persistence
 import PostgresNIO
-import Tenancy
 
 /// Operator tokens revoked before their expiry, by `jti`. Every operator request reads it (operator
 /// calls are rare, and a revocation must hold at once on every replica); only the owner role, through

@@ -1,4 +1,5 @@
 import Foundation
+import Persistence
 import Tenancy
 
 /// Who is calling, once a token has been verified.

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import Tenancy
+import Persistence
 
 /// A session's refresh token of one generation: `cprt_` and the base64url of the tenant id, the session
 /// id, the generation (4 bytes, big-endian) and HMAC-SHA256(seed, generation). The seed is the session's

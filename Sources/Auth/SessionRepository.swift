@@ -1,6 +1,6 @@
 import Foundation
+import Persistence
 import PostgresNIO
-import Tenancy
 
 /// How long sessions last: `idle` without a refresh, `absolute` in all.
 public struct SessionPolicy: Sendable {

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import Tenancy
+import Persistence
 
 /// An Ed25519 key that signs tokens, named by its `kid`.
 public struct SigningKey: Sendable {

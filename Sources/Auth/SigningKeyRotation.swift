@@ -1,7 +1,7 @@
 import Foundation
 import Logging
+import Persistence
 import PostgresNIO
-import Tenancy
 
 /// Rotates the token signing key, run by `controlplane signing-key rotate` with the owner role (the
 /// application role may not change signing keys). In one transaction it adds a key that verifies at

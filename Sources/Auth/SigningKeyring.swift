@@ -1,9 +1,10 @@
+import BlockingWork
 import Crypto
 import Foundation
 import Logging
+import Persistence
 import PostgresNIO
 import Synchronization
-import Tenancy
 
 /// The signing keys every replica shares, kept in Postgres with their private halves sealed under the
 /// master key. Every key that is not retired verifies; the newest key whose `activatesAt` has passed

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import Tenancy
+import Persistence
 
 /// Signs and verifies compact JWS tokens (RFC 7515) with Ed25519 only. The algorithm is pinned: the
 /// header must say `EdDSA` and name a known `kid`; `none`, HMAC or any other algorithm is refused

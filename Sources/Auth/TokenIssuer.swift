@@ -1,5 +1,5 @@
 import Foundation
-import Tenancy
+import Persistence
 
 /// Mints the three kinds of token, always with the keyring's current signing key. Loading that key may
 /// read Postgres, so a caller inside a transaction takes a `TokenSigner` first (`signer()`) and signs

@@ -1,5 +1,5 @@
 import Foundation
-import Tenancy
+import Persistence
 
 /// A tenant's request rate limit: a bucket of `burst` requests refilled at `requestsPerMinute`, so any
 /// minute lets through at most `requestsPerMinute + burst`. The operator's caps bound what the tenant

@@ -1,6 +1,6 @@
 import Foundation
+import Persistence
 import PostgresNIO
-import Tenancy
 
 /// Reads and changes a tenant's rate limit: the tenant's own setting in its transaction, the caps only
 /// in an operator transaction (`operator_set_rate_limit`).

@@ -1,6 +1,6 @@
 import Logging
+import Persistence
 import PostgresNIO
-import Tenancy
 
 /// Takes one request from a tenant's bucket on every authenticated request. The bucket lives in
 /// Postgres (`rate_limit_take`), so every replica shares it; one statement outside any transaction sets

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
+import Persistence
 import PostgresNIO
-import Tenancy
 
 /// Reserve before a provider call, record what the provider billed after it, release what is left.
 /// Each step is one durable statement (a SQL function that sets the tenant for its own implicit

@@ -1,6 +1,6 @@
 import Foundation
+import Persistence
 import PostgresNIO
-import Tenancy
 
 /// Reads the append-only usage ledger: totals by day, provider and model (ledger rows past retention
 /// count through the daily totals they were folded into), and the reconciliation of budget counters

@@ -1,15 +1,16 @@
 import AsyncHTTPClient
 import Auth
 import Billing
+import BlockingWork
 import Foundation
 import Hummingbird
+import Jobs
 import Logging
 import OpenAPIHummingbird
+import Persistence
 import Providers
 import RedisClient
-import Runtime
 import ServiceLifecycle
-import Tenancy
 import Webhooks
 
 /// Builds the API server from a configuration. Postgres, the invalidation listener, the usage recorder,

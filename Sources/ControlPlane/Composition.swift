@@ -1,10 +1,10 @@
 import Auth
 import Foundation
 import Logging
+import Persistence
 import PostgresNIO
 import ServiceLifecycle
 import Synchronization
-import Tenancy
 
 /// The objects every entry point shares, built once from the configuration: the only place that names
 /// concrete implementations. The API server and the CLI commands both start here, so a command mints

@@ -1,7 +1,6 @@
+import BlockingWork
 import Logging
-import Runtime
 import ServiceLifecycle
-import Tenancy
 
 /// Builds the runtime as a process of its own (`controlplane worker`): the Postgres pool, Redis, the
 /// LLM gateway, the worker, the relay, housekeeping, retention and, on `CP_WORKER_HTTP_PORT`, `/healthz`, `/readyz`

@@ -1,9 +1,11 @@
+import BlockingWork
 import Foundation
+import Jobs
 import Logging
+import Persistence
 import Providers
 import ServiceLifecycle
 import Tenancy
-import Webhooks
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,5 @@
 import Foundation
+import Persistence
 import PostgresNIO
 
 /// The append-only record of every mutating call on a tenant.

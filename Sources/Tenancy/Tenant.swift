@@ -1,4 +1,5 @@
 import Foundation
+import Persistence
 
 /// An organisation using the platform.
 public struct Tenant: Sendable, Equatable {

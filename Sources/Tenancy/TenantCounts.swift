@@ -1,3 +1,4 @@
+import Persistence
 import Synchronization
 
 /// How much of one shared thing each holder has right now on this replica (a tenant's worker slots,

@@ -1,4 +1,5 @@
 import Foundation
+import Persistence
 import PostgresNIO
 
 /// Reads and writes the `tenants` table: a tenant's own row inside its transaction, every row in an

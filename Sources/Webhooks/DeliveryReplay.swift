@@ -1,6 +1,7 @@
 import Foundation
+import Jobs
+import Persistence
 import PostgresNIO
-import Tenancy
 
 /// Why a delivery could not be replayed.
 public enum ReplayRefusal: Error, Sendable, Equatable {

@@ -1,5 +1,7 @@
 import Foundation
+import Jobs
 import Logging
+import Persistence
 import PostgresNIO
 import Tenancy
 

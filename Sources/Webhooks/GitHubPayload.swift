@@ -1,4 +1,5 @@
 import Foundation
+import Jobs
 
 /// What ingest reads from a verified GitHub delivery body to route it: only a few fields, each read
 /// leniently (GitHub's payloads vary by event and over time: `head_commit: null`, `created_at` as epoch

@@ -1,7 +1,8 @@
 import Foundation
+import Jobs
 import Logging
+import Persistence
 import PostgresNIO
-import Tenancy
 
 /// What ingest needs of the endpoint behind a hook URL: its tenant, whether it receives at all, its
 /// secrets (opened), and how it routes a delivery. Read in one round trip per delivery, so a rotation,

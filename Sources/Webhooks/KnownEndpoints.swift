@@ -1,6 +1,6 @@
 import Foundation
+import Persistence
 import Synchronization
-import Tenancy
 
 /// The webhook endpoints this replica has found to exist, each with its tenant, bounded in count. A
 /// delivery's body is read under its tenant's share of the body budget only once its endpoint is known

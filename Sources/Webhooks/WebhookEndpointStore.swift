@@ -1,5 +1,7 @@
 import Crypto
 import Foundation
+import Jobs
+import Persistence
 import PostgresNIO
 import Tenancy
 

@@ -1,8 +1,9 @@
 import BlockingWork
 import Crypto
 import Foundation
+import Jobs
 import Logging
-import Tenancy
+import Persistence
 
 /// Why ingest refused a delivery.
 public enum IngestRefusal: Error, Sendable, Equatable {

@@ -1,5 +1,5 @@
 import Foundation
-import Tenancy
+import Persistence
 import Testing
 
 @testable import Auth

@@ -1,6 +1,7 @@
 import Billing
 import Foundation
 import Logging
+import Persistence
 import PostgresNIO
 import Tenancy
 

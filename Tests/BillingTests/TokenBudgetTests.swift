@@ -1,7 +1,8 @@
 import Billing
+import BlockingWork
 import Foundation
+import Persistence
 import PostgresNIO
-import Tenancy
 import Testing
 
 /// Reservations never let concurrent calls pass the limit, the ledger is what the counters say, and a

@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdTesting
+import TestKit
 import Testing
 
 /// `GET /v1/admin/health`: each component's state for operators, nothing for anyone else.

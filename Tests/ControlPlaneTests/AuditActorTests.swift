@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdTesting
+import Persistence
 import Tenancy
 import Testing
 

@@ -1,7 +1,8 @@
+import BlockingWork
 import ControlPlane
 import Foundation
 import HummingbirdTesting
-import Tenancy
+import TestKit
 import Testing
 
 #if canImport(Glibc)

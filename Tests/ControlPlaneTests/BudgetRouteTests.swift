@@ -1,7 +1,7 @@
 import Billing
 import Foundation
 import HummingbirdTesting
-import Tenancy
+import Persistence
 import Testing
 
 @testable import ControlPlane

@@ -1,6 +1,6 @@
+import BlockingWork
 import Foundation
 import Synchronization
-import Tenancy
 
 #if canImport(Glibc)
     import Glibc

@@ -1,7 +1,8 @@
 import Foundation
 import HummingbirdTesting
+import Persistence
 import PostgresNIO
-import Tenancy
+import TestKit
 import Testing
 
 /// Defect 9: isolation could be switched off by a deployment mistake, and a tenant transaction could

@@ -1,6 +1,7 @@
 import Foundation
 import HummingbirdTesting
 import PostgresNIO
+import TestKit
 import Testing
 
 /// A delivery settles once its last job finishes, however its jobs' finishes interleave.

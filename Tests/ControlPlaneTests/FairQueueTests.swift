@@ -1,10 +1,10 @@
 import Foundation
 import HummingbirdTesting
+import Jobs
+import Persistence
 import PostgresNIO
 import RedisClient
-import Tenancy
 import Testing
-import Webhooks
 
 // In the serialized suite: a relay running alongside could take A's backlog for its own queues.
 extension QueueRecoveryTests {

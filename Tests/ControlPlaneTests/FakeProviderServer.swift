@@ -1,9 +1,9 @@
+import BlockingWork
 import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
 import Synchronization
-import Tenancy
 
 /// A local stand-in for the LLM providers (there is no internet here), speaking each one's real wire
 /// format: OpenAI chat completions (`/v1/chat/completions`, `usage` with reasoning tokens, SSE chunks

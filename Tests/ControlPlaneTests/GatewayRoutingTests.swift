@@ -1,9 +1,9 @@
+import BlockingWork
 import Foundation
 import Glibc
 import HTTPTypes
 import HummingbirdTesting
 import RedisClient
-import Tenancy
 import Testing
 
 /// The policy picks who answers: fallback in order on 429, 5xx and timeouts, never past a 401, around

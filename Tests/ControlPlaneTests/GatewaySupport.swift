@@ -4,8 +4,8 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import Persistence
 import PostgresNIO
-import Tenancy
 import Testing
 
 /// Helpers for the gateway tests: an application whose operator defaults point every provider at the

@@ -5,8 +5,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Persistence
 import Synchronization
-import Tenancy
 import Testing
 
 /// A local stand-in for GitHub's OAuth web flow and `GET /user/emails`, with GitHub's response shapes:

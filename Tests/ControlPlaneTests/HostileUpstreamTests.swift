@@ -1,6 +1,7 @@
 import ControlPlane
 import Foundation
 import HummingbirdTesting
+import TestKit
 import Testing
 
 #if canImport(Glibc)

@@ -4,8 +4,8 @@ import Crypto
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import Persistence
 import PostgresNIO
-import Tenancy
 import Testing
 
 @testable import ControlPlane

@@ -1,11 +1,12 @@
 import ControlPlane
 import Foundation
 import HummingbirdTesting
+import Persistence
 import PostgresNIO
-import Tenancy
+import TestKit
 import Testing
 
-@testable import Runtime
+@testable import Interventions
 
 /// Interventions end to end on the `mock` provider: a promise in a pushed commit is watched, comes due
 /// when the clock passes its day, becomes one intervention (two replicas running, one restart) sent signed

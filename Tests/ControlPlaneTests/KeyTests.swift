@@ -1,8 +1,9 @@
 import Auth
+import BlockingWork
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
-import Tenancy
+import TestKit
 import Testing
 
 @Suite(.timeLimit(.minutes(3))) struct KeyTests {

@@ -1,9 +1,11 @@
 import AsyncHTTPClient
 import Billing
+import BlockingWork
 import Foundation
 import NIOCore
+import Persistence
 import PostgresNIO
-import Tenancy
+import TestKit
 import Testing
 
 /// A server killed (SIGKILL, no chance to clean up) with calls in flight leaves their reservations

@@ -1,5 +1,5 @@
+import BlockingWork
 import Foundation
-import Tenancy
 import Testing
 
 @testable import ControlPlane

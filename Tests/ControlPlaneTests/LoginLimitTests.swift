@@ -2,8 +2,8 @@ import Billing
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import Persistence
 import PostgresNIO
-import Tenancy
 import Testing
 
 @testable import ControlPlane
@@ -125,7 +125,7 @@ import Testing
                 INSERT INTO throttle_windows (scope, subject_hash, window_start, hits, expires_at)
                 VALUES ('test', \(subject), now() - interval '2 hours', 3, now() - interval '1 hour')
                 """)
-            let db = Tenancy.Database(client: database, logger: TestEnvironment.logger)
+            let db = Persistence.Database(client: database, logger: TestEnvironment.logger)
             let housekeeping = Housekeeping(
                 database: db, budget: TokenBudget(database: db, reservationLifetime: .seconds(60)),
                 interval: .seconds(60), logger: TestEnvironment.logger)

@@ -1,7 +1,7 @@
+import BlockingWork
 import Hummingbird
 import Logging
 import Synchronization
-import Tenancy
 
 /// A test's own HTTP server (a fake provider, a notification receiver): `router` served on a free port
 /// of the loopback address `host` while `body` runs with that port; answers `body`'s value.

@@ -1,7 +1,7 @@
 import Auth
 import Foundation
 import HummingbirdTesting
-import Tenancy
+import Persistence
 import Testing
 
 /// `GET /v1/users`: a tenant's members with their roles, paged, its own only, behind `tenant:read`.

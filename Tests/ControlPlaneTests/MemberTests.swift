@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import PostgresNIO
-import Tenancy
+import TestKit
 import Testing
 
 /// Issue 9, members and roles: an invitation reaches the tenant's URL signed and is accepted once;

@@ -1,10 +1,11 @@
+import BlockingWork
 import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Synchronization
-import Tenancy
+import TestKit
 import Testing
 
 /// A tenant's notification receiver on 127.0.0.2 (the address the tests' guard allows): it keeps every

@@ -1,7 +1,7 @@
 import Auth
 import Foundation
 import HummingbirdTesting
-import Tenancy
+import Persistence
 import Testing
 
 @Suite(.timeLimit(.minutes(3))) struct OperatorTests {

@@ -1,8 +1,9 @@
 import AsyncHTTPClient
+import BlockingWork
 import Foundation
 import NIOCore
 import Providers
-import Tenancy
+import TestKit
 import Testing
 
 /// Clients pinned to checked addresses are bounded, but evicting a pin (another tenant's new URL, say)

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import TestKit
 import Testing
 
 @Suite(.timeLimit(.minutes(3))) struct PlumbingTests {

@@ -1,7 +1,8 @@
+import BlockingWork
 import Foundation
 import HummingbirdTesting
 import Synchronization
-import Tenancy
+import TestKit
 import Testing
 
 /// Postgres restarted (fast and immediate) and unreachable for 30 s under a running server: no trap

@@ -2,6 +2,7 @@ import Auth
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import TestKit
 import Testing
 
 @testable import ControlPlane

@@ -1,5 +1,5 @@
+import Gateway
 import Providers
-import Runtime
 import Testing
 
 /// Whatever counts a provider reports, usage stays within bounds: no sum overflows, no negative count

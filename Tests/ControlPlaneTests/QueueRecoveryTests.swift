@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import RedisClient
+import TestKit
 import Testing
 
 /// The tests that need a relay running. A relay sends any committed job that is not on Redis to its own

@@ -1,7 +1,8 @@
+import BlockingWork
 import Foundation
 import HummingbirdTesting
 import RedisClient
-import Tenancy
+import TestKit
 import Testing
 
 /// A master of a three-master Redis Cluster (the test's own) is killed while deliveries arrive for

@@ -1,7 +1,6 @@
 import Foundation
 import HummingbirdTesting
 import RedisClient
-import Tenancy
 import Testing
 
 /// The Redis client on a Redis Cluster: slots as Redis computes them, pipelines split across masters

@@ -1,6 +1,7 @@
+import BlockingWork
 import Foundation
 import HummingbirdTesting
-import Tenancy
+import TestKit
 import Testing
 
 extension QueueRecoveryTests {

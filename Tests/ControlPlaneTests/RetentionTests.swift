@@ -1,10 +1,11 @@
 import Billing
+import BlockingWork
 import ControlPlane
 import Foundation
 import HummingbirdTesting
+import Persistence
 import PostgresNIO
 import Runtime
-import Tenancy
 import Testing
 
 /// Retention: with the clock moved forward, each plan's detail (deliveries, jobs, usage records) and

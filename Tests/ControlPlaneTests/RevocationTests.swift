@@ -1,8 +1,9 @@
+import BlockingWork
 import Foundation
 import HummingbirdTesting
 import PostgresNIO
 import Synchronization
-import Tenancy
+import TestKit
 import Testing
 
 /// Defect 2: a revocation could be missed for the whole cache TTL (a read that raced the NOTIFY was

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import Runtime
+import TestKit
 import Testing
 
 /// The runtime's own API beyond jobs and analyses: replaying a delivery, the identities directory, a

@@ -1,7 +1,8 @@
 import Foundation
 import HummingbirdTesting
+import Persistence
 import PostgresNIO
-import Tenancy
+import TestKit
 import Testing
 
 /// Helpers for tests of the runtime: waiting for jobs, reading analyses, writing identities.

@@ -2,8 +2,9 @@ import ControlPlane
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import Persistence
 import Runtime
-import Tenancy
+import TestKit
 import Testing
 
 /// Issue 9, sessions: refresh tokens rotate and work once; an old one coming back ends the whole

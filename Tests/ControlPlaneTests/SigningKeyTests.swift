@@ -1,6 +1,7 @@
 import Foundation
 import HummingbirdTesting
-import Tenancy
+import Persistence
+import TestKit
 import Testing
 
 @testable import Auth

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import TestKit
 import Testing
 
 /// A server or worker whose port is taken exits at once with a failure status, before any service

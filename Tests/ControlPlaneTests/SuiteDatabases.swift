@@ -1,8 +1,8 @@
 import Foundation
 import Logging
+import Persistence
 import PostgresNIO
 import Synchronization
-import Tenancy
 import Testing
 
 /// A database of its own for each test suite, cloned from the migrated template `scripts/test` makes

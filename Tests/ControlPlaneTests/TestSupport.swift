@@ -1,15 +1,20 @@
 import Auth
+import BlockingWork
 import ControlPlane
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Interventions
 import Logging
 import NIOCore
+import Notifications
+import Persistence
 import PostgresNIO
 import Runtime
 import Synchronization
 import Tenancy
+import TestKit
 import Testing
 
 #if canImport(Glibc)
@@ -229,27 +234,6 @@ extension TestResponse {
 /// The SQLSTATE of a Postgres error, if `error` is one.
 func sqlState(_ error: any Error) -> String? {
     (error as? PSQLError)?.serverInfo?[.sqlState]
-}
-
-/// Polls `condition` every 50 ms until it holds or `timeout` passes; returns the time it took, or nil.
-func waitUntil(timeout: Duration, _ condition: @Sendable () async throws -> Bool) async throws -> Duration? {
-    let start = ContinuousClock.now
-    while ContinuousClock.now - start < timeout {
-        // When the check that succeeded began: on a loaded machine the check itself (a request through
-        // the test client) may take long, and that time is the harness's, not the server's.
-        let asked = ContinuousClock.now - start
-        if try await condition() { return asked }
-        try await Pause.for(.milliseconds(50))
-    }
-    let asked = ContinuousClock.now - start
-    return try await condition() ? asked : nil
-}
-
-/// A value shared by concurrent test tasks.
-final class Shared<Value: Sendable>: Sendable {
-    private let storage: Mutex<Value>
-    init(_ value: Value) { storage = Mutex(value) }
-    func withLock<Result>(_ body: (inout Value) -> Result) -> Result { storage.withLock { body(&$0) } }
 }
 
 /// A loopback port that nothing listens on or is bound to now, below the kernel's range of ports for

@@ -3,7 +3,7 @@ import Crypto
 import Foundation
 import HummingbirdTesting
 import JWTKit
-import Tenancy
+import Persistence
 import Testing
 
 /// Tokens signed with the server's own key (read from Postgres with the master key), so each test can

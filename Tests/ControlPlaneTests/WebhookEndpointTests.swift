@@ -3,7 +3,6 @@ import HTTPTypes
 import HummingbirdTesting
 import RedisClient
 import Testing
-import Webhooks
 
 @Suite(.timeLimit(.minutes(3))) struct WebhookEndpointTests {
     /// Create, read, list, change and delete; the secret appears only in the answers of create and rotate.

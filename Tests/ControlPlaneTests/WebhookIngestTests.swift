@@ -1,9 +1,9 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import Persistence
 import PostgresNIO
 import RedisClient
-import Tenancy
 import Testing
 import Webhooks
 

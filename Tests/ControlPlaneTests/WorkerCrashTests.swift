@@ -1,8 +1,9 @@
 import AsyncHTTPClient
 import Foundation
 import HummingbirdTesting
+import Persistence
 import PostgresNIO
-import Tenancy
+import TestKit
 import Testing
 
 extension QueueRecoveryTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import Jobs
 @testable import Webhooks
 
 @Suite struct WebhookSignatureTests {

@@ -3,9 +3,10 @@ import Auth
 import Foundation
 import Hummingbird
 import Logging
+import Persistence
 import PostgresNIO
+import Runtime
 import ServiceLifecycle
-import Tenancy
 
 /// The `controlplane` command: `serve`, `worker`, `all`, `migrate`, `operator-token`, `signing-key`,
 /// `master-key`, `retention`, `healthcheck`.

@@ -1,5 +1,8 @@
 import Auth
 import Foundation
+import Interventions
+import Notifications
+import Persistence
 import Runtime
 import Tenancy
 

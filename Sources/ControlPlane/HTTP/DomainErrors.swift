@@ -2,6 +2,8 @@ import Auth
 import Billing
 import BlockingWork
 import Foundation
+import Gateway
+import Persistence
 import Providers
 import RedisClient
 import Runtime

@@ -1,8 +1,9 @@
+import BlockingWork
 import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import Tenancy
+import Persistence
 import Webhooks
 
 /// The outermost HTTP middleware, run for every request including unknown routes: it assigns the

@@ -1,8 +1,8 @@
 import Foundation
+import Gateway
+import Persistence
 import Prometheus
 import Providers
-import Runtime
-import Tenancy
 
 /// The gateway's reports as Prometheus metrics: provider latency and errors by provider, tokens by
 /// tenant, provider, model and kind, budget refusals and remaining budget by tenant.

@@ -1,6 +1,6 @@
+import Persistence
 import Prometheus
 import Synchronization
-import Tenancy
 
 /// Request counts and latencies by route template, method and status, and by authenticated tenant, in
 /// this application's own Prometheus registry (served at `/metrics`).

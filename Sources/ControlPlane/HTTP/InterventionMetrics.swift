@@ -1,5 +1,5 @@
+import Interventions
 import Prometheus
-import Runtime
 
 /// The intervention scheduler's steps (`controlplane_intervention_steps_total{outcome}`: `created`,
 /// `escalated`, `closed`, `retrying`) and the outcomes reported (`controlplane_intervention_outcomes_total

@@ -1,5 +1,5 @@
+import Persistence
 import Synchronization
-import Tenancy
 
 /// Model names as metric labels. Tenants choose them (any string a policy or a call names), so each
 /// tenant gets at most `perTenant` distinct values per replica, later ones counted as `other`, and each

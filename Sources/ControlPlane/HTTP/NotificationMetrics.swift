@@ -1,5 +1,5 @@
+import Notifications
 import Prometheus
-import Runtime
 
 /// Notification attempts by outcome (`delivered`, `retrying`, `failed`, `refused`) in the application's
 /// Prometheus registry.

@@ -1,6 +1,7 @@
 import Auth
+import BlockingWork
+import Persistence
 import Prometheus
-import Tenancy
 
 /// Gauges of this process read at each scrape: the Postgres pool's use
 /// (`controlplane_db_pool_connections_in_use` of `controlplane_db_pool_connections_max`) and, where the

@@ -1,5 +1,5 @@
+import Persistence
 import RedisClient
-import Tenancy
 
 /// Whether Postgres and Redis answer within two seconds each: what `/readyz` reports, on the API and on
 /// a worker's own port.

@@ -1,7 +1,7 @@
 import Auth
 import Logging
+import Persistence
 import Synchronization
-import Tenancy
 
 /// What the server knows about the request being handled, bound as a task local by the outermost HTTP
 /// middleware (request id, client address) and by the authentication middleware (principal). The

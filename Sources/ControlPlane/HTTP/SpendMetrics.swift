@@ -1,5 +1,5 @@
+import Persistence
 import Prometheus
-import Tenancy
 
 /// Spend-control metrics in the application's Prometheus registry: refusals by tenant (rate limit and
 /// budget), tokens by tenant, provider, model and kind (and, as `ai_token_usage_total`, the billed

@@ -1,7 +1,7 @@
+import Jobs
+import Persistence
 import Prometheus
 import Runtime
-import Tenancy
-import Webhooks
 
 /// Runtime metrics in the application's Prometheus registry: jobs by pipeline and outcome, the queue
 /// wait and run time of each attempt by pipeline, and the processing time of each job that ended (from

@@ -2,7 +2,6 @@ import Foundation
 import Hummingbird
 import Logging
 import RedisClient
-import Tenancy
 
 /// A worker process's own small HTTP server (`CP_WORKER_HTTP_PORT`, on `CP_HTTP_HOST`): `/healthz`
 /// (the process runs), `/readyz` (Postgres and Redis answer) and `/metrics` (the runtime's metrics),

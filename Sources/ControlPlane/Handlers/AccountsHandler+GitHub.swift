@@ -2,7 +2,6 @@ import Auth
 import ControlPlaneAPI
 import ControlPlaneAPITypes
 import Foundation
-import Tenancy
 
 extension AccountsHandler {
     static let gitHubOff = APIError(

@@ -2,6 +2,7 @@ import Auth
 import ControlPlaneAPI
 import ControlPlaneAPITypes
 import Foundation
+import Persistence
 import Tenancy
 
 extension AccountsHandler {

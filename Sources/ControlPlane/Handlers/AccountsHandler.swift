@@ -3,6 +3,7 @@ import Billing
 import ControlPlaneAPI
 import ControlPlaneAPITypes
 import Foundation
+import Persistence
 import Tenancy
 
 /// Signup and login: the public routes that create tenants and hand out tokens. Both are throttled

@@ -2,6 +2,7 @@ import Billing
 import ControlPlaneAPI
 import ControlPlaneAPITypes
 import Foundation
+import Persistence
 import Tenancy
 
 /// The operator's side of spend control: a tenant's caps, and usage across tenants.

@@ -1,10 +1,11 @@
 import Auth
+import BlockingWork
 import ControlPlaneAPI
 import ControlPlaneAPITypes
 import Foundation
+import Gateway
+import Persistence
 import RedisClient
-import Runtime
-import Tenancy
 
 /// `GET /v1/admin/health`: each component's state as this replica sees it, for operators.
 struct AdminHealthHandler: Sendable {

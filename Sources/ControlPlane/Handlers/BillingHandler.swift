@@ -2,6 +2,7 @@ import Billing
 import ControlPlaneAPI
 import ControlPlaneAPITypes
 import Foundation
+import Persistence
 import Tenancy
 
 /// The caller's own rate limit, token budget and usage.

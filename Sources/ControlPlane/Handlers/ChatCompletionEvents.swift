@@ -1,7 +1,6 @@
 import Foundation
 import OpenAPIRuntime
 import Providers
-import Runtime
 
 /// A gateway stream as OpenAI's server-sent events: a first chunk with the assistant role, a chunk per
 /// piece of text, one with the finish reason, the usage chunk when the client asked for it, then

@@ -1,6 +1,7 @@
 import ControlPlaneAPI
 import ControlPlaneAPITypes
 import Foundation
+import Persistence
 import Tenancy
 import Webhooks
 

@@ -1,5 +1,5 @@
 import Foundation
-import Tenancy
+import Persistence
 
 /// The `Idempotency-Key` handling every creating call shares: the key is checked, the request
 /// fingerprinted before the transaction, and inside it the stored answer is replayed or the new one

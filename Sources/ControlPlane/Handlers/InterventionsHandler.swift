@@ -1,8 +1,9 @@
 import ControlPlaneAPI
 import ControlPlaneAPITypes
 import Foundation
+import Interventions
+import Persistence
 import Providers
-import Runtime
 import Tenancy
 import Webhooks
 

@@ -1,7 +1,9 @@
 import ControlPlaneAPI
 import ControlPlaneAPITypes
 import Foundation
+import Jobs
 import OpenAPIRuntime
+import Persistence
 import Runtime
 import Tenancy
 import Webhooks

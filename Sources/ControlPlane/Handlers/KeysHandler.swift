@@ -2,6 +2,7 @@ import Auth
 import ControlPlaneAPI
 import ControlPlaneAPITypes
 import Foundation
+import Persistence
 import Tenancy
 
 /// The tenant's API keys: list, read, create, revoke, rotate. A key can only create, rotate or revoke

@@ -1,9 +1,10 @@
 import ControlPlaneAPI
 import ControlPlaneAPITypes
 import Foundation
+import Gateway
 import OpenAPIRuntime
+import Persistence
 import Providers
-import Runtime
 import Tenancy
 
 /// The OpenAI-compatible gateway: chat completions (whole or streamed) and the models a tenant's

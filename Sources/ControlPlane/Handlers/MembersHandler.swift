@@ -2,8 +2,9 @@ import Auth
 import ControlPlaneAPI
 import ControlPlaneAPITypes
 import Foundation
+import Notifications
+import Persistence
 import PostgresNIO
-import Runtime
 import Tenancy
 
 /// The tenant's people: invitations, role changes and removal. No one grants a role above their own or

@@ -1,8 +1,9 @@
 import ControlPlaneAPI
 import ControlPlaneAPITypes
 import Foundation
+import Notifications
+import Persistence
 import Providers
-import Runtime
 import Tenancy
 
 /// Where the tenant's events go: read the settings with the latest delivery attempts, or set them (the

@@ -1,4 +1,4 @@
-import Tenancy
+import Persistence
 
 /// `?limit=` and `?cursor=` of every list: limits checked, cursors sealed for (and only valid in) the
 /// list that handed them out.

@@ -2,8 +2,9 @@ import Auth
 import ControlPlaneAPI
 import ControlPlaneAPITypes
 import Foundation
+import Gateway
+import Persistence
 import Providers
-import Runtime
 import Tenancy
 
 /// The tenant's LLM policy (versioned) and its provider credentials.

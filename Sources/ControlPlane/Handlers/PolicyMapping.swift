@@ -1,8 +1,8 @@
 import ControlPlaneAPI
 import ControlPlaneAPITypes
 import Foundation
+import Gateway
 import Providers
-import Runtime
 
 /// Conversions between the policy and the generated API types.
 extension LLMPolicy {

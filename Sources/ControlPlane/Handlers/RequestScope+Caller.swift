@@ -1,4 +1,5 @@
 import Auth
+import Persistence
 import Tenancy
 
 extension RequestScope {

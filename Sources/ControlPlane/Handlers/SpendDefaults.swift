@@ -1,6 +1,6 @@
 import Billing
 import Foundation
-import Tenancy
+import Persistence
 
 /// The rate limit and budget a new tenant starts with, from the configuration: its own limits equal the
 /// caps until an operator raises them.

@@ -3,8 +3,8 @@ import ControlPlaneAPI
 import ControlPlaneAPITypes
 import Foundation
 import OpenAPIRuntime
+import Persistence
 import RedisClient
-import Tenancy
 
 /// Liveness, readiness, metrics and the JWKS document: the public routes that touch no tenant.
 struct SystemHandler: Sendable {

@@ -2,6 +2,7 @@ import Auth
 import ControlPlaneAPI
 import ControlPlaneAPITypes
 import Foundation
+import Persistence
 import Tenancy
 
 /// The caller's own tenant, its members and its audit log.

@@ -1,6 +1,8 @@
 import ControlPlaneAPI
 import ControlPlaneAPITypes
 import Foundation
+import Jobs
+import Persistence
 import Tenancy
 import Webhooks
 

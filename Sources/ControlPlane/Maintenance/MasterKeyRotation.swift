@@ -1,8 +1,11 @@
 import Auth
 import Foundation
+import Gateway
+import Interventions
 import Logging
+import Notifications
+import Persistence
 import PostgresNIO
-import Runtime
 import Tenancy
 import Webhooks
 

@@ -1,8 +1,9 @@
 import Billing
+import BlockingWork
+import Gateway
 import Logging
-import Runtime
+import Persistence
 import ServiceLifecycle
-import Tenancy
 
 /// Deletes what has outlived its use, every `interval`: idempotency records older than a day (in a
 /// maintenance transaction, whose policy allows nothing else) and throttle windows that have ended; and

@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import Runtime
+import Gateway
 import ServiceLifecycle
 
 /// Owns the providers' HTTP clients for the application's lifetime and shuts them down at the end.

@@ -1,9 +1,9 @@
+import BlockingWork
 import Foundation
 import Logging
 import Prometheus
 import Runtime
 import ServiceLifecycle
-import Tenancy
 
 /// Runs the retention pruner every `interval` (`CP_RETENTION_INTERVAL_SECONDS`) in each worker (two workers on one tenant at once: one
 /// prunes, the other skips it) and counts what went in `controlplane_retention_pruned_rows_total{kind}`.

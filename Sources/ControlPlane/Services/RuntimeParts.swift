@@ -1,13 +1,16 @@
 import AsyncHTTPClient
 import Billing
+import Gateway
+import Interventions
+import Jobs
 import Logging
+import Notifications
+import Persistence
 import Prometheus
 import Providers
 import RedisClient
 import Runtime
 import ServiceLifecycle
-import Tenancy
-import Webhooks
 
 /// What the API server and the worker share beyond the database: Redis, the LLM gateway with its
 /// providers and budget, the job queues, and the services that keep them (relay, enqueue notes,
@@ -77,7 +80,8 @@ struct RuntimeParts: Sendable {
     ) -> NotificationSender {
         NotificationSender(
             database: database, store: notifications, addressGuard: registry.addressGuard, client: providerClient,
-            pinned: registry.pinned, settings: configuration.notificationSettings, observer: observer, logger: logger)
+            pinned: registry.pinned, settings: configuration.notificationSettings, observer: observer,
+            slackWebhook: { [interventions] in try await interventions.slackURL(in: $0) }, logger: logger)
     }
 
     /// The intervention scheduler, per `CP_INTERVENTION_*`; run where the worker runs.

@@ -1,8 +1,9 @@
 import Auth
+import BlockingWork
 import Logging
+import Persistence
 import ServiceLifecycle
 import Synchronization
-import Tenancy
 
 /// Opens once the checks a server needs before it answers API calls have passed: the database role is
 /// safe for row-level security and the signing keys are loaded. Until then API calls wait for it (a

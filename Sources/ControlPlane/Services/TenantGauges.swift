@@ -1,9 +1,9 @@
+import BlockingWork
 import Foundation
 import Logging
+import Persistence
 import Prometheus
 import ServiceLifecycle
-import Tenancy
-import Webhooks
 
 /// Publishes every `interval`, counted in Postgres (the record, whatever Redis holds): how many jobs each
 /// tenant has waiting (`background_jobs_pending`) and running (`background_jobs_running`), so workers

@@ -1,8 +1,9 @@
 import Foundation
+import Jobs
+import Persistence
 import PostgresNIO
 import Providers
 import Tenancy
-import Webhooks
 
 /// One stored analysis: a pipeline's result for one commit.
 public struct AnalysisRecord: Sendable, Equatable {

@@ -1,6 +1,6 @@
 import Foundation
+import Persistence
 import PostgresNIO
-import Tenancy
 
 /// A person of the tenant's directory: the email they are known by, the further addresses they commit
 /// with, their chat handle, manager and time zone. Emails are kept lowercased.

@@ -1,8 +1,10 @@
 import Billing
 import Foundation
+import Gateway
+import Jobs
 import Logging
+import Persistence
 import Providers
-import Tenancy
 import Webhooks
 
 /// Runs one job's pipeline over the commits of its push. Each step asks the tenant's policy for its task

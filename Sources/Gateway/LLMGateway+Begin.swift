@@ -1,0 +1,128 @@
+import Billing
+import Foundation
+import Providers
+
+extension LLMGateway {
+    /// How a call begins: answered from the response cache, or with budget reserved and the candidates
+    /// to try.
+    enum Begun: Sendable {
+        case cached(ChatResult, ProviderKind)
+        case reserved(Reserved)
+    }
+
+    /// A call with its budget reserved: the plan, the candidates to try in order, the cap on `max_tokens`
+    /// when the budget degraded the call, and the response-cache key when the policy caches.
+    struct Reserved: Sendable {
+        let plan: Plan
+        let reservation: Reservation
+        let candidates: [LLMPolicy.Candidate]
+        let cap: Int?
+        let cacheKey: ResponseCache.Key?
+    }
+
+    /// Begins `call`. With a plan held for its tenant (and no response cache in that policy, whose key
+    /// depends on the candidates), in one statement (`llm_call_begin`); otherwise, or when the held plan
+    /// turns out stale, by reading the plan, looking in the cache, then reserving.
+    func begin(_ call: LLMCall) async throws -> Begun {
+        if let held = heldPlans.plan(for: call.tenantID), !held.policy.cache.enabled,
+            let begun = try await begin(call, held: held)
+        {
+            return begun
+        }
+        let plan = try await plan(call)
+        let cacheKey = cacheKey(call, plan)
+        if let (hit, provider) = try await cachedAnswer(call, key: cacheKey) { return .cached(hit, provider) }
+        let (reservation, candidates, cap) = try await reserve(call, plan)
+        return .reserved(
+            Reserved(plan: plan, reservation: reservation, candidates: candidates, cap: cap, cacheKey: cacheKey))
+    }
+
+    /// One statement: checks `held` is current, counts the hour, picks the candidates by budget pressure
+    /// and reserves their worst case. Nil when `held` is stale (forgotten, to be read again) or asks for
+    /// a model the policy does not allow (the full path counts and refuses that call).
+    private func begin(_ call: LLMCall, held: HeldPlan) async throws -> Begun? {
+        let policy = held.policy
+        guard let normal = try? Self.candidates(policy, for: call, underPressure: false),
+            let pressured = try? Self.candidates(policy, for: call, underPressure: true)
+        else { return nil }
+        let estimate = Self.estimate(call)
+        let planFor = { (candidates: [LLMPolicy.Candidate]) in
+            Plan(
+                policy: policy, candidates: candidates,
+                pressureCandidates: policy.candidates(for: call.kind, underPressure: true, repository: call.repository),
+                credentials: held.credentials, estimate: estimate)
+        }
+        let normalTokens = worstCase(call, planFor(normal))
+        let pressureTokens = worstCase(call, planFor(pressured))
+        let counter = Self.hourlyThrottle(limit: policy.maxLLMRequestsPerHour)
+        let id = UUID()
+        let ttl = Int(clamping: reservationLifetime(normal, pressured).components.seconds)
+        let rows = try await database.query(
+            """
+            SELECT outcome, under_pressure, hour_hits, hour_resets_in, tokens, period, period_start, period_end,
+                   token_limit, used, reserved
+            FROM llm_call_begin(
+                \(call.tenantID.rawValue), \(held.version)::integer, \(held.credentialsDigest),
+                \(counter.digest(call.tenantID.description)), \(counter.windowSeconds),
+                \(policy.maxLLMRequestsPerHour)::integer, \(policy.onBudgetPressure?.thresholdPercent)::integer,
+                \(id), \(normalTokens), \(pressureTokens), \(estimate + 1), \(ttl)::integer)
+            """, for: call.tenantID, logger: database.logger)
+        var found: BeginRow?
+        for try await row in rows.decode(
+            (String, Bool, Int, Double, Int64, String?, Date?, Date?, Int64?, Int64?, Int64?).self)
+        {
+            found = BeginRow(row)
+        }
+        guard let row = found else { throw BudgetNotFound() }
+
+        switch row.outcome {
+        case "stale":
+            heldPlans.forget(call.tenantID)
+            return nil
+        case "hourly":
+            // The statement refuses exactly where the throttle's decision does (more hits than the limit).
+            throw Self.hourlyRefusal(policy, hits: row.hourHits, resetsIn: row.hourResetsIn)
+                ?? GatewayError.hourlyLimit(limit: policy.maxLLMRequestsPerHour, retryAfter: 1)
+        default:
+            break
+        }
+        guard let start = row.periodStart, let end = row.periodEnd, let limit = row.tokenLimit else {
+            throw BudgetNotFound()
+        }
+        let period = row.period.flatMap(Budget.Period.init(rawValue:)) ?? .month
+        let requested = row.underPressure ? pressureTokens : normalTokens
+        guard row.outcome == "granted" else {
+            observer?.budgetExhausted(tenantID: call.tenantID)
+            throw BudgetExhausted(
+                period: period, periodStart: start, resetsAt: end, tokenLimit: limit, used: row.used ?? 0,
+                reserved: row.reserved ?? 0, requested: requested)
+        }
+        let reservation = Reservation(
+            id: id, tenantID: call.tenantID, tokens: row.tokens, requested: requested, period: period,
+            periodStart: start, resetsAt: end, tokenLimit: limit, usedBefore: row.used ?? 0)
+        let plan = planFor(row.underPressure ? pressured : normal)
+        let (candidates, cap) = reserved(reservation, call, plan)
+        return .reserved(
+            Reserved(plan: plan, reservation: reservation, candidates: candidates, cap: cap, cacheKey: nil))
+    }
+}
+
+/// One row of `llm_call_begin`.
+private struct BeginRow {
+    let outcome: String
+    let underPressure: Bool
+    let hourHits: Int
+    let hourResetsIn: Double
+    let tokens: Int64
+    let period: String?
+    let periodStart: Date?
+    let periodEnd: Date?
+    let tokenLimit: Int64?
+    let used: Int64?
+    let reserved: Int64?
+
+    init(_ row: (String, Bool, Int, Double, Int64, String?, Date?, Date?, Int64?, Int64?, Int64?)) {
+        (outcome, underPressure, hourHits, hourResetsIn, tokens) = (row.0, row.1, row.2, row.3, row.4)
+        (period, periodStart, periodEnd, tokenLimit, used, reserved) = (row.5, row.6, row.7, row.8, row.9, row.10)
+    }
+}
