@@ -269,7 +269,13 @@ let package = Package(
             dependencies: ["ControlPlane"],
             swiftSettings: swiftSettings
         ),
-        .target(name: "TestKit", dependencies: ["BlockingWork"], path: "Tests/TestKit", swiftSettings: swiftSettings),
+        .target(
+            name: "TestKit",
+            dependencies: [
+                "BlockingWork", "Persistence", "Tenancy", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/TestKit", swiftSettings: swiftSettings),
         .testTarget(
             name: "BlockingWorkTests", dependencies: ["BlockingWork", "TestKit"], swiftSettings: swiftSettings),
         .testTarget(
@@ -277,12 +283,13 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Jobs"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "AuthTests", dependencies: ["Auth", "Tenancy", "Persistence", "CArgon2"], swiftSettings: swiftSettings
+            name: "AuthTests", dependencies: ["Auth", "Tenancy", "Persistence", "CArgon2", "TestKit"],
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "BillingTests",
             dependencies: [
-                "Billing", "Tenancy", "Persistence", "BlockingWork",
+                "Billing", "Tenancy", "Persistence", "BlockingWork", "TestKit",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings

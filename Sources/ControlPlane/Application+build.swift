@@ -79,7 +79,8 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
         tenant: TenantHandler(database: database, paging: paging),
         members: MembersHandler(
             database: database, paging: paging, idempotency: idempotency, notifications: runtime.notifications,
-            invitationLifetime: configuration.invitationLifetime, credentials: credentials),
+            invitationLifetime: configuration.invitationLifetime,
+            membership: Membership(database: database, credentials: credentials)),
         keys: KeysHandler(
             database: database, paging: paging, issuer: parts.issuer, credentials: credentials,
             idempotency: idempotency,

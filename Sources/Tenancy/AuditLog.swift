@@ -64,6 +64,31 @@ public struct AuditLog: Sendable {
         }
     }
 
+    /// Who makes the calls a service records: the actor and, for calls made over HTTP, the request. A service
+    /// takes one of these and writes its own entries, so the handler that calls it decides nothing about them.
+    public struct Caller: Sendable {
+        public let actorType: ActorType
+        public let actorID: String
+        public let requestID: String?
+        public let clientAddress: String?
+
+        public init(actorType: ActorType, actorID: String, requestID: String?, clientAddress: String?) {
+            self.actorType = actorType
+            self.actorID = actorID
+            self.requestID = requestID
+            self.clientAddress = clientAddress
+        }
+
+        /// The entry this caller makes by doing `action` to a target.
+        public func entry(
+            _ action: String, targetType: String, targetID: String, details: [String: String] = [:]
+        ) -> Entry {
+            Entry(
+                actorType: actorType, actorID: actorID, action: action, targetType: targetType, targetID: targetID,
+                requestID: requestID, clientAddress: clientAddress, details: details)
+        }
+    }
+
     public init() {}
 
     private static let keyset = KeysetQuery(

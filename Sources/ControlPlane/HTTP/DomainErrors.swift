@@ -57,6 +57,14 @@ extension APIError {
                     + "\(error.second.prefix(254)); a git email maps to one person.")
         case is AuthenticationError:
             self = .unauthenticated("The bearer token is invalid, expired or revoked.")
+        case let refusal as MembershipRefusal:
+            switch refusal {
+            case .forbidden(let detail): self = .forbidden(detail)
+            case .conflict(let detail): self = .conflict(detail)
+            case .invalid(let detail): self = .invalid(detail)
+            case .notFound: self = .notFound("user")
+            case .unauthenticated: self = .unauthenticated("This account no longer exists.")
+            }
         default:
             return nil
         }

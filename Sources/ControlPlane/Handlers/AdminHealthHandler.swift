@@ -4,6 +4,7 @@ import ControlPlaneAPI
 import ControlPlaneAPITypes
 import Foundation
 import Gateway
+import Jobs
 import Persistence
 import RedisClient
 
@@ -24,7 +25,7 @@ struct AdminHealthHandler: Sendable {
     func getAdminHealth(_ input: Operations.GetAdminHealth.Input) async throws -> Operations.GetAdminHealth.Output {
         async let postgres = Self.timed { try await database.ping() }
         async let redisCheck = Self.timed { try await redis.ping() }
-        async let counts = try? jobCounts()
+        async let counts = try? JobBacklog.read(from: database)
         let (postgresResult, redisResult, jobs) = await (postgres, redisCheck, counts)
 
         let listener: Health.InvalidationListenerPayload
@@ -39,10 +40,10 @@ struct AdminHealthHandler: Sendable {
         if let jobs {
             queues = .init(
                 status: .up, pendingJobs: jobs.pending, runningJobs: jobs.running,
-                oldestPendingAgeSeconds: jobs.oldestPending)
-            let behind = (jobs.oldestUnsent ?? 0) > Self.relayBehindAfter
+                oldestPendingAgeSeconds: jobs.oldestPendingAge)
+            let behind = (jobs.oldestUnsentAge ?? 0) > Self.relayBehindAfter
             relay = .init(
-                status: behind ? .behind : .up, unsentJobs: jobs.unsent, oldestUnsentAgeSeconds: jobs.oldestUnsent)
+                status: behind ? .behind : .up, unsentJobs: jobs.unsent, oldestUnsentAgeSeconds: jobs.oldestUnsentAge)
         } else {
             queues = .init(status: .down, pendingJobs: 0, runningJobs: 0)
             relay = .init(status: .down, unsentJobs: 0)
@@ -67,27 +68,6 @@ struct AdminHealthHandler: Sendable {
                         status: degraded ? .degraded : .ok, checkedAt: Date(), postgres: postgresResult,
                         redis: redisResult, invalidationListener: listener, queues: queues, relay: relay,
                         executor: executor, providers: breakers))))
-    }
-
-    /// Open jobs across tenants as Postgres records them, and those the relay has still to send.
-    private func jobCounts() async throws -> (
-        pending: Int, running: Int, oldestPending: Double?, unsent: Int, oldestUnsent: Double?
-    ) {
-        try await database.transaction(.maintenance) { connection in
-            let rows = try await connection.statement(
-                """
-                SELECT count(*) FILTER (WHERE status = 'queued'), count(*) FILTER (WHERE status = 'running'),
-                       extract(epoch FROM now() - min(created_at) FILTER (WHERE status = 'queued'))::double precision,
-                       count(*) FILTER (WHERE status = 'queued' AND enqueued_at IS NULL AND available_at <= now()),
-                       extract(epoch FROM now() - min(available_at) FILTER (
-                           WHERE status = 'queued' AND enqueued_at IS NULL AND available_at <= now()))::double precision
-                FROM jobs WHERE status IN ('queued', 'running')
-                """, logger: database.logger)
-            for try await row in rows.decode((Int64, Int64, Double?, Int64, Double?).self) {
-                return (Int(row.0), Int(row.1), row.2.map { max(0, $0) }, Int(row.3), row.4.map { max(0, $0) })
-            }
-            return (0, 0, nil, 0, nil)
-        }
     }
 
     /// Whether `check` answered within two seconds, and how long it took.

@@ -12,13 +12,17 @@ extension RequestScope {
         return (principal, tenantID)
     }
 
+    /// The authenticated caller as the audit log records it; a request without one records nothing.
+    func auditCaller() throws -> AuditLog.Caller {
+        guard let actor = principal?.auditActor else { throw APIError.unauthenticated() }
+        return AuditLog.Caller(
+            actorType: actor.type, actorID: actor.id, requestID: requestID, clientAddress: clientAddress)
+    }
+
     /// An audit entry for the authenticated caller; a request without one records nothing.
     func auditEntry(_ action: String, targetType: String, targetID: String, details: [String: String] = [:]) throws
         -> AuditLog.Entry
     {
-        guard let actor = principal?.auditActor else { throw APIError.unauthenticated() }
-        return AuditLog.Entry(
-            actorType: actor.type, actorID: actor.id, action: action, targetType: targetType, targetID: targetID,
-            requestID: requestID, clientAddress: clientAddress, details: details)
+        try auditCaller().entry(action, targetType: targetType, targetID: targetID, details: details)
     }
 }
