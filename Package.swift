@@ -42,9 +42,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "Settings", swiftSettings: swiftSettings),
         .target(
             name: "RedisClient",
             dependencies: [
+                "Settings",
                 "CHiredis",
                 "BlockingWork",
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -56,6 +58,7 @@ let package = Package(
         .target(
             name: "Persistence",
             dependencies: [
+                "Settings",
                 "BlockingWork",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
@@ -80,6 +83,7 @@ let package = Package(
         .target(
             name: "Auth",
             dependencies: [
+                "Settings",
                 "Persistence",
                 "Tenancy",
                 "CArgon2",
@@ -96,6 +100,7 @@ let package = Package(
         .target(
             name: "Billing",
             dependencies: [
+                "Settings",
                 "Persistence",
                 "Tenancy",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -119,6 +124,7 @@ let package = Package(
         .target(
             name: "Jobs",
             dependencies: [
+                "Settings",
                 "BlockingWork",
                 "Persistence",
                 "RedisClient",
@@ -146,6 +152,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
+                "Settings",
                 "Persistence",
                 "Tenancy",
                 "Billing",
@@ -161,6 +168,7 @@ let package = Package(
         .target(
             name: "Notifications",
             dependencies: [
+                "Settings",
                 "BlockingWork",
                 "Persistence",
                 "Tenancy",
@@ -176,6 +184,7 @@ let package = Package(
         .target(
             name: "Interventions",
             dependencies: [
+                "Settings",
                 "BlockingWork",
                 "Persistence",
                 "Tenancy",
@@ -192,6 +201,7 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
+                "Settings",
                 "BlockingWork",
                 "Persistence",
                 "Tenancy",
@@ -236,6 +246,7 @@ let package = Package(
         .target(
             name: "ControlPlane",
             dependencies: [
+                "Settings",
                 "BlockingWork",
                 "Persistence",
                 "Tenancy",
@@ -300,6 +311,7 @@ let package = Package(
                 "ControlPlane",
                 "ControlPlaneClient",
                 "TestKit",
+                "Settings",
                 "BlockingWork",
                 "Persistence",
                 "Tenancy",

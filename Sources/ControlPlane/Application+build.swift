@@ -23,24 +23,24 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
 {
     let parts = try Composition(configuration, logger: logger)
     let database = parts.database
-    let credentials = CredentialStateCache(ttl: configuration.credentialCacheTTL)
+    let credentials = CredentialStateCache(ttl: configuration.auth.credentialCacheTTL)
     let usage = KeyUsageRecorder(database: database, logger: logger)
     let authenticator = Authenticator(
         codec: parts.codec, keyring: parts.keyring, database: database, tokens: VerifiedTokenCache(),
         credentials: credentials, usage: usage, clock: configuration.clock)
     let argon2 = PasswordHasher.Parameters(
-        memoryKiB: configuration.argon2MemoryKiB, iterations: configuration.argon2Iterations)
+        memoryKiB: configuration.auth.argon2MemoryKiB, iterations: configuration.auth.argon2Iterations)
     let hasher = PasswordHasher(
-        parameters: argon2, threads: configuration.argon2Threads, queueDepth: configuration.argon2QueueDepth)
+        parameters: argon2, threads: configuration.auth.argon2Threads, queueDepth: configuration.auth.argon2QueueDepth)
     let keyring = parts.keyring
     let listener = InvalidationListener(
-        endpoint: try DatabaseURL.endpoint(configuration.listenerDatabaseURL), cache: credentials, logger: logger,
+        endpoint: try DatabaseURL.endpoint(configuration.database.listenerURL), cache: credentials, logger: logger,
         onSigningKeysChanged: { try? await keyring.load(generateIfEmpty: false) })
     let metrics = HTTPMetrics()
     let lag = ExecutorLagMonitor()
     ProcessMetrics.register(on: metrics, database: database, lag: lag, cache: credentials)
     let spendMetrics = SpendMetrics(
-        registry: metrics.registry, models: ModelLabels(perTenant: configuration.metricsModelsPerTenant))
+        registry: metrics.registry, models: ModelLabels(perTenant: configuration.http.metricsModelsPerTenant))
     let errors = ErrorMappingMiddleware(logger: logger)
     let startup = StartupGate()
     let runtime = try RuntimeParts(
@@ -50,7 +50,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
     let idempotency = IdempotentCreation(store: IdempotencyStore(box: parts.box))
     let ingest = WebhookIngest(
         box: parts.box, database: database, queue: runtime.queue, marker: runtime.marker, depths: QueueDepths(),
-        maxAttempts: configuration.jobMaxAttempts, maxDepth: configuration.queueMaxDepth, logger: logger)
+        maxAttempts: configuration.jobs.maxAttempts, maxDepth: configuration.jobs.maxDepth, logger: logger)
 
     let handler = APIHandler(
         system: SystemHandler(database: database, redis: redis, keyring: keyring, metrics: metrics, startup: startup),
@@ -60,43 +60,46 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
             idempotency: idempotency,
             throttles: .init(
                 signupPerAddress: FixedWindowThrottle(
-                    scope: "signup", limit: configuration.signupsPerHourPerAddress, window: .seconds(3600)),
+                    scope: "signup", limit: configuration.auth.signupsPerHourPerAddress, window: .seconds(3600)),
                 loginFailuresPerEmail: FixedWindowThrottle(
-                    scope: "login", limit: configuration.loginFailuresAllowed, window: configuration.loginLockout),
+                    scope: "login", limit: configuration.auth.loginFailuresAllowed,
+                    window: configuration.auth.loginLockout),
                 loginPerAddress: FixedWindowThrottle(
-                    scope: "login-address", limit: configuration.loginAttemptsPerMinutePerAddress, window: .seconds(60)),
+                    scope: "login-address", limit: configuration.auth.loginAttemptsPerMinutePerAddress,
+                    window: .seconds(60)),
                 loginGlobal: FixedWindowThrottle(
-                    scope: "login-global", limit: configuration.loginAttemptsPerMinute, window: .seconds(60))),
-            defaultKeyLifetime: configuration.defaultKeyLifetime,
-            accessTokenLifetime: configuration.accessTokenLifetime,
-            spendDefaults: SpendDefaults(configuration),
+                    scope: "login-global", limit: configuration.auth.loginAttemptsPerMinute, window: .seconds(60))),
+            defaultKeyLifetime: configuration.auth.defaultKeyLifetime,
+            accessTokenLifetime: configuration.auth.accessTokenLifetime,
+            spendDefaults: configuration.billing.spendDefaults,
             sessions: SessionRepository(box: parts.box), credentials: credentials,
-            sessionPolicy: configuration.sessionPolicy,
+            sessionPolicy: configuration.auth.sessionPolicy,
             clock: configuration.clock,
-            github: configuration.gitHubSignIn.map { GitHubOAuthClient(settings: $0, client: .shared) },
+            github: configuration.auth.gitHubSignIn.map { GitHubOAuthClient(settings: $0, client: .shared) },
             oauthStates: OAuthStateStore(box: parts.box), metrics: SignInMetrics(registry: metrics.registry)
         ),
         tenant: TenantHandler(database: database, paging: paging),
         members: MembersHandler(
             database: database, paging: paging, idempotency: idempotency, notifications: runtime.notifications,
-            invitationLifetime: configuration.invitationLifetime,
+            invitationLifetime: configuration.auth.invitationLifetime,
             membership: Membership(database: database, credentials: credentials)),
         keys: KeysHandler(
             database: database, paging: paging, issuer: parts.issuer, credentials: credentials,
             idempotency: idempotency,
-            defaultKeyLifetime: configuration.defaultKeyLifetime, maxKeyLifetime: configuration.maxKeyLifetime),
+            defaultKeyLifetime: configuration.auth.defaultKeyLifetime, maxKeyLifetime: configuration.auth.maxKeyLifetime
+        ),
         admin: AdminHandler(database: database, paging: paging, credentials: credentials),
         billing: BillingHandler(database: database),
         adminBilling: AdminBillingHandler(database: database),
         adminHealth: AdminHealthHandler(
             database: database, redis: redis, credentials: credentials, providers: runtime.registry, lag: lag),
-        llm: LLMHandler(gateway: runtime.gateway, callsPerTenant: configuration.gatewayCallsPerTenant),
+        llm: LLMHandler(gateway: runtime.gateway, callsPerTenant: configuration.gateway.callsPerTenant),
         policy: PolicyHandler(database: database, credentials: runtime.credentials, registry: runtime.registry),
         webhooks: WebhooksHandler(
             database: database, paging: paging, idempotency: idempotency,
             endpoints: WebhookEndpointStore(box: parts.box)),
         hooks: HooksHandler(
-            ingest: ingest, maxBodyBytes: configuration.webhookMaxBodyBytes,
+            ingest: ingest, maxBodyBytes: configuration.http.webhookMaxBodyBytes,
             metrics: WebhookMetrics(registry: metrics.registry)),
         deliveries: DeliveriesHandler(database: database, paging: paging, ingest: ingest),
         jobs: JobsHandler(database: database, paging: paging, queue: runtime.queue, marker: runtime.marker),
@@ -117,19 +120,19 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
     let router = Router(context: AppRequestContext.self)
     router.middlewares.add(
         EdgeMiddleware(
-            maxBodyBytes: configuration.maxBodyBytes, webhookMaxBodyBytes: configuration.webhookMaxBodyBytes,
-            bulkMaxBodyBytes: configuration.bulkMaxBodyBytes,
+            maxBodyBytes: configuration.http.maxBodyBytes, webhookMaxBodyBytes: configuration.http.webhookMaxBodyBytes,
+            bulkMaxBodyBytes: configuration.http.bulkMaxBodyBytes,
             bodies: BodyBudget(
-                total: configuration.bodyBytesInFlight, perSource: configuration.bodyBytesInFlightPerSource),
+                total: configuration.http.bodyBytesInFlight, perSource: configuration.http.bodyBytesInFlightPerSource),
             bodyRate: BodyReadRate(
-                bytesPerSecond: configuration.bodyBytesPerSecondPerSource,
-                burst: configuration.bodyBytesInFlightPerSource),
+                bytesPerSecond: configuration.http.bodyBytesPerSecondPerSource,
+                burst: configuration.http.bodyBytesInFlightPerSource),
             knownEndpoints: ingest.known,
             addresses: try ClientAddressResolver(
-                trustedProxies: configuration.trustedProxies, trustedHops: configuration.trustedProxyHops),
+                trustedProxies: configuration.http.trustedProxies, trustedHops: configuration.http.trustedProxyHops),
             pacing: RefusalPacing(
-                delay: configuration.refusalPacing, holdsPerSource: configuration.refusalPacingHoldsPerSource,
-                holds: configuration.refusalPacingHolds),
+                delay: configuration.http.refusalPacing, holdsPerSource: configuration.http.refusalPacingHoldsPerSource,
+                holds: configuration.http.refusalPacingHolds),
             routes: routes, metrics: metrics, logger: logger))
     try handler.registerHandlers(
         on: router, serverURL: URL(string: "/")!,
@@ -137,7 +140,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
         configuration: .init(dateTranscoder: InternetDateTranscoder(), jsonEncodingOptions: [.sortedKeys]),
         middlewares: [
             errors,
-            StartupGateMiddleware(gate: startup, wait: configuration.databaseStatementTimeout),
+            StartupGateMiddleware(gate: startup, wait: configuration.database.statementTimeout),
             EventStreamAcceptMiddleware(),
             OptionalBodyMiddleware(),
             RedirectLocationMiddleware(),
@@ -149,9 +152,10 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
     var app = Application(
         router: router,
         server: TimedHTTP1Channel.builder(
-            idle: configuration.httpIdleTimeout, header: configuration.httpHeaderTimeout,
-            body: configuration.httpBodyTimeout),
-        configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: nil),
+            idle: configuration.http.idleTimeout, header: configuration.http.headerTimeout,
+            body: configuration.http.bodyTimeout),
+        configuration: .init(
+            address: .hostname(configuration.http.host, port: configuration.http.port), serverName: nil),
         services: [
             parts.pool, lag, listener, usage, hasher,
             StartupChecks(
@@ -162,9 +166,9 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
                 }),
             Housekeeping(
                 database: database, budget: runtime.budget, prices: runtime.prices,
-                interval: configuration.housekeepingInterval, logger: logger),
+                interval: configuration.process.housekeepingInterval, logger: logger),
             TenantGauges(
-                database: database, registry: metrics.registry, interval: configuration.pendingJobsInterval,
+                database: database, registry: metrics.registry, interval: configuration.process.pendingJobsInterval,
                 logger: logger),
         ] + runtime.services
             + (withWorker

@@ -30,44 +30,45 @@ struct Composition: Sendable {
     ) throws {
         self.configuration = configuration
         self.logger = logger
-        box = try SecretBox(base64MasterKey: configuration.masterKey, previous: configuration.previousMasterKey)
-        let url = databaseURL ?? configuration.databaseURL
+        box = try SecretBox(
+            base64MasterKey: configuration.sealing.masterKey, previous: configuration.sealing.previousMasterKey)
+        let url = databaseURL ?? configuration.database.url
         var postgresConfiguration = try DatabaseURL.configuration(url)
-        postgresConfiguration.options.maximumConnections = configuration.databasePoolSize
+        postgresConfiguration.options.maximumConnections = configuration.database.poolSize
         postgresConfiguration.options.minimumConnections = 0
-        postgresConfiguration.options.connectionIdleTimeout = .seconds(configuration.databaseIdleSeconds)
+        postgresConfiguration.options.connectionIdleTimeout = .seconds(configuration.database.idleSeconds)
         postgresConfiguration.options.keepAliveBehavior =
-            configuration.databaseKeepAliveSeconds > 0
-            ? .init(frequency: .seconds(configuration.databaseKeepAliveSeconds)) : nil
+            configuration.database.keepAliveSeconds > 0
+            ? .init(frequency: .seconds(configuration.database.keepAliveSeconds)) : nil
         var postgresLogger = logger
         postgresLogger.logLevel = postgresLogLevel
         if supervised {
             let supervisedPool = SupervisedPool(
                 configuration: postgresConfiguration, endpoint: try DatabaseURL.endpoint(url),
                 settings: .init(
-                    probeInterval: configuration.databaseProbeInterval,
-                    probeTimeout: configuration.databaseProbeTimeout,
-                    warmConnections: min(configuration.databasePoolMinimum, configuration.databasePoolSize)),
+                    probeInterval: configuration.database.probeInterval,
+                    probeTimeout: configuration.database.probeTimeout,
+                    warmConnections: min(configuration.database.poolMinimum, configuration.database.poolSize)),
                 logger: postgresLogger)
             pool = supervisedPool
             commandClient = nil
             database = Database(
-                pool: supervisedPool, logger: postgresLogger, poolSize: configuration.databasePoolSize,
-                connectionsPerTenant: configuration.databaseConnectionsPerTenant,
-                statementTimeout: configuration.databaseStatementTimeout)
+                pool: supervisedPool, logger: postgresLogger, poolSize: configuration.database.poolSize,
+                connectionsPerTenant: configuration.database.connectionsPerTenant,
+                statementTimeout: configuration.database.statementTimeout)
         } else {
             let client = PostgresClient(configuration: postgresConfiguration, backgroundLogger: postgresLogger)
             pool = client
             commandClient = client
             database = Database(
-                client: client, logger: postgresLogger, poolSize: configuration.databasePoolSize,
-                connectionsPerTenant: configuration.databaseConnectionsPerTenant,
-                statementTimeout: configuration.databaseStatementTimeout)
+                client: client, logger: postgresLogger, poolSize: configuration.database.poolSize,
+                connectionsPerTenant: configuration.database.connectionsPerTenant,
+                statementTimeout: configuration.database.statementTimeout)
         }
         keyring = SigningKeyring(database: database, box: box, logger: logger)
         codec = TokenCodec(
-            issuer: configuration.jwtIssuer, audience: configuration.jwtAudience,
-            operatorAudience: configuration.operatorAudience)
+            issuer: configuration.auth.jwtIssuer, audience: configuration.auth.jwtAudience,
+            operatorAudience: configuration.auth.operatorAudience)
         issuer = TokenIssuer(codec: codec, keyring: keyring)
     }
 
@@ -78,7 +79,7 @@ struct Composition: Sendable {
         let configuration = try Configuration()
         return try Composition(
             configuration, logger: makeLogger(configuration, toStandardError: true),
-            databaseURL: owner ? configuration.migrationDatabaseURL : nil,
+            databaseURL: owner ? configuration.database.migrationURL : nil,
             // A command leases its first connection as the pool starts; postgres-nio warns about that.
             postgresLogLevel: .error, supervised: false)
     }

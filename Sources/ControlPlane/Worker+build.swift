@@ -14,13 +14,13 @@ public func buildWorker(_ configuration: Configuration, logger: Logger) throws -
     let runtime = try RuntimeParts(
         configuration, parts: parts,
         spend: SpendMetrics(
-            registry: metrics.registry, models: ModelLabels(perTenant: configuration.metricsModelsPerTenant)),
+            registry: metrics.registry, models: ModelLabels(perTenant: configuration.http.metricsModelsPerTenant)),
         metricsRegistry: metrics.registry,
         logger: logger)
     let worker = runtime.worker(
         configuration, database: parts.database, observer: WorkerMetrics(registry: metrics.registry), logger: logger)
     let ops: [any Service] =
-        configuration.workerHTTPPort == 0
+        configuration.http.workerPort == 0
         ? []
         : [
             WorkerOpsServer.build(
@@ -33,7 +33,7 @@ public func buildWorker(_ configuration: Configuration, logger: Logger) throws -
         + runtime.services + [
             Housekeeping(
                 database: parts.database, budget: runtime.budget, prices: runtime.prices,
-                interval: configuration.housekeepingInterval, logger: logger),
+                interval: configuration.process.housekeepingInterval, logger: logger),
             worker,
         ]
         + runtime.backgroundServices(
@@ -42,7 +42,7 @@ public func buildWorker(_ configuration: Configuration, logger: Logger) throws -
         services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
     // Running jobs get this long to finish; then what still runs is cancelled (its jobs are taken over
     // after the visibility timeout).
-    group.maximumGracefulShutdownDuration = configuration.shutdownGrace
+    group.maximumGracefulShutdownDuration = configuration.process.shutdownGrace
     // If that cancellation has not ended every service 10 s later, the process aborts rather than hang.
     group.maximumCancellationDuration = .seconds(10)
     return ServiceGroup(configuration: group)

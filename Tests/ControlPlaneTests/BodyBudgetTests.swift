@@ -17,7 +17,7 @@ import Testing
     @Test func aFloodOfLargeBodiesHoldsOnlyItsTenantsShare() async throws {
         let configure: (inout Configuration) -> Void = { configuration in
             Self.budget(total: 8 << 20)(&configuration)
-            configuration.refusalPacing = .milliseconds(400)
+            configuration.http.refusalPacing = .milliseconds(400)
         }
         try await TestEnvironment.withApp(.live, configure: configure) { client in
             let port = try #require(client.port)
@@ -114,7 +114,7 @@ import Testing
     @Test func aSourcesBodiesAreReadAtItsRate() async throws {
         let configure: (inout Configuration) -> Void = { configuration in
             Self.budget(total: 64 << 20)(&configuration)
-            configuration.bodyBytesPerSecondPerSource = 1 << 20
+            configuration.http.bodyBytesPerSecondPerSource = 1 << 20
         }
         try await TestEnvironment.withApp(.live, configure: configure) { client in
             let flooder = try await client.signup()
@@ -146,9 +146,9 @@ import Testing
     /// Deliveries of at most 1 MiB, a share of 2 MiB per source and `total` bytes in all.
     static func budget(total: Int) -> (inout Configuration) -> Void {
         { configuration in
-            configuration.webhookMaxBodyBytes = 1 << 20
-            configuration.bodyBytesInFlightPerSource = 2 << 20
-            configuration.bodyBytesInFlight = total
+            configuration.http.webhookMaxBodyBytes = 1 << 20
+            configuration.http.bodyBytesInFlightPerSource = 2 << 20
+            configuration.http.bodyBytesInFlight = total
         }
     }
 

@@ -46,7 +46,7 @@ import Testing
     static let bound = Duration.seconds(8)
 
     @Test func aClientSendingHeadersOneByteASecondIsCutOff() async throws {
-        try await TestEnvironment.withApp(.live, configure: { $0.httpHeaderTimeout = .seconds(2) }) { client in
+        try await TestEnvironment.withApp(.live, configure: { $0.http.headerTimeout = .seconds(2) }) { client in
             let port = try #require(client.port)
             let head = Array(
                 "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: \(String(repeating: "a", count: 40))\r\n\r\n".utf8)
@@ -60,7 +60,7 @@ import Testing
     }
 
     @Test func aBodyThatNeverArrivesIsCutOff() async throws {
-        try await TestEnvironment.withApp(.live, configure: { $0.httpBodyTimeout = .seconds(2) }) { client in
+        try await TestEnvironment.withApp(.live, configure: { $0.http.bodyTimeout = .seconds(2) }) { client in
             let port = try #require(client.port)
             let head =
                 "POST /v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"

@@ -12,13 +12,13 @@ import Testing
         try await TestEnvironment.withApp(
             .live,
             configure: {
-                let database = $0.databaseURL.replacingOccurrences(
+                let database = $0.database.url.replacingOccurrences(
                     of: #"@[^/]+/"#, with: "@postgres.invalid:5432/", options: .regularExpression)
-                $0.databaseURL = database
-                $0.listenerDatabaseURL = database
-                $0.redisURL = "redis://redis.invalid:6379"
-                $0.databaseProbeInterval = .milliseconds(250)
-                $0.databaseProbeTimeout = .seconds(1)
+                $0.database.url = database
+                $0.database.listenerURL = database
+                $0.redis.url = "redis://redis.invalid:6379"
+                $0.database.probeInterval = .milliseconds(250)
+                $0.database.probeTimeout = .seconds(1)
             }
         ) { client in
             for _ in 0..<3 {

@@ -16,8 +16,8 @@ extension QueueRecoveryTests {
         try await TestEnvironment.withApp(
             worker: true,
             configure: {
-                $0.queuePrefix = prefix
-                $0.workerSettings.concurrency = slots
+                $0.jobs.queuePrefix = prefix
+                $0.runtime.worker.concurrency = slots
             }
         ) { client in
             let big = try await client.signup()
@@ -39,7 +39,8 @@ extension QueueRecoveryTests {
                 }
             }
             let queue = JobQueue(
-                redis: try RedisClient(url: try TestEnvironment.configuration.redisURL), keys: QueueKeys(prefix: prefix)
+                redis: try RedisClient(url: try TestEnvironment.configuration.redis.url),
+                keys: QueueKeys(prefix: prefix)
             )
             for start in stride(from: 0, to: jobIDs.count, by: 1000) {
                 try await queue.enqueue(jobIDs[start..<(start + 1000)].map { QueuedJob(tenantID: bigID, jobID: $0) })

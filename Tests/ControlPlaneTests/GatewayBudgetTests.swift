@@ -12,7 +12,7 @@ import Testing
     /// The race fires 50 calls of one tenant at once: above the default bound on a tenant's calls in
     /// flight (32), whose own test is `HostileUpstreamTests.aTenantsCallsInFlightAreBounded`.
     static func configure(_ port: Int) -> @Sendable (inout Configuration) -> Void {
-        Gateway.configure(port: port) { $0.gatewayCallsPerTenant = 64 }
+        Gateway.configure(port: port) { $0.gateway.callsPerTenant = 64 }
     }
 
     static func race(

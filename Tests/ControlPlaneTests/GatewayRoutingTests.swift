@@ -93,9 +93,9 @@ import Testing
         try await fake.run { port in
             try await TestEnvironment.withApp(
                 configure: Gateway.configure(port: port) {
-                    $0.breakerThreshold = 2
-                    $0.breakerCooldown = .seconds(8)
-                    $0.providerAttempts = 1
+                    $0.gateway.breakerThreshold = 2
+                    $0.gateway.breakerCooldown = .seconds(8)
+                    $0.gateway.providerAttempts = 1
                 }
             ) { client in
                 let tenant = try await client.signup()
@@ -124,9 +124,9 @@ import Testing
         try await fake.run { port in
             try await TestEnvironment.withApp(
                 configure: Gateway.configure(port: port) {
-                    $0.breakerThreshold = 2
-                    $0.breakerCooldown = .seconds(60)
-                    $0.providerAttempts = 1
+                    $0.gateway.breakerThreshold = 2
+                    $0.gateway.breakerCooldown = .seconds(60)
+                    $0.gateway.providerAttempts = 1
                 }
             ) { client in
                 let hasty = try await client.signup()
@@ -197,7 +197,7 @@ import Testing
     /// One tenant's unique prompts cannot fill the Redis the queues live in: its cached answers stay
     /// within `CP_CACHE_BYTES_PER_TENANT` (the ones nearest expiry go first) and leave another tenant's be.
     @Test func aTenantsCacheStaysWithinItsBytes() async throws {
-        try await TestEnvironment.withApp(configure: { $0.cacheBytesPerTenant = 2048 }) { client in
+        try await TestEnvironment.withApp(configure: { $0.gateway.cacheBytesPerTenant = 2048 }) { client in
             let tenant = try await client.signup()
             let neighbour = try await client.signup()
             for signedUp in [tenant, neighbour] {
@@ -217,7 +217,7 @@ import Testing
             #expect(try await ask(tenant, last) == "hit", "the newest answer is kept")
             #expect(try await ask(neighbour, "the neighbour's question") == "hit", "another tenant's cache is its own")
 
-            let redis = try RedisClient(url: try TestEnvironment.configuration.redisURL)
+            let redis = try RedisClient(url: try TestEnvironment.configuration.redis.url)
             let bytes = try await redis.command(["GET", "cp:{\(tenant.tenantID)}:llm-cache:bytes"]).string.flatMap(
                 Int.init)
             let entries = try await redis.command(["HLEN", "cp:{\(tenant.tenantID)}:llm-cache"])

@@ -15,13 +15,13 @@ enum Gateway {
         -> @Sendable (inout Configuration) -> Void
     {
         { configuration in
-            configuration.providerDefaults = [
+            configuration.gateway.providerDefaults = [
                 "openai": ("http://127.0.0.1:\(port)/v1", "sk-test"),
                 "groq": ("http://127.0.0.1:\(port)/v1", "gsk-test"),
                 "gemini": ("http://127.0.0.1:\(port)", "gemini-test"),
                 "anthropic": ("http://127.0.0.1:\(port)", "sk-ant-test"),
             ]
-            configuration.providerAttempts = 2
+            configuration.gateway.providerAttempts = 2
             extra(&configuration)
         }
     }

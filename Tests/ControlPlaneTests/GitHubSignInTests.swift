@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Auth
 import ControlPlane
 import Crypto
 import Foundation
@@ -112,7 +113,7 @@ final class FakeGitHub: Sendable {
 @Suite(.timeLimit(.minutes(3))) struct GitHubSignInTests {
     static func configure(_ base: String) -> (inout Configuration) -> Void {
         { configuration in
-            configuration.gitHubSignIn = GitHubSignInSettings(
+            configuration.auth.gitHubSignIn = GitHubSignInSettings(
                 clientID: FakeGitHub.clientID, clientSecret: FakeGitHub.clientSecret,
                 redirectURL: "https://cp.example.test/v1/auth/github/callback", oauthBaseURL: base, apiBaseURL: base)
         }

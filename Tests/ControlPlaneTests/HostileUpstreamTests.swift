@@ -13,7 +13,7 @@ import Testing
 /// a stream is read only as fast as its client reads, and whatever ends early is charged and released.
 @Suite(.timeLimit(.minutes(3))) struct HostileUpstreamTests {
     static func configure(_ port: Int) -> @Sendable (inout Configuration) -> Void {
-        Gateway.configure(port: port) { $0.providerAttempts = 1 }
+        Gateway.configure(port: port) { $0.gateway.providerAttempts = 1 }
     }
 
     /// Runs `body` with a tenant whose policy sends every call to its own hostile upstream: an `openai`
@@ -140,8 +140,8 @@ import Testing
         try await upstream.run { port in
             try await TestEnvironment.withApp(
                 configure: Gateway.configure(port: port) {
-                    $0.providerAttempts = 1
-                    $0.gatewayCallsPerTenant = 2
+                    $0.gateway.providerAttempts = 1
+                    $0.gateway.callsPerTenant = 2
                 }
             ) { client in
                 let hostile = try await client.signup()

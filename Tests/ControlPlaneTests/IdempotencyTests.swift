@@ -35,7 +35,7 @@ import Testing
         unkeyed.update(data: Data([0]))
         unkeyed.update(data: try encoder.encode(request))
         let unkeyedDigest = Data(unkeyed.finalize())
-        let box = try SecretBox(base64MasterKey: try TestEnvironment.configuration.masterKey)
+        let box = try SecretBox(base64MasterKey: try TestEnvironment.configuration.sealing.masterKey)
         try await TestEnvironment.withDatabase { database in
             var found = false
             for try await (hash, sealed) in try await database.query(

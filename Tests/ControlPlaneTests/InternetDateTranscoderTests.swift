@@ -1,6 +1,7 @@
 import Foundation
 import OpenAPIRuntime
 import PropertyBased
+import Settings
 import Testing
 
 @testable import ControlPlane
@@ -51,8 +52,8 @@ import Testing
 
     @Test func thePoolIsKeptFullAndCheckedEvery30SecondsByDefault() throws {
         let configuration = try Configuration(environment: Self.base.merging(["CP_DATABASE_POOL_SIZE": "12"]) { $1 })
-        #expect(configuration.databasePoolMinimum == 12)
-        #expect(configuration.databaseKeepAliveSeconds == 30)
+        #expect(configuration.database.poolMinimum == 12)
+        #expect(configuration.database.keepAliveSeconds == 30)
     }
 
     @Test func aMinimumAboveThePoolSizeIsRefused() {
@@ -68,7 +69,7 @@ import Testing
     @Test func keepAliveCanBeTurnedOff() throws {
         let configuration = try Configuration(
             environment: Self.base.merging(["CP_DATABASE_KEEPALIVE_SECONDS": "0", "CP_DATABASE_POOL_MIN": "2"]) { $1 })
-        #expect(configuration.databaseKeepAliveSeconds == 0)
-        #expect(configuration.databasePoolMinimum == 2)
+        #expect(configuration.database.keepAliveSeconds == 0)
+        #expect(configuration.database.poolMinimum == 2)
     }
 }

@@ -67,8 +67,8 @@ import Testing
         let clock = ServerClock()
         let replica: @Sendable (inout Configuration) -> Void = {
             $0.clock = clock
-            $0.interventionSettings.tenants = [tenantID]
-            $0.pendingJobsInterval = .seconds(1)
+            $0.interventions.tenants = [tenantID]
+            $0.process.pendingJobsInterval = .seconds(1)
         }
 
         try await TestEnvironment.withApp(worker: true, configure: replica) { first in
@@ -227,7 +227,7 @@ import Testing
             worker: true,
             configure: {
                 $0.clock = clock
-                $0.interventionSettings.tenants = tenants
+                $0.interventions.tenants = tenants
             }
         ) { client in
             let body = try GitHubFixtures.bytes(

@@ -24,8 +24,8 @@ import Testing
         try await TestEnvironment.withApp(
             .live,
             configure: {
-                $0.loginAttemptsPerMinutePerAddress = 3
-                $0.trustedProxies = ["127.0.0.1"]
+                $0.auth.loginAttemptsPerMinutePerAddress = 3
+                $0.http.trustedProxies = ["127.0.0.1"]
             }
         ) { client in
             let address = "203.0.113.\(Int.random(in: 1...254))"
@@ -46,8 +46,8 @@ import Testing
         try await TestEnvironment.withApp(
             .live,
             configure: {
-                $0.loginAttemptsPerMinutePerAddress = 2
-                $0.trustedProxies = ["127.0.0.1"]
+                $0.auth.loginAttemptsPerMinutePerAddress = 2
+                $0.http.trustedProxies = ["127.0.0.1"]
             }
         ) { client in
             let address = "198.51.100.\(Int.random(in: 1...254))"
@@ -81,7 +81,7 @@ import Testing
     }
 
     @Test func loginIsLimitedAcrossThePlatform() async throws {
-        try await TestEnvironment.withApp(configure: { $0.loginAttemptsPerMinute = 1 }) { client in
+        try await TestEnvironment.withApp(configure: { $0.auth.loginAttemptsPerMinute = 1 }) { client in
             _ = try await Self.wrongLogin(client)
             // The platform-wide minute is shared with every other test's logins, so it can end between two
             // attempts (then the second opens the next minute); it cannot end twice within seconds.
@@ -96,10 +96,10 @@ import Testing
     /// once instead of queueing on the thread pool.
     @Test func aFullHashingPoolAnswers503WithRetryAfter() async throws {
         try await TestEnvironment.withApp(configure: {
-            $0.argon2Threads = 1
-            $0.argon2QueueDepth = 0
-            $0.argon2MemoryKiB = 65_536
-            $0.argon2Iterations = 24
+            $0.auth.argon2Threads = 1
+            $0.auth.argon2QueueDepth = 0
+            $0.auth.argon2MemoryKiB = 65_536
+            $0.auth.argon2Iterations = 24
         }) { client in
             // Enough logins, each hashing long enough, that some overlap however loaded the machine is (a
             // loaded CI run once saw ten logins of ten iterations arrive one after the other).

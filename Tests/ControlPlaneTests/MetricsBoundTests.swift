@@ -7,7 +7,7 @@ import Testing
 /// `other`, and a name with quotes and backslashes is escaped.
 @Suite(.timeLimit(.minutes(3))) struct MetricsBoundTests {
     @Test func aTenantsModelNamesAreBoundedAndEscaped() async throws {
-        try await TestEnvironment.withApp(configure: { $0.metricsModelsPerTenant = 5 }) { client in
+        try await TestEnvironment.withApp(configure: { $0.http.metricsModelsPerTenant = 5 }) { client in
             let tenant = try await client.signup()
             let neighbour = try await client.signup()
             let hostile = #"q"}1\n{x="\"#

@@ -12,7 +12,7 @@ import Testing
             keyring: try await TestEnvironment.withDatabase { client in
                 let keyring = SigningKeyring(
                     database: Database(client: client, logger: TestEnvironment.logger),
-                    box: try SecretBox(base64MasterKey: try TestEnvironment.configuration.masterKey),
+                    box: try SecretBox(base64MasterKey: try TestEnvironment.configuration.sealing.masterKey),
                     logger: TestEnvironment.logger)
                 try await keyring.load(generateIfEmpty: false)
                 return keyring

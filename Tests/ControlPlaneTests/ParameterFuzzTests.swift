@@ -1,3 +1,4 @@
+import Auth
 import ControlPlane
 import Foundation
 import HTTPTypes
@@ -52,7 +53,7 @@ import Testing
         let github = GitHubSignInSettings(
             clientID: "fuzz", clientSecret: "fuzz", redirectURL: "https://cp.example.test/v1/auth/github/callback",
             oauthBaseURL: "http://127.0.0.1:9", apiBaseURL: "http://127.0.0.1:9")
-        try await TestEnvironment.withApp(configure: { $0.gitHubSignIn = github }) { client in
+        try await TestEnvironment.withApp(configure: { $0.auth.gitHubSignIn = github }) { client in
             let tenant = try await client.signup()
             let endpoint = try await client.createEndpoint(token: tenant.token)
             await propertyCheck(count: 60, input: Self.values, Self.values, Self.values) { first, second, third in

@@ -39,7 +39,7 @@ import Testing
             #expect(ready.status == .ok)
             #expect((try ready.jsonObject()["checks"] as? [String: String]) == ["postgres": "up", "redis": "up"])
         }
-        try await TestEnvironment.withApp(configure: { $0.redisURL = "redis://127.0.0.1:1" }) { client in
+        try await TestEnvironment.withApp(configure: { $0.redis.url = "redis://127.0.0.1:1" }) { client in
             try await client.send(.get, "/readyz").expectProblem(503, "unavailable")
             #expect(try await client.send(.get, "/healthz").status == .ok)
         }
@@ -101,7 +101,7 @@ import Testing
     }
 
     @Test func oversizedBodiesAnswer413BeforeBeingRead() async throws {
-        try await TestEnvironment.withApp(configure: { $0.maxBodyBytes = 1024 }) { client in
+        try await TestEnvironment.withApp(configure: { $0.http.maxBodyBytes = 1024 }) { client in
             let big = "{\"email\": \"\(String(repeating: "a", count: 4096))@example.test\", \"password\": \"x\"}"
             try await client.send(.post, "/v1/auth/login", raw: big).expectProblem(413, "payload_too_large")
         }
@@ -110,7 +110,7 @@ import Testing
     /// A declared length over the limit is refused at once: the server answers while the client has sent
     /// only the head, so it never waits for (or buffers) the 10 MB it was promised.
     @Test func aDeclaredLengthOverTheLimitIsRefusedBeforeTheBodyArrives() async throws {
-        try await TestEnvironment.withApp(.live, configure: { $0.maxBodyBytes = 1024 }) { client in
+        try await TestEnvironment.withApp(.live, configure: { $0.http.maxBodyBytes = 1024 }) { client in
             let port = try #require(client.port)
             let head =
                 "POST /v1/signup HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"

@@ -133,12 +133,12 @@ struct OutagePostgres: Sendable {
     {
         let url = port.map { self.url.replacingOccurrences(of: ":\(self.port)/", with: ":\($0)/") } ?? self.url
         try await TestEnvironment.withApp(configure: {
-            $0.databaseURL = url
-            $0.listenerDatabaseURL = url
-            $0.migrationDatabaseURL = ownerURL
-            $0.databaseProbeInterval = .milliseconds(250)
-            $0.databaseProbeTimeout = .seconds(1)
-            $0.databaseStatementTimeout = .seconds(10)
+            $0.database.url = url
+            $0.database.listenerURL = url
+            $0.database.migrationURL = ownerURL
+            $0.database.probeInterval = .milliseconds(250)
+            $0.database.probeTimeout = .seconds(1)
+            $0.database.statementTimeout = .seconds(10)
         }) { try await body($0) }
     }
 }

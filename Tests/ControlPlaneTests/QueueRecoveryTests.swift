@@ -21,7 +21,7 @@ import Testing
             return (tenant, endpoint.url, endpoint.secret)
         }
         let body = try GitHubFixtures.bytes(GitHubFixtures.push(commits: 1, seed: 21))
-        let deliveryID = try await TestEnvironment.withApp(configure: { $0.redisURL = "redis://127.0.0.1:1" }) {
+        let deliveryID = try await TestEnvironment.withApp(configure: { $0.redis.url = "redis://127.0.0.1:1" }) {
             client in
             let response = try await client.deliver(endpointURL, event: "push", body: body, secret: secret)
             #expect(response.status == .accepted)
@@ -31,8 +31,8 @@ import Testing
         }
         let prefix = "cp-relay-\(UUID().uuidString.prefix(8).lowercased())"
         try await TestEnvironment.withApp(configure: {
-            $0.queuePrefix = prefix
-            $0.queueRelayInterval = .seconds(1)
+            $0.jobs.queuePrefix = prefix
+            $0.jobs.relayInterval = .seconds(1)
         }) { client in
             // Some relay (this app's, or another running test's) sends it and notes the delivery enqueued
             // (a worker of another test may even have processed it since).
@@ -51,9 +51,9 @@ import Testing
         try await TestEnvironment.withApp(
             worker: true,
             configure: {
-                $0.jobMaxAttempts = 3
-                $0.queueRelayInterval = .seconds(1)
-                $0.queuePrefix = prefix
+                $0.jobs.maxAttempts = 3
+                $0.jobs.relayInterval = .seconds(1)
+                $0.jobs.queuePrefix = prefix
             }
         ) { client in
             let poisoned = try await client.signup()
@@ -80,7 +80,7 @@ import Testing
             let job = try #require(dead.first)
             if job["status"] as? String != "dead" {
                 // What the queue holds, to tell a lost entry from a stuck worker.
-                let redis = try RedisClient(url: try TestEnvironment.configuration.redisURL)
+                let redis = try RedisClient(url: try TestEnvironment.configuration.redis.url)
                 let key = "\(prefix):{t:\(poisoned.tenantID)}:jobs"
                 var state: [String] = []
                 for command in [

@@ -15,8 +15,8 @@ import Testing
     static let burst = 10
 
     static func limited(_ configuration: inout Configuration) {
-        configuration.defaultRequestsPerMinute = perMinute
-        configuration.defaultBurst = burst
+        configuration.billing.defaultRequestsPerMinute = perMinute
+        configuration.billing.defaultBurst = burst
     }
 
     /// Sends `count` GET /v1/tenant over `connections` keep-alive connections to `ports` (spread over
@@ -125,10 +125,10 @@ import Testing
         let pause = Duration.seconds(3)
         try await TestEnvironment.withApp(
             configure: {
-                $0.defaultRequestsPerMinute = 1
-                $0.defaultBurst = 1
-                $0.refusalPacing = pause
-                $0.refusalPacingHoldsPerSource = 3
+                $0.billing.defaultRequestsPerMinute = 1
+                $0.billing.defaultBurst = 1
+                $0.http.refusalPacing = pause
+                $0.http.refusalPacingHoldsPerSource = 3
             }
         ) { client in
             let flooder = try await client.signup()
@@ -167,9 +167,9 @@ import Testing
         let pause = Duration.seconds(1)
         try await TestEnvironment.withApp(
             configure: {
-                $0.defaultRequestsPerMinute = 1
-                $0.defaultBurst = 1
-                $0.refusalPacing = pause
+                $0.billing.defaultRequestsPerMinute = 1
+                $0.billing.defaultBurst = 1
+                $0.http.refusalPacing = pause
             }
         ) { client in
             let tenant = try await client.signup()
@@ -197,8 +197,8 @@ import Testing
         let operatorToken = try await OperatorTests.operatorToken()
         // One request a minute refills, so the count cannot move between the requests below.
         let slowRefill: (inout Configuration) -> Void = {
-            $0.defaultRequestsPerMinute = 1
-            $0.defaultBurst = Self.burst
+            $0.billing.defaultRequestsPerMinute = 1
+            $0.billing.defaultBurst = Self.burst
         }
         try await TestEnvironment.withApp(configure: slowRefill) { client in
             let tenant = try await client.signup()

@@ -16,10 +16,10 @@ import Testing
         try await TestEnvironment.withApp(
             worker: true,
             configure: {
-                $0.redisURL = cluster.url
-                $0.queuePrefix = prefix
-                $0.queueRelayInterval = .seconds(1)
-                $0.queueRebuildsAfterLoss = true
+                $0.redis.url = cluster.url
+                $0.jobs.queuePrefix = prefix
+                $0.jobs.relayInterval = .seconds(1)
+                $0.jobs.rebuildsAfterLoss = true
             }
         ) { client in
             // Tenants until their queues sit on all three masters.

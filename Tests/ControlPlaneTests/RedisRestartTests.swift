@@ -17,9 +17,9 @@ extension QueueRecoveryTests {
         try await TestEnvironment.withApp(
             worker: true,
             configure: {
-                $0.redisURL = "redis://127.0.0.1:\(port)"
-                $0.queueRelayInterval = .seconds(1)
-                $0.queueRebuildsAfterLoss = true
+                $0.redis.url = "redis://127.0.0.1:\(port)"
+                $0.jobs.relayInterval = .seconds(1)
+                $0.jobs.rebuildsAfterLoss = true
             }
         ) { client in
             let tenant = try await client.signup()

@@ -5,7 +5,7 @@ import Testing
 /// Defect 12: the test and development Redis took no password, so any local user read every queue.
 @Suite(.timeLimit(.minutes(3))) struct RedisTests {
     @Test func redisRefusesAClientWithoutThePassword() async throws {
-        let url = try TestEnvironment.configuration.redisURL
+        let url = try TestEnvironment.configuration.redis.url
         let components = try #require(URLComponents(string: url))
         #expect(components.password?.isEmpty == false, "the test Redis has no password")
         let anonymous = try RedisClient(url: "redis://\(components.host ?? "127.0.0.1"):\(components.port ?? 6379)")
@@ -19,7 +19,8 @@ import Testing
     }
 
     @Test func aCallMayWaitLongerThanTheDefaultTimeout() async throws {
-        let redis = try RedisClient(url: try TestEnvironment.configuration.redisURL, defaultTimeout: .milliseconds(200))
+        let redis = try RedisClient(
+            url: try TestEnvironment.configuration.redis.url, defaultTimeout: .milliseconds(200))
         let key = "test:blpop:\(UUID())"
         let started = ContinuousClock.now
         let reply = try await redis.command(["BLPOP", key, "1"], timeout: .seconds(3))
@@ -32,7 +33,7 @@ import Testing
 @Suite(.timeLimit(.minutes(3))) struct RedisArgumentTests {
     /// An empty argument once meant a force-unwrapped nil pointer; now it is just an empty string.
     @Test func emptyArgumentsAndValuesRoundTrip() async throws {
-        let redis = try RedisClient(url: try TestEnvironment.configuration.redisURL)
+        let redis = try RedisClient(url: try TestEnvironment.configuration.redis.url)
         let key = "test:empty:\(UUID())"
         try await redis.command(["SET", key, ""])
         #expect(try await redis.command(["GET", key]) == .bulk([]))

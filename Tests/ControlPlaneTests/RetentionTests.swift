@@ -29,8 +29,8 @@ import Testing
         // send the idle app's jobs, waiting on another queue prefix, onto its own, where its worker ran
         // them whenever the test took over ten seconds (a loaded machine).
         let ownJobsOnly: @Sendable (inout Configuration) -> Void = {
-            $0.queueLostAfter = .seconds(3600)
-            $0.queueRelayMinimumAge = .seconds(3600)
+            $0.jobs.lostAfter = .seconds(3600)
+            $0.jobs.relayMinimumAge = .seconds(3600)
         }
         try await TestEnvironment.withApp(worker: true, configure: ownJobsOnly) { client in
             // Deliveries sent through an app without a worker keep their jobs queued.

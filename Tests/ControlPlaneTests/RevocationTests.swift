@@ -89,14 +89,14 @@ import Testing
     /// a revoked key working for the cache's lifetime: the heartbeat stops, the cache steps aside, and
     /// every request reads Postgres again.
     @Test func aHalfOpenListenerConnectionDoesNotDelayARevocation() async throws {
-        let url = try #require(URLComponents(string: try TestEnvironment.configuration.databaseURL))
+        let url = try #require(URLComponents(string: try TestEnvironment.configuration.database.url))
         let proxy = try await FreezableProxy.start(targetPort: url.port ?? 5432)
         var throughProxy = url
         throughProxy.port = proxy.port
         let listenerURL = try #require(throughProxy.string)
         try await TestEnvironment.withApp(configure: {
-            $0.listenerDatabaseURL = listenerURL
-            $0.credentialCacheTTL = .seconds(3600)
+            $0.database.listenerURL = listenerURL
+            $0.auth.credentialCacheTTL = .seconds(3600)
         }) { replicaA in
             let tenant = try await replicaA.signup()
             let key = try await replicaA.createKey(token: tenant.token, scopes: ["tenant:read"])

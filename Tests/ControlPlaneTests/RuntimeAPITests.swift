@@ -265,7 +265,8 @@ import Testing
 
     /// `/metrics` shows each tenant's waiting jobs (counted in Postgres) and its billed tokens by pipeline.
     @Test func metricsShowPendingJobsAndTokensByTenant() async throws {
-        try await TestEnvironment.withApp(configure: { $0.pendingJobsInterval = .milliseconds(200) }) { client in
+        try await TestEnvironment.withApp(configure: { $0.process.pendingJobsInterval = .milliseconds(200) }) {
+            client in
             let tenant = try await client.signup()
             let endpoint = try await client.createEndpoint(token: tenant.token)
             let body = try GitHubFixtures.bytes(GitHubFixtures.push(commits: 1, seed: 81))

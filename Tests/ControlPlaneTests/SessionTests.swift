@@ -15,7 +15,7 @@ import Testing
     static func configure(_ clock: ServerClock) -> (inout Configuration) -> Void {
         { configuration in
             configuration.clock = clock
-            configuration.sessionPolicy = .init(idle: .seconds(3600), absolute: .seconds(3 * 3600))
+            configuration.auth.sessionPolicy = .init(idle: .seconds(3600), absolute: .seconds(3 * 3600))
         }
     }
 
@@ -67,12 +67,12 @@ import Testing
     /// notification reaches only listeners of its own database): its own heartbeats
     /// keep its cache trusted, and no invalidation ever arrives, so only the replica itself can do it.
     @Test func theReplicaThatEndsASessionStopsItBeforeItAnswers() async throws {
-        var other = try #require(URLComponents(string: try TestEnvironment.configuration.databaseURL))
+        var other = try #require(URLComponents(string: try TestEnvironment.configuration.database.url))
         other.path = "/postgres"
         let elsewhere = try #require(other.string)
         try await TestEnvironment.withApp(configure: {
-            $0.listenerDatabaseURL = elsewhere
-            $0.credentialCacheTTL = .seconds(3600)
+            $0.database.listenerURL = elsewhere
+            $0.auth.credentialCacheTTL = .seconds(3600)
         }) { client in
             let tenant = try await client.signup()
             // The listener hears its own heartbeats: the cache is trusted (a request could read Postgres

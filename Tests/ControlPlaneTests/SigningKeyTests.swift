@@ -21,7 +21,7 @@ import Testing
     /// A rotated-in key is published to every replica at once but signs only from its activation; a
     /// retired key stops verifying everywhere within a second.
     @Test func aRotatedKeyIsPublishedFirstAndARetiredKeyStopsVerifying() async throws {
-        let box = try SecretBox(base64MasterKey: try TestEnvironment.configuration.masterKey)
+        let box = try SecretBox(base64MasterKey: try TestEnvironment.configuration.sealing.masterKey)
         try await TestEnvironment.withApp { client in
             let tenant = try await client.signup()
             let before = try await Self.kids(client)

@@ -103,8 +103,8 @@ import Testing
         try await TestEnvironment.withApp(
             .live,
             configure: {
-                $0.signupsPerHourPerAddress = 2
-                $0.trustedProxies = ["127.0.0.1/32"]
+                $0.auth.signupsPerHourPerAddress = 2
+                $0.http.trustedProxies = ["127.0.0.1/32"]
             }
         ) { client in
             // A documentation address (RFC 5737) unique to this run, so no other test shares its window.

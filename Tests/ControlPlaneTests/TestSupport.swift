@@ -12,6 +12,7 @@ import Notifications
 import Persistence
 import PostgresNIO
 import Runtime
+import Settings
 import Synchronization
 import Tenancy
 import TestKit
@@ -26,47 +27,47 @@ enum TestEnvironment {
     static var configuration: Configuration {
         get throws {
             var configuration = try Configuration()
-            guard !configuration.masterKey.isEmpty else {
+            guard !configuration.sealing.masterKey.isEmpty else {
                 throw ConfigurationError.missing("CP_MASTER_KEY (run the tests through scripts/test)")
             }
             // The running suite's own database (SuiteDatabases), for the app and the tests' own connections.
-            configuration.databaseURL = SuiteDatabases.rewrite(configuration.databaseURL)
-            configuration.listenerDatabaseURL = SuiteDatabases.rewrite(configuration.listenerDatabaseURL)
-            configuration.migrationDatabaseURL = SuiteDatabases.rewrite(configuration.migrationDatabaseURL)
-            configuration.databasePoolSize = 4
-            configuration.databaseConnectionsPerTenant = 2
+            configuration.database.url = SuiteDatabases.rewrite(configuration.database.url)
+            configuration.database.listenerURL = SuiteDatabases.rewrite(configuration.database.listenerURL)
+            configuration.database.migrationURL = SuiteDatabases.rewrite(configuration.database.migrationURL)
+            configuration.database.poolSize = 4
+            configuration.database.connectionsPerTenant = 2
             // Dozens of test apps share one Postgres: connections are opened on demand, not at start.
-            configuration.databasePoolMinimum = 0
-            configuration.signupsPerHourPerAddress = 1_000_000
-            configuration.loginAttemptsPerMinutePerAddress = 1_000_000
-            configuration.loginAttemptsPerMinute = 1_000_000
-            configuration.httpPort = 0
+            configuration.database.poolMinimum = 0
+            configuration.auth.signupsPerHourPerAddress = 1_000_000
+            configuration.auth.loginAttemptsPerMinutePerAddress = 1_000_000
+            configuration.auth.loginAttemptsPerMinute = 1_000_000
+            configuration.http.port = 0
             // Tests that are not about rate limits must never meet one; RateLimitTests set their own.
-            configuration.defaultRequestsPerMinute = 1_000_000
-            configuration.defaultBurst = 1_000_000
+            configuration.billing.defaultRequestsPerMinute = 1_000_000
+            configuration.billing.defaultBurst = 1_000_000
             // Refusals go at once, except where a test is about their pacing (RateLimitTests).
-            configuration.refusalPacing = .zero
+            configuration.http.refusalPacing = .zero
             // Each app has queues of its own on the shared Redis. Its relay would send any app's stray jobs
             // to its own queues, so it runs only where a test asks for it (a short interval), and never
             // rebuilds; workers (only where a test asks for them) retry and reap quickly.
-            configuration.queuePrefix = "cp-test-\(UUID().uuidString.prefix(8).lowercased())"
-            configuration.queueRebuildsAfterLoss = false
-            configuration.queueRelayInterval = .seconds(3600)
-            configuration.queueLostAfter = .seconds(10)
-            configuration.queueRelayMinimumAge = .seconds(1)
-            configuration.workerSettings = WorkerSettings(
+            configuration.jobs.queuePrefix = "cp-test-\(UUID().uuidString.prefix(8).lowercased())"
+            configuration.jobs.rebuildsAfterLoss = false
+            configuration.jobs.relayInterval = .seconds(3600)
+            configuration.jobs.lostAfter = .seconds(10)
+            configuration.jobs.relayMinimumAge = .seconds(1)
+            configuration.runtime.worker = WorkerSettings(
                 concurrency: 4, visibilityTimeout: .seconds(5), backoffBase: .milliseconds(50),
                 backoffCap: .milliseconds(200), reapInterval: .seconds(1))
             // Notifications go to receivers on 127.0.0.2, the one loopback address the guard lets through
             // in tests (127.0.0.1 stays refused, as the guard tests expect), and are retried quickly. Any
             // worker app may send any tenant's events, so every app is configured alike.
-            configuration.providerURLAllowlist = ["127.0.0.2"]
-            configuration.notificationSettings = NotificationSenderSettings(
+            configuration.gateway.providerURLAllowlist = ["127.0.0.2"]
+            configuration.notifications = NotificationSenderSettings(
                 pollInterval: .milliseconds(50), timeout: .seconds(2), maxAttempts: 3,
                 backoffBase: .milliseconds(100))
             // Tests share one database and some move their clock: the intervention scheduler works only
             // for the tenants a test names (InterventionTests), never on another test's commitments.
-            configuration.interventionSettings = InterventionSchedulerSettings(
+            configuration.interventions = InterventionSchedulerSettings(
                 pollInterval: .milliseconds(100), lease: .seconds(30), tenants: [])
             return configuration
         }
@@ -85,7 +86,7 @@ enum TestEnvironment {
         _ body: @Sendable (any TestClientProtocol) async throws -> Value
     ) async throws -> Value {
         var configuration = try configuration
-        try await SuiteDatabases.ensureCurrent(ownerURL: try Configuration().migrationDatabaseURL)
+        try await SuiteDatabases.ensureCurrent(ownerURL: try Configuration().database.migrationURL)
         configure(&configuration)
         let app = try buildApplication(configuration, logger: logger, withWorker: worker)
         return try await app.test(setup, body)
@@ -95,10 +96,11 @@ enum TestEnvironment {
     /// suite's database (made if need be) in place of the shared one.
     static func childEnvironment() async throws -> [String: String] {
         let configuration = try configuration
-        try await SuiteDatabases.ensureCurrent(ownerURL: try Configuration().migrationDatabaseURL)
+        try await SuiteDatabases.ensureCurrent(ownerURL: try Configuration().database.migrationURL)
         return ProcessInfo.processInfo.environment.merging([
-            "CP_DATABASE_URL": configuration.databaseURL, "CP_LISTENER_DATABASE_URL": configuration.listenerDatabaseURL,
-            "CP_MIGRATION_DATABASE_URL": configuration.migrationDatabaseURL,
+            "CP_DATABASE_URL": configuration.database.url,
+            "CP_LISTENER_DATABASE_URL": configuration.database.listenerURL,
+            "CP_MIGRATION_DATABASE_URL": configuration.database.migrationURL,
         ]) { _, suite in suite }
     }
 
@@ -109,8 +111,8 @@ enum TestEnvironment {
         owner: Bool = false, connections: Int? = nil, _ body: @Sendable (PostgresClient) async throws -> Value
     ) async throws -> Value {
         let configuration = try configuration
-        try await SuiteDatabases.ensureCurrent(ownerURL: try Configuration().migrationDatabaseURL)
-        let url = owner ? configuration.migrationDatabaseURL : configuration.databaseURL
+        try await SuiteDatabases.ensureCurrent(ownerURL: try Configuration().database.migrationURL)
+        let url = owner ? configuration.database.migrationURL : configuration.database.url
         var postgres = try DatabaseURL.configuration(url)
         if let connections { postgres.options.maximumConnections = connections }
         let client = PostgresClient(configuration: postgres)

@@ -17,7 +17,7 @@ struct TokenForge {
         return try await TestEnvironment.withDatabase { client in
             let keyring = SigningKeyring(
                 database: Database(client: client, logger: TestEnvironment.logger),
-                box: try SecretBox(base64MasterKey: configuration.masterKey), logger: TestEnvironment.logger)
+                box: try SecretBox(base64MasterKey: configuration.sealing.masterKey), logger: TestEnvironment.logger)
             return TokenForge(key: try await keyring.currentSigningKey())
         }
     }

@@ -83,7 +83,7 @@ import Webhooks
     /// A large push (parsed off the cooperative executor) is read like a small one: its jobs are made and
     /// its body is kept byte for byte.
     @Test func aLargePushIsReadWhole() async throws {
-        try await TestEnvironment.withApp(.live, configure: { $0.webhookMaxBodyBytes = 4 << 20 }) { client in
+        try await TestEnvironment.withApp(.live, configure: { $0.http.webhookMaxBodyBytes = 4 << 20 }) { client in
             let tenant = try await client.signup()
             let endpoint = try await client.createEndpoint(token: tenant.token, pipelines: ["commitments"])
             let body = try GitHubFixtures.bytes(GitHubFixtures.push(commits: 1_500, seed: 77))
@@ -221,8 +221,8 @@ import Webhooks
     @Test func jobsLandOnTheTenantsOwnStream() async throws {
         let prefix = "cp-stream-\(UUID().uuidString.prefix(8).lowercased())"
         try await TestEnvironment.withApp(configure: {
-            $0.webhookMaxBodyBytes = 64 * 1024
-            $0.queuePrefix = prefix
+            $0.http.webhookMaxBodyBytes = 64 * 1024
+            $0.jobs.queuePrefix = prefix
         }) { client in
             let tenant = try await client.signup()
             let endpoint = try await client.createEndpoint(
@@ -240,7 +240,7 @@ import Webhooks
             let ignored = try outside.jsonObject()
             #expect(ignored["status"] as? String == "ignored" && (ignored["job_ids"] as? [String])?.isEmpty == true)
 
-            let redis = try RedisClient(url: try TestEnvironment.configuration.redisURL)
+            let redis = try RedisClient(url: try TestEnvironment.configuration.redis.url)
             let key = "\(prefix):{t:\(tenant.tenantID)}:jobs"
             let entries = try await redis.command(["XRANGE", key, "-", "+"])
             guard case .array(let items) = entries, items.count == 1, case .array(let entry) = items[0],

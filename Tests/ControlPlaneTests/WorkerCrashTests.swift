@@ -17,7 +17,8 @@ extension QueueRecoveryTests {
         let slots = 4
         let pushes = 4
         let commits = 40
-        let (tenant, tenantID) = try await TestEnvironment.withApp(configure: { $0.queuePrefix = prefix }) { client in
+        let (tenant, tenantID) = try await TestEnvironment.withApp(configure: { $0.jobs.queuePrefix = prefix }) {
+            client in
             let tenant = try await client.signup()
             let endpoint = try await client.createEndpoint(token: tenant.token)
             for seed in 0..<pushes {
@@ -61,9 +62,9 @@ extension QueueRecoveryTests {
         try await TestEnvironment.withApp(
             worker: true,
             configure: {
-                $0.queuePrefix = prefix
-                $0.queueRelayInterval = .seconds(1)
-                $0.workerSettings.visibilityTimeout = .seconds(3)
+                $0.jobs.queuePrefix = prefix
+                $0.jobs.relayInterval = .seconds(1)
+                $0.runtime.worker.visibilityTimeout = .seconds(3)
             }
         ) { client in
             let all = try await Runtime.waitForJobs(

@@ -47,8 +47,8 @@ public struct ControlPlaneCommand: AsyncParsableCommand {
             let configuration = try Configuration()
             let logger = makeLogger(configuration)
             let client = PostgresClient(
-                configuration: try DatabaseURL.configuration(configuration.migrationDatabaseURL))
-            let migrations = try Migrator.load(from: configuration.migrationsDirectory)
+                configuration: try DatabaseURL.configuration(configuration.database.migrationURL))
+            let migrations = try Migrator.load(from: configuration.database.migrationsDirectory)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await client.run() }
                 defer { group.cancelAll() }
@@ -64,14 +64,14 @@ private func runServer(withWorker: Bool = false) async throws {
     let configuration = try Configuration()
     let logger = makeLogger(configuration)
     do {
-        try await PortPreflight.check(host: configuration.httpHost, port: configuration.httpPort)
+        try await PortPreflight.check(host: configuration.http.host, port: configuration.http.port)
         let app = try buildApplication(configuration, logger: logger, withWorker: withWorker)
         // Like `app.runService()`, with a bound on the graceful part: a service stuck waiting (for a
         // database that went away, say) is cancelled after `CP_SHUTDOWN_GRACE_SECONDS`, and the process
         // aborts if the cancellation has not ended it 10 s later.
         var group = ServiceGroupConfiguration(
             services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        group.maximumGracefulShutdownDuration = configuration.shutdownGrace
+        group.maximumGracefulShutdownDuration = configuration.process.shutdownGrace
         // And a bound on the cancellation that follows: a service that does not return when cancelled
         // must not keep the process alive (the orchestrator restarts it; a hung one it cannot tell).
         group.maximumCancellationDuration = .seconds(10)
@@ -87,8 +87,8 @@ private func runWorker() async throws {
     let configuration = try Configuration()
     let logger = makeLogger(configuration)
     do {
-        if configuration.workerHTTPPort != 0 {
-            try await PortPreflight.check(host: configuration.httpHost, port: configuration.workerHTTPPort)
+        if configuration.http.workerPort != 0 {
+            try await PortPreflight.check(host: configuration.http.host, port: configuration.http.workerPort)
         }
         try await buildWorker(configuration, logger: logger).run()
     } catch {
@@ -100,7 +100,7 @@ private func runWorker() async throws {
 /// JSON logs, with the request id on every line written during a request: to standard output for the
 /// servers, to standard error for commands (`toStandardError`) whose standard output is their answer.
 func makeLogger(_ configuration: Configuration, toStandardError: Bool = false) -> Logger {
-    let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+    let level = Logger.Level(rawValue: configuration.process.logLevel) ?? .info
     LoggingSystem.bootstrap(
         { label, provider in
             JSONLogHandler(label: label, level: level, metadataProvider: provider, toStandardError: toStandardError)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
+import Settings
 
 /// `controlplane healthcheck [--worker]`: asks this container's own `/healthz` (the API's port, or the
 /// worker's with `--worker`) and exits 0 when it answers 200 within three seconds, 1 otherwise. It is
@@ -13,12 +14,16 @@ struct HealthcheckCommand: AsyncParsableCommand {
     var worker = false
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let port =
-            worker
-            ? environment["CP_WORKER_HTTP_PORT"] ?? "8081" : environment["CP_HTTP_PORT"] ?? "8080"
-        guard let number = Int(port), (1...65535).contains(number) else {
-            print("no port to ask: \(port)")
+        let http: HTTPSettings
+        do {
+            http = try HTTPSettings(SettingsReader(ProcessInfo.processInfo.environment))
+        } catch {
+            print("no port to ask: \(error)")
+            throw ExitCode.failure
+        }
+        let number = worker ? http.workerPort : http.port
+        guard (1...65535).contains(number) else {
+            print("no port to ask: \(number)")
             throw ExitCode.failure
         }
         do {

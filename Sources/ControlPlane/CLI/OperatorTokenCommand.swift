@@ -17,7 +17,7 @@ struct OperatorTokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             let parts = try Composition.forCommand()
-            let lifetime = ttl ?? Int(parts.configuration.operatorTokenLifetime.components.seconds)
+            let lifetime = ttl ?? Int(parts.configuration.auth.operatorTokenLifetime.components.seconds)
             guard (60...86_400).contains(lifetime) else { throw ValidationError("--ttl must be 60 to 86400 seconds") }
             guard subject.utf8.count <= 100, subject.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
             else { throw ValidationError("--subject must be up to 100 visible ASCII characters") }

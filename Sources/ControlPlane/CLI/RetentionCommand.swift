@@ -30,7 +30,7 @@ struct RetentionCommand: AsyncParsableCommand {
                 return date
             }
             let parts = try Composition.forCommand(owner: true)
-            let pruner = RetentionPruner(database: parts.database, policy: parts.configuration.retentionPolicy)
+            let pruner = RetentionPruner(database: parts.database, policy: parts.configuration.runtime.retentionPolicy)
             let pruned = try await parts.withDatabase {
                 try await pruner.prune(now: now ?? Date(), only: only, untilDone: true)
             }

@@ -21,7 +21,7 @@ struct SigningKeyCommand: AsyncParsableCommand {
         func run() async throws {
             guard (0...86_400).contains(activateAfter) else { throw ValidationError("--activate-after is 0 to 86400") }
             let owner = try Composition.forCommand(owner: true)
-            let retire = retireAfter ?? Int(owner.configuration.maxKeyLifetime.components.seconds)
+            let retire = retireAfter ?? Int(owner.configuration.auth.maxKeyLifetime.components.seconds)
             guard retire >= 0 else { throw ValidationError("--retire-after must not be negative") }
             let outcome = try await owner.withDatabase {
                 try await SigningKeyRotation(database: owner.database, box: owner.box).rotate(

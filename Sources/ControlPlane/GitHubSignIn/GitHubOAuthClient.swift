@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Auth
 import Foundation
 import NIOCore
 import Providers

@@ -1,3 +1,5 @@
+import Settings
+
 /// Finds the client's address behind reverse proxies without believing what the client wrote.
 ///
 /// `X-Forwarded-For` is a list each proxy appends its peer to, so only its right end is trustworthy.

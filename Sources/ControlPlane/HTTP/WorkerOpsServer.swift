@@ -31,7 +31,7 @@ enum WorkerOpsServer {
         return Application(
             router: router,
             configuration: .init(
-                address: .hostname(configuration.httpHost, port: configuration.workerHTTPPort), serverName: nil),
+                address: .hostname(configuration.http.host, port: configuration.http.workerPort), serverName: nil),
             logger: logger)
     }
 

@@ -34,35 +34,36 @@ struct RuntimeParts: Sendable {
         metricsRegistry: PrometheusCollectorRegistry, logger: Logger
     ) throws {
         let database = parts.database
-        redis = try RedisClient(url: configuration.redisURL, threads: configuration.redisThreads)
-        budget = TokenBudget(database: database, reservationLifetime: configuration.reservationLifetime)
+        redis = try RedisClient(url: configuration.redis.url, threads: configuration.redis.threads)
+        budget = TokenBudget(database: database, reservationLifetime: configuration.billing.reservationLifetime)
         providerClient = ProviderTransport.makeClient()
         var providerDefaults: [ProviderKind: ProviderRegistry.Default] = [:]
-        for (name, value) in configuration.providerDefaults {
+        for (name, value) in configuration.gateway.providerDefaults {
             if let kind = ProviderKind(rawValue: name) {
                 providerDefaults[kind] = .init(baseURL: value.baseURL, apiKey: value.apiKey)
             }
         }
         registry = ProviderRegistry(
             defaults: providerDefaults, client: providerClient,
-            addressGuard: OutboundAddressGuard(allowlist: configuration.providerURLAllowlist),
-            breakerThreshold: configuration.breakerThreshold, breakerCooldown: configuration.breakerCooldown,
-            streamBufferBytes: configuration.streamBufferBytes)
+            addressGuard: OutboundAddressGuard(allowlist: configuration.gateway.providerURLAllowlist),
+            breakerThreshold: configuration.gateway.breakerThreshold,
+            breakerCooldown: configuration.gateway.breakerCooldown,
+            streamBufferBytes: configuration.gateway.streamBufferBytes)
         prices = PriceTable()
         credentials = CredentialRepository(box: parts.box)
         gateway = LLMGateway(
             database: database, budget: budget, registry: registry, prices: prices,
-            cache: ResponseCache(redis: redis, bytesPerTenant: configuration.cacheBytesPerTenant),
-            retry: RetryPolicy(attempts: configuration.providerAttempts), credentials: credentials,
+            cache: ResponseCache(redis: redis, bytesPerTenant: configuration.gateway.cacheBytesPerTenant),
+            retry: RetryPolicy(attempts: configuration.gateway.providerAttempts), credentials: credentials,
             observer: GatewayMetrics(spend: spend, registry: metricsRegistry))
         notifications = NotificationStore(box: parts.box)
         interventions = InterventionStore(box: parts.box)
-        queue = JobQueue(redis: redis, keys: QueueKeys(prefix: configuration.queuePrefix))
+        queue = JobQueue(redis: redis, keys: QueueKeys(prefix: configuration.jobs.queuePrefix))
         marker = EnqueueMarker(database: database)
         relay = QueueRelay(
-            database: database, queue: queue, marker: marker, interval: configuration.queueRelayInterval,
-            minimumAge: configuration.queueRelayMinimumAge, rebuilds: configuration.queueRebuildsAfterLoss,
-            lostAfter: configuration.queueLostAfter, logger: logger)
+            database: database, queue: queue, marker: marker, interval: configuration.jobs.relayInterval,
+            minimumAge: configuration.jobs.relayMinimumAge, rebuilds: configuration.jobs.rebuildsAfterLoss,
+            lostAfter: configuration.jobs.lostAfter, logger: logger)
     }
 
     /// The runtime's worker, per `CP_WORKER_*`.
@@ -71,7 +72,7 @@ struct RuntimeParts: Sendable {
     {
         Worker(
             queue: queue, runner: PipelineRunner(database: database, gateway: gateway, logger: logger),
-            database: database, settings: configuration.workerSettings, observer: observer, logger: logger)
+            database: database, settings: configuration.runtime.worker, observer: observer, logger: logger)
     }
 
     /// The sender of the tenants' notifications, per `CP_NOTIFY_*`; run where the worker runs.
@@ -80,7 +81,7 @@ struct RuntimeParts: Sendable {
     ) -> NotificationSender {
         NotificationSender(
             database: database, store: notifications, addressGuard: registry.addressGuard, client: providerClient,
-            pinned: registry.pinned, settings: configuration.notificationSettings, observer: observer,
+            pinned: registry.pinned, settings: configuration.notifications, observer: observer,
             slackWebhook: { [interventions] in try await interventions.slackURL(in: $0) }, logger: logger)
     }
 
@@ -90,7 +91,7 @@ struct RuntimeParts: Sendable {
     ) -> InterventionScheduler {
         InterventionScheduler(
             database: database, gateway: gateway, store: interventions, clock: configuration.clock,
-            settings: configuration.interventionSettings, observer: observer, logger: logger)
+            settings: configuration.interventions, observer: observer, logger: logger)
     }
 
     /// What runs where the worker runs, beside the worker itself: retention, the notification sender and
@@ -101,8 +102,8 @@ struct RuntimeParts: Sendable {
     ) -> [any Service] {
         [
             RetentionService(
-                pruner: RetentionPruner(database: database, policy: configuration.retentionPolicy),
-                interval: configuration.retentionInterval, registry: metrics, logger: logger),
+                pruner: RetentionPruner(database: database, policy: configuration.runtime.retentionPolicy),
+                interval: configuration.runtime.retentionInterval, registry: metrics, logger: logger),
             notificationSender(
                 configuration, database: database, observer: NotificationMetrics(registry: metrics), logger: logger),
             interventionScheduler(

@@ -1,4 +1,5 @@
 import Foundation
+import Settings
 
 /// The OAuth app a deployment signs people in with (`CP_GITHUB_*`). GitHub's addresses are settings so
 /// that GitHub Enterprise Server, and the tests' local fake, can stand in for github.com.
@@ -22,21 +23,19 @@ public struct GitHubSignInSettings: Sendable {
         self.apiBaseURL = apiBaseURL.hasSuffix("/") ? String(apiBaseURL.dropLast()) : apiBaseURL
     }
 
-    /// The settings in `environment`; nil when no client id is set (GitHub sign-in off).
-    static func read(_ environment: [String: String]) throws -> GitHubSignInSettings? {
-        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
-        guard let clientID = value("CP_GITHUB_CLIENT_ID") else { return nil }
-        guard let secret = value("CP_GITHUB_CLIENT_SECRET") else {
-            throw ConfigurationError.missing("CP_GITHUB_CLIENT_SECRET")
-        }
-        guard let redirect = value("CP_GITHUB_REDIRECT_URL") else {
-            throw ConfigurationError.missing("CP_GITHUB_REDIRECT_URL")
-        }
+    /// The settings `reader` finds; nil when no client id is set (GitHub sign-in off).
+    static func read(_ reader: SettingsReader) throws -> GitHubSignInSettings? {
+        let clientID = reader.optional("CP_GITHUB_CLIENT_ID")
+        let secret = reader.optional("CP_GITHUB_CLIENT_SECRET")
+        let redirect = reader.optional("CP_GITHUB_REDIRECT_URL")
+        let oauth = reader.string("CP_GITHUB_OAUTH_URL", "https://github.com")
+        let api = reader.string("CP_GITHUB_API_URL", "https://api.github.com")
+        guard let clientID else { return nil }
+        guard let secret else { throw ConfigurationError.missing("CP_GITHUB_CLIENT_SECRET") }
+        guard let redirect else { throw ConfigurationError.missing("CP_GITHUB_REDIRECT_URL") }
         guard URL(string: redirect)?.host != nil else {
             throw ConfigurationError.invalid("CP_GITHUB_REDIRECT_URL", redirect)
         }
-        let oauth = value("CP_GITHUB_OAUTH_URL") ?? "https://github.com"
-        let api = value("CP_GITHUB_API_URL") ?? "https://api.github.com"
         for (name, url) in [("CP_GITHUB_OAUTH_URL", oauth), ("CP_GITHUB_API_URL", api)] {
             guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil
             else { throw ConfigurationError.invalid(name, url) }
