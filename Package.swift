@@ -290,7 +290,10 @@ let package = Package(
         .testTarget(
             name: "BlockingWorkTests", dependencies: ["BlockingWork", "TestKit"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "PersistenceTests", dependencies: ["Persistence", "BlockingWork", "TestKit"],
+            name: "PersistenceTests",
+            dependencies: [
+                "Persistence", "BlockingWork", "TestKit", .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Jobs"], swiftSettings: swiftSettings),
         .testTarget(

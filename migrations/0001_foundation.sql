@@ -24,9 +24,9 @@ ALTER TABLE tenants FORCE ROW LEVEL SECURITY;
 -- Operators list and change tenants across the platform: the operator flag is set per transaction by
 -- the server only after it verified an operator token, exactly like the tenant id.
 CREATE POLICY tenant_isolation ON tenants
-    USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid
+    USING (tenant_id = app_tenant_id()
            OR current_setting('app.operator', true) = 'on')
-    WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid
+    WITH CHECK (tenant_id = app_tenant_id()
            OR current_setting('app.operator', true) = 'on');
 
 CREATE TABLE users (
@@ -44,8 +44,8 @@ CREATE UNIQUE INDEX users_email_key ON users (tenant_id, email_normalized);
 ALTER TABLE users ENABLE ROW LEVEL SECURITY;
 ALTER TABLE users FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON users
-    USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-    WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+    USING (tenant_id = app_tenant_id())
+    WITH CHECK (tenant_id = app_tenant_id());
 
 -- Emails are unique across the platform and login happens before the tenant is known, so this
 -- directory maps a normalised email to its tenant and user. Anyone may read a row (it holds no secret);
@@ -60,9 +60,9 @@ ALTER TABLE login_directory ENABLE ROW LEVEL SECURITY;
 ALTER TABLE login_directory FORCE ROW LEVEL SECURITY;
 CREATE POLICY directory_read ON login_directory FOR SELECT USING (true);
 CREATE POLICY directory_insert ON login_directory FOR INSERT
-    WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+    WITH CHECK (tenant_id = app_tenant_id());
 CREATE POLICY directory_delete ON login_directory FOR DELETE
-    USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+    USING (tenant_id = app_tenant_id());
 
 CREATE TABLE api_keys (
     tenant_id      uuid NOT NULL REFERENCES tenants (tenant_id) ON DELETE CASCADE,
@@ -82,8 +82,8 @@ CREATE INDEX api_keys_created_idx ON api_keys (tenant_id, created_at DESC, key_i
 ALTER TABLE api_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE api_keys FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON api_keys
-    USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-    WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+    USING (tenant_id = app_tenant_id())
+    WITH CHECK (tenant_id = app_tenant_id());
 
 CREATE TABLE audit_events (
     tenant_id    uuid NOT NULL REFERENCES tenants (tenant_id) ON DELETE CASCADE,
@@ -101,8 +101,8 @@ CREATE TABLE audit_events (
 ALTER TABLE audit_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE audit_events FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON audit_events
-    USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-    WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+    USING (tenant_id = app_tenant_id())
+    WITH CHECK (tenant_id = app_tenant_id());
 
 -- Stored answers of creating calls made with an `Idempotency-Key`, encrypted (they hold tokens).
 CREATE TABLE idempotency_records (
@@ -118,8 +118,8 @@ CREATE TABLE idempotency_records (
 ALTER TABLE idempotency_records ENABLE ROW LEVEL SECURITY;
 ALTER TABLE idempotency_records FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON idempotency_records
-    USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-    WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+    USING (tenant_id = app_tenant_id())
+    WITH CHECK (tenant_id = app_tenant_id());
 
 -- Signup happens before any tenant exists, so its idempotency records are platform-wide. A replay
 -- must present the same body (password included) to see the stored answer.

@@ -54,23 +54,6 @@ REVOKE UPDATE ON tenants FROM controlplane_app;
 GRANT UPDATE (name, timezone, updated_at) ON tenants TO controlplane_app;
 GRANT SELECT ON operator_token_denylist TO controlplane_app;
 
-CREATE FUNCTION operator_update_tenant(target uuid, new_status text, new_plan text)
-RETURNS SETOF tenants
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-BEGIN
-    IF current_setting('app.operator', true) IS DISTINCT FROM 'on' THEN
-        RAISE EXCEPTION 'operator_update_tenant needs an operator transaction' USING ERRCODE = '42501';
-    END IF;
-    RETURN QUERY
-        UPDATE tenants SET status = COALESCE(new_status, status), plan = COALESCE(new_plan, plan),
-                           updated_at = now()
-        WHERE tenant_id = target
-        RETURNING *;
-END;
-$$;
-REVOKE ALL ON FUNCTION operator_update_tenant(uuid, text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION operator_update_tenant(uuid, text, text) TO controlplane_app;
-
 -- No temporary tables for the application role, whatever the deployment granted on the database.
 DO $$
 BEGIN

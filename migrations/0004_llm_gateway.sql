@@ -12,8 +12,8 @@ CREATE TABLE llm_policies (
 ALTER TABLE llm_policies ENABLE ROW LEVEL SECURITY;
 ALTER TABLE llm_policies FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON llm_policies
-    USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-    WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+    USING (tenant_id = app_tenant_id())
+    WITH CHECK (tenant_id = app_tenant_id());
 
 -- A tenant's own key per provider, sealed with CP_MASTER_KEY (AES-GCM, bound to tenant and provider);
 -- never returned. `base_url` only for openai_compatible (checked against private addresses).
@@ -28,8 +28,8 @@ CREATE TABLE provider_credentials (
 ALTER TABLE provider_credentials ENABLE ROW LEVEL SECURITY;
 ALTER TABLE provider_credentials FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON provider_credentials
-    USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-    WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+    USING (tenant_id = app_tenant_id())
+    WITH CHECK (tenant_id = app_tenant_id());
 
 GRANT SELECT, INSERT ON llm_policies TO controlplane_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON provider_credentials TO controlplane_app;

@@ -25,8 +25,8 @@ CREATE INDEX webhook_endpoints_created_idx ON webhook_endpoints (tenant_id, crea
 ALTER TABLE webhook_endpoints ENABLE ROW LEVEL SECURITY;
 ALTER TABLE webhook_endpoints FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON webhook_endpoints
-    USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-    WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+    USING (tenant_id = app_tenant_id())
+    WITH CHECK (tenant_id = app_tenant_id());
 
 CREATE TABLE webhook_routes (
     endpoint_id uuid PRIMARY KEY,
@@ -37,7 +37,7 @@ ALTER TABLE webhook_routes ENABLE ROW LEVEL SECURITY;
 ALTER TABLE webhook_routes FORCE ROW LEVEL SECURITY;
 CREATE POLICY route_read ON webhook_routes FOR SELECT USING (true);
 CREATE POLICY route_insert ON webhook_routes FOR INSERT
-    WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+    WITH CHECK (tenant_id = app_tenant_id());
 
 CREATE TABLE webhook_deliveries (
     tenant_id     uuid NOT NULL REFERENCES tenants (tenant_id) ON DELETE CASCADE,
@@ -63,8 +63,8 @@ CREATE INDEX webhook_deliveries_received_idx ON webhook_deliveries (tenant_id, r
 ALTER TABLE webhook_deliveries ENABLE ROW LEVEL SECURITY;
 ALTER TABLE webhook_deliveries FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON webhook_deliveries
-    USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-    WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+    USING (tenant_id = app_tenant_id())
+    WITH CHECK (tenant_id = app_tenant_id());
 
 CREATE TABLE jobs (
     tenant_id    uuid NOT NULL REFERENCES tenants (tenant_id) ON DELETE CASCADE,
@@ -95,97 +95,11 @@ CREATE INDEX jobs_open_idx ON jobs (created_at) WHERE status IN ('queued', 'runn
 ALTER TABLE jobs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE jobs FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON jobs
-    USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-    WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+    USING (tenant_id = app_tenant_id())
+    WITH CHECK (tenant_id = app_tenant_id());
 -- The relay reads, across tenants, which open jobs exist (ids only are used), nothing else.
 CREATE POLICY maintenance_read ON jobs FOR SELECT
     USING (current_setting('app.maintenance', true) = 'on' AND status IN ('queued', 'running'));
-
--- The endpoint behind an ingest URL with what verifying and routing a delivery needs, in one round trip.
--- No row: no such endpoint (or a deleted one).
-CREATE FUNCTION webhook_route(p_endpoint uuid)
-RETURNS TABLE (tenant_id uuid, tenant_status text, active boolean, secret_sealed bytea,
-               previous_secret_sealed bytea, previous_secret_expires_at timestamptz, pipelines text[],
-               repositories text[])
-LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
-DECLARE
-    v_tenant uuid;
-BEGIN
-    SELECT r.tenant_id INTO v_tenant FROM webhook_routes r WHERE r.endpoint_id = p_endpoint;
-    IF NOT FOUND THEN
-        RETURN;
-    END IF;
-    PERFORM set_config('app.tenant_id', v_tenant::text, true);
-    RETURN QUERY
-        SELECT e.tenant_id, t.status, e.active, e.secret_sealed, e.previous_secret_sealed,
-               e.previous_secret_expires_at, e.pipelines, e.repositories
-        FROM webhook_endpoints e JOIN tenants t ON t.tenant_id = e.tenant_id
-        WHERE e.tenant_id = v_tenant AND e.endpoint_id = p_endpoint;
-END;
-$$;
-
--- Records a verified delivery and its jobs in one durable statement. The same GitHub delivery id on the
--- same endpoint records nothing new: the first delivery's id, status and jobs are answered instead
--- (`duplicate`), however many arrive at once (the unique index makes the later ones wait and skip).
-CREATE FUNCTION webhook_accept(
-    p_tenant uuid, p_endpoint uuid, p_delivery uuid, p_github_delivery text, p_event text, p_action text,
-    p_repository text, p_ref text, p_status text, p_reason text, p_content_type text, p_body bytea,
-    p_pipelines text[], p_job_ids uuid[], p_max_attempts integer)
-RETURNS TABLE (delivery_id uuid, status text, duplicate boolean, job_ids uuid[])
-LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
-#variable_conflict use_column
-DECLARE
-    v_inserted uuid;
-BEGIN
-    PERFORM set_config('app.tenant_id', p_tenant::text, true);
-    INSERT INTO webhook_deliveries (tenant_id, delivery_id, endpoint_id, github_delivery, event, action,
-                                    repository, ref, status, reason, content_type, body, job_count)
-    VALUES (p_tenant, p_delivery, p_endpoint, p_github_delivery, p_event, p_action, p_repository, p_ref,
-            p_status, p_reason, p_content_type, p_body, cardinality(p_job_ids))
-    ON CONFLICT (tenant_id, endpoint_id, github_delivery) DO NOTHING
-    RETURNING webhook_deliveries.delivery_id INTO v_inserted;
-    IF v_inserted IS NULL THEN
-        RETURN QUERY
-            SELECT d.delivery_id, d.status, true,
-                   COALESCE((SELECT array_agg(j.job_id ORDER BY j.pipeline) FROM jobs j
-                             WHERE j.tenant_id = p_tenant AND j.delivery_id = d.delivery_id), '{}')
-            FROM webhook_deliveries d
-            WHERE d.tenant_id = p_tenant AND d.endpoint_id = p_endpoint AND d.github_delivery = p_github_delivery;
-        RETURN;
-    END IF;
-    INSERT INTO jobs (tenant_id, job_id, delivery_id, pipeline, repository, max_attempts)
-    SELECT p_tenant, j.job_id, p_delivery, j.pipeline, p_repository, p_max_attempts
-    FROM unnest(p_job_ids, p_pipelines) AS j (job_id, pipeline);
-    RETURN QUERY SELECT p_delivery, p_status, false, p_job_ids;
-END;
-$$;
-
--- Notes which jobs reached Redis (and their deliveries as `enqueued`), for many tenants in one call;
--- what is never noted is found and sent again by the relay. Not durable on purpose: a lost note only
--- costs a job id sent twice, which the worker's claim in Postgres absorbs.
-CREATE FUNCTION jobs_mark_enqueued(p_tenants uuid[], p_jobs uuid[])
-RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
-DECLARE
-    v_tenant uuid;
-BEGIN
-    PERFORM set_config('synchronous_commit', 'off', true);
-    FOR v_tenant IN SELECT DISTINCT t FROM unnest(p_tenants) AS t LOOP
-        PERFORM set_config('app.tenant_id', v_tenant::text, true);
-        WITH marked AS (
-            UPDATE jobs j SET enqueued_at = now()
-            FROM unnest(p_tenants, p_jobs) AS m (tenant_id, job_id)
-            WHERE m.tenant_id = v_tenant AND j.tenant_id = v_tenant AND j.job_id = m.job_id
-              AND j.enqueued_at IS NULL
-            RETURNING j.delivery_id
-        )
-        UPDATE webhook_deliveries d SET status = 'enqueued', updated_at = now()
-        WHERE d.tenant_id = v_tenant AND d.status = 'accepted'
-          AND d.delivery_id IN (SELECT delivery_id FROM marked);
-    END LOOP;
-    PERFORM set_config('app.tenant_id', '', true);
-END;
-$$;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON webhook_endpoints TO controlplane_app;
 GRANT SELECT, INSERT ON webhook_routes TO controlplane_app;

@@ -20,8 +20,8 @@ CREATE TABLE intervention_settings (
 ALTER TABLE intervention_settings ENABLE ROW LEVEL SECURITY;
 ALTER TABLE intervention_settings FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON intervention_settings
-    USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-    WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+    USING (tenant_id = app_tenant_id())
+    WITH CHECK (tenant_id = app_tenant_id());
 GRANT SELECT, INSERT, UPDATE ON intervention_settings TO controlplane_app;
 
 -- One row per dated commitment of a commitments analysis (unique per analysis and position, so it is
@@ -73,8 +73,8 @@ CREATE INDEX interventions_created_idx ON interventions (tenant_id, created_at D
 ALTER TABLE interventions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE interventions FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON interventions
-    USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-    WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+    USING (tenant_id = app_tenant_id())
+    WITH CHECK (tenant_id = app_tenant_id());
 -- The scheduler claims due rows of every tenant in a maintenance transaction (it takes a lease and
 -- nothing else); all it does with a claimed row happens in that row's tenant transaction. The gauges
 -- read the answered ones there too, for each tenant's acceptance rate.
@@ -88,57 +88,6 @@ GRANT UPDATE (status, next_check_at, attempts, last_error, closed_by_sha, owner_
               escalation_message, provider, model, total_tokens, created_at, escalate_at, escalated_at, outcome_at,
               outcome_by)
     ON interventions TO controlplane_app;
-
--- A `YYYY-MM-DD` text as a date, or NULL when it names no calendar day (2026-02-30).
-CREATE FUNCTION calendar_date_or_null(p_text text) RETURNS date
-LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
-BEGIN
-    IF p_text IS NULL OR p_text !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN
-        RETURN NULL;
-    END IF;
-    RETURN p_text::date;
-EXCEPTION WHEN others THEN
-    RETURN NULL;
-END;
-$$;
-
--- Watches every dated commitment of a commitments analysis; its due moment is the end of the due day in
--- the author's time zone (their identity's, else the tenant's). A commitment already past that moment
--- when its commit is analysed (an old commit pushed late, a replayed delivery) is not chased.
-CREATE FUNCTION interventions_watch() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
-DECLARE
-    v_zone text;
-BEGIN
-    IF NEW.pipeline <> 'commitments' OR jsonb_typeof(NEW.output -> 'commitments') IS DISTINCT FROM 'array' THEN
-        RETURN NULL;
-    END IF;
-    SELECT i.timezone INTO v_zone FROM identities i
-    WHERE i.tenant_id = NEW.tenant_id AND i.timezone IS NOT NULL
-      AND lower(NEW.author_email) = ANY (array_append(i.git_emails, i.email))
-    LIMIT 1;
-    IF v_zone IS NULL THEN
-        SELECT t.timezone INTO v_zone FROM tenants t WHERE t.tenant_id = NEW.tenant_id;
-    END IF;
-    IF v_zone IS NULL OR NOT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = v_zone) THEN
-        v_zone := 'UTC';
-    END IF;
-    INSERT INTO interventions (tenant_id, analysis_id, commitment_index, repository, sha, author_email, committed_at,
-                               commitment, due_date, due_at, next_check_at)
-    SELECT NEW.tenant_id, NEW.analysis_id, (c.position - 1)::integer, NEW.repository, NEW.sha,
-           lower(NEW.author_email), NEW.committed_at, left(c.item ->> 'text', 1000), d.due, d.due_at, d.due_at
-    FROM jsonb_array_elements(NEW.output -> 'commitments') WITH ORDINALITY AS c (item, position)
-    CROSS JOIN LATERAL (
-        SELECT calendar_date_or_null(c.item ->> 'due_date') AS due,
-               ((calendar_date_or_null(c.item ->> 'due_date') + 1)::timestamp AT TIME ZONE v_zone) AS due_at
-    ) d
-    WHERE d.due IS NOT NULL AND d.due_at > now() AND jsonb_typeof(c.item -> 'text') = 'string'
-    ON CONFLICT (tenant_id, analysis_id, commitment_index) DO NOTHING;
-    RETURN NULL;
-END;
-$$;
-CREATE TRIGGER analyses_watch_commitments AFTER INSERT ON analyses
-    FOR EACH ROW EXECUTE FUNCTION interventions_watch();
 
 -- Where an intervention also goes: a Slack-compatible incoming webhook. Its events ride the same durable
 -- queue as the signed ones, to the channel's own URL.

@@ -1,32 +1,20 @@
-import Crypto
 import Foundation
 import Logging
 import PostgresNIO
 
-/// Applies `migrations/NNNN_name.sql` files in order, each in its own transaction, under a Postgres
-/// advisory lock so replicas starting together do not race. Applied files are checksummed: changing one
-/// after it ran is an error, because migrations are forward-only.
+/// Brings a database to a `MigrationPlan` under a Postgres advisory lock, so replicas starting together
+/// do not race: pending migrations in version order, each in its own transaction, and each definition
+/// whose text is not the one last applied, right after the migration it follows. On a new database that
+/// interleaves them (a function is there before a later migration needs it); on a current one only the
+/// definitions that changed run, in place (`CREATE OR REPLACE`, triggers dropped and made again in the
+/// same transaction).
 public struct Migrator: Sendable {
-    /// One migration file.
-    public struct Migration: Sendable, Equatable {
-        public let version: Int
-        public let name: String
-        public let sql: String
-        public var checksum: String {
-            SHA256.hash(data: Data(sql.utf8)).map { String(format: "%02x", $0) }.joined()
-        }
-    }
-
     public enum MigrationError: Error, CustomStringConvertible {
-        case badFileName(String)
-        case duplicateVersion(Int)
         case checksumMismatch(version: Int, name: String)
         case unknownAppliedVersion(Int)
 
         public var description: String {
             switch self {
-            case .badFileName(let name): "migration file \(name) is not named NNNN_name.sql"
-            case .duplicateVersion(let version): "two migration files have version \(version)"
             case .checksumMismatch(let version, let name):
                 "migration \(version) (\(name)) changed after it was applied; add a new migration instead"
             case .unknownAppliedVersion(let version):
@@ -46,33 +34,14 @@ public struct Migrator: Sendable {
         self.logger = logger
     }
 
-    /// Reads every `NNNN_name.sql` in `directory`, sorted by version.
-    public static func load(from directory: String) throws -> [Migration] {
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".sql") }
-        var migrations: [Migration] = []
-        for name in names {
-            let stem = name.dropLast(4)
-            guard let underscore = stem.firstIndex(of: "_"), let version = Int(stem[..<underscore]) else {
-                throw MigrationError.badFileName(name)
-            }
-            let sql = try String(contentsOfFile: directory + "/" + name, encoding: .utf8)
-            migrations.append(
-                Migration(version: version, name: String(stem[stem.index(after: underscore)...]), sql: sql))
-        }
-        migrations.sort { $0.version < $1.version }
-        for (previous, next) in zip(migrations, migrations.dropFirst()) where previous.version == next.version {
-            throw MigrationError.duplicateVersion(next.version)
-        }
-        return migrations
-    }
-
-    /// Applies every migration not yet applied; returns the versions it applied.
+    /// Applies what `plan` has that the database has not; returns what it applied (`NNNN_name` for a
+    /// migration, `definitions/name` for a definition).
     @discardableResult
-    public func migrate(_ migrations: [Migration]) async throws -> [Int] {
+    public func migrate(_ plan: MigrationPlan) async throws -> [String] {
         try await client.withConnection { connection in
             try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
             do {
-                let applied = try await apply(migrations, on: connection)
+                let applied = try await apply(plan, on: connection)
                 try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
                 return applied
             } catch {
@@ -82,12 +51,17 @@ public struct Migrator: Sendable {
         }
     }
 
-    private func apply(_ migrations: [Migration], on connection: PostgresConnection) async throws -> [Int] {
+    private func apply(_ plan: MigrationPlan, on connection: PostgresConnection) async throws -> [String] {
         try await connection.query(
             """
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
                 applied_at timestamptz NOT NULL DEFAULT now())
+            """, logger: logger)
+        try await connection.query(
+            """
+            CREATE TABLE IF NOT EXISTS schema_definitions (
+                name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
             """, logger: logger)
         var applied: [Int: String] = [:]
         for try await (version, checksum) in try await connection.query(
@@ -95,37 +69,85 @@ public struct Migrator: Sendable {
         ).decode((Int, String).self) {
             applied[version] = checksum
         }
-        let known = Set(migrations.map(\.version))
+        var defined: [String: String] = [:]
+        for try await (name, checksum) in try await connection.query(
+            "SELECT name, checksum FROM schema_definitions", logger: logger
+        ).decode((String, String).self) {
+            defined[name] = checksum
+        }
+        let known = Set(plan.migrations.map(\.version))
         if let unknown = applied.keys.sorted().first(where: { !known.contains($0) }) {
             throw MigrationError.unknownAppliedVersion(unknown)
         }
-        var ran: [Int] = []
-        for migration in migrations {
-            if let checksum = applied[migration.version] {
-                guard checksum == migration.checksum else {
-                    throw MigrationError.checksumMismatch(version: migration.version, name: migration.name)
-                }
-                continue
+        for migration in plan.migrations {
+            guard let checksum = applied[migration.version], checksum != migration.checksum else { continue }
+            guard plan.superseded[migration.version]?.contains(checksum) == true else {
+                throw MigrationError.checksumMismatch(version: migration.version, name: migration.name)
             }
-            try await connection.query("BEGIN", logger: logger)
-            do {
-                for statement in SQLScript.statements(in: migration.sql) {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-                }
-                try await connection.query(
-                    """
-                    INSERT INTO schema_migrations (version, name, checksum)
-                    VALUES (\(migration.version), \(migration.name), \(migration.checksum))
-                    """, logger: logger)
-                try await connection.query("COMMIT", logger: logger)
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-                throw error
-            }
+            try await connection.query(
+                "UPDATE schema_migrations SET checksum = \(migration.checksum) WHERE version = \(migration.version)",
+                logger: logger)
             logger.info(
-                "applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
-            ran.append(migration.version)
+                "migration rewritten since it was applied; its new text is recorded",
+                metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
         }
+
+        var ran: [String] = []
+        var definitions = plan.definitions[...]
+        func defineDue(through version: Int) async throws {
+            while let next = definitions.first, next.after <= version {
+                definitions.removeFirst()
+                guard defined[next.name] != next.checksum else { continue }
+                try await transaction(on: connection) {
+                    // As pg_dump does: a function's body is checked when it runs, so one may name another
+                    // defined later in the same pass.
+                    try await connection.query("SET LOCAL check_function_bodies = off", logger: logger)
+                    try await run(next.sql, on: connection)
+                    try await connection.query(
+                        """
+                        INSERT INTO schema_definitions (name, checksum) VALUES (\(next.name), \(next.checksum))
+                        ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now()
+                        """, logger: logger)
+                }
+                logger.info("applied definition", metadata: ["name": "\(next.name)", "after": "\(next.after)"])
+                ran.append("definitions/\(next.name)")
+            }
+        }
+        try await defineDue(through: 0)
+        for migration in plan.migrations {
+            if applied[migration.version] == nil {
+                try await transaction(on: connection) {
+                    try await run(migration.sql, on: connection)
+                    try await connection.query(
+                        """
+                        INSERT INTO schema_migrations (version, name, checksum)
+                        VALUES (\(migration.version), \(migration.name), \(migration.checksum))
+                        """, logger: logger)
+                }
+                logger.info(
+                    "applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+                ran.append(String(format: "%04d", migration.version) + "_" + migration.name)
+            }
+            try await defineDue(through: migration.version)
+        }
+        try await defineDue(through: Int.max)
         return ran
+    }
+
+    private func run(_ script: String, on connection: PostgresConnection) async throws {
+        for statement in SQLScript.statements(in: script) {
+            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+        }
+    }
+
+    private func transaction(on connection: PostgresConnection, _ body: () async throws -> Void) async throws {
+        try await connection.query("BEGIN", logger: logger)
+        do {
+            try await body()
+            try await connection.query("COMMIT", logger: logger)
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw error
+        }
     }
 }

@@ -26,7 +26,7 @@ import Testing
     }
 
     @Test func theFoundationMigrationSplitsIntoItsStatements() throws {
-        let migrations = try Migrator.load(from: "migrations")
+        let migrations = try MigrationPlan.load(from: "migrations").migrations
         let first = try #require(migrations.first)
         #expect(first.version == 1)
         let statements = SQLScript.statements(in: first.sql)

@@ -48,13 +48,13 @@ public struct ControlPlaneCommand: AsyncParsableCommand {
             let logger = makeLogger(configuration)
             let client = PostgresClient(
                 configuration: try DatabaseURL.configuration(configuration.database.migrationURL))
-            let migrations = try Migrator.load(from: configuration.database.migrationsDirectory)
+            let plan = try MigrationPlan.load(from: configuration.database.migrationsDirectory)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await client.run() }
                 defer { group.cancelAll() }
-                let applied = try await Migrator(client: client, logger: logger).migrate(migrations)
+                let applied = try await Migrator(client: client, logger: logger).migrate(plan)
                 logger.info(
-                    "migrations up to date", metadata: ["applied": "\(applied)", "known": "\(migrations.count)"])
+                    "migrations up to date", metadata: ["applied": "\(applied)", "known": "\(plan.migrations.count)"])
             }
         }
     }
