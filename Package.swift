@@ -244,9 +244,30 @@ let package = Package(
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
         .target(
+            name: "Edge",
+            dependencies: [
+                "Settings",
+                "BlockingWork",
+                "Persistence",
+                "Tenancy",
+                "Auth",
+                "Billing",
+                "Webhooks",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ControlPlane",
             dependencies: [
                 "Settings",
+                "Edge",
                 "BlockingWork",
                 "Persistence",
                 "Tenancy",
@@ -292,7 +313,8 @@ let package = Package(
         .testTarget(
             name: "PersistenceTests",
             dependencies: [
-                "Persistence", "BlockingWork", "TestKit", .product(name: "PostgresNIO", package: "postgres-nio"),
+                "Persistence", "BlockingWork", "Settings", "TestKit",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Jobs"], swiftSettings: swiftSettings),
@@ -309,12 +331,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "EdgeTests",
+            dependencies: [
+                "Edge", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "ControlPlaneTests",
             dependencies: [
                 "ControlPlane",
                 "ControlPlaneClient",
                 "TestKit",
                 "Settings",
+                "Edge",
                 "BlockingWork",
                 "Persistence",
                 "Tenancy",

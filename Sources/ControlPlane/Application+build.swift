@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Auth
 import Billing
 import BlockingWork
+import Edge
 import Foundation
 import Hummingbird
 import Jobs
@@ -41,7 +42,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
     ProcessMetrics.register(on: metrics, database: database, lag: lag, cache: credentials)
     let spendMetrics = SpendMetrics(
         registry: metrics.registry, models: ModelLabels(perTenant: configuration.http.metricsModelsPerTenant))
-    let errors = ErrorMappingMiddleware(logger: logger)
+    let errors = ErrorMappingMiddleware(domainProblem: { APIError(domain: $0) }, logger: logger)
     let startup = StartupGate()
     let runtime = try RuntimeParts(
         configuration, parts: parts, spend: spendMetrics, metricsRegistry: metrics.registry, logger: logger)
@@ -119,21 +120,9 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
 
     let router = Router(context: AppRequestContext.self)
     router.middlewares.add(
-        EdgeMiddleware(
-            maxBodyBytes: configuration.http.maxBodyBytes, webhookMaxBodyBytes: configuration.http.webhookMaxBodyBytes,
-            bulkMaxBodyBytes: configuration.http.bulkMaxBodyBytes,
-            bodies: BodyBudget(
-                total: configuration.http.bodyBytesInFlight, perSource: configuration.http.bodyBytesInFlightPerSource),
-            bodyRate: BodyReadRate(
-                bytesPerSecond: configuration.http.bodyBytesPerSecondPerSource,
-                burst: configuration.http.bodyBytesInFlightPerSource),
-            knownEndpoints: ingest.known,
-            addresses: try ClientAddressResolver(
-                trustedProxies: configuration.http.trustedProxies, trustedHops: configuration.http.trustedProxyHops),
-            pacing: RefusalPacing(
-                delay: configuration.http.refusalPacing, holdsPerSource: configuration.http.refusalPacingHoldsPerSource,
-                holds: configuration.http.refusalPacingHolds),
-            routes: routes, metrics: metrics, logger: logger))
+        try EdgeMiddleware(
+            settings: configuration.http, knownEndpoints: ingest.known, routes: routes, metrics: metrics,
+            domainProblem: { APIError(domain: $0) }, logger: logger))
     try handler.registerHandlers(
         on: router, serverURL: URL(string: "/")!,
         // Compact JSON (keys still sorted, so answers are stable) and dates written without ICU.

@@ -1,4 +1,5 @@
 import BlockingWork
+import Edge
 import Logging
 import ServiceLifecycle
 

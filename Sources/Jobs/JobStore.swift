@@ -84,7 +84,7 @@ public struct JobStore: Sendable {
             case .retry(let reason, let backoff):
                 (
                     "retry", reason,
-                    Double(backoff.components.seconds) + Double(backoff.components.attoseconds) / 1e18
+                    backoff.seconds
                 )
             }
         let rows = try await database.query(

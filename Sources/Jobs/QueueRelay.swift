@@ -64,7 +64,7 @@ public struct QueueRelay: Service {
         }
         let recovered = try await recoverLost()
         if recovered > 0 { logger.warning("jobs lost from Redis are sent again", metadata: ["jobs": "\(recovered)"]) }
-        let age = Self.seconds(minimumAge)
+        let age = minimumAge.seconds
         return try await sendAll(query: { after, afterID in
             """
             SELECT tenant_id, job_id, created_at, attempts FROM jobs
@@ -78,7 +78,7 @@ public struct QueueRelay: Service {
     /// Notes as not on Redis the jobs of tenants whose stream is empty although Postgres has had jobs of
     /// theirs queued and noted as sent for longer than `lostAfter`; answers how many.
     func recoverLost() async throws -> Int {
-        let age = Self.seconds(lostAfter)
+        let age = lostAfter.seconds
         let suspects = try await database.transaction(.maintenance) { connection in
             var tenants: [TenantID] = []
             let rows = try await connection.statement(
@@ -109,10 +109,6 @@ public struct QueueRelay: Service {
             "SELECT jobs_forget_enqueued(\(lost), \(age))", logger: database.logger)
         for try await forgotten in rows.decode(Int32.self) { count = Int(forgotten) }
         return count
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     private func sendAll(query: (Date, UUID) -> PostgresQuery) async throws -> Int {

@@ -38,7 +38,7 @@ public struct NotificationSenderSettings: Sendable {
 
     /// The pause before attempt `attempt + 1`, jittered.
     func backoff(after attempt: Int) -> Double {
-        let base = Double(backoffBase.components.seconds) + Double(backoffBase.components.attoseconds) / 1e18
+        let base = backoffBase.seconds
         let cap = Double(backoffCap.components.seconds)
         let plain = min(cap, base * pow(4, Double(max(0, attempt - 1))))
         return plain * Double.random(in: 0.8...1.2)

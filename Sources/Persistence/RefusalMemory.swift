@@ -1,3 +1,4 @@
+import BlockingWork
 import Synchronization
 
 /// Refusals remembered on this replica until they lapse, bounded in count: a subject refused until a
@@ -28,8 +29,7 @@ public final class RefusalMemory<Key: Hashable & Sendable, Value: Sendable>: Sen
                 refused[key] = nil
                 return nil
             }
-            let (seconds, attoseconds) = (entry.until - now).components
-            return (entry.value, Double(seconds) + Double(attoseconds) / 1e18)
+            return (entry.value, (entry.until - now).seconds)
         }
     }
 

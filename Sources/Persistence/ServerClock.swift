@@ -1,3 +1,4 @@
+import BlockingWork
 import Foundation
 import Synchronization
 
@@ -18,9 +19,6 @@ public final class ServerClock: Sendable {
 
     /// Moves the clock forward (a test's hours passing in an instant).
     public func advance(by duration: Duration) {
-        let seconds =
-            TimeInterval(duration.components.seconds)
-            + TimeInterval(duration.components.attoseconds) / 1e18
-        offset.withLock { $0 += seconds }
+        offset.withLock { $0 += duration.seconds }
     }
 }

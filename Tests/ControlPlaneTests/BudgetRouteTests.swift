@@ -5,6 +5,7 @@ import Persistence
 import Testing
 
 @testable import ControlPlane
+@testable import Edge
 
 /// The budget, usage and admin routes over HTTP.
 @Suite(.timeLimit(.minutes(3))) struct BudgetRouteTests {

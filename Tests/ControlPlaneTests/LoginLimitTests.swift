@@ -7,6 +7,7 @@ import PostgresNIO
 import Testing
 
 @testable import ControlPlane
+@testable import Edge
 
 /// Defects 3 and 4: the client address came from the leftmost `X-Forwarded-For` entry, and login was a
 /// CPU sink limited only per email, hashing on a pool shared with Redis.

@@ -6,6 +6,7 @@ import TestKit
 import Testing
 
 @testable import ControlPlane
+@testable import Edge
 
 /// Privileges follow people. Every operation of `openapi.yaml` is called with every credential a
 /// person of each role can make: their session, a key of each single scope, and keys made by keys

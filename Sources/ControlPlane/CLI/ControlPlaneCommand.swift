@@ -1,5 +1,6 @@
 import ArgumentParser
 import Auth
+import Edge
 import Foundation
 import Hummingbird
 import Logging

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AsyncHTTPClient
+import Edge
 import Foundation
 import Settings
 

@@ -1,5 +1,6 @@
 import Auth
 import Billing
+import Edge
 import Foundation
 import Gateway
 import Interventions

@@ -1,5 +1,6 @@
 import Auth
 import BlockingWork
+import Edge
 import Persistence
 import Prometheus
 
@@ -29,9 +30,4 @@ enum ProcessMetrics {
             age.set(elapsed.seconds)
         }
     }
-}
-
-extension Duration {
-    /// The duration in seconds, as a gauge takes it.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

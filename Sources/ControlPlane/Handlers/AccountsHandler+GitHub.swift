@@ -1,6 +1,7 @@
 import Auth
 import ControlPlaneAPI
 import ControlPlaneAPITypes
+import Edge
 import Foundation
 
 extension AccountsHandler {

@@ -2,6 +2,7 @@ import Auth
 import Billing
 import ControlPlaneAPI
 import ControlPlaneAPITypes
+import Edge
 import Foundation
 import Persistence
 import Tenancy

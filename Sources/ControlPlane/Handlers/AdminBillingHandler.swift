@@ -1,6 +1,7 @@
 import Billing
 import ControlPlaneAPI
 import ControlPlaneAPITypes
+import Edge
 import Foundation
 import Persistence
 import Tenancy

@@ -1,6 +1,7 @@
 import Auth
 import ControlPlaneAPI
 import ControlPlaneAPITypes
+import Edge
 import Foundation
 import Persistence
 import Tenancy

@@ -100,7 +100,6 @@ struct AdminHealthHandler: Sendable {
 
     private static func milliseconds(_ duration: Duration) -> Double {
         // Microsecond precision.
-        ((Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15) * 1000)
-            .rounded() / 1000
+        (duration.seconds * 1_000_000).rounded() / 1000
     }
 }

@@ -1,4 +1,5 @@
 import Billing
+import Edge
 import Foundation
 
 /// Checks of billing inputs that the generated code does not enforce (ranges and calendar days).

@@ -1,5 +1,6 @@
 import ControlPlaneAPI
 import ControlPlaneAPITypes
+import Edge
 import Foundation
 import Jobs
 import OpenAPIRuntime

@@ -1,5 +1,6 @@
 import ControlPlaneAPI
 import ControlPlaneAPITypes
+import Edge
 import Foundation
 import Gateway
 import OpenAPIRuntime

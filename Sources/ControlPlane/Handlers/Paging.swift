@@ -1,3 +1,4 @@
+import Edge
 import Persistence
 
 /// `?limit=` and `?cursor=` of every list: limits checked, cursors sealed for (and only valid in) the

@@ -1,3 +1,4 @@
+import Edge
 import Foundation
 
 /// Input rules shared by the handlers, each the exact rule `openapi.yaml` states for the field (lengths

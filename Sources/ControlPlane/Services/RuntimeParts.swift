@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Billing
+import Edge
 import Gateway
 import Interventions
 import Jobs

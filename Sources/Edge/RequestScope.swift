@@ -31,5 +31,5 @@ public final class CallerTenant: Sendable {
 
     public var tenantID: TenantID? { tenant.withLock { $0 } }
 
-    func set(_ tenantID: TenantID) { tenant.withLock { $0 = tenantID } }
+    package func set(_ tenantID: TenantID) { tenant.withLock { $0 = tenantID } }
 }

@@ -7,7 +7,7 @@ import Synchronization
 public struct HTTPMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     /// Run before each scrape, for gauges read at that moment (pool use, heartbeat age).
-    let beforeScrape = ScrapeHooks()
+    package let beforeScrape = ScrapeHooks()
     private static let buckets: [Duration] = [
         .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
         .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
@@ -18,7 +18,7 @@ public struct HTTPMetrics: Sendable {
         self.registry = registry
     }
 
-    func record(route: String, method: String, status: Int, duration: Duration) {
+    package func record(route: String, method: String, status: Int, duration: Duration) {
         let labels = [("route", route), ("method", method), ("status", String(status))]
         registry.makeCounter(name: "http_requests_total", labels: labels).increment()
         registry.makeDurationHistogram(
@@ -34,7 +34,7 @@ public struct HTTPMetrics: Sendable {
 
     /// An authenticated tenant's request: counted by status class (`2xx`, `4xx`, `5xx`, ...) and timed,
     /// with fewer buckets than the per-route histogram (one series set per tenant).
-    func record(tenant: TenantID, status: Int, duration: Duration) {
+    package func record(tenant: TenantID, status: Int, duration: Duration) {
         let label = ("tenant", tenant.description)
         registry.makeCounter(
             name: "controlplane_tenant_requests_total", labels: [label, ("class", "\(status / 100)xx")]
@@ -55,12 +55,12 @@ public struct HTTPMetrics: Sendable {
 }
 
 /// Gauges set at scrape time, so they say how things are when Prometheus asks.
-final class ScrapeHooks: Sendable {
+package final class ScrapeHooks: Sendable {
     private let hooks = Mutex<[@Sendable () -> Void]>([])
 
-    func add(_ hook: @escaping @Sendable () -> Void) { hooks.withLock { $0.append(hook) } }
+    package func add(_ hook: @escaping @Sendable () -> Void) { hooks.withLock { $0.append(hook) } }
 
-    func run() {
+    package func run() {
         for hook in hooks.withLock({ $0 }) { hook() }
     }
 }

@@ -4,13 +4,18 @@ import OpenAPIRuntime
 /// Holds API calls until the startup checks have passed (`StartupGate`): they wait up to `wait` (as long
 /// as a statement may take), or not at all while the database is known to be unreachable, then get a 503
 /// problem with `Retry-After`. Liveness, readiness and metrics answer at once.
-struct StartupGateMiddleware: ServerMiddleware {
-    static let ungated: Set<String> = ["getHealth", "getReadiness", "getMetrics"]
+package struct StartupGateMiddleware: ServerMiddleware {
+    package static let ungated: Set<String> = ["getHealth", "getReadiness", "getMetrics"]
 
-    let gate: StartupGate
-    let wait: Duration
+    package let gate: StartupGate
+    package let wait: Duration
 
-    func intercept(
+    package init(gate: StartupGate, wait: Duration) {
+        self.gate = gate
+        self.wait = wait
+    }
+
+    package func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {

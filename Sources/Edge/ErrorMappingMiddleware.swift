@@ -8,10 +8,17 @@ import OpenAPIRuntime
 /// code could not decode are the client's fault (400, or 413 for an oversized body); a handler's
 /// `APIError` is answered as is; anything else is logged with the request id and answered as a bare 500
 /// that leaks nothing.
-struct ErrorMappingMiddleware: ServerMiddleware {
-    let logger: Logger
+package struct ErrorMappingMiddleware: ServerMiddleware {
+    /// The problem for an error of a domain module (the composition root's table); nil for the others.
+    package let domainProblem: @Sendable (any Error) -> APIError?
+    package let logger: Logger
 
-    func intercept(
+    package init(domainProblem: @escaping @Sendable (any Error) -> APIError?, logger: Logger) {
+        self.domainProblem = domainProblem
+        self.logger = logger
+    }
+
+    package func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
@@ -23,7 +30,7 @@ struct ErrorMappingMiddleware: ServerMiddleware {
     }
 
     /// The problem response for `error`.
-    func response(for error: any Error, operationID: String) -> (HTTPResponse, HTTPBody) {
+    package func response(for error: any Error, operationID: String) -> (HTTPResponse, HTTPBody) {
         let problem = map(error, operationID: operationID)
         let requestID = RequestScope.current?.requestID ?? ""
         return (
@@ -32,12 +39,12 @@ struct ErrorMappingMiddleware: ServerMiddleware {
         )
     }
 
-    func map(_ error: any Error, operationID: String) -> APIError {
+    package func map(_ error: any Error, operationID: String) -> APIError {
         if let error = error as? APIError { return error }
-        if let problem = APIError(domain: error) { return problem }
+        if let problem = domainProblem(error) { return problem }
         if let error = error as? ServerError {
             if let apiError = Self.find(APIError.self, in: error.underlyingError) { return apiError }
-            if let problem = APIError(domain: error.underlyingError) { return problem }
+            if let problem = domainProblem(error.underlyingError) { return problem }
             // A middleware's own failure is not the client's fault, whatever stage it happened at.
             if error.operationInput == nil, !error.causeDescription.hasPrefix("Middleware of type") {
                 // The generated code failed to decode the request: malformed JSON, wrong types, missing
@@ -61,7 +68,7 @@ struct ErrorMappingMiddleware: ServerMiddleware {
     }
 
     /// A short, safe description of why decoding failed: field paths and expectations, never values.
-    static func clientDescription(of error: ServerError) -> String {
+    package static func clientDescription(of error: ServerError) -> String {
         if let decoding = error.underlyingError as? DecodingError {
             switch decoding {
             case .keyNotFound(let key, let context):

@@ -10,30 +10,56 @@ import Webhooks
 /// request id, binds `RequestScope`, enforces the body size limit before the body is read whole, turns
 /// any error that escaped the OpenAPI layer into a problem response, adds the security headers, and
 /// records the access log line and metrics.
-struct EdgeMiddleware: RouterMiddleware {
-    typealias Context = AppRequestContext
+package struct EdgeMiddleware: RouterMiddleware {
+    package typealias Context = AppRequestContext
 
-    let maxBodyBytes: Int
+    package let maxBodyBytes: Int
     /// The largest refused body read and dropped to keep its connection; a larger one ends it.
-    static let drainedBodyBytes = 64 << 10
+    package static let drainedBodyBytes = 64 << 10
     /// The larger limit of webhook deliveries (`/v1/hooks/...`), whose bodies are kept byte for byte.
-    let webhookMaxBodyBytes: Int
+    package let webhookMaxBodyBytes: Int
     /// The limit of bulk calls (`PUT /v1/identities`).
-    let bulkMaxBodyBytes: Int
+    package let bulkMaxBodyBytes: Int
     /// The bytes of bodies being read, bounded per source and in all.
-    let bodies: BodyBudget
+    package let bodies: BodyBudget
     /// How fast each source's bodies are read.
-    let bodyRate: BodyReadRate
+    package let bodyRate: BodyReadRate
     /// The endpoints whose deliveries count against their tenant's share.
-    let knownEndpoints: KnownEndpoints
-    let addresses: ClientAddressResolver
+    package let knownEndpoints: KnownEndpoints
+    package let addresses: ClientAddressResolver
     /// How long refusals (429) wait before they go.
-    let pacing: RefusalPacing
-    let routes: DeclaredRoutes
-    let metrics: HTTPMetrics
-    let logger: Logger
+    package let pacing: RefusalPacing
+    package let routes: DeclaredRoutes
+    package let metrics: HTTPMetrics
+    /// The problem for an error of a domain module (the composition root's table); nil for the others.
+    package let domainProblem: @Sendable (any Error) -> APIError?
+    package let logger: Logger
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+    /// The edge as `settings` says, with the composition root's parts.
+    package init(
+        settings: HTTPSettings, knownEndpoints: KnownEndpoints, routes: DeclaredRoutes, metrics: HTTPMetrics,
+        domainProblem: @escaping @Sendable (any Error) -> APIError?, logger: Logger
+    ) throws {
+        maxBodyBytes = settings.maxBodyBytes
+        webhookMaxBodyBytes = settings.webhookMaxBodyBytes
+        bulkMaxBodyBytes = settings.bulkMaxBodyBytes
+        bodies = BodyBudget(total: settings.bodyBytesInFlight, perSource: settings.bodyBytesInFlightPerSource)
+        bodyRate = BodyReadRate(
+            bytesPerSecond: settings.bodyBytesPerSecondPerSource, burst: settings.bodyBytesInFlightPerSource)
+        self.knownEndpoints = knownEndpoints
+        addresses = try ClientAddressResolver(
+            trustedProxies: settings.trustedProxies, trustedHops: settings.trustedProxyHops)
+        pacing = RefusalPacing(
+            delay: settings.refusalPacing, holdsPerSource: settings.refusalPacingHoldsPerSource,
+            holds: settings.refusalPacingHolds)
+        self.routes = routes
+        self.metrics = metrics
+        self.domainProblem = domainProblem
+        self.logger = logger
+    }
+
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws
         -> Response
     {
         let started = ContinuousClock.now
@@ -173,8 +199,8 @@ struct EdgeMiddleware: RouterMiddleware {
         switch error {
         case let error as APIError:
             problem = error
-        case let error where APIError(domain: error) != nil:
-            problem = APIError(domain: error) ?? .internal
+        case let error where domainProblem(error) != nil:
+            problem = domainProblem(error) ?? .internal
         case let error as HTTPError where error.status == .notFound:
             problem = .notFound("route")
         case let error as HTTPError where error.status == .methodNotAllowed:
@@ -196,7 +222,7 @@ struct EdgeMiddleware: RouterMiddleware {
 
     /// Whose share a request counts against (body bytes, paced refusals): its tenant's when known, else
     /// its client address's.
-    static func source(tenant: TenantID?, address: String) -> String {
+    package static func source(tenant: TenantID?, address: String) -> String {
         tenant.map { "tenant:\($0)" } ?? "address:\(address)"
     }
 
@@ -208,7 +234,7 @@ struct EdgeMiddleware: RouterMiddleware {
     }
 
     /// Keeps a caller's request id when it is short and plain, so ids can be traced across systems.
-    static func requestID(from header: String?) -> String {
+    package static func requestID(from header: String?) -> String {
         if let header, (1...64).contains(header.count),
             header.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
         {
@@ -217,7 +243,7 @@ struct EdgeMiddleware: RouterMiddleware {
         return UUID().uuidString.lowercased()
     }
 
-    static func addSecurityHeaders(_ headers: inout HTTPFields, requestID: String) {
+    package static func addSecurityHeaders(_ headers: inout HTTPFields, requestID: String) {
         headers[.xRequestID] = requestID
         headers[.xContentTypeOptions] = "nosniff"
         headers[.xFrameOptions] = "DENY"
@@ -229,12 +255,12 @@ struct EdgeMiddleware: RouterMiddleware {
 }
 
 extension HTTPField.Name {
-    static let xRequestID = Self("X-Request-Id")!
-    static let xHubSignature256 = Self("X-Hub-Signature-256")!
-    static let xForwardedFor = Self("X-Forwarded-For")!
-    static let xFrameOptions = Self("X-Frame-Options")!
-    static let xContentTypeOptions = Self("X-Content-Type-Options")!
-    static let strictTransportSecurity = Self("Strict-Transport-Security")!
-    static let contentSecurityPolicy = Self("Content-Security-Policy")!
-    static let referrerPolicy = Self("Referrer-Policy")!
+    package static let xRequestID = Self("X-Request-Id")!
+    package static let xHubSignature256 = Self("X-Hub-Signature-256")!
+    package static let xForwardedFor = Self("X-Forwarded-For")!
+    package static let xFrameOptions = Self("X-Frame-Options")!
+    package static let xContentTypeOptions = Self("X-Content-Type-Options")!
+    package static let strictTransportSecurity = Self("Strict-Transport-Security")!
+    package static let contentSecurityPolicy = Self("Content-Security-Policy")!
+    package static let referrerPolicy = Self("Referrer-Policy")!
 }

@@ -5,10 +5,10 @@
 #endif
 
 /// An IPv4 or IPv6 address as bytes (IPv4-mapped IPv6 addresses are read as IPv4).
-struct IPAddress: Equatable, Sendable {
-    let bytes: [UInt8]
+package struct IPAddress: Equatable, Sendable {
+    package let bytes: [UInt8]
 
-    init?(_ text: some StringProtocol) {
+    package init?(_ text: some StringProtocol) {
         var text = String(text).trimmingCharacters(in: " \t")
         // "[v6]:port" and "v4:port" as some proxies write them.
         if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
@@ -32,11 +32,11 @@ struct IPAddress: Equatable, Sendable {
         }
     }
 
-    var isIPv6: Bool { bytes.count == 16 }
+    package var isIPv6: Bool { bytes.count == 16 }
 
     /// The key a per-address throttle counts under: the address itself for IPv4, its /64 for IPv6
     /// (one subscriber usually holds a whole /64, so counting single addresses would be no limit).
-    var throttleKey: String {
+    package var throttleKey: String {
         if isIPv6 {
             let groups = stride(from: 0, to: 8, by: 2).map {
                 String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16)
@@ -57,11 +57,11 @@ extension String {
 }
 
 /// A block of addresses, `address/prefix` (a bare address is a block of one).
-struct AddressBlock: Sendable {
-    let network: IPAddress
-    let prefixLength: Int
+package struct AddressBlock: Sendable {
+    package let network: IPAddress
+    package let prefixLength: Int
 
-    init?(_ text: String) {
+    package init?(_ text: String) {
         let parts = text.split(separator: "/", maxSplits: 1)
         guard let first = parts.first, let network = IPAddress(first) else { return nil }
         let maximum = network.bytes.count * 8
@@ -74,7 +74,7 @@ struct AddressBlock: Sendable {
         self.network = network
     }
 
-    func contains(_ address: IPAddress) -> Bool {
+    package func contains(_ address: IPAddress) -> Bool {
         guard address.bytes.count == network.bytes.count else { return false }
         var remaining = prefixLength
         for (mine, theirs) in zip(network.bytes, address.bytes) where remaining > 0 {

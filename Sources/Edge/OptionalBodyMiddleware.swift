@@ -4,10 +4,12 @@ import OpenAPIRuntime
 /// An operation whose request body is optional (`rotateWebhookSecret`) gets no body at all when the
 /// request carries none: Hummingbird hands the generated code an empty body, which it would try to decode
 /// as JSON and refuse. Bodies are already read whole at the edge, so this costs no extra read.
-struct OptionalBodyMiddleware: ServerMiddleware {
-    static let operations: Set<String> = ["rotateWebhookSecret"]
+package struct OptionalBodyMiddleware: ServerMiddleware {
+    package static let operations: Set<String> = ["rotateWebhookSecret"]
 
-    func intercept(
+    package init() {}
+
+    package func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {

@@ -6,21 +6,23 @@ import OpenAPIRuntime
 /// the server's CPU on `GET /v1/tenant`). The text is exactly what the default writes. Reading, and any
 /// date outside the years 1583 to 9999, go to the default transcoder (ICU writes earlier dates in the
 /// Julian calendar; this writes the Gregorian one).
-struct InternetDateTranscoder: DateTranscoder {
+package struct InternetDateTranscoder: DateTranscoder {
     private let fallback = ISO8601DateTranscoder.iso8601
 
-    func encode(_ date: Date) throws -> String {
+    package init() {}
+
+    package func encode(_ date: Date) throws -> String {
         guard let text = Self.format(date) else { return try fallback.encode(date) }
         return text
     }
 
-    func decode(_ dateString: String) throws -> Date {
+    package func decode(_ dateString: String) throws -> Date {
         try fallback.decode(dateString)
     }
 
     /// The date in UTC to the second (rounded down, as the default does); nil outside the years 1583 to
     /// 9999 or when the date is not finite.
-    static func format(_ date: Date) -> String? {
+    package static func format(_ date: Date) -> String? {
         let interval = date.timeIntervalSince1970.rounded(.down)
         // Years 1583 to 9999 in seconds since 1970; also keeps NaN and infinities out of the conversion.
         guard interval >= -12_212_553_600, interval < 253_402_300_800, let seconds = Int64(exactly: interval) else {
@@ -47,7 +49,7 @@ struct InternetDateTranscoder: DateTranscoder {
     }
 
     /// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
-    static func civil(daysSince1970 days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+    package static func civil(daysSince1970 days: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let shifted = days + 719_468
         let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
         let dayOfEra = shifted - era * 146_097

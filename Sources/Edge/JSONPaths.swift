@@ -1,8 +1,8 @@
 /// Walks a parsed JSON value (`JSONSerialization`'s objects, keys in sorted order) and names the first
 /// place that matches, as `items[2].name` (`(body)` for the value itself).
-enum JSONPaths {
+package enum JSONPaths {
     /// The path of the first value `isMatch` accepts, or of the first object key `isMatchingKey` accepts.
-    static func first(
+    package static func first(
         in value: Any, path: String = "", where isMatch: (Any) -> Bool,
         orKey isMatchingKey: (String) -> Bool = { _ in false }
     ) -> String? {

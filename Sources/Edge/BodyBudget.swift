@@ -7,9 +7,9 @@ import Tenancy
 /// endpoint is known to exist (`KnownEndpoints`), the client address for everything else (made-up
 /// endpoint ids included). A body that does not fit is refused with 503 and `Retry-After` before
 /// it is read, so one tenant's flood of large bodies holds at most its source's share.
-struct BodyBudget: Sendable {
+package struct BodyBudget: Sendable {
     /// Bytes held for one request until it has been answered.
-    struct Hold: Sendable {
+    package struct Hold: Sendable {
         fileprivate let held: HeldCounts<String>
         fileprivate let source: String
         fileprivate let bytes: Int
@@ -18,17 +18,17 @@ struct BodyBudget: Sendable {
         func release() { held.remove(source, amount: bytes) }
     }
 
-    let total: Int
-    let perSource: Int
+    package let total: Int
+    package let perSource: Int
     private let held = HeldCounts<String>()
 
-    init(total: Int, perSource: Int) {
+    package init(total: Int, perSource: Int) {
         self.total = total
         self.perSource = perSource
     }
 
     /// Holds `bytes` for `source`, or nil when that would pass either bound.
-    func take(_ bytes: Int, source: String) -> Hold? {
+    package func take(_ bytes: Int, source: String) -> Hold? {
         guard held.take(source, amount: bytes, limit: perSource, totalLimit: total) else { return nil }
         return Hold(held: held, source: source, bytes: bytes)
     }

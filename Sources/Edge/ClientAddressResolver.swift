@@ -8,12 +8,12 @@ import Settings
 /// the client. With a hop count (`CP_TRUSTED_PROXY_HOPS`), it takes the entry that many places from the
 /// right end, counting the peer as the first hop. With neither, the header is ignored. An entry that is
 /// not an address ends the walk at the last good one.
-struct ClientAddressResolver: Sendable {
-    let trustedBlocks: [AddressBlock]
-    let trustedHops: Int
+package struct ClientAddressResolver: Sendable {
+    package let trustedBlocks: [AddressBlock]
+    package let trustedHops: Int
 
     /// Fails on a proxy entry that is not an address or block, so a typo cannot silently trust nobody.
-    init(trustedProxies: [String], trustedHops: Int) throws {
+    package init(trustedProxies: [String], trustedHops: Int) throws {
         trustedBlocks = try trustedProxies.map { text in
             guard let block = AddressBlock(text) else { throw ConfigurationError.invalid("CP_TRUSTED_PROXIES", text) }
             return block
@@ -22,7 +22,7 @@ struct ClientAddressResolver: Sendable {
     }
 
     /// The client's address, or nil when the peer is unknown.
-    func resolve(peer: String?, forwardedFor: [String]) -> IPAddress? {
+    package func resolve(peer: String?, forwardedFor: [String]) -> IPAddress? {
         guard let peerText = peer, let peer = IPAddress(peerText) else { return nil }
         let entries = forwardedFor.flatMap { $0.split(separator: ",") }.reversed().prefix(32)
         if !trustedBlocks.isEmpty {

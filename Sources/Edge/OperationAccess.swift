@@ -2,12 +2,12 @@ import Auth
 
 /// Who may call each operation of `openapi.yaml`, keyed by its `operationId`. An operation missing
 /// here is refused to everyone, so a new route cannot be left open by accident.
-enum OperationAccess: Equatable {
+package enum OperationAccess: Equatable {
     case anyone
     case tenant(Scope)
     case `operator`
 
-    static let table: [String: OperationAccess] = [
+    package static let table: [String: OperationAccess] = [
         "getHealth": .anyone,
         "getReadiness": .anyone,
         "getMetrics": .anyone,

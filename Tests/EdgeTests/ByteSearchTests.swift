@@ -1,7 +1,7 @@
 import NIOCore
 import Testing
 
-@testable import ControlPlane
+@testable import Edge
 
 /// The edge's body scans: a byte string anywhere in a buffer, including where a partial match comes
 /// first, at either end, and not at all, and in a 6 MiB body (the bulk limit's size).

@@ -11,13 +11,13 @@ import Tenancy
 /// `holdsPerSource` answers of one source (the tenant of an authenticated request, else the client
 /// address) and `holds` in all are paused at once; past either a refusal is answered at once, so pausing
 /// never costs more than the bounded pauses themselves (a task and a timer each, no thread).
-struct RefusalPacing: Sendable {
-    let delay: Duration
-    let holdsPerSource: Int
-    let holds: Int
+package struct RefusalPacing: Sendable {
+    package let delay: Duration
+    package let holdsPerSource: Int
+    package let holds: Int
     private let held = HeldCounts<String>()
 
-    init(delay: Duration, holdsPerSource: Int, holds: Int) {
+    package init(delay: Duration, holdsPerSource: Int, holds: Int) {
         self.delay = delay
         self.holdsPerSource = holdsPerSource
         self.holds = holds
@@ -25,14 +25,14 @@ struct RefusalPacing: Sendable {
 
     /// Waits before an answer of `status` with `retryAfter` goes to `source`, when it is a refusal to pace
     /// and the source has room. `source` is worked out only for a refusal.
-    func pause(status: Int, retryAfter: String?, source: @autoclosure () -> String) async {
+    package func pause(status: Int, retryAfter: String?, source: @autoclosure () -> String) async {
         guard delay > .zero, status == 429 else { return }
         await pause(retryAfterSeconds: retryAfter.flatMap { Int($0) } ?? 1, source: source())
     }
 
     /// Waits before a refusal that tells `source` to retry after `retryAfterSeconds` goes, when the source
     /// has room.
-    func pause(retryAfterSeconds: Int, source: String) async {
+    package func pause(retryAfterSeconds: Int, source: String) async {
         let pause = min(delay, .seconds(max(0, retryAfterSeconds))) * Double.random(in: 0.5...1)
         guard pause > .zero, held.take(source, amount: 1, limit: holdsPerSource, totalLimit: holds) else { return }
         defer { held.remove(source, amount: 1) }

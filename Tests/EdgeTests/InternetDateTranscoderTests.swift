@@ -1,10 +1,9 @@
 import Foundation
 import OpenAPIRuntime
 import PropertyBased
-import Settings
 import Testing
 
-@testable import ControlPlane
+@testable import Edge
 
 /// The API's date writer must write exactly what the runtime's default (ICU) transcoder writes.
 @Suite(.timeLimit(.minutes(3))) struct InternetDateTranscoderTests {
@@ -43,33 +42,5 @@ import Testing
     @Test func readingIsTheDefaults() throws {
         let text = "2026-11-22T13:28:13Z"
         #expect(try InternetDateTranscoder().decode(text) == Self.reference.decode(text))
-    }
-}
-
-/// The pool settings: kept full by default (no idle timer armed per query), keep-alive configurable.
-@Suite struct DatabasePoolConfigurationTests {
-    static let base = ["CP_MASTER_KEY": "x"]
-
-    @Test func thePoolIsKeptFullAndCheckedEvery30SecondsByDefault() throws {
-        let configuration = try Configuration(environment: Self.base.merging(["CP_DATABASE_POOL_SIZE": "12"]) { $1 })
-        #expect(configuration.database.poolMinimum == 12)
-        #expect(configuration.database.keepAliveSeconds == 30)
-    }
-
-    @Test func aMinimumAboveThePoolSizeIsRefused() {
-        #expect(throws: ConfigurationError.self) {
-            try Configuration(
-                environment: Self.base.merging(["CP_DATABASE_POOL_SIZE": "4", "CP_DATABASE_POOL_MIN": "5"]) { $1 })
-        }
-        #expect(throws: ConfigurationError.self) {
-            try Configuration(environment: Self.base.merging(["CP_DATABASE_KEEPALIVE_SECONDS": "-1"]) { $1 })
-        }
-    }
-
-    @Test func keepAliveCanBeTurnedOff() throws {
-        let configuration = try Configuration(
-            environment: Self.base.merging(["CP_DATABASE_KEEPALIVE_SECONDS": "0", "CP_DATABASE_POOL_MIN": "2"]) { $1 })
-        #expect(configuration.database.keepAliveSeconds == 0)
-        #expect(configuration.database.poolMinimum == 2)
     }
 }

@@ -6,28 +6,28 @@ import Synchronization
 /// buffers fill and its client's sends slow down: a flood of large bodies costs the replica at most the
 /// rate's worth of reading and hashing, whatever the sender can push, while a single delivery of any
 /// allowed size still goes at full speed from a full bucket.
-final class BodyReadRate: Sendable {
+package final class BodyReadRate: Sendable {
     private struct Bucket {
         var level: Double
         var at: ContinuousClock.Instant
     }
 
     /// Bytes a second each source may be read at; 0 turns the pacing off.
-    let bytesPerSecond: Int
+    package let bytesPerSecond: Int
     /// What a bucket holds when full: a source's read at once after a quiet spell.
-    let burst: Int
+    package let burst: Int
     /// The buckets kept; past it, full ones (which carry nothing) are forgotten.
-    let capacity: Int
+    package let capacity: Int
     private let buckets = Mutex<[String: Bucket]>([:])
 
-    init(bytesPerSecond: Int, burst: Int, capacity: Int = 10_000) {
+    package init(bytesPerSecond: Int, burst: Int, capacity: Int = 10_000) {
         self.bytesPerSecond = max(0, bytesPerSecond)
         self.burst = max(1, burst)
         self.capacity = max(1, capacity)
     }
 
     /// Charges `bytes` just read to `source`; answers how long to wait before reading more of its bodies.
-    func charge(_ bytes: Int, to source: String) -> Duration {
+    package func charge(_ bytes: Int, to source: String) -> Duration {
         guard bytesPerSecond > 0 else { return .zero }
         let now = ContinuousClock.now
         let rate = Double(bytesPerSecond)

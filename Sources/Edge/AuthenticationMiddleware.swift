@@ -9,13 +9,22 @@ import OpenAPIRuntime
 /// neither kind reaches the other's routes. Every authenticated tenant request then takes one request
 /// from its tenant's rate limit: refused with 429 `rate_limited`, and answered (whatever the outcome)
 /// with the `RateLimit-*` headers.
-struct AuthenticationMiddleware: ServerMiddleware {
-    let authenticator: Authenticator
-    let limiter: RateLimiter
-    let errors: ErrorMappingMiddleware
-    let metrics: SpendMetrics
+package struct AuthenticationMiddleware: ServerMiddleware {
+    package let authenticator: Authenticator
+    package let limiter: RateLimiter
+    package let errors: ErrorMappingMiddleware
+    package let metrics: SpendMetrics
 
-    func intercept(
+    package init(
+        authenticator: Authenticator, limiter: RateLimiter, errors: ErrorMappingMiddleware, metrics: SpendMetrics
+    ) {
+        self.authenticator = authenticator
+        self.limiter = limiter
+        self.errors = errors
+        self.metrics = metrics
+    }
+
+    package func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
@@ -83,7 +92,7 @@ struct AuthenticationMiddleware: ServerMiddleware {
 extension AuthenticationMiddleware {
     /// `text` without leading and trailing spaces and tabs, without Foundation's NSString bridge (which
     /// cost 5 % of an authenticated request's CPU).
-    static func trimmed(_ text: Substring.UTF8View) -> String {
+    package static func trimmed(_ text: Substring.UTF8View) -> String {
         let isBlank = { (byte: UInt8) in byte == 0x20 || byte == 0x09 }
         guard let first = text.firstIndex(where: { !isBlank($0) }), let last = text.lastIndex(where: { !isBlank($0) })
         else { return "" }
@@ -92,7 +101,7 @@ extension AuthenticationMiddleware {
 }
 
 extension HTTPField.Name {
-    static let rateLimitLimit = Self("RateLimit-Limit")!
-    static let rateLimitRemaining = Self("RateLimit-Remaining")!
-    static let rateLimitReset = Self("RateLimit-Reset")!
+    package static let rateLimitLimit = Self("RateLimit-Limit")!
+    package static let rateLimitRemaining = Self("RateLimit-Remaining")!
+    package static let rateLimitReset = Self("RateLimit-Reset")!
 }

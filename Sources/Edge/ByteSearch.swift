@@ -9,8 +9,8 @@ import NIOCore
 /// Finds a short byte string in a request body with `memchr` and `memcmp`: the edge looks for `null`
 /// and `\u0000` in every JSON body (up to the bulk limit, 8 MiB), and a generic collection search took
 /// seconds for that in a debug build.
-enum ByteSearch {
-    static func contains(_ needle: String, in buffer: ByteBuffer) -> Bool {
+package enum ByteSearch {
+    package static func contains(_ needle: String, in buffer: ByteBuffer) -> Bool {
         let pattern = Array(needle.utf8)
         guard let first = pattern.first else { return true }
         return buffer.withUnsafeReadableBytes { haystack -> Bool in

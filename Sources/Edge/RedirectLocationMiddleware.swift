@@ -4,10 +4,12 @@ import OpenAPIRuntime
 /// The generated code percent-encodes every header value it writes (swift-openapi-generator #529, #857),
 /// which turns a redirect's absolute URL into a relative path. This writes the `Location` of the
 /// redirecting operations back as the URL the handler made.
-struct RedirectLocationMiddleware: ServerMiddleware {
-    static let operations: Set<String> = ["startGitHubSignIn"]
+package struct RedirectLocationMiddleware: ServerMiddleware {
+    package static let operations: Set<String> = ["startGitHubSignIn"]
 
-    func intercept(
+    package init() {}
+
+    package func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {

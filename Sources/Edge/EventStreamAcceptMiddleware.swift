@@ -4,10 +4,12 @@ import OpenAPIRuntime
 /// OpenAI's clients send `Accept: application/json` even when they ask for a stream; the generated code
 /// would refuse to answer such a request with `text/event-stream`. For chat completions, the body
 /// (`stream: true`) decides, so the stream's media type is added to what the request accepts.
-struct EventStreamAcceptMiddleware: ServerMiddleware {
-    static let operations: Set<String> = ["createChatCompletion"]
+package struct EventStreamAcceptMiddleware: ServerMiddleware {
+    package static let operations: Set<String> = ["createChatCompletion"]
 
-    func intercept(
+    package init() {}
+
+    package func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {

@@ -9,15 +9,15 @@ import NIOHTTPTypes
 /// memory each) forever. A connection with no request in progress closes after the idle timeout; once
 /// the first byte of a request arrives its head must be complete within the header timeout, and its body
 /// within the body timeout after the head. A missed deadline closes the connection.
-struct TimedHTTP1Channel: ServerChildChannel {
-    typealias Value = HTTP1Channel.Value
+package struct TimedHTTP1Channel: ServerChildChannel {
+    package typealias Value = HTTP1Channel.Value
 
-    let responder: HTTPChannelHandler.Responder
-    let idleTimeout: TimeAmount
-    let headerTimeout: TimeAmount
-    let bodyTimeout: TimeAmount
+    package let responder: HTTPChannelHandler.Responder
+    package let idleTimeout: TimeAmount
+    package let headerTimeout: TimeAmount
+    package let bodyTimeout: TimeAmount
 
-    init(responder: @escaping HTTPChannelHandler.Responder, idle: Duration, header: Duration, body: Duration) {
+    package init(responder: @escaping HTTPChannelHandler.Responder, idle: Duration, header: Duration, body: Duration) {
         self.responder = responder
         self.idleTimeout = TimeAmount(idle)
         self.headerTimeout = TimeAmount(header)
@@ -25,13 +25,13 @@ struct TimedHTTP1Channel: ServerChildChannel {
     }
 
     /// The server builder to hand to `Application(server:)`.
-    static func builder(idle: Duration, header: Duration, body: Duration) -> HTTPServerBuilder {
+    package static func builder(idle: Duration, header: Duration, body: Duration) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in
             TimedHTTP1Channel(responder: responder, idle: idle, header: header, body: body)
         }
     }
 
-    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+    package func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let deadlines = RequestDeadlines(headerTimeout: headerTimeout, bodyTimeout: bodyTimeout)
         do {
             // First in the pipeline: it sees raw bytes, so it knows when a request starts arriving.
@@ -47,72 +47,72 @@ struct TimedHTTP1Channel: ServerChildChannel {
         return inner.setup(channel: channel, logger: logger)
     }
 
-    func handle(value: Value, logger: Logger) async {
+    package func handle(value: Value, logger: Logger) async {
         await HTTP1Channel(responder: responder).handle(value: value, logger: logger)
     }
 }
 
 /// The per-connection state both handlers share; touched only on the channel's event loop.
-final class RequestDeadlines: @unchecked Sendable {
-    enum Phase { case waiting, readingHead, readingBody, answering }
+package final class RequestDeadlines: @unchecked Sendable {
+    package enum Phase { case waiting, readingHead, readingBody, answering }
 
-    let headerTimeout: TimeAmount
-    let bodyTimeout: TimeAmount
-    var phase = Phase.waiting
+    package let headerTimeout: TimeAmount
+    package let bodyTimeout: TimeAmount
+    package var phase = Phase.waiting
     private var scheduled: Scheduled<Void>?
 
-    init(headerTimeout: TimeAmount, bodyTimeout: TimeAmount) {
+    package init(headerTimeout: TimeAmount, bodyTimeout: TimeAmount) {
         self.headerTimeout = headerTimeout
         self.bodyTimeout = bodyTimeout
     }
 
-    func arm(_ timeout: TimeAmount, phase: Phase, context: ChannelHandlerContext) {
+    package func arm(_ timeout: TimeAmount, phase: Phase, context: ChannelHandlerContext) {
         disarm()
         self.phase = phase
         let channel = context.channel
         scheduled = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
     }
 
-    func disarm() {
+    package func disarm() {
         scheduled?.cancel()
         scheduled = nil
     }
 }
 
 /// Starts the header deadline when the first byte of a request arrives on an idle connection.
-final class RequestStartHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+package final class RequestStartHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    package typealias InboundIn = ByteBuffer
+    package typealias InboundOut = ByteBuffer
+    package typealias OutboundIn = ByteBuffer
+    package typealias OutboundOut = ByteBuffer
 
-    let deadlines: RequestDeadlines
+    package let deadlines: RequestDeadlines
 
-    init(deadlines: RequestDeadlines) { self.deadlines = deadlines }
+    package init(deadlines: RequestDeadlines) { self.deadlines = deadlines }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if deadlines.phase == .waiting {
             deadlines.arm(deadlines.headerTimeout, phase: .readingHead, context: context)
         }
         context.fireChannelRead(data)
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) { deadlines.disarm() }
+    package func handlerRemoved(context: ChannelHandlerContext) { deadlines.disarm() }
 }
 
 /// Moves the deadline from head to body when the head is decoded, lifts it when the request is
 /// complete, and goes back to waiting when the response has been written.
-final class RequestPartsHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+package final class RequestPartsHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    package typealias InboundIn = HTTPRequestPart
+    package typealias InboundOut = HTTPRequestPart
+    package typealias OutboundIn = HTTPResponsePart
+    package typealias OutboundOut = HTTPResponsePart
 
-    let deadlines: RequestDeadlines
+    package let deadlines: RequestDeadlines
 
-    init(deadlines: RequestDeadlines) { self.deadlines = deadlines }
+    package init(deadlines: RequestDeadlines) { self.deadlines = deadlines }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head: deadlines.arm(deadlines.bodyTimeout, phase: .readingBody, context: context)
         case .body: break
@@ -123,7 +123,7 @@ final class RequestPartsHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(let head):
             closesAfterAnswer = head.headerFields[.connection] == "close"

@@ -4,22 +4,28 @@ import Prometheus
 /// Spend-control metrics in the application's Prometheus registry: refusals by tenant (rate limit and
 /// budget), tokens by tenant, provider, model and kind (and, as `ai_token_usage_total`, the billed
 /// tokens by tenant and pipeline), their cost by tenant, and each tenant's remaining budget.
-struct SpendMetrics: Sendable {
-    let registry: PrometheusCollectorRegistry
+package struct SpendMetrics: Sendable {
+    package let registry: PrometheusCollectorRegistry
     /// The model label of each tenant's token counts, bounded per tenant.
-    let models: ModelLabels
+    package let models: ModelLabels
 
-    func rateLimited(_ tenantID: TenantID) {
+    package init(registry: PrometheusCollectorRegistry, models: ModelLabels) {
+        self.registry = registry
+        self.models = models
+    }
+
+    package func rateLimited(_ tenantID: TenantID) {
         registry.makeCounter(name: "controlplane_rate_limited_total", labels: [("tenant", tenantID.description)])
             .increment()
     }
 
-    func budgetExhausted(_ tenantID: TenantID) {
+    package func budgetExhausted(_ tenantID: TenantID) {
         registry.makeCounter(name: "controlplane_budget_exhausted_total", labels: [("tenant", tenantID.description)])
             .increment()
     }
 
-    func tokens(_ count: Int64, tenantID: TenantID, provider: String, model: String, kind: String, cached: Bool) {
+    package func tokens(_ count: Int64, tenantID: TenantID, provider: String, model: String, kind: String, cached: Bool)
+    {
         guard count > 0 else { return }
         registry.makeCounter(
             name: "controlplane_llm_tokens_total",
@@ -38,7 +44,7 @@ struct SpendMetrics: Sendable {
     }
 
     /// What the tenant's billed calls cost, in US dollars (`controlplane_llm_cost_usd_total`).
-    func cost(_ microUSD: Int64, tenantID: TenantID) {
+    package func cost(_ microUSD: Int64, tenantID: TenantID) {
         let counter = registry.makeCounter(
             name: "controlplane_llm_cost_usd_total", labels: [("tenant", tenantID.description)])
         if microUSD > 0 { counter.increment(by: Double(microUSD) / 1_000_000) }
@@ -46,13 +52,13 @@ struct SpendMetrics: Sendable {
 
     /// Registers an authenticated tenant's refusal counters at zero, so its refusal rates exist (and
     /// read 0) before its first refusal.
-    func seen(_ tenantID: TenantID) {
+    package func seen(_ tenantID: TenantID) {
         let labels = [("tenant", tenantID.description)]
         _ = registry.makeCounter(name: "controlplane_rate_limited_total", labels: labels)
         _ = registry.makeCounter(name: "controlplane_budget_exhausted_total", labels: labels)
     }
 
-    func budgetRemaining(_ tokens: Int64, tenantID: TenantID) {
+    package func budgetRemaining(_ tokens: Int64, tenantID: TenantID) {
         registry.makeGauge(name: "controlplane_budget_remaining_tokens", labels: [("tenant", tenantID.description)])
             .set(Double(tokens))
     }
