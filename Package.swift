@@ -36,6 +36,7 @@ let package = Package(
         .target(
             name: "BlockingWork",
             dependencies: [
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -309,7 +310,9 @@ let package = Package(
             ],
             path: "Tests/TestKit", swiftSettings: swiftSettings),
         .testTarget(
-            name: "BlockingWorkTests", dependencies: ["BlockingWork", "TestKit"], swiftSettings: swiftSettings),
+            name: "BlockingWorkTests",
+            dependencies: ["BlockingWork", "TestKit", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "PersistenceTests",
             dependencies: [

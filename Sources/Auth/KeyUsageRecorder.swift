@@ -44,15 +44,10 @@ public final class KeyUsageRecorder: Service, Sendable {
     }
 
     public func run() async throws {
-        // Shutting down cuts the wait short, never a flush in progress (it runs outside the cancelled
-        // scope), then the last flush runs.
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try? await Pause.for(self.interval)
-                if Task.isCancelled { break }
-                await Task { await self.flush() }.value
-            }
-        }
+        // Shutting down cuts the wait short, never a flush in progress, then the last flush runs.
+        await Periodic.run(
+            every: interval, start: .afterOneInterval, logger: logger, failure: "key usage not recorded"
+        ) { await self.flush() }
         await flush()
     }
 }

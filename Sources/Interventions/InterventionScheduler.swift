@@ -70,16 +70,11 @@ public struct InterventionScheduler: Service {
             try? await gracefulShutdown()
             return
         }
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    if try await runDue() == settings.batch { continue }
-                } catch {
-                    if Task.isCancelled { break }
-                    logger.warning("the intervention scheduler's pass failed", metadata: ["error": "\(error)"])
-                }
-                try? await Pause.for(settings.pollInterval)
-            }
+        await Periodic.runInBatches(
+            every: settings.pollInterval, onShutdown: .cancelThePass, logger: logger,
+            failure: "the intervention scheduler's pass failed"
+        ) { () async throws -> Periodic.Next in
+            try await runDue() == settings.batch ? .again : .pause
         }
     }
 

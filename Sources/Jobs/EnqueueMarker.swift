@@ -46,12 +46,9 @@ public final class EnqueueMarker: Service, Sendable {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            await sleepUnlessShuttingDown(interval)
-            do { try await flush() } catch {
-                database.logger.warning("enqueue notes not written", metadata: ["error": "\(error)"])
-            }
-        }
+        await Periodic.run(
+            every: interval, start: .afterOneInterval, logger: database.logger, failure: "enqueue notes not written"
+        ) { try await self.flush() }
         try? await flush()
     }
 }

@@ -39,14 +39,11 @@ public struct QueueRelay: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            await sleepUnlessShuttingDown(interval)
-            do {
-                let sent = try await relayOnce()
-                if sent > 0 { logger.info("relay sent jobs to the queues", metadata: ["jobs": "\(sent)"]) }
-            } catch {
-                logger.warning("queue relay failed; retrying", metadata: ["error": "\(error)"])
-            }
+        await Periodic.run(
+            every: interval, start: .afterOneInterval, logger: logger, failure: "queue relay failed; retrying"
+        ) {
+            let sent = try await relayOnce()
+            if sent > 0 { logger.info("relay sent jobs to the queues", metadata: ["jobs": "\(sent)"]) }
         }
     }
 

@@ -199,22 +199,19 @@ public final class Worker: Service, Sendable {
 
     /// Puts back jobs whose lease ran out, and takes over stream entries read but never acknowledged.
     private func reaper() async {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            await sleepUnlessShuttingDown(settings.reapInterval)
-            do {
-                let released = try await jobs.releaseExpired(database: database)
-                if released > 0 {
-                    logger.info("jobs taken over after their lease ran out", metadata: ["jobs": "\(released)"])
+        await Periodic.run(
+            every: settings.reapInterval, start: .afterOneInterval, logger: logger, failure: "reaper failed; retrying"
+        ) { [self] in
+            let released = try await jobs.releaseExpired(database: database)
+            if released > 0 {
+                logger.info("jobs taken over after their lease ran out", metadata: ["jobs": "\(released)"])
+            }
+            for tenant in try await queue.tenantsWithStreams() {
+                for entry in try await queue.reclaim(
+                    tenant, consumer: consumer, minimumIdle: settings.visibilityTimeout)
+                {
+                    await process(tenant, entry)
                 }
-                for tenant in try await queue.tenantsWithStreams() {
-                    for entry in try await queue.reclaim(
-                        tenant, consumer: consumer, minimumIdle: settings.visibilityTimeout)
-                    {
-                        await process(tenant, entry)
-                    }
-                }
-            } catch {
-                logger.warning("reaper failed; retrying", metadata: ["error": "\(error)"])
             }
         }
     }

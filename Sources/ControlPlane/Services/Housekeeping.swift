@@ -29,26 +29,17 @@ struct Housekeeping: Service {
     }
 
     func run() async throws {
-        await cancelWhenGracefulShutdown { await loop() }
-    }
-
-    private func loop() async {
-        while !Task.isCancelled {
-            do {
-                let pruned = try await prune()
-                if pruned.idempotency + pruned.throttles + pruned.reservations > 0 {
-                    logger.info(
-                        "pruned expired rows",
-                        metadata: [
-                            "idempotency_records": "\(pruned.idempotency)", "throttle_windows": "\(pruned.throttles)",
-                            "expired_reservations": "\(pruned.reservations)",
-                        ])
-                }
-            } catch {
-                if Task.isCancelled { break }
-                logger.warning("housekeeping failed", metadata: ["error": "\(error)"])
+        await Periodic.run(every: interval, onShutdown: .cancelThePass, logger: logger, failure: "housekeeping failed")
+        {
+            let pruned = try await prune()
+            if pruned.idempotency + pruned.throttles + pruned.reservations > 0 {
+                logger.info(
+                    "pruned expired rows",
+                    metadata: [
+                        "idempotency_records": "\(pruned.idempotency)", "throttle_windows": "\(pruned.throttles)",
+                        "expired_reservations": "\(pruned.reservations)",
+                    ])
             }
-            try? await Pause.for(interval)
         }
     }
 }

@@ -19,28 +19,24 @@ struct RetentionService: Service {
         ].map { kind in
             (kind, registry.makeCounter(name: "controlplane_retention_pruned_rows_total", labels: [("kind", kind)]))
         }
-        await cancelWhenGracefulShutdown {
-            // The first pass comes one interval after start, so a rollout of many workers does not
-            // start them all on the same tenants at once.
-            while (try? await Pause.for(interval)) != nil, !Task.isCancelled {
-                do {
-                    let pruned = try await pruner.prune()
-                    let counts = [
-                        pruned.jobs, pruned.deliveries, pruned.usageRecords, pruned.notifications, pruned.auditEvents,
-                        pruned.sessions, pruned.invitations,
-                    ]
-                    for ((_, counter), count) in zip(counters, counts) where count > 0 {
-                        counter.increment(by: Double(count))
-                    }
-                    if pruned.total > 0 {
-                        logger.info(
-                            "pruned rows past retention",
-                            metadata: zip(counters, counts).reduce(into: [:]) { $0[$1.0.0] = "\($1.1)" })
-                    }
-                } catch {
-                    if Task.isCancelled { break }
-                    logger.warning("retention pass failed", metadata: ["error": "\(error)"])
-                }
+        // The first pass comes one interval after start, so a rollout of many workers does not start them
+        // all on the same tenants at once.
+        await Periodic.run(
+            every: interval, start: .afterOneInterval, onShutdown: .cancelThePass, logger: logger,
+            failure: "retention pass failed"
+        ) {
+            let pruned = try await pruner.prune()
+            let counts = [
+                pruned.jobs, pruned.deliveries, pruned.usageRecords, pruned.notifications, pruned.auditEvents,
+                pruned.sessions, pruned.invitations,
+            ]
+            for ((_, counter), count) in zip(counters, counts) where count > 0 {
+                counter.increment(by: Double(count))
+            }
+            if pruned.total > 0 {
+                logger.info(
+                    "pruned rows past retention",
+                    metadata: zip(counters, counts).reduce(into: [:]) { $0[$1.0.0] = "\($1.1)" })
             }
         }
     }

@@ -4,6 +4,7 @@ import Logging
 import Persistence
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 
 /// Publishes every `interval`, counted in Postgres (the record, whatever Redis holds): how many jobs each
 /// tenant has waiting (`background_jobs_pending`) and running (`background_jobs_running`), so workers
@@ -75,36 +76,32 @@ struct TenantGauges: Service {
     }
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            var reported = Set<TenantID>()
-            while !Task.isCancelled {
-                do {
-                    let counts = try await count()
-                    for tenant in reported.union(counts.keys) {
-                        let labels = [("tenant", tenant.description)]
-                        registry.makeGauge(name: "background_jobs_pending", labels: labels)
-                            .set(Double(counts[tenant]?.queued ?? 0))
-                        registry.makeGauge(name: "background_jobs_running", labels: labels)
-                            .set(Double(counts[tenant]?.running ?? 0))
-                    }
-                    reported = Set(counts.keys)
-                    for (tenant, budget) in try await budgets() {
-                        let labels = [("tenant", tenant.description)]
-                        registry.makeGauge(name: "controlplane_budget_used_ratio", labels: labels).set(budget.used)
-                        registry.makeGauge(name: "controlplane_budget_soft_limit_ratio", labels: labels)
-                            .set(budget.softLimit)
-                    }
-                    for (tenant, rate) in try await acceptanceRates() {
-                        registry.makeGauge(
-                            name: "intervention_acceptance_rate", labels: [("tenant", tenant.description)]
-                        )
-                        .set(rate)
-                    }
-                } catch {
-                    if Task.isCancelled { break }
-                    logger.warning("counting tenants' jobs and budgets failed", metadata: ["error": "\(error)"])
-                }
-                try? await Pause.for(interval)
+        // The tenants given a job gauge last pass: one whose jobs are all gone is set to 0 once.
+        let reported = Mutex(Set<TenantID>())
+        await Periodic.run(
+            every: interval, onShutdown: .cancelThePass, logger: logger,
+            failure: "counting tenants' jobs and budgets failed"
+        ) {
+            let counts = try await count()
+            for tenant in reported.withLock({ $0 }).union(counts.keys) {
+                let labels = [("tenant", tenant.description)]
+                registry.makeGauge(name: "background_jobs_pending", labels: labels)
+                    .set(Double(counts[tenant]?.queued ?? 0))
+                registry.makeGauge(name: "background_jobs_running", labels: labels)
+                    .set(Double(counts[tenant]?.running ?? 0))
+            }
+            reported.withLock { $0 = Set(counts.keys) }
+            for (tenant, budget) in try await budgets() {
+                let labels = [("tenant", tenant.description)]
+                registry.makeGauge(name: "controlplane_budget_used_ratio", labels: labels).set(budget.used)
+                registry.makeGauge(name: "controlplane_budget_soft_limit_ratio", labels: labels)
+                    .set(budget.softLimit)
+            }
+            for (tenant, rate) in try await acceptanceRates() {
+                registry.makeGauge(
+                    name: "intervention_acceptance_rate", labels: [("tenant", tenant.description)]
+                )
+                .set(rate)
             }
         }
     }
