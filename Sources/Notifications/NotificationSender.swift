@@ -36,12 +36,9 @@ public struct NotificationSenderSettings: Sendable {
         self.backoffCap = backoffCap
     }
 
-    /// The pause before attempt `attempt + 1`, jittered.
+    /// The pause before attempt `attempt + 1`: ×4 per attempt, ±20 %, at most `backoffCap`.
     func backoff(after attempt: Int) -> Double {
-        let base = backoffBase.seconds
-        let cap = Double(backoffCap.components.seconds)
-        let plain = min(cap, base * pow(4, Double(max(0, attempt - 1))))
-        return plain * Double.random(in: 0.8...1.2)
+        Backoff(base: backoffBase, factor: 4, cap: backoffCap).delay(after: attempt).seconds
     }
 }
 

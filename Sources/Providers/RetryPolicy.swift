@@ -1,3 +1,4 @@
+import BlockingWork
 import Foundation
 
 /// How often one candidate is tried and how long to wait in between: exponential backoff with jitter,
@@ -18,9 +19,6 @@ public struct RetryPolicy: Sendable {
     public func delay(after error: ProviderError, attempt: Int) -> Duration? {
         guard error.isRetryable, attempt < attempts else { return nil }
         if let asked = error.retryAfter { return asked <= maxWait ? asked : nil }
-        let exponent = min(attempt - 1, 6)
-        let base = baseDelay * (1 << exponent)
-        let jitter = Double.random(in: 0.5...1.0)
-        return min(base * jitter, maxWait)
+        return Backoff(base: baseDelay, cap: maxWait, jitter: 0.5...1.0).delay(after: attempt)
     }
 }

@@ -45,9 +45,7 @@ public struct WorkerSettings: Sendable {
 
     /// The delay before attempt `attempt + 1`.
     func backoff(after attempt: Int) -> Duration {
-        let doubled = backoffBase * (1 << min(max(attempt - 1, 0), 20))
-        let capped = min(doubled, backoffCap)
-        return capped * Double.random(in: 0.8...1.2)
+        Backoff(base: backoffBase, cap: backoffCap).delay(after: attempt)
     }
 }
 

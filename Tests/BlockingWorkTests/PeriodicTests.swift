@@ -60,3 +60,26 @@ import Testing
         #expect(try #require(firstAt.withLock { $0 }) - started >= .milliseconds(300))
     }
 }
+
+/// The one backoff: growth by its factor, the cap, the jitter, and no overflow however many attempts.
+@Suite struct BackoffTests {
+    @Test func itGrowsByItsFactorWithinTheJitterAndNeverPassesTheCap() {
+        let backoff = Backoff(base: .seconds(2), factor: 2, cap: .seconds(60), jitter: 0.8...1.2)
+        for _ in 0..<200 {
+            let third = backoff.delay(after: 3)
+            #expect(third >= .milliseconds(6_399) && third <= .milliseconds(9_601))
+            #expect(
+                backoff.delay(after: 10) <= .seconds(60) && backoff.delay(after: 10) >= .seconds(48) - .milliseconds(1))
+            #expect(backoff.delay(after: Int.max) <= .seconds(60))
+            #expect(backoff.delay(after: 0) <= .milliseconds(2_401))
+        }
+        let quadrupling = Backoff(base: .seconds(5), factor: 4, cap: .seconds(6 * 3600), jitter: 1...1)
+        #expect(quadrupling.delay(after: 2) == .seconds(20))
+    }
+
+    @Test func retriesThatFailedTogetherDoNotComeBackTogether() {
+        let backoff = Backoff(base: .seconds(1), cap: .seconds(60))
+        let delays = Set((0..<20).map { _ in backoff.delay(after: 1) })
+        #expect(delays.count > 10)
+    }
+}
