@@ -30,12 +30,12 @@ struct DeliveriesHandler: Sendable {
         // The cursor belongs to the list with these filters, so it cannot be replayed against another.
         let list =
             "deliveries:\(tenantID):\(query.status?.rawValue ?? ""):\(query.event ?? ""):\(query.repository?.lowercased() ?? "")"
-        let (limit, cursor) = try paging.request(limit: query.limit, cursor: query.cursor, list: list)
-        let page = try await database.withTenant(tenantID) {
-            try await deliveries.list(filter, limit: limit, after: cursor, in: $0)
+        let page = try await paging.page(
+            of: list, limit: query.limit, cursor: query.cursor, tenant: tenantID, database: database
+        ) { limit, cursor, transaction in
+            try await deliveries.list(filter, limit: limit, after: cursor, in: transaction)
         }
-        return .ok(
-            .init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: paging.next(page, list: list)))))
+        return .ok(.init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: page.nextCursor))))
     }
 
     func getDelivery(_ input: Operations.GetDelivery.Input) async throws -> Operations.GetDelivery.Output {

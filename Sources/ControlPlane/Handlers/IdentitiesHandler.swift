@@ -26,12 +26,12 @@ struct IdentitiesHandler: Sendable {
             else { throw APIError.invalid("email must be 1 to 254 characters without spaces or control characters.") }
         }
         let list = "identities:\(tenantID):\(email?.lowercased() ?? "")"
-        let (limit, cursor) = try paging.request(limit: input.query.limit, cursor: input.query.cursor, list: list)
-        let page = try await database.withTenant(tenantID) {
-            try await identities.list(email: email, limit: limit, after: cursor, in: $0)
+        let page = try await paging.page(
+            of: list, limit: input.query.limit, cursor: input.query.cursor, tenant: tenantID, database: database
+        ) { limit, cursor, transaction in
+            try await identities.list(email: email, limit: limit, after: cursor, in: transaction)
         }
-        return .ok(
-            .init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: paging.next(page, list: list)))))
+        return .ok(.init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: page.nextCursor))))
     }
 
     func putIdentities(_ input: Operations.PutIdentities.Input) async throws -> Operations.PutIdentities.Output {

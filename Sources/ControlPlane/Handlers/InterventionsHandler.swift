@@ -37,12 +37,12 @@ struct InterventionsHandler: Sendable {
             "interventions", tenantID.description, query.status?.rawValue ?? "", query.person?.lowercased() ?? "",
             query.repository?.lowercased() ?? "",
         ].joined(separator: ":")
-        let (limit, cursor) = try paging.request(limit: query.limit, cursor: query.cursor, list: list)
-        let page = try await database.withTenant(tenantID) {
-            try await store.list(filter, limit: limit, after: cursor, in: $0)
+        let page = try await paging.page(
+            of: list, limit: query.limit, cursor: query.cursor, tenant: tenantID, database: database
+        ) { limit, cursor, transaction in
+            try await store.list(filter, limit: limit, after: cursor, in: transaction)
         }
-        return .ok(
-            .init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: paging.next(page, list: list)))))
+        return .ok(.init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: page.nextCursor))))
     }
 
     func reportInterventionOutcome(_ input: Operations.ReportInterventionOutcome.Input) async throws

@@ -23,15 +23,16 @@ struct JobsHandler: Sendable {
         let (_, tenantID) = try RequestScope.now.tenantCaller()
         let query = input.query
         let list = "jobs:\(tenantID):\(query.status?.rawValue ?? ""):\(query.pipeline?.rawValue ?? "")"
-        let (limit, cursor) = try paging.request(limit: query.limit, cursor: query.cursor, list: list)
-        let page = try await database.withTenant(tenantID) {
+        let page = try await paging.page(
+            of: list, limit: query.limit, cursor: query.cursor, tenant: tenantID, database: database
+        ) { limit, cursor, transaction in
             try await jobs.list(
                 status: query.status.flatMap { JobStatus(rawValue: $0.rawValue) },
-                pipeline: query.pipeline.flatMap { Pipeline(rawValue: $0.rawValue) }, limit: limit, after: cursor,
-                in: $0)
+                pipeline: query.pipeline.flatMap { Pipeline(rawValue: $0.rawValue) }, limit: limit,
+                after: cursor,
+                in: transaction)
         }
-        return .ok(
-            .init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: paging.next(page, list: list)))))
+        return .ok(.init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: page.nextCursor))))
     }
 
     func getJob(_ input: Operations.GetJob.Input) async throws -> Operations.GetJob.Output {
@@ -84,15 +85,12 @@ struct JobsHandler: Sendable {
             "analyses", tenantID.description, query.repository?.lowercased() ?? "", query.author?.lowercased() ?? "",
             query.pipeline?.rawValue ?? "", query.sha?.lowercased() ?? "",
         ].joined(separator: ":")
-        let (limit, cursor) = try paging.request(limit: query.limit, cursor: query.cursor, list: list)
-        let page = try await database.withTenant(tenantID) {
-            try await analyses.list(filter, limit: limit, after: cursor, in: $0)
+        let page = try await paging.page(
+            of: list, limit: query.limit, cursor: query.cursor, tenant: tenantID, database: database
+        ) { limit, cursor, transaction in
+            try await analyses.list(filter, limit: limit, after: cursor, in: transaction)
         }
-        return .ok(
-            .init(
-                body: .json(
-                    .init(items: try page.items.map { try .init($0) }, nextCursor: paging.next(page, list: list)))
-            ))
+        return .ok(.init(body: .json(.init(items: try page.items.map { try .init($0) }, nextCursor: page.nextCursor))))
     }
 
     func getAnalysis(_ input: Operations.GetAnalysis.Input) async throws -> Operations.GetAnalysis.Output {

@@ -22,10 +22,12 @@ struct KeysHandler: Sendable {
     func listKeys(_ input: Operations.ListKeys.Input) async throws -> Operations.ListKeys.Output {
         let (_, tenantID) = try RequestScope.now.tenantCaller()
         let list = "keys:\(tenantID)"
-        let (limit, cursor) = try paging.request(limit: input.query.limit, cursor: input.query.cursor, list: list)
-        let page = try await database.withTenant(tenantID) { try await keys.list(limit: limit, after: cursor, in: $0) }
-        return .ok(
-            .init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: paging.next(page, list: list)))))
+        let page = try await paging.page(
+            of: list, limit: input.query.limit, cursor: input.query.cursor, tenant: tenantID, database: database
+        ) { limit, cursor, transaction in
+            try await keys.list(limit: limit, after: cursor, in: transaction)
+        }
+        return .ok(.init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: page.nextCursor))))
     }
 
     func getKey(_ input: Operations.GetKey.Input) async throws -> Operations.GetKey.Output {

@@ -80,15 +80,14 @@ struct MembersHandler: Sendable {
         let (_, tenantID) = try RequestScope.now.tenantCaller()
         let status = input.query.status.flatMap { InvitationRecord.Status(rawValue: $0.rawValue) }
         let list = "invitations:\(tenantID):\(status?.rawValue ?? "")"
-        let (limit, cursor) = try paging.request(limit: input.query.limit, cursor: input.query.cursor, list: list)
-        let page = try await database.withTenant(tenantID) {
-            try await invitations.list(status: status, limit: limit, after: cursor, in: $0)
+        let page = try await paging.page(
+            of: list, limit: input.query.limit, cursor: input.query.cursor, tenant: tenantID, database: database
+        ) { limit, cursor, transaction in
+            try await invitations.list(status: status, limit: limit, after: cursor, in: transaction)
         }
         let now = Date()
         return .ok(
-            .init(
-                body: .json(
-                    .init(items: page.items.map { .init($0, now: now) }, nextCursor: paging.next(page, list: list)))))
+            .init(body: .json(.init(items: page.items.map { .init($0, now: now) }, nextCursor: page.nextCursor))))
     }
 
     func revokeInvitation(_ input: Operations.RevokeInvitation.Input) async throws

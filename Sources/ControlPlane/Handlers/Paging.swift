@@ -19,6 +19,17 @@ struct Paging: Sendable {
         return (limit, opened)
     }
 
+    /// One page of a tenant's `list`: the limit and cursor checked, `read` run in the tenant's transaction
+    /// with them, and the page's `next_cursor` sealed for the same list.
+    func page<Item: Sendable>(
+        of list: String, limit: Int?, cursor: String?, tenant tenantID: TenantID, database: Database,
+        _ read: (_ limit: Int, _ after: PageCursor?, _ transaction: TenantTransaction) async throws -> Page<Item>
+    ) async throws -> (items: [Item], nextCursor: String?) {
+        let (limit, cursor) = try request(limit: limit, cursor: cursor, list: list)
+        let page = try await database.withTenant(tenantID) { try await read(limit, cursor, $0) }
+        return (page.items, next(page, list: list))
+    }
+
     /// The `next_cursor` text of a page of `list`.
     func next(_ page: Page<some Sendable>, list: String) -> String? {
         page.nextCursor.map { sealer.seal($0, list: list) }

@@ -40,18 +40,22 @@ struct TenantHandler: Sendable {
     func listAuditEvents(_ input: Operations.ListAuditEvents.Input) async throws -> Operations.ListAuditEvents.Output {
         let (_, tenantID) = try RequestScope.now.tenantCaller()
         let list = "audit:\(tenantID)"
-        let (limit, cursor) = try paging.request(limit: input.query.limit, cursor: input.query.cursor, list: list)
-        let page = try await database.withTenant(tenantID) { try await audit.list(limit: limit, after: cursor, in: $0) }
-        return .ok(
-            .init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: paging.next(page, list: list)))))
+        let page = try await paging.page(
+            of: list, limit: input.query.limit, cursor: input.query.cursor, tenant: tenantID, database: database
+        ) { limit, cursor, transaction in
+            try await audit.list(limit: limit, after: cursor, in: transaction)
+        }
+        return .ok(.init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: page.nextCursor))))
     }
 
     func listUsers(_ input: Operations.ListUsers.Input) async throws -> Operations.ListUsers.Output {
         let (_, tenantID) = try RequestScope.now.tenantCaller()
         let list = "users:\(tenantID)"
-        let (limit, cursor) = try paging.request(limit: input.query.limit, cursor: input.query.cursor, list: list)
-        let page = try await database.withTenant(tenantID) { try await users.list(limit: limit, after: cursor, in: $0) }
-        return .ok(
-            .init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: paging.next(page, list: list)))))
+        let page = try await paging.page(
+            of: list, limit: input.query.limit, cursor: input.query.cursor, tenant: tenantID, database: database
+        ) { limit, cursor, transaction in
+            try await users.list(limit: limit, after: cursor, in: transaction)
+        }
+        return .ok(.init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: page.nextCursor))))
     }
 }

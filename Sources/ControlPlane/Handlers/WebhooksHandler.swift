@@ -24,12 +24,12 @@ struct WebhooksHandler: Sendable {
     {
         let (_, tenantID) = try RequestScope.now.tenantCaller()
         let list = "webhooks:\(tenantID)"
-        let (limit, cursor) = try paging.request(limit: input.query.limit, cursor: input.query.cursor, list: list)
-        let page = try await database.withTenant(tenantID) {
-            try await endpoints.list(limit: limit, after: cursor, in: $0)
+        let page = try await paging.page(
+            of: list, limit: input.query.limit, cursor: input.query.cursor, tenant: tenantID, database: database
+        ) { limit, cursor, transaction in
+            try await endpoints.list(limit: limit, after: cursor, in: transaction)
         }
-        return .ok(
-            .init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: paging.next(page, list: list)))))
+        return .ok(.init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: page.nextCursor))))
     }
 
     func getWebhookEndpoint(_ input: Operations.GetWebhookEndpoint.Input) async throws
