@@ -20,6 +20,25 @@ extension LLMGateway {
         let cacheKey: ResponseCache.Key?
     }
 
+    /// The frame a whole call and a streamed one share: `begin` (cache, plan, rate limit, reservation); a
+    /// cached answer is `cached`'s to shape; otherwise `body` runs with the reservation, which is released
+    /// when `body` throws (a body that returns has settled it, or handed it to its stream to settle).
+    func reserving<Answer>(
+        _ call: LLMCall, cached: (ChatResult, ProviderKind) -> Answer, _ body: (Reserved) async throws -> Answer
+    ) async throws -> Answer {
+        switch try await begin(call) {
+        case .cached(let hit, let provider):
+            return cached(hit, provider)
+        case .reserved(let reserved):
+            do {
+                return try await body(reserved)
+            } catch {
+                await release(reserved.reservation)
+                throw error
+            }
+        }
+    }
+
     /// Begins `call`. With a plan held for its tenant (and no response cache in that policy, whose key
     /// depends on the candidates), in one statement (`llm_call_begin`); otherwise, or when the held plan
     /// turns out stale, by reading the plan, looking in the cache, then reserving.

@@ -5,17 +5,12 @@ import Providers
 extension LLMGateway {
     /// One whole completion for `call`.
     public func complete(_ call: LLMCall) async throws -> LLMAnswer {
-        let begun: Reserved
-        switch try await begin(call) {
-        case .cached(let hit, let provider):
+        try await reserving(call) { hit, provider in
             var result = hit
             result.id = "chatcmpl-\(call.requestID)"
             return LLMAnswer(result: result, provider: provider, model: hit.model, cached: true, degraded: false)
-        case .reserved(let reserved):
-            begun = reserved
-        }
-        let (plan, reservation, cacheKey) = (begun.plan, begun.reservation, begun.cacheKey)
-        do {
+        } _: { begun in
+            let (plan, reservation, cacheKey) = (begun.plan, begun.reservation, begun.cacheKey)
             let answered = try await firstStarted(
                 call, plan, candidates: begun.candidates, cap: begun.cap, reservation: reservation
             ) { provider, request in
@@ -37,9 +32,6 @@ extension LLMGateway {
             return LLMAnswer(
                 result: answer, provider: candidate.provider, model: candidate.model, cached: false,
                 degraded: reservation.isDegraded)
-        } catch {
-            await release(reservation)
-            throw error
         }
     }
 }

@@ -8,17 +8,12 @@ extension LLMGateway {
     /// own, so a caller that stops reading (a client that hangs up) is still billed what the provider
     /// billed, from the stream's own usage.
     public func stream(_ call: LLMCall) async throws -> LLMStream {
-        let begun: Reserved
-        switch try await begin(call) {
-        case .cached(let hit, let provider):
+        try await reserving(call) { hit, provider in
             let events = ChatEventStream.of([.delta(hit.content), .finish(hit.finishReason), .usage(hit.usage)])
             return LLMStream(
                 provider: provider, model: hit.model, cached: true, events: events, deadline: .now + .seconds(60))
-        case .reserved(let reserved):
-            begun = reserved
-        }
-        let (plan, reservation, cacheKey) = (begun.plan, begun.reservation, begun.cacheKey)
-        do {
+        } _: { begun in
+            let (plan, reservation, cacheKey) = (begun.plan, begun.reservation, begun.cacheKey)
             let opened = try await firstStarted(
                 call, plan, candidates: begun.candidates, cap: begun.cap, reservation: reservation
             ) { provider, request in
@@ -32,9 +27,6 @@ extension LLMGateway {
             return LLMStream(
                 provider: candidate.provider, model: candidate.model, cached: false, events: events,
                 deadline: opened.started + .milliseconds(candidate.timeoutMs))
-        } catch {
-            await release(reservation)
-            throw error
         }
     }
 
