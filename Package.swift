@@ -265,10 +265,30 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Observability",
+            dependencies: [
+                "BlockingWork",
+                "Persistence",
+                "Auth",
+                "Providers",
+                "Jobs",
+                "Gateway",
+                "Notifications",
+                "Interventions",
+                "Runtime",
+                "Edge",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ControlPlane",
             dependencies: [
                 "Settings",
                 "Edge",
+                "Observability",
                 "BlockingWork",
                 "Persistence",
                 "Tenancy",
@@ -342,6 +362,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
         .testTarget(
+            name: "ObservabilityTests", dependencies: ["Observability", "BlockingWork"], swiftSettings: swiftSettings),
+        .testTarget(
             name: "ControlPlaneTests",
             dependencies: [
                 "ControlPlane",
@@ -349,6 +371,7 @@ let package = Package(
                 "TestKit",
                 "Settings",
                 "Edge",
+                "Observability",
                 "BlockingWork",
                 "Persistence",
                 "Tenancy",

@@ -7,6 +7,7 @@ import Foundation
 import Hummingbird
 import Jobs
 import Logging
+import Observability
 import OpenAPIHummingbird
 import Persistence
 import Providers

@@ -1,6 +1,7 @@
 import BlockingWork
 import Edge
 import Logging
+import Observability
 import ServiceLifecycle
 
 /// Builds the runtime as a process of its own (`controlplane worker`): the Postgres pool, Redis, the

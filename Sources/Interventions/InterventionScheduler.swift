@@ -27,6 +27,11 @@ public struct InterventionSchedulerSettings: Sendable {
     }
 }
 
+/// What the receiving side answered to interventions (accepted, dismissed), for metrics.
+public protocol InterventionOutcomeObserver: Sendable {
+    func outcome(_ outcome: String)
+}
+
 /// What the scheduler reports, for metrics.
 public protocol InterventionObserver: Sendable {
     /// A due commitment became `closed` (a later commit), `created` (sent to its owner), `escalated`

@@ -4,6 +4,7 @@ import Edge
 import Foundation
 import Hummingbird
 import Logging
+import Observability
 import Persistence
 import PostgresNIO
 import Runtime

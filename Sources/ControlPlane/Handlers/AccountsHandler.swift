@@ -4,6 +4,7 @@ import ControlPlaneAPI
 import ControlPlaneAPITypes
 import Edge
 import Foundation
+import Observability
 import Persistence
 import Tenancy
 

@@ -2,6 +2,7 @@ import ControlPlaneAPI
 import ControlPlaneAPITypes
 import Edge
 import Foundation
+import Observability
 import OpenAPIRuntime
 import Webhooks
 

@@ -159,11 +159,6 @@ struct InterventionsHandler: Sendable {
     }
 }
 
-/// Counts the outcomes reported, for metrics.
-protocol InterventionOutcomeObserver: Sendable {
-    func outcome(_ outcome: String)
-}
-
 extension Components.Schemas.Intervention {
     init(_ record: InterventionRecord) {
         self.init(

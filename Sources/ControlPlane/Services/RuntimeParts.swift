@@ -6,6 +6,7 @@ import Interventions
 import Jobs
 import Logging
 import Notifications
+import Observability
 import Persistence
 import Prometheus
 import Providers

@@ -2,7 +2,7 @@ import BlockingWork
 import Foundation
 import Testing
 
-@testable import ControlPlane
+@testable import Observability
 
 #if canImport(Glibc)
     import Glibc

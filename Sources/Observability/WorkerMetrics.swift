@@ -7,11 +7,11 @@ import Runtime
 /// wait and run time of each attempt by pipeline, and the processing time of each job that ended (from
 /// its creation to its end, retries included) by pipeline; and by tenant (fewer buckets), jobs by outcome
 /// and their queue wait.
-struct WorkerMetrics: WorkerObserver {
-    let registry: PrometheusCollectorRegistry
+package struct WorkerMetrics: WorkerObserver {
+    package let registry: PrometheusCollectorRegistry
 
     /// Registers every pipeline and outcome at zero, so rates and alerts have series from the start.
-    init(registry: PrometheusCollectorRegistry) {
+    package init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
         for pipeline in Pipeline.allCases {
             for outcome in JobStatus.allCases.map(\.rawValue) + ["lease_lost"] where outcome != "running" {
@@ -39,7 +39,7 @@ struct WorkerMetrics: WorkerObserver {
         .seconds(3600), .seconds(7200), .seconds(21600),
     ]
 
-    func jobFinished(
+    package func jobFinished(
         tenantID: TenantID, pipeline: Pipeline, status: JobStatus?, queueWait: Duration, duration: Duration
     ) {
         registry.makeCounter(

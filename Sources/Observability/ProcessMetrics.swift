@@ -10,8 +10,8 @@ import Prometheus
 /// (`controlplane_invalidation_heartbeat_age_seconds`; before the first one or after a lost connection,
 /// the time since the process started), and how late its periodic tasks woke since the last scrape
 /// (`controlplane_executor_lag_seconds`, see `ExecutorLagMonitor`).
-enum ProcessMetrics {
-    static func register(
+package enum ProcessMetrics {
+    package static func register(
         on metrics: HTTPMetrics, database: Database, lag: ExecutorLagMonitor, cache: CredentialStateCache? = nil
     ) {
         let registry = metrics.registry

@@ -7,13 +7,13 @@ import Providers
 
 /// The gateway's reports as Prometheus metrics: provider latency and errors by provider, tokens by
 /// tenant, provider, model and kind, budget refusals and remaining budget by tenant.
-struct GatewayMetrics: GatewayObserver {
-    let spend: SpendMetrics
-    let registry: PrometheusCollectorRegistry
+package struct GatewayMetrics: GatewayObserver {
+    package let spend: SpendMetrics
+    package let registry: PrometheusCollectorRegistry
 
     /// Registers every provider's latency and errors of every kind at zero, so error rates and their
     /// alert have series from the start.
-    init(spend: SpendMetrics, registry: PrometheusCollectorRegistry) {
+    package init(spend: SpendMetrics, registry: PrometheusCollectorRegistry) {
         self.spend = spend
         self.registry = registry
         for provider in ProviderKind.allCases {
@@ -32,7 +32,7 @@ struct GatewayMetrics: GatewayObserver {
         .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
     ]
 
-    func attempt(provider: ProviderKind, model: String, duration: Duration, error: ProviderError?) {
+    package func attempt(provider: ProviderKind, model: String, duration: Duration, error: ProviderError?) {
         registry.makeDurationHistogram(
             name: "controlplane_provider_latency_seconds", labels: [("provider", provider.rawValue)],
             buckets: Self.buckets
@@ -45,7 +45,7 @@ struct GatewayMetrics: GatewayObserver {
         }
     }
 
-    func charged(
+    package func charged(
         tenantID: TenantID, usage: TokenUsage, provider: ProviderKind, model: String, kind: TaskKind, cached: Bool,
         costMicroUSD: Int64
     ) {
@@ -55,17 +55,17 @@ struct GatewayMetrics: GatewayObserver {
         spend.cost(costMicroUSD, tenantID: tenantID)
     }
 
-    func streamed(provider: ProviderKind, bytes: Int) {
+    package func streamed(provider: ProviderKind, bytes: Int) {
         registry.makeCounter(
             name: "controlplane_gateway_stream_text_bytes_total", labels: [("provider", provider.rawValue)]
         ).increment(by: Int64(bytes))
     }
 
-    func budgetExhausted(tenantID: TenantID) {
+    package func budgetExhausted(tenantID: TenantID) {
         spend.budgetExhausted(tenantID)
     }
 
-    func budgetRemaining(tenantID: TenantID, tokens: Int64) {
+    package func budgetRemaining(tenantID: TenantID, tokens: Int64) {
         spend.budgetRemaining(tokens, tenantID: tenantID)
     }
 }

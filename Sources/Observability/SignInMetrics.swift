@@ -4,14 +4,14 @@ import Prometheus
 /// `controlplane_signins_total{method,outcome}` (`password`, `invitation`, `github`; `succeeded`,
 /// `refused`, `limited`) and `controlplane_session_refreshes_total{outcome}` (`rotated`, `reused`,
 /// `refused`). A reused refresh token is a stolen one as often as not: the alert rules watch it.
-struct SignInMetrics: Sendable {
-    let registry: PrometheusCollectorRegistry
-    static let methods = ["password", "invitation", "github"]
-    static let outcomes = ["succeeded", "refused", "limited"]
-    static let refreshOutcomes = ["rotated", "reused", "refused"]
+package struct SignInMetrics: Sendable {
+    package let registry: PrometheusCollectorRegistry
+    package static let methods = ["password", "invitation", "github"]
+    package static let outcomes = ["succeeded", "refused", "limited"]
+    package static let refreshOutcomes = ["rotated", "reused", "refused"]
 
     /// Registers every series at zero, so rates and alerts have them from the start.
-    init(registry: PrometheusCollectorRegistry) {
+    package init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
         for method in Self.methods {
             for outcome in Self.outcomes { _ = counter(method: method, outcome: outcome) }
@@ -19,11 +19,11 @@ struct SignInMetrics: Sendable {
         for outcome in Self.refreshOutcomes { _ = refreshCounter(outcome) }
     }
 
-    func signIn(method: String, outcome: String) {
+    package func signIn(method: String, outcome: String) {
         counter(method: method, outcome: outcome).increment()
     }
 
-    func refresh(outcome: String) {
+    package func refresh(outcome: String) {
         refreshCounter(outcome).increment()
     }
 

@@ -9,9 +9,9 @@ import Foundation
 /// cooperative thread, and with it every task of every tenant. Lines wait in a bounded queue; past
 /// `maximumQueuedBytes` they are dropped and counted, and a line saying how many were dropped is written
 /// once the reader catches up. Whatever is queued when the process exits is written out first.
-final class LogLineWriter: @unchecked Sendable {
-    static let standardOutput = LogLineWriter(descriptor: STDOUT_FILENO)
-    static let standardError = LogLineWriter(descriptor: STDERR_FILENO)
+package final class LogLineWriter: @unchecked Sendable {
+    package static let standardOutput = LogLineWriter(descriptor: STDOUT_FILENO)
+    package static let standardError = LogLineWriter(descriptor: STDERR_FILENO)
 
     private let descriptor: Int32
     private let maximumQueuedBytes: Int
@@ -22,13 +22,13 @@ final class LogLineWriter: @unchecked Sendable {
     private var dropped = 0
     private var started = false
 
-    init(descriptor: Int32, maximumQueuedBytes: Int = 8 << 20) {
+    package init(descriptor: Int32, maximumQueuedBytes: Int = 8 << 20) {
         self.descriptor = descriptor
         self.maximumQueuedBytes = maximumQueuedBytes
     }
 
     /// Queues `line` (with its newline) without waiting for the reader.
-    func write(_ line: Data) {
+    package func write(_ line: Data) {
         condition.lock()
         defer { condition.unlock() }
         guard queuedBytes + line.count <= maximumQueuedBytes else {

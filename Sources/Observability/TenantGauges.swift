@@ -13,14 +13,21 @@ import Synchronization
 /// `controlplane_budget_soft_limit_ratio`, both fractions of the token limit); and each tenant's
 /// `intervention_acceptance_rate`, accepted over answered interventions of the last 28 days. A tenant
 /// whose job count fell to zero is reported as zero once more, then left out.
-struct TenantGauges: Service {
-    let database: Database
-    let registry: PrometheusCollectorRegistry
-    let interval: Duration
-    let logger: Logger
+package struct TenantGauges: Service {
+    package let database: Database
+    package let registry: PrometheusCollectorRegistry
+    package let interval: Duration
+    package let logger: Logger
+
+    package init(database: Database, registry: PrometheusCollectorRegistry, interval: Duration, logger: Logger) {
+        self.database = database
+        self.registry = registry
+        self.interval = interval
+        self.logger = logger
+    }
 
     /// One count: the open jobs by tenant.
-    func count() async throws -> [TenantID: (queued: Int, running: Int)] {
+    package func count() async throws -> [TenantID: (queued: Int, running: Int)] {
         try await database.transaction(.maintenance) { connection in
             let rows = try await connection.statement(
                 """
@@ -37,7 +44,7 @@ struct TenantGauges: Service {
 
     /// Each active tenant's billed tokens in its current period and soft limit, as fractions of its
     /// token limit (a limit of 0 counts as fully used).
-    func budgets() async throws -> [TenantID: (used: Double, softLimit: Double)] {
+    package func budgets() async throws -> [TenantID: (used: Double, softLimit: Double)] {
         try await database.transaction(.maintenance) { connection in
             let rows = try await connection.statement(
                 """
@@ -60,7 +67,7 @@ struct TenantGauges: Service {
     }
 
     /// Accepted over answered interventions of the last 28 days, for each tenant that had one answered.
-    func acceptanceRates() async throws -> [TenantID: Double] {
+    package func acceptanceRates() async throws -> [TenantID: Double] {
         try await database.transaction(.maintenance) { connection in
             let rows = try await connection.statement(
                 """
@@ -75,7 +82,7 @@ struct TenantGauges: Service {
         }
     }
 
-    func run() async throws {
+    package func run() async throws {
         // The tenants given a job gauge last pass: one whose jobs are all gone is set to 0 once.
         let reported = Mutex(Set<TenantID>())
         await Periodic.run(
