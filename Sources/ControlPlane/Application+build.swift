@@ -71,9 +71,10 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
                     window: .seconds(60)),
                 loginGlobal: FixedWindowThrottle(
                     scope: "login-global", limit: configuration.auth.loginAttemptsPerMinute, window: .seconds(60))),
-            defaultKeyLifetime: configuration.auth.defaultKeyLifetime,
             accessTokenLifetime: configuration.auth.accessTokenLifetime,
-            spendDefaults: configuration.billing.spendDefaults,
+            signup: Signup(
+                hasher: hasher, keyLifetime: configuration.auth.defaultKeyLifetime,
+                provision: { [billing = configuration.billing] in try await billing.spendDefaults.provision(in: $0) }),
             sessions: SessionRepository(box: parts.box), credentials: credentials,
             sessionPolicy: configuration.auth.sessionPolicy,
             clock: configuration.clock,

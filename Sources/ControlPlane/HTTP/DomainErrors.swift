@@ -58,6 +58,12 @@ extension APIError {
                     + "\(error.second.prefix(254)); a git email maps to one person.")
         case is AuthenticationError:
             self = .unauthenticated("The bearer token is invalid, expired or revoked.")
+        case let refusal as SignupRefusal:
+            switch refusal {
+            case .slugTaken: self = .conflict("This slug is taken.")
+            case .emailRegistered: self = .conflict("This email is already registered.")
+            case .exists: self = .conflict("This organisation already exists.")
+            }
         case let refusal as MembershipRefusal:
             switch refusal {
             case .forbidden(let detail): self = .forbidden(detail)

@@ -36,10 +36,9 @@ struct AccountsHandler: Sendable {
     let decoyPasswordHash: String
     let idempotency: IdempotentCreation
     let throttles: Throttles
-    let defaultKeyLifetime: Duration
     let accessTokenLifetime: Duration
-    /// The rate limit and budget every new tenant starts with.
-    let spendDefaults: SpendDefaults
+    /// What a signup makes: the tenant, its owner, its first key and its spend limits.
+    let signup: Signup
     let sessions: SessionRepository
     /// This replica's cached credential states: a session this replica ends stops here before it answers.
     let credentials: CredentialStateCache
@@ -52,7 +51,6 @@ struct AccountsHandler: Sendable {
     let metrics: SignInMetrics?
     let tenants = TenantRepository()
     let users = UserRepository()
-    let keys = ApiKeyRepository()
     let audit = AuditLog()
 
     func signup(_ input: Operations.Signup.Input) async throws -> Operations.Signup.Output {
@@ -67,49 +65,23 @@ struct AccountsHandler: Sendable {
         let claim = try idempotency.claim(key: input.headers.idempotencyKey, operation: "signup", request: request)
 
         try await count(throttles.signupPerAddress, scope.clientAddress, detail: "Too many signups from this address.")
-
-        let passwordHash = try await hasher.hash(request.adminPassword)
-        let tenantID = TenantID.generate()
         let now = Date()
-        let tenant = Tenant(
-            id: tenantID, slug: request.slug, name: name, status: .active, plan: .free, timezone: timezone,
-            createdAt: now)
-        let user = UserRecord(
-            id: UUID(), tenantID: tenantID, email: request.adminEmail.trimmingCharacters(in: .whitespaces),
-            role: .owner, passwordHash: passwordHash, createdAt: now)
-        let key = ApiKeyRecord(
-            id: UUID(), tenantID: tenantID, name: "default", scopes: Set(Scope.allCases),
-            createdBy: "user:\(user.id.uuidString.lowercased())", ownerID: user.id, createdAt: now,
-            expiresAt: now.addingTimeInterval(TimeInterval(defaultKeyLifetime.components.seconds)))
-        let entry = AuditLog.Entry(
-            actorType: .user, actorID: user.id.uuidString.lowercased(), action: "tenant.signup", targetType: "tenant",
-            targetID: tenantID.description, requestID: scope.requestID, clientAddress: scope.clientAddress)
 
+        let organisation = try await signup.prepare(
+            name: name, slug: request.slug, email: request.adminEmail, password: request.adminPassword,
+            timezone: timezone)
         let signer = try await issuer.signer()
-        do {
-            let result = try await database.withTenant(tenantID) { transaction in
-                try await idempotency.run(claim, namespace: .signup, in: transaction) {
-                    try await tenants.insert(tenant, in: transaction)
-                    try await users.insert(user, in: transaction)
-                    try await keys.insert(key, in: transaction)
-                    try await spendDefaults.provision(in: transaction)
-                    try await audit.record(entry, in: transaction)
-                    let token = try signer.apiKeyToken(for: key, now: now)
-                    return Components.Schemas.SignupResult(
-                        tenant: .init(tenant),
-                        user: .init(id: user.id.uuidString.lowercased(), email: user.email, role: .owner),
-                        apiKey: .init(key, token: token))
-                }
-            }
-            return .created(.init(body: .json(result)))
-        } catch {
-            switch UniqueViolation(error)?.constraint {
-            case nil: throw error
-            case "tenants_slug_key": throw APIError.conflict("This slug is taken.")
-            case "login_directory_pkey": throw APIError.conflict("This email is already registered.")
-            default: throw APIError.conflict("This organisation already exists.")
+        let result = try await database.withTenant(organisation.tenant.id) { transaction in
+            try await idempotency.run(claim, namespace: .signup, in: transaction) {
+                try await signup.create(
+                    organisation, requestID: scope.requestID, clientAddress: scope.clientAddress, in: transaction)
+                return Components.Schemas.SignupResult(
+                    tenant: .init(organisation.tenant),
+                    user: .init(id: organisation.owner.id.text, email: organisation.owner.email, role: .owner),
+                    apiKey: .init(organisation.key, token: try signer.apiKeyToken(for: organisation.key, now: now)))
             }
         }
+        return .created(.init(body: .json(result)))
     }
 
     static let tooManySignIns = "Too many sign-in attempts; try again later."

@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import Auth
 import Foundation
 import NIOCore
 import Providers
@@ -7,19 +6,24 @@ import Providers
 /// The two calls of GitHub's OAuth web flow after the browser comes back: the code exchanged for a
 /// token (with the PKCE verifier), then the account's emails. GitHub answers a refused exchange with
 /// HTTP 200 and an `error` field; both outcomes are read.
-struct GitHubOAuthClient: Sendable {
-    let settings: GitHubSignInSettings
-    let client: HTTPClient
-    let timeout: TimeAmount = .seconds(10)
+package struct GitHubOAuthClient: Sendable {
+    package let settings: GitHubSignInSettings
+    package let client: HTTPClient
+    package let timeout: TimeAmount = .seconds(10)
 
-    /// One email of the account, as `GET /user/emails` lists it.
-    struct Email: Decodable, Sendable {
-        let email: String
-        let primary: Bool
-        let verified: Bool
+    package init(settings: GitHubSignInSettings, client: HTTPClient) {
+        self.settings = settings
+        self.client = client
     }
 
-    enum Failure: Error {
+    /// One email of the account, as `GET /user/emails` lists it.
+    package struct Email: Decodable, Sendable {
+        package let email: String
+        package let primary: Bool
+        package let verified: Bool
+    }
+
+    package enum Failure: Error {
         /// GitHub refused the code (`bad_verification_code`, `incorrect_client_credentials`, ...).
         case refused(String)
         /// GitHub could not be reached or answered something unreadable.
@@ -27,7 +31,7 @@ struct GitHubOAuthClient: Sendable {
     }
 
     /// The authorize URL the browser is sent to.
-    func authorizeURL(state: String, codeChallenge: String) -> String {
+    package func authorizeURL(state: String, codeChallenge: String) -> String {
         var components = URLComponents(string: settings.oauthBaseURL + "/login/oauth/authorize")
         components?.queryItems = [
             URLQueryItem(name: "client_id", value: settings.clientID),
@@ -42,7 +46,7 @@ struct GitHubOAuthClient: Sendable {
     }
 
     /// Exchanges `code` for a user access token.
-    func exchange(code: String, verifier: String) async throws(Failure) -> String {
+    package func exchange(code: String, verifier: String) async throws(Failure) -> String {
         var request = HTTPClientRequest(url: settings.oauthBaseURL + "/login/oauth/access_token")
         request.method = .POST
         request.headers.add(name: "Accept", value: "application/json")
@@ -70,7 +74,7 @@ struct GitHubOAuthClient: Sendable {
     }
 
     /// The account's emails.
-    func emails(token: String) async throws(Failure) -> [Email] {
+    package func emails(token: String) async throws(Failure) -> [Email] {
         var request = HTTPClientRequest(url: settings.apiBaseURL + "/user/emails")
         request.headers.add(name: "Accept", value: "application/vnd.github+json")
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
@@ -100,7 +104,7 @@ struct GitHubOAuthClient: Sendable {
         return answer
     }
 
-    static func formEncoded(_ value: String) -> String {
+    package static func formEncoded(_ value: String) -> String {
         var allowed = CharacterSet.alphanumerics.intersection(
             CharacterSet(charactersIn: Unicode.Scalar(0)...Unicode.Scalar(127)))
         allowed.insert(charactersIn: "-._~")
