@@ -44,7 +44,7 @@ public struct Membership: Sendable {
         try await changingMembers(tenantID) { transaction in
             let rank = try await callerRole(principal, in: transaction)
             guard let target = try await users.find(userID, locking: true, in: transaction) else {
-                throw MembershipRefusal.notFound
+                throw Refusal.notFound("user")
             }
             guard target.role != role else { return target }
             if role == .owner {
@@ -52,15 +52,15 @@ public struct Membership: Sendable {
             }
             if target.role == .owner {
                 guard rank == .owner else {
-                    throw MembershipRefusal.forbidden("No one changes the role of someone above them.")
+                    throw Refusal.forbidden("No one changes the role of someone above them.")
                 }
-                throw MembershipRefusal.conflict(
+                throw Refusal.conflict(
                     "An organisation always has one owner: make someone else owner to hand ownership on.")
             }
             guard target.role <= rank else {
-                throw MembershipRefusal.forbidden("No one changes the role of someone above them.")
+                throw Refusal.forbidden("No one changes the role of someone above them.")
             }
-            guard role <= rank else { throw MembershipRefusal.forbidden("No one grants a role above their own.") }
+            guard role <= rank else { throw Refusal.forbidden("No one grants a role above their own.") }
             try await users.setRole(userID, to: role, in: transaction)
             // A lowered role takes its scopes from the keys the member made too: those holding more go.
             let revoked =
@@ -87,26 +87,26 @@ public struct Membership: Sendable {
             } else if case .user(let callerID) = principal.actor {
                 heirID = callerID
             } else {
-                throw MembershipRefusal.invalid("keys=transfer needs transfer_to when the caller is an API key.")
+                throw Refusal.invalid("keys=transfer needs transfer_to when the caller is an API key.")
             }
         }
         return try await changingMembers(tenantID) { transaction in
             let rank = try await callerRole(principal, in: transaction)
             guard let target = try await users.find(userID, locking: true, in: transaction) else {
-                throw MembershipRefusal.notFound
+                throw Refusal.notFound("user")
             }
             if target.role == .owner {
-                guard rank == .owner else { throw MembershipRefusal.forbidden("No one removes someone above them.") }
-                throw MembershipRefusal.conflict("The owner cannot be removed: make someone else owner first.")
+                guard rank == .owner else { throw Refusal.forbidden("No one removes someone above them.") }
+                throw Refusal.conflict("The owner cannot be removed: make someone else owner first.")
             }
-            guard target.role <= rank else { throw MembershipRefusal.forbidden("No one removes someone above them.") }
+            guard target.role <= rank else { throw Refusal.forbidden("No one removes someone above them.") }
             if case .user(let callerID) = principal.actor, callerID == userID {
-                throw MembershipRefusal.conflict("No one removes themselves: another admin or the owner does.")
+                throw Refusal.conflict("No one removes themselves: another admin or the owner does.")
             }
             let count: Int
             if let heirID {
                 guard heirID != userID, try await users.find(heirID, in: transaction) != nil else {
-                    throw MembershipRefusal.invalid("transfer_to must name another member of this organisation.")
+                    throw Refusal.invalid("transfer_to must name another member of this organisation.")
                 }
                 count = try await keys.transferAll(ownedBy: userID, to: heirID, at: now, in: transaction)
             } else {
@@ -132,10 +132,10 @@ public struct Membership: Sendable {
         email: String, role: Role, by principal: Principal, in transaction: TenantTransaction
     ) async throws {
         guard role <= (try await callerRole(principal, in: transaction)) else {
-            throw MembershipRefusal.forbidden("No one invites a role above their own.")
+            throw Refusal.forbidden("No one invites a role above their own.")
         }
         guard try await !users.emailTaken(email, on: transaction.connection) else {
-            throw MembershipRefusal.conflict("This email already belongs to an account.")
+            throw Refusal.conflict("This email already belongs to an account.")
         }
     }
 
@@ -143,10 +143,10 @@ public struct Membership: Sendable {
     /// its owner's, and never above `admin`.
     public func callerRole(_ principal: Principal, in transaction: TenantTransaction) async throws -> Role {
         if principal.isOperator {
-            throw MembershipRefusal.forbidden("Operators do not manage an organisation's members.")
+            throw Refusal.forbidden("Operators do not manage an organisation's members.")
         }
         guard let owner = principal.owner, let person = try await users.find(owner, in: transaction) else {
-            throw MembershipRefusal.unauthenticated
+            throw Refusal.unauthenticated("This account no longer exists.")
         }
         if case .apiKey = principal.actor { return min(person.role, .admin) }
         return person.role
@@ -157,12 +157,12 @@ public struct Membership: Sendable {
         to target: UserRecord, by principal: Principal, caller: AuditLog.Caller, in transaction: TenantTransaction
     ) async throws -> UserRecord {
         guard case .user(let callerID) = principal.actor else {
-            throw MembershipRefusal.forbidden("Only the owner, signed in, hands ownership on.")
+            throw Refusal.forbidden("Only the owner, signed in, hands ownership on.")
         }
         // Conditional on the caller still being the owner when its row is ours: of two transfers at once,
         // the second finds an admin here.
         guard try await users.demoteOwner(callerID, in: transaction) else {
-            throw MembershipRefusal.forbidden("Only the owner, signed in, hands ownership on.")
+            throw Refusal.forbidden("Only the owner, signed in, hands ownership on.")
         }
         try await users.setRole(target.id, to: .owner, in: transaction)
         try await audit.record(
@@ -189,23 +189,9 @@ public struct Membership: Sendable {
         } catch let error as PSQLError
             where error.serverInfo?[.sqlState] == "23514" && error.serverInfo?[.constraintName] == "users_one_owner"
         {
-            throw MembershipRefusal.conflict("An organisation always has exactly one owner; another change came first.")
+            throw Refusal.conflict("An organisation always has exactly one owner; another change came first.")
         }
     }
-}
-
-/// Why a change to a tenant's people was refused; the HTTP shell maps each kind to its problem.
-public enum MembershipRefusal: Error, Sendable, Equatable {
-    /// The caller may not do this (403).
-    case forbidden(String)
-    /// The change contradicts the tenant's state (409).
-    case conflict(String)
-    /// The request names something it may not (400).
-    case invalid(String)
-    /// The member named does not exist in this tenant (404).
-    case notFound
-    /// The caller's own account no longer exists (401).
-    case unauthenticated
 }
 
 extension UserRecord {

@@ -87,13 +87,13 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
             invitationLifetime: configuration.auth.invitationLifetime,
             membership: Membership(database: database, credentials: credentials)),
         keys: KeysHandler(
-            database: database, paging: paging, issuer: parts.issuer, credentials: credentials,
-            idempotency: idempotency,
-            defaultKeyLifetime: configuration.auth.defaultKeyLifetime, maxKeyLifetime: configuration.auth.maxKeyLifetime
-        ),
+            database: database, paging: paging, issuer: parts.issuer, idempotency: idempotency,
+            issuance: KeyIssuance(
+                database: database, credentials: credentials, defaultLifetime: configuration.auth.defaultKeyLifetime,
+                maxLifetime: configuration.auth.maxKeyLifetime)),
         admin: AdminHandler(database: database, paging: paging, credentials: credentials),
-        billing: BillingHandler(database: database),
-        adminBilling: AdminBillingHandler(database: database),
+        billing: BillingHandler(database: database, spend: SpendControl(database: database)),
+        adminBilling: AdminBillingHandler(database: database, spend: SpendControl(database: database)),
         adminHealth: AdminHealthHandler(
             database: database, redis: redis, credentials: credentials, providers: runtime.registry, lag: lag),
         llm: LLMHandler(gateway: runtime.gateway, callsPerTenant: configuration.gateway.callsPerTenant),

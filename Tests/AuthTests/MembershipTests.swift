@@ -57,11 +57,11 @@ import Testing
         return People(tenantID: tenantID, owner: users[0], admin: users[1], member: users[2], keys: keys)
     }
 
-    static func refusal(_ body: () async throws -> Void) async -> MembershipRefusal? {
+    static func refusal(_ body: () async throws -> Void) async -> Refusal? {
         do {
             try await body()
             return nil
-        } catch let refusal as MembershipRefusal {
+        } catch let refusal as Refusal {
             return refusal
         } catch {
             Issue.record("expected a refusal, got \(error)")
@@ -179,7 +179,7 @@ import Testing
                     _ = try await membership.remove(
                         people.admin.id, keys: .revoke, by: people.principal(people.owner), tenantID: people.tenantID,
                         recordedAs: Self.caller)
-                } == .notFound)
+                } == .notFound("user"))
         }
     }
 }

@@ -64,13 +64,13 @@ extension APIError {
             case .emailRegistered: self = .conflict("This email is already registered.")
             case .exists: self = .conflict("This organisation already exists.")
             }
-        case let refusal as MembershipRefusal:
+        case let refusal as Refusal:
             switch refusal {
             case .forbidden(let detail): self = .forbidden(detail)
             case .conflict(let detail): self = .conflict(detail)
             case .invalid(let detail): self = .invalid(detail)
-            case .notFound: self = .notFound("user")
-            case .unauthenticated: self = .unauthenticated("This account no longer exists.")
+            case .notFound(let what): self = .notFound(what)
+            case .unauthenticated(let detail): self = .unauthenticated(detail)
             }
         default:
             return nil

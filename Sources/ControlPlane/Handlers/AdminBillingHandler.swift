@@ -9,10 +9,8 @@ import Tenancy
 /// The operator's side of spend control: a tenant's caps, and usage across tenants.
 struct AdminBillingHandler: Sendable {
     let database: Database
-    let limits = RateLimitRepository()
-    let budgets = BudgetRepository()
+    let spend: SpendControl
     let ledger = UsageLedger()
-    let audit = AuditLog()
 
     func updateAdminLimits(_ input: Operations.UpdateAdminLimits.Input) async throws
         -> Operations.UpdateAdminLimits.Output
@@ -24,18 +22,10 @@ struct AdminBillingHandler: Sendable {
         try Validation.range(change.maxBurst, bounds, field: "max_burst")
         if let value = change.requestsPerMinute { try Validation.range(value, bounds, field: "requests_per_minute") }
         if let value = change.burst { try Validation.range(value, bounds, field: "burst") }
-        let entry = try RequestScope.now.auditEntry(
-            "limits.admin_update", targetType: "tenant", targetID: tenantID.description)
-        let limit = try await database.asOperator(actingOn: tenantID) { transaction -> RateLimit? in
-            guard
-                let limit = try await limits.operatorUpdate(
-                    maxRequestsPerMinute: change.maxRequestsPerMinute, maxBurst: change.maxBurst,
-                    requestsPerMinute: change.requestsPerMinute, burst: change.burst, in: transaction)
-            else { return nil }
-            try await audit.record(entry, in: transaction)
-            return limit
-        }
-        guard let limit else { throw APIError.notFound("tenant") }
+        let limit = try await spend.setLimitCaps(
+            of: tenantID, maxRequestsPerMinute: change.maxRequestsPerMinute, maxBurst: change.maxBurst,
+            requestsPerMinute: change.requestsPerMinute, burst: change.burst,
+            recordedAs: try RequestScope.now.auditCaller())
         return .ok(.init(body: .json(.init(limit))))
     }
 
@@ -47,20 +37,12 @@ struct AdminBillingHandler: Sendable {
         try Validation.range(change.maxTokenLimit, 0...Budget.ceiling, field: "max_token_limit")
         if let value = change.tokenLimit { try Validation.range(value, 0...Budget.ceiling, field: "token_limit") }
         if let value = change.softLimitPercent { try Validation.range(value, 1...100, field: "soft_limit_percent") }
-        let entry = try RequestScope.now.auditEntry(
-            "budget.admin_update", targetType: "tenant", targetID: tenantID.description)
-        let answer = try await database.asOperator(actingOn: tenantID) { transaction -> Components.Schemas.Budget? in
-            guard
-                let budget = try await budgets.operatorUpdate(
-                    maxTokenLimit: change.maxTokenLimit, period: change.period.map(Budget.Period.init),
-                    tokenLimit: change.tokenLimit, softLimitPercent: change.softLimitPercent,
-                    onExhausted: change.onExhausted.map(Budget.OnExhausted.init), in: transaction)
-            else { return nil }
-            try await audit.record(entry, in: transaction)
-            return .init(budget, standing: try await budgets.standing(of: budget, in: transaction))
-        }
-        guard let answer else { throw APIError.notFound("tenant") }
-        return .ok(.init(body: .json(answer)))
+        let view = try await spend.setBudgetCap(
+            of: tenantID, maxTokenLimit: change.maxTokenLimit, period: change.period.map(Budget.Period.init),
+            tokenLimit: change.tokenLimit, softLimitPercent: change.softLimitPercent,
+            onExhausted: change.onExhausted.map(Budget.OnExhausted.init), recordedAs: try RequestScope.now.auditCaller()
+        )
+        return .ok(.init(body: .json(.init(view.budget, standing: view.standing))))
     }
 
     func getAdminUsage(_ input: Operations.GetAdminUsage.Input) async throws -> Operations.GetAdminUsage.Output {
