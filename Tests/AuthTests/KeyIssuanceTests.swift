@@ -16,18 +16,6 @@ import Testing
             maxLifetime: .seconds(7 * 86_400))
     }
 
-    static func refusal(_ body: () async throws -> Void) async -> Refusal? {
-        do {
-            try await body()
-            return nil
-        } catch let refusal as Refusal {
-            return refusal
-        } catch {
-            Issue.record("expected a refusal, got \(error)")
-            return nil
-        }
-    }
-
     /// A tenant with a member, who acts with their role's scopes.
     static func member(in database: Database) async throws -> (TenantID, Principal) {
         let userID = UUID()
@@ -51,12 +39,12 @@ import Testing
             let (tenantID, member) = try await Self.member(in: database)
             let now = Date()
             #expect(
-                await Self.refusal {
+                await thrown(Refusal.self) {
                     _ = try issuance.newKey(
                         name: "admin", scopes: [.tenantAdmin], expiresInSeconds: nil, by: member, tenantID: tenantID)
                 } == .forbidden("A key can only grant scopes its creator holds."))
             #expect(
-                await Self.refusal {
+                await thrown(Refusal.self) {
                     _ = try issuance.newKey(
                         name: "long", scopes: [.llmInvoke], expiresInSeconds: 8 * 86_400, by: member,
                         tenantID: tenantID)
@@ -69,7 +57,7 @@ import Testing
                 actor: .apiKey(key.id), tenantID: tenantID, scopes: key.scopes, expiresAt: now.addingTimeInterval(600),
                 owner: member.owner)
             #expect(
-                await Self.refusal {
+                await thrown(Refusal.self) {
                     _ = try issuance.newKey(
                         name: "outlives", scopes: [.llmInvoke], expiresInSeconds: 3600, by: byKey, tenantID: tenantID)
                 } == .forbidden("A key cannot create a key that outlives it."))
@@ -92,11 +80,11 @@ import Testing
                 actor: member.actor, tenantID: tenantID, scopes: [.tenantRead], expiresAt: .distantFuture,
                 owner: member.owner)
             #expect(
-                await Self.refusal {
+                await thrown(Refusal.self) {
                     try await issuance.revoke(key.id, by: weaker, tenantID: tenantID, recordedAs: Self.caller)
                 } == .forbidden("A key can only revoke keys whose scopes it holds."))
             #expect(
-                await Self.refusal {
+                await thrown(Refusal.self) {
                     _ = try await issuance.rotate(
                         key.id, graceSeconds: 604_801, by: member, tenantID: tenantID, recordedAs: Self.caller
                     ) { _ in "" }
@@ -107,14 +95,14 @@ import Testing
             #expect(rotated.replacement.scopes == key.scopes && rotated.replacement.ownerID == key.ownerID)
             #expect(rotated.token == "token-\(rotated.replacement.id)" && rotated.previous.id == key.id)
             #expect(
-                await Self.refusal {
+                await thrown(Refusal.self) {
                     _ = try await issuance.rotate(
                         key.id, graceSeconds: 0, by: member, tenantID: tenantID, recordedAs: Self.caller
                     ) { _ in "" }
                 } == .conflict("This key is revoked or expired."))
             try await issuance.revoke(rotated.replacement.id, by: member, tenantID: tenantID, recordedAs: Self.caller)
             #expect(
-                await Self.refusal {
+                await thrown(Refusal.self) {
                     try await issuance.revoke(
                         rotated.replacement.id, by: member, tenantID: tenantID, recordedAs: Self.caller)
                 } == .notFound("key"))

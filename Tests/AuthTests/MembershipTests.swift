@@ -57,18 +57,6 @@ import Testing
         return People(tenantID: tenantID, owner: users[0], admin: users[1], member: users[2], keys: keys)
     }
 
-    static func refusal(_ body: () async throws -> Void) async -> Refusal? {
-        do {
-            try await body()
-            return nil
-        } catch let refusal as Refusal {
-            return refusal
-        } catch {
-            Issue.record("expected a refusal, got \(error)")
-            return nil
-        }
-    }
-
     static func key(_ id: UUID, of tenantID: TenantID, in database: Database) async throws -> ApiKeyRecord? {
         try await database.withTenant(tenantID) { try await ApiKeyRepository().find(id, in: $0) }
     }
@@ -80,39 +68,39 @@ import Testing
             let byAdmin = people.principal(people.admin)
             // An admin cannot make an owner, touch the owner, or act through a member's key above admin.
             #expect(
-                await Self.refusal {
+                await thrown(Refusal.self) {
                     _ = try await membership.changeRole(
                         of: people.member.id, to: .owner, by: byAdmin, tenantID: people.tenantID,
                         recordedAs: Self.caller)
                 } == .forbidden("Only the owner, signed in, hands ownership on."))
             #expect(
-                await Self.refusal {
+                await thrown(Refusal.self) {
                     _ = try await membership.changeRole(
                         of: people.owner.id, to: .member, by: byAdmin, tenantID: people.tenantID,
                         recordedAs: Self.caller)
                 } == .forbidden("No one changes the role of someone above them."))
             // A member can promote no one.
             #expect(
-                await Self.refusal {
+                await thrown(Refusal.self) {
                     _ = try await membership.changeRole(
                         of: people.member.id, to: .admin, by: people.principal(people.member),
                         tenantID: people.tenantID, recordedAs: Self.caller)
                 } == .forbidden("No one grants a role above their own."))
             // The owner's key acts as an admin: it cannot hand ownership on.
             #expect(
-                await Self.refusal {
+                await thrown(Refusal.self) {
                     _ = try await membership.changeRole(
                         of: people.admin.id, to: .owner, by: people.keyPrincipal(people.owner),
                         tenantID: people.tenantID, recordedAs: Self.caller)
                 } == .forbidden("Only the owner, signed in, hands ownership on."))
             #expect(
-                await Self.refusal {
+                await thrown(Refusal.self) {
                     _ = try await membership.remove(
                         people.owner.id, keys: .revoke, by: people.principal(people.owner),
                         tenantID: people.tenantID, recordedAs: Self.caller)
                 } == .conflict("The owner cannot be removed: make someone else owner first."))
             #expect(
-                await Self.refusal {
+                await thrown(Refusal.self) {
                     _ = try await membership.remove(
                         people.admin.id, keys: .revoke, by: byAdmin, tenantID: people.tenantID,
                         recordedAs: Self.caller)
@@ -157,7 +145,7 @@ import Testing
             let membership = Membership(database: database, credentials: CredentialStateCache())
             // A key asking to transfer names no heir of its own.
             #expect(
-                await Self.refusal {
+                await thrown(Refusal.self) {
                     _ = try await membership.remove(
                         people.member.id, keys: .transfer(to: nil), by: people.keyPrincipal(people.admin),
                         tenantID: people.tenantID, recordedAs: Self.caller)
@@ -175,7 +163,7 @@ import Testing
                 recordedAs: Self.caller)
             #expect(gone.keyCount == 2 && gone.heir == nil)
             #expect(
-                await Self.refusal {
+                await thrown(Refusal.self) {
                     _ = try await membership.remove(
                         people.admin.id, keys: .revoke, by: people.principal(people.owner), tenantID: people.tenantID,
                         recordedAs: Self.caller)

@@ -32,3 +32,19 @@ public final class Shared<Value: Sendable>: Sendable {
     public init(_ value: Value) { storage = Mutex(value) }
     public func withLock<Result>(_ body: (inout Value) -> Result) -> Result { storage.withLock { body(&$0) } }
 }
+
+/// The error of type `E` that `body` throws; nil when it throws nothing. Any other error is recorded as
+/// an issue (and nil answered), so a test that expects a refusal fails loudly on an unexpected failure.
+public func thrown<E: Error>(
+    _ type: E.Type, sourceLocation: SourceLocation = #_sourceLocation, by body: () async throws -> Void
+) async -> E? {
+    do {
+        try await body()
+        return nil
+    } catch let error as E {
+        return error
+    } catch {
+        Issue.record("expected \(E.self), got \(error)", sourceLocation: sourceLocation)
+        return nil
+    }
+}
