@@ -366,6 +366,14 @@ let package = Package(
         .testTarget(
             name: "ObservabilityTests", dependencies: ["Observability", "BlockingWork"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "Providers", "Persistence", "Tenancy", "TestKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "ControlPlaneTests",
             dependencies: [
                 "ControlPlane",

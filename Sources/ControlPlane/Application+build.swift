@@ -4,6 +4,7 @@ import Billing
 import BlockingWork
 import Edge
 import Foundation
+import Gateway
 import Hummingbird
 import Jobs
 import Logging
@@ -97,7 +98,9 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
         adminHealth: AdminHealthHandler(
             database: database, redis: redis, credentials: credentials, providers: runtime.registry, lag: lag),
         llm: LLMHandler(gateway: runtime.gateway, callsPerTenant: configuration.gateway.callsPerTenant),
-        policy: PolicyHandler(database: database, credentials: runtime.credentials, registry: runtime.registry),
+        policy: PolicyHandler(
+            administration: PolicyAdministration(
+                database: database, credentials: runtime.credentials, registry: runtime.registry)),
         webhooks: WebhooksHandler(
             database: database, paging: paging, idempotency: idempotency,
             endpoints: WebhookEndpointStore(box: parts.box)),
