@@ -374,6 +374,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
         .testTarget(
+            name: "InterventionsTests",
+            dependencies: ["Interventions", "Providers", "Persistence", "Tenancy", "TestKit"],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "ControlPlaneTests",
             dependencies: [
                 "ControlPlane",

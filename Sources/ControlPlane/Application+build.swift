@@ -6,6 +6,7 @@ import Edge
 import Foundation
 import Gateway
 import Hummingbird
+import Interventions
 import Jobs
 import Logging
 import Observability
@@ -114,8 +115,10 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
             database: database, store: runtime.notifications, addressGuard: runtime.registry.addressGuard),
         interventions: InterventionsHandler(
             database: database, store: runtime.interventions, paging: paging,
-            addressGuard: runtime.registry.addressGuard, clock: configuration.clock,
-            observer: InterventionMetrics(registry: metrics.registry)))
+            administration: InterventionAdministration(
+                database: database, store: runtime.interventions, addressGuard: runtime.registry.addressGuard,
+                clock: configuration.clock),
+            clock: configuration.clock, observer: InterventionMetrics(registry: metrics.registry)))
 
     // The declared routes, read from a router the handlers are registered on for that purpose only:
     // Hummingbird applies a middleware to the routes added after it, so the edge goes in first below.

@@ -4,7 +4,6 @@ import Edge
 import Foundation
 import Interventions
 import Persistence
-import Providers
 import Tenancy
 import Webhooks
 
@@ -14,10 +13,9 @@ struct InterventionsHandler: Sendable {
     let database: Database
     let store: InterventionStore
     let paging: Paging
-    let addressGuard: OutboundAddressGuard
+    let administration: InterventionAdministration
     let clock: ServerClock
     let tenants = TenantRepository()
-    let audit = AuditLog()
     let observer: (any InterventionOutcomeObserver)?
 
     func listInterventions(_ input: Operations.ListInterventions.Input) async throws
@@ -53,34 +51,17 @@ struct InterventionsHandler: Sendable {
         guard case .json(let body) = input.body else { throw APIError.invalid("Send the outcome as JSON.") }
         guard let id = UUID(uuidString: input.path.interventionId) else { throw APIError.notFound("intervention") }
         let outcome = body.outcome.rawValue
-        let entry = try scope.auditEntry(
-            "intervention.outcome", targetType: "intervention", targetID: id.uuidString.lowercased(),
-            details: ["outcome": outcome])
-        let result = try await database.withTenant(tenantID) { transaction in
-            let result = try await store.report(
-                outcome, for: id, by: "\(entry.actorType):\(entry.actorID)", at: clock.now(), in: transaction)
-            if case .recorded = result { try await audit.record(entry, in: transaction) }
-            return result
-        }
-        switch result {
-        case .recorded(let record):
-            observer?.outcome(outcome)
-            return .ok(.init(body: .json(.init(record))))
-        case .unchanged(let record):
-            return .ok(.init(body: .json(.init(record))))
-        case .conflict(let record):
-            throw APIError.conflict("The intervention was already \(record.status).")
-        case .notFound:
-            throw APIError.notFound("intervention")
-        }
+        let reported = try await administration.report(
+            outcome, for: id, of: tenantID, recordedAs: try scope.auditCaller())
+        if reported.changed { observer?.outcome(outcome) }
+        return .ok(.init(body: .json(.init(reported.record))))
     }
 
     func getInterventionSettings(_ input: Operations.GetInterventionSettings.Input) async throws
         -> Operations.GetInterventionSettings.Output
     {
         let (_, tenantID) = try RequestScope.now.tenantCaller()
-        let settings = try await database.withTenant(tenantID) { try await store.settings(in: $0) }
-        return .ok(.init(body: .json(.init(settings))))
+        return .ok(.init(body: .json(.init(try await administration.settings(of: tenantID)))))
     }
 
     func putInterventionSettings(_ input: Operations.PutInterventionSettings.Input) async throws
@@ -89,38 +70,10 @@ struct InterventionsHandler: Sendable {
         let scope = RequestScope.now
         let (_, tenantID) = try scope.tenantCaller()
         guard case .json(let body) = input.body else { throw APIError.invalid("Send the settings as JSON.") }
-        if let delay = body.escalationDelaySeconds, !(60...2_592_000).contains(delay) {
-            throw APIError.invalid("escalation_delay_seconds must be between 60 and 2592000.")
-        }
-        var slack = InterventionStore.SlackChange.keep
-        if let url = body.slackWebhookUrl {
-            guard body.removeSlackWebhook != true else {
-                throw APIError.invalid("Send slack_webhook_url or remove_slack_webhook, not both.")
-            }
-            slack = .set(try validatedURL(url))
-        } else if body.removeSlackWebhook == true {
-            slack = .remove
-        }
-        var details: [String: String] = [:]
-        if let tone = body.tone { details["tone"] = tone.rawValue }
-        if let enabled = body.enabled { details["enabled"] = "\(enabled)" }
-        if let delay = body.escalationDelaySeconds { details["escalation_delay_seconds"] = "\(delay)" }
-        switch slack {
-        case .keep: break
-        case .remove: details["slack_webhook"] = "removed"
-        case .set: details["slack_webhook"] = "set"
-        }
-        let entry = try scope.auditEntry(
-            "interventions.settings", targetType: "interventions", targetID: "\(tenantID)", details: details)
-        let settings = try await database.withTenant(tenantID) { transaction in
-            let current = try await store.settings(in: transaction)
-            let settings = try await store.put(
-                enabled: body.enabled ?? current.enabled, tone: body.tone?.rawValue ?? current.tone,
-                escalationDelaySeconds: body.escalationDelaySeconds ?? current.escalationDelaySeconds, slack: slack,
-                in: transaction)
-            try await audit.record(entry, in: transaction)
-            return settings
-        }
+        let settings = try await administration.changeSettings(
+            of: tenantID, enabled: body.enabled, tone: body.tone?.rawValue,
+            escalationDelaySeconds: body.escalationDelaySeconds, slackWebhookURL: body.slackWebhookUrl,
+            removeSlackWebhook: body.removeSlackWebhook == true, recordedAs: try scope.auditCaller())
         return .ok(.init(body: .json(.init(settings))))
     }
 
@@ -134,28 +87,12 @@ struct InterventionsHandler: Sendable {
                 from: input.query.from, to: input.query.to, today: clock.now(), timeZone: zone ?? .gmt)
             return (from, to, try await store.weekly(from: from, to: to, in: transaction))
         }
-        let accepted = weeks.reduce(0) { $0 + $1.accepted }
-        let answered = accepted + weeks.reduce(0) { $0 + $1.dismissed }
         return .ok(
             .init(
                 body: .json(
                     .init(
                         from: from, to: to, items: weeks.map { .init($0) },
-                        acceptanceRate: answered == 0 ? nil : Double(accepted) / Double(answered)))))
-    }
-
-    /// A Slack webhook URL the outbound guard lets through, at most 2048 visible ASCII characters.
-    private func validatedURL(_ url: String) throws -> String {
-        let checked: String
-        do {
-            checked = try addressGuard.validate(baseURL: url).absoluteString
-        } catch let refused as AddressRefused {
-            let reason = refused.reason.replacingOccurrences(of: "base_url", with: "slack_webhook_url")
-            throw APIError.invalid(reason.prefix(1).uppercased() + reason.dropFirst() + ".")
-        }
-        guard checked.utf8.count <= 2048, checked.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
-        else { throw APIError.invalid("slack_webhook_url must be at most 2048 visible ASCII characters.") }
-        return checked
+                        acceptanceRate: InterventionAdministration.acceptanceRate(of: weeks)))))
     }
 }
 
