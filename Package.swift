@@ -344,7 +344,11 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Jobs"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "AuthTests", dependencies: ["Auth", "Tenancy", "Persistence", "CArgon2", "TestKit"],
+            name: "AuthTests",
+            dependencies: [
+                "Auth", "Tenancy", "Persistence", "CArgon2", "TestKit",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

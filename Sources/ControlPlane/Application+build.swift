@@ -77,6 +77,9 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
             signup: Signup(
                 hasher: hasher, keyLifetime: configuration.auth.defaultKeyLifetime,
                 provision: { [billing = configuration.billing] in try await billing.spendDefaults.provision(in: $0) }),
+            invitationAcceptance: InvitationAcceptance(
+                database: database, hasher: hasher, sessions: SessionRepository(box: parts.box),
+                sessionPolicy: configuration.auth.sessionPolicy, clock: configuration.clock),
             sessions: SessionRepository(box: parts.box), credentials: credentials,
             sessionPolicy: configuration.auth.sessionPolicy,
             clock: configuration.clock,

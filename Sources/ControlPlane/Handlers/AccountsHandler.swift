@@ -39,6 +39,8 @@ struct AccountsHandler: Sendable {
     let accessTokenLifetime: Duration
     /// What a signup makes: the tenant, its owner, its first key and its spend limits.
     let signup: Signup
+    /// What accepting an invitation makes: the account and its first session.
+    let invitationAcceptance: InvitationAcceptance
     let sessions: SessionRepository
     /// This replica's cached credential states: a session this replica ends stops here before it answers.
     let credentials: CredentialStateCache
