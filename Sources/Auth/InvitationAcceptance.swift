@@ -61,14 +61,14 @@ public struct InvitationAcceptance: Sendable {
                     passwordHash: passwordHash, createdAt: now)
                 try await users.insert(user, in: transaction)
                 try await invitations.markAccepted(invitation.id, by: user.id, at: now, in: transaction)
-                let userID = user.id.uuidString.lowercased()
+                let userID = user.id.text
                 try await audit.record(
                     AuditLog.Caller(
                         actorType: .user, actorID: userID, requestID: requestID, clientAddress: clientAddress
                     ).entry(
                         "user.join", targetType: "user", targetID: userID,
                         details: [
-                            "invitation_id": invitation.id.uuidString.lowercased(), "role": invitation.role.rawValue,
+                            "invitation_id": invitation.id.text, "role": invitation.role.rawValue,
                             "invited_by": invitation.invitedBy,
                         ]), in: transaction)
                 let (session, refresh) = try await sessions.start(

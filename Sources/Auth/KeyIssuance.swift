@@ -45,7 +45,7 @@ public struct KeyIssuance: Sendable {
     {
         try await keys.insert(key, in: transaction)
         try await audit.record(
-            caller.entry("key.create", targetType: "api_key", targetID: key.id.uuidString.lowercased()),
+            caller.entry("key.create", targetType: "api_key", targetID: key.id.text),
             in: transaction)
     }
 
@@ -62,7 +62,7 @@ public struct KeyIssuance: Sendable {
                 throw Refusal.notFound("key")
             }
             try await audit.record(
-                caller.entry("key.revoke", targetType: "api_key", targetID: keyID.uuidString.lowercased()),
+                caller.entry("key.revoke", targetType: "api_key", targetID: keyID.text),
                 in: transaction)
         }
         credentials.invalidate(credential: keyID)
@@ -94,7 +94,7 @@ public struct KeyIssuance: Sendable {
                     keyID, by: replacement.id, at: now.addingTimeInterval(TimeInterval(graceSeconds)), in: transaction)
             else { throw Refusal.notFound("key") }
             try await audit.record(
-                caller.entry("key.rotate", targetType: "api_key", targetID: keyID.uuidString.lowercased()),
+                caller.entry("key.rotate", targetType: "api_key", targetID: keyID.text),
                 in: transaction)
             return (replacement: replacement, token: try sign(replacement), previous: previous)
         }
@@ -129,6 +129,6 @@ extension Principal {
     /// The caller as `created_by` and idempotency records name it: `api_key:<id>`, `user:<id>`.
     public var creator: String {
         let actor = auditActor
-        return "\(actor.type.rawValue):\(actor.id)"
+        return actor.type.name(actor.id)
     }
 }

@@ -68,7 +68,7 @@ public struct Membership: Sendable {
                 ? try await keys.revokeAll(ownedBy: userID, exceeding: role.scopes, at: Date(), in: transaction) : 0
             try await audit.record(
                 caller.entry(
-                    "user.role_change", targetType: "user", targetID: userID.uuidString.lowercased(),
+                    "user.role_change", targetType: "user", targetID: userID.text,
                     details: ["from": target.role.rawValue, "to": role.rawValue, "keys_revoked": String(revoked)]),
                 in: transaction)
             return target.with(role: role)
@@ -117,10 +117,10 @@ public struct Membership: Sendable {
                 "email": target.email, "role": target.role.rawValue, "keys": heirID == nil ? "revoked" : "transferred",
             ]
             details["key_count"] = String(count)
-            if let heirID { details["transferred_to"] = heirID.uuidString.lowercased() }
+            if let heirID { details["transferred_to"] = heirID.text }
             try await audit.record(
                 caller.entry(
-                    "user.remove", targetType: "user", targetID: userID.uuidString.lowercased(), details: details),
+                    "user.remove", targetType: "user", targetID: userID.text, details: details),
                 in: transaction)
             return Removal(user: target, keyCount: count, heir: heirID)
         }
@@ -167,10 +167,10 @@ public struct Membership: Sendable {
         try await users.setRole(target.id, to: .owner, in: transaction)
         try await audit.record(
             caller.entry(
-                "user.ownership_transfer", targetType: "user", targetID: target.id.uuidString.lowercased(),
+                "user.ownership_transfer", targetType: "user", targetID: target.id.text,
                 details: [
                     "from": target.role.rawValue, "to": Role.owner.rawValue,
-                    "previous_owner": callerID.uuidString.lowercased(),
+                    "previous_owner": callerID.text,
                 ]),
             in: transaction)
         return target.with(role: .owner)

@@ -43,7 +43,7 @@ public struct Signup: Sendable {
             passwordHash: passwordHash, createdAt: now)
         let key = ApiKeyRecord(
             id: UUID(), tenantID: tenantID, name: "default", scopes: Set(Scope.allCases),
-            createdBy: "user:\(owner.id.uuidString.lowercased())", ownerID: owner.id, createdAt: now,
+            createdBy: "user:\(owner.id.text)", ownerID: owner.id, createdAt: now,
             expiresAt: now.addingTimeInterval(keyLifetime.seconds))
         return Organisation(tenant: tenant, owner: owner, key: key)
     }
@@ -67,7 +67,7 @@ public struct Signup: Sendable {
         try await provision(transaction)
         try await audit.record(
             AuditLog.Caller(
-                actorType: .user, actorID: organisation.owner.id.uuidString.lowercased(), requestID: requestID,
+                actorType: .user, actorID: organisation.owner.id.text, requestID: requestID,
                 clientAddress: clientAddress
             ).entry("tenant.signup", targetType: "tenant", targetID: organisation.tenant.id.description),
             in: transaction)

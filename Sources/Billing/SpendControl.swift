@@ -26,11 +26,11 @@ public struct SpendControl: Sendable {
     }
 
     public func limits(of tenantID: TenantID) async throws -> RateLimit {
-        try await change(tenantID, by: .tenant, audited: nil) { try await limits.find(in: $0) }
+        try await transact(tenantID, by: .tenant, audited: nil) { try await limits.find(in: $0) }
     }
 
     public func budget(of tenantID: TenantID) async throws -> BudgetView {
-        try await change(tenantID, by: .tenant, audited: nil) { transaction in
+        try await transact(tenantID, by: .tenant, audited: nil) { transaction in
             try await view(try await budgets.find(in: transaction), in: transaction)
         }
     }
@@ -40,7 +40,7 @@ public struct SpendControl: Sendable {
         of tenantID: TenantID, period: Budget.Period, tokenLimit: Int64, softLimitPercent: Int,
         onExhausted: Budget.OnExhausted, recordedAs caller: AuditLog.Caller
     ) async throws -> BudgetView {
-        try await change(tenantID, by: .tenant, audited: caller.entry("budget.update", tenant: tenantID)) {
+        try await transact(tenantID, by: .tenant, audited: caller.entry("budget.update", tenant: tenantID)) {
             transaction in
             let budget = try await budgets.update(
                 period: period, tokenLimit: tokenLimit, softLimitPercent: softLimitPercent, onExhausted: onExhausted,
@@ -54,7 +54,7 @@ public struct SpendControl: Sendable {
         of tenantID: TenantID, maxTokenLimit: Int64, period: Budget.Period?, tokenLimit: Int64?,
         softLimitPercent: Int?, onExhausted: Budget.OnExhausted?, recordedAs caller: AuditLog.Caller
     ) async throws -> BudgetView {
-        try await change(tenantID, by: .operator, audited: caller.entry("budget.admin_update", tenant: tenantID)) {
+        try await transact(tenantID, by: .operator, audited: caller.entry("budget.admin_update", tenant: tenantID)) {
             transaction in
             let budget = try await budgets.operatorUpdate(
                 maxTokenLimit: maxTokenLimit, period: period, tokenLimit: tokenLimit,
@@ -68,7 +68,7 @@ public struct SpendControl: Sendable {
     public func setLimits(
         of tenantID: TenantID, requestsPerMinute: Int, burst: Int, recordedAs caller: AuditLog.Caller
     ) async throws -> RateLimit {
-        try await change(tenantID, by: .tenant, audited: caller.entry("limits.update", tenant: tenantID)) {
+        try await transact(tenantID, by: .tenant, audited: caller.entry("limits.update", tenant: tenantID)) {
             try await limits.update(requestsPerMinute: requestsPerMinute, burst: burst, in: $0)
         }
     }
@@ -78,7 +78,7 @@ public struct SpendControl: Sendable {
         of tenantID: TenantID, maxRequestsPerMinute: Int, maxBurst: Int, requestsPerMinute: Int?, burst: Int?,
         recordedAs caller: AuditLog.Caller
     ) async throws -> RateLimit {
-        try await change(tenantID, by: .operator, audited: caller.entry("limits.admin_update", tenant: tenantID)) {
+        try await transact(tenantID, by: .operator, audited: caller.entry("limits.admin_update", tenant: tenantID)) {
             try await limits.operatorUpdate(
                 maxRequestsPerMinute: maxRequestsPerMinute, maxBurst: maxBurst, requestsPerMinute: requestsPerMinute,
                 burst: burst, in: $0)
@@ -91,8 +91,9 @@ public struct SpendControl: Sendable {
         return BudgetView(budget: budget, standing: try await budgets.standing(of: budget, in: transaction))
     }
 
-    /// The one frame of every change: the changer's transaction, the change, its audit entry.
-    private func change<Value: Sendable>(
+    /// The one frame of every read and change: the changer's transaction, the body, and for a change its
+    /// audit entry; nothing found is `Refusal.notFound`.
+    private func transact<Value: Sendable>(
         _ tenantID: TenantID, by changer: Changer, audited entry: AuditLog.Entry?,
         _ body: (TenantTransaction) async throws -> Value?
     ) async throws -> Value {

@@ -50,7 +50,8 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
     let runtime = try RuntimeParts(
         configuration, parts: parts, spend: spendMetrics, metricsRegistry: metrics.registry, logger: logger)
     let redis = runtime.redis
-    let paging = Paging(sealer: CursorSealer(box: parts.box))
+    let paging = Paging(sealer: CursorSealer(box: parts.box), database: database)
+    let spend = SpendControl(database: database)
     let idempotency = IdempotentCreation(store: IdempotencyStore(box: parts.box))
     let ingest = WebhookIngest(
         box: parts.box, database: database, queue: runtime.queue, marker: runtime.marker, depths: QueueDepths(),
@@ -97,8 +98,8 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
                 database: database, credentials: credentials, defaultLifetime: configuration.auth.defaultKeyLifetime,
                 maxLifetime: configuration.auth.maxKeyLifetime)),
         admin: AdminHandler(database: database, paging: paging, credentials: credentials),
-        billing: BillingHandler(database: database, spend: SpendControl(database: database)),
-        adminBilling: AdminBillingHandler(database: database, spend: SpendControl(database: database)),
+        billing: BillingHandler(database: database, spend: spend),
+        adminBilling: AdminBillingHandler(database: database, spend: spend),
         adminHealth: AdminHealthHandler(
             database: database, redis: redis, credentials: credentials, providers: runtime.registry, lag: lag),
         llm: LLMHandler(gateway: runtime.gateway, callsPerTenant: configuration.gateway.callsPerTenant),

@@ -196,18 +196,18 @@ package struct EdgeMiddleware: RouterMiddleware {
 
     private func problemResponse(for error: any Error, requestID: String) -> Response {
         let problem: APIError
-        switch error {
-        case let error as APIError:
+        switch (error, domainProblem(error)) {
+        case (let error as APIError, _):
             problem = error
-        case let error where domainProblem(error) != nil:
-            problem = domainProblem(error) ?? .internal
-        case let error as HTTPError where error.status == .notFound:
+        case (_, let domain?):
+            problem = domain
+        case (let error as HTTPError, _) where error.status == .notFound:
             problem = .notFound("route")
-        case let error as HTTPError where error.status == .methodNotAllowed:
+        case (let error as HTTPError, _) where error.status == .methodNotAllowed:
             problem = APIError(
                 status: 405, code: .invalidRequest, title: "Method not allowed",
                 detail: "This route does not take that method.")
-        case let error as HTTPError where (400..<500).contains(error.status.code):
+        case (let error as HTTPError, _) where (400..<500).contains(error.status.code):
             problem = APIError(
                 status: error.status.code, code: .invalidRequest, title: error.status.reasonPhrase,
                 detail: "The request was rejected.")

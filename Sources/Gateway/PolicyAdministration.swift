@@ -56,7 +56,7 @@ public struct PolicyAdministration: Sendable {
         try policy.validate()
         return try await database.withTenant(tenantID) { transaction in
             let version = try await policies.append(
-                policy, createdBy: "\(caller.actorType.rawValue):\(caller.actorID)", in: transaction)
+                policy, createdBy: caller.name, in: transaction)
             try await audit.record(
                 caller.entry("policy.update", targetType: "policy", targetID: tenantID.description), in: transaction)
             return version

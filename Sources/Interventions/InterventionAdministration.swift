@@ -27,11 +27,11 @@ public struct InterventionAdministration: Sendable {
         async throws -> (record: InterventionRecord, changed: Bool)
     {
         let entry = caller.entry(
-            "intervention.outcome", targetType: "intervention", targetID: id.uuidString.lowercased(),
+            "intervention.outcome", targetType: "intervention", targetID: id.text,
             details: ["outcome": outcome])
         let result = try await database.withTenant(tenantID) { transaction in
             let result = try await store.report(
-                outcome, for: id, by: "\(caller.actorType.rawValue):\(caller.actorID)", at: clock.now(),
+                outcome, for: id, by: caller.name, at: clock.now(),
                 in: transaction)
             if case .recorded = result { try await audit.record(entry, in: transaction) }
             return result

@@ -11,6 +11,9 @@ public struct AuditLog: Sendable {
         case `operator`
         /// The platform itself: the worker, webhook ingest, housekeeping.
         case system
+
+        /// An actor as `created_by`, idempotency namespaces and outcomes name it: `api_key:<id>`, `user:<id>`.
+        public func name(_ id: String) -> String { "\(rawValue):\(id)" }
     }
 
     /// One recorded call: the entry as it was recorded, numbered and dated.
@@ -78,6 +81,9 @@ public struct AuditLog: Sendable {
             self.requestID = requestID
             self.clientAddress = clientAddress
         }
+
+        /// The caller as `created_by` names it.
+        public var name: String { actorType.name(actorID) }
 
         /// The entry this caller makes by doing `action` to a target.
         public func entry(

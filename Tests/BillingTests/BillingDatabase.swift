@@ -6,11 +6,6 @@ import TestKit
 
 /// The Postgres started by `scripts/test`, as the application role, and tenants made directly in it.
 enum BillingDatabase {
-    /// Runs `body` with a fresh pool (one "server instance") on the application role.
-    static func with<Value: Sendable>(_ body: @Sendable (Database) async throws -> Value) async throws -> Value {
-        try await TestDatabase.with(body)
-    }
-
     /// A new tenant in `timezone` with a budget of `tokenLimit` per `period`.
     static func tenant(
         in database: Database, timezone: String = "UTC", period: Budget.Period = .month, tokenLimit: Int64,

@@ -11,7 +11,7 @@ import Testing
     static let caller = AuditLog.Caller(actorType: .user, actorID: "test", requestID: "r-spend", clientAddress: nil)
 
     @Test func aTenantsOwnValuesStayWithinTheOperatorsCaps() async throws {
-        try await BillingDatabase.with { database in
+        try await TestDatabase.with { database in
             let spend = SpendControl(database: database)
             let tenantID = try await BillingDatabase.tenant(in: database, tokenLimit: 1000)
             let set = try await spend.setBudget(
@@ -40,7 +40,7 @@ import Testing
     }
 
     @Test func aTenantThatIsNotThereIsRefused() async throws {
-        try await BillingDatabase.with { database in
+        try await TestDatabase.with { database in
             let spend = SpendControl(database: database)
             await #expect(throws: Refusal.notFound("tenant")) { _ = try await spend.budget(of: TenantID.generate()) }
             await #expect(throws: Refusal.notFound("tenant")) {

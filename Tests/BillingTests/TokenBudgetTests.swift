@@ -3,6 +3,7 @@ import BlockingWork
 import Foundation
 import Persistence
 import PostgresNIO
+import TestKit
 import Testing
 
 /// Reservations never let concurrent calls pass the limit, the ledger is what the counters say, and a
@@ -46,7 +47,7 @@ import Testing
     }
 
     @Test func fiftyCallsAgainstABudgetForTenLetTenThrough() async throws {
-        try await BillingDatabase.with { database in
+        try await TestDatabase.with { database in
             let tenant = try await BillingDatabase.tenant(in: database, tokenLimit: 10 * Self.call)
             let budget = TokenBudget(database: database, reservationLifetime: .seconds(60))
             let (granted, refused) = try await Self.race(50, tenant: tenant, over: [budget])
@@ -58,8 +59,8 @@ import Testing
     }
 
     @Test func twoInstancesOnOneDatabaseShareTheBudget() async throws {
-        try await BillingDatabase.with { first in
-            try await BillingDatabase.with { second in
+        try await TestDatabase.with { first in
+            try await TestDatabase.with { second in
                 let tenant = try await BillingDatabase.tenant(in: first, tokenLimit: 10 * Self.call)
                 let budgets = [
                     TokenBudget(database: first, reservationLifetime: .seconds(60)),
@@ -73,7 +74,7 @@ import Testing
     }
 
     @Test func aDeadHoldersReservationsAreSweptAfterTheirLifetime() async throws {
-        try await BillingDatabase.with { database in
+        try await TestDatabase.with { database in
             let tenant = try await BillingDatabase.tenant(in: database, tokenLimit: 3 * Self.call)
             // A lifetime long enough that a loaded machine gets through the checks before it passes.
             let lifetime = Duration.seconds(30)
@@ -99,7 +100,7 @@ import Testing
     }
 
     @Test func aDayEndsAtMidnightInTheTenantsTimeZone() async throws {
-        try await BillingDatabase.with { database in
+        try await TestDatabase.with { database in
             let tenant = try await BillingDatabase.tenant(
                 in: database, timezone: "Asia/Kolkata", period: .day, tokenLimit: 2 * Self.call)
             let budget = TokenBudget(database: database, reservationLifetime: .seconds(60))
@@ -123,7 +124,7 @@ import Testing
     }
 
     @Test func aMonthStartsOnTheFirstInTheTenantsTimeZoneAcrossDaylightSaving() async throws {
-        try await BillingDatabase.with { database in
+        try await TestDatabase.with { database in
             let tenant = try await BillingDatabase.tenant(
                 in: database, timezone: "America/New_York", period: .month, tokenLimit: 10 * Self.call)
             let budget = TokenBudget(database: database, reservationLifetime: .seconds(60))
@@ -137,7 +138,7 @@ import Testing
     }
 
     @Test func loweringAndRaisingTheLimitInFlight() async throws {
-        try await BillingDatabase.with { database in
+        try await TestDatabase.with { database in
             let tenant = try await BillingDatabase.tenant(in: database, tokenLimit: 10 * Self.call)
             let budget = TokenBudget(database: database, reservationLifetime: .seconds(60))
             var held: [Reservation] = []
@@ -165,7 +166,7 @@ import Testing
     }
 
     @Test func degradeTakesWhatRemainsAndNeverMore() async throws {
-        try await BillingDatabase.with { database in
+        try await TestDatabase.with { database in
             let tenant = try await BillingDatabase.tenant(
                 in: database, tokenLimit: 2_500, onExhausted: .degrade)
             let budget = TokenBudget(database: database, reservationLifetime: .seconds(60))
@@ -181,7 +182,7 @@ import Testing
     }
 
     @Test func crossingTheSoftLimitAndExhaustingRecordOneEventEachPerPeriod() async throws {
-        try await BillingDatabase.with { database in
+        try await TestDatabase.with { database in
             let tenant = try await BillingDatabase.tenant(in: database, tokenLimit: 4 * Self.call, softLimitPercent: 50)
             let budget = TokenBudget(database: database, reservationLifetime: .seconds(60))
             _ = try await Self.race(10, tenant: tenant, over: [budget])
@@ -200,7 +201,7 @@ import Testing
     }
 
     @Test func cacheHitsAreRecordedButCostNoBudget() async throws {
-        try await BillingDatabase.with { database in
+        try await TestDatabase.with { database in
             let tenant = try await BillingDatabase.tenant(in: database, tokenLimit: 1_000)
             let budget = TokenBudget(database: database, reservationLifetime: .seconds(60))
             for _ in 0..<3 {

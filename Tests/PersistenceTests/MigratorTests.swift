@@ -13,17 +13,10 @@ import Testing
     static func inScratchSchema(
         _ body: @Sendable (Migrator, PostgresClient) async throws -> Void
     ) async throws {
-        guard let url = ProcessInfo.processInfo.environment["CP_MIGRATION_DATABASE_URL"], !url.isEmpty else {
-            throw MissingEnvironment()
-        }
         let schema = "migrator_test_\(UUID().uuidString.prefix(8).lowercased())"
-        var configuration = try DatabaseURL.configuration(url)
-        configuration.options.additionalStartupParameters = [("search_path", schema)]
-        configuration.options.maximumConnections = 2
-        let client = PostgresClient(configuration: configuration, backgroundLogger: TestDatabase.logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
+        try await TestDatabase.withClient(
+            role: "CP_MIGRATION_DATABASE_URL", maximumConnections: 2, startupParameters: [("search_path", schema)]
+        ) { client in
             try await client.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(schema)"))
             do {
                 try await body(Migrator(client: client, logger: TestDatabase.logger), client)

@@ -14,16 +14,26 @@ public enum TestDatabase {
 
     /// Runs `body` with a fresh pool (one "server instance") on the application role.
     public static func with<Value: Sendable>(_ body: @Sendable (Database) async throws -> Value) async throws -> Value {
-        guard let url = ProcessInfo.processInfo.environment["CP_DATABASE_URL"], !url.isEmpty else {
+        try await withClient { try await body(Database(client: $0, logger: logger)) }
+    }
+
+    /// Runs `body` with a fresh, running client of the role `variable` names (`CP_MIGRATION_DATABASE_URL`
+    /// for the owner), its connections started with `startupParameters` (a `search_path`).
+    public static func withClient<Value: Sendable>(
+        role variable: String = "CP_DATABASE_URL", maximumConnections: Int = 20,
+        startupParameters: [(String, String)] = [], _ body: @Sendable (PostgresClient) async throws -> Value
+    ) async throws -> Value {
+        guard let url = ProcessInfo.processInfo.environment[variable], !url.isEmpty else {
             throw MissingEnvironment()
         }
         var configuration = try DatabaseURL.configuration(url)
-        configuration.options.maximumConnections = 20
+        configuration.options.maximumConnections = maximumConnections
+        configuration.options.additionalStartupParameters = startupParameters
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            return try await body(Database(client: client, logger: logger))
+            return try await body(client)
         }
     }
 

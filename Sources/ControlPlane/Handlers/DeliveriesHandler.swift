@@ -31,7 +31,7 @@ struct DeliveriesHandler: Sendable {
         let list =
             "deliveries:\(tenantID):\(query.status?.rawValue ?? ""):\(query.event ?? ""):\(query.repository?.lowercased() ?? "")"
         let page = try await paging.page(
-            of: list, limit: query.limit, cursor: query.cursor, tenant: tenantID, database: database
+            of: list, limit: query.limit, cursor: query.cursor, tenant: tenantID
         ) { limit, cursor, transaction in
             try await deliveries.list(filter, limit: limit, after: cursor, in: transaction)
         }

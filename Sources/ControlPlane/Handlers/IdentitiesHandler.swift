@@ -27,7 +27,7 @@ struct IdentitiesHandler: Sendable {
         }
         let list = "identities:\(tenantID):\(email?.lowercased() ?? "")"
         let page = try await paging.page(
-            of: list, limit: input.query.limit, cursor: input.query.cursor, tenant: tenantID, database: database
+            of: list, limit: input.query.limit, cursor: input.query.cursor, tenant: tenantID
         ) { limit, cursor, transaction in
             try await identities.list(email: email, limit: limit, after: cursor, in: transaction)
         }

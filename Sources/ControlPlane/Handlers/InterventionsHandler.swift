@@ -36,7 +36,7 @@ struct InterventionsHandler: Sendable {
             query.repository?.lowercased() ?? "",
         ].joined(separator: ":")
         let page = try await paging.page(
-            of: list, limit: query.limit, cursor: query.cursor, tenant: tenantID, database: database
+            of: list, limit: query.limit, cursor: query.cursor, tenant: tenantID
         ) { limit, cursor, transaction in
             try await store.list(filter, limit: limit, after: cursor, in: transaction)
         }

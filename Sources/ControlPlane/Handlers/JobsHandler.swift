@@ -24,7 +24,7 @@ struct JobsHandler: Sendable {
         let query = input.query
         let list = "jobs:\(tenantID):\(query.status?.rawValue ?? ""):\(query.pipeline?.rawValue ?? "")"
         let page = try await paging.page(
-            of: list, limit: query.limit, cursor: query.cursor, tenant: tenantID, database: database
+            of: list, limit: query.limit, cursor: query.cursor, tenant: tenantID
         ) { limit, cursor, transaction in
             try await jobs.list(
                 status: query.status.flatMap { JobStatus(rawValue: $0.rawValue) },
@@ -86,7 +86,7 @@ struct JobsHandler: Sendable {
             query.pipeline?.rawValue ?? "", query.sha?.lowercased() ?? "",
         ].joined(separator: ":")
         let page = try await paging.page(
-            of: list, limit: query.limit, cursor: query.cursor, tenant: tenantID, database: database
+            of: list, limit: query.limit, cursor: query.cursor, tenant: tenantID
         ) { limit, cursor, transaction in
             try await analyses.list(filter, limit: limit, after: cursor, in: transaction)
         }

@@ -19,7 +19,7 @@ struct KeysHandler: Sendable {
         let (_, tenantID) = try RequestScope.now.tenantCaller()
         let list = "keys:\(tenantID)"
         let page = try await paging.page(
-            of: list, limit: input.query.limit, cursor: input.query.cursor, tenant: tenantID, database: database
+            of: list, limit: input.query.limit, cursor: input.query.cursor, tenant: tenantID
         ) { limit, cursor, transaction in
             try await keys.list(limit: limit, after: cursor, in: transaction)
         }

@@ -81,7 +81,7 @@ struct MembersHandler: Sendable {
         let status = input.query.status.flatMap { InvitationRecord.Status(rawValue: $0.rawValue) }
         let list = "invitations:\(tenantID):\(status?.rawValue ?? "")"
         let page = try await paging.page(
-            of: list, limit: input.query.limit, cursor: input.query.cursor, tenant: tenantID, database: database
+            of: list, limit: input.query.limit, cursor: input.query.cursor, tenant: tenantID
         ) { limit, cursor, transaction in
             try await invitations.list(status: status, limit: limit, after: cursor, in: transaction)
         }
@@ -151,9 +151,4 @@ struct MembersHandler: Sendable {
         ]
         return String(decoding: try JSONEncoder().encode(object), as: UTF8.self)
     }
-}
-
-extension UUID {
-    /// The lowercased text the API and the audit log use.
-    var text: String { uuidString.lowercased() }
 }

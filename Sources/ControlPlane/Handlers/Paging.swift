@@ -5,6 +5,7 @@ import Persistence
 /// list that handed them out.
 struct Paging: Sendable {
     let sealer: CursorSealer
+    let database: Database
     static let defaultLimit = 50
     static let limits = 1...100
 
@@ -22,7 +23,7 @@ struct Paging: Sendable {
     /// One page of a tenant's `list`: the limit and cursor checked, `read` run in the tenant's transaction
     /// with them, and the page's `next_cursor` sealed for the same list.
     func page<Item: Sendable>(
-        of list: String, limit: Int?, cursor: String?, tenant tenantID: TenantID, database: Database,
+        of list: String, limit: Int?, cursor: String?, tenant tenantID: TenantID,
         _ read: (_ limit: Int, _ after: PageCursor?, _ transaction: TenantTransaction) async throws -> Page<Item>
     ) async throws -> (items: [Item], nextCursor: String?) {
         let (limit, cursor) = try request(limit: limit, cursor: cursor, list: list)

@@ -41,7 +41,7 @@ struct TenantHandler: Sendable {
         let (_, tenantID) = try RequestScope.now.tenantCaller()
         let list = "audit:\(tenantID)"
         let page = try await paging.page(
-            of: list, limit: input.query.limit, cursor: input.query.cursor, tenant: tenantID, database: database
+            of: list, limit: input.query.limit, cursor: input.query.cursor, tenant: tenantID
         ) { limit, cursor, transaction in
             try await audit.list(limit: limit, after: cursor, in: transaction)
         }
@@ -52,7 +52,7 @@ struct TenantHandler: Sendable {
         let (_, tenantID) = try RequestScope.now.tenantCaller()
         let list = "users:\(tenantID)"
         let page = try await paging.page(
-            of: list, limit: input.query.limit, cursor: input.query.cursor, tenant: tenantID, database: database
+            of: list, limit: input.query.limit, cursor: input.query.cursor, tenant: tenantID
         ) { limit, cursor, transaction in
             try await users.list(limit: limit, after: cursor, in: transaction)
         }

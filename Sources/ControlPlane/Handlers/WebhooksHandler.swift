@@ -25,7 +25,7 @@ struct WebhooksHandler: Sendable {
         let (_, tenantID) = try RequestScope.now.tenantCaller()
         let list = "webhooks:\(tenantID)"
         let page = try await paging.page(
-            of: list, limit: input.query.limit, cursor: input.query.cursor, tenant: tenantID, database: database
+            of: list, limit: input.query.limit, cursor: input.query.cursor, tenant: tenantID
         ) { limit, cursor, transaction in
             try await endpoints.list(limit: limit, after: cursor, in: transaction)
         }
