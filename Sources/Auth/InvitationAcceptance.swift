@@ -29,17 +29,10 @@ public struct InvitationAcceptance: Sendable {
         self.clock = clock
     }
 
-    /// The account an invitation made, and its first session.
-    public struct Joined: Sendable {
-        public let user: UserRecord
-        public let session: SessionRecord
-        public let refresh: RefreshToken
-    }
-
     static let refused = Refusal.unauthenticated("The invitation is unknown, used, revoked or expired.")
 
     public func accept(token text: String, password: String, requestID: String?, clientAddress: String?)
-        async throws -> Joined
+        async throws -> SignedIn
     {
         guard let token = InvitationToken(parsing: text) else { throw Self.refused }
         let valid = try await database.withTenant(token.tenantID) {
@@ -74,7 +67,7 @@ public struct InvitationAcceptance: Sendable {
                 let (session, refresh) = try await sessions.start(
                     userID: user.id, method: .invitation, policy: sessionPolicy, clientAddress: clientAddress,
                     now: now, in: transaction)
-                return Joined(user: user, session: session, refresh: refresh)
+                return SignedIn(user: user, session: session, refresh: refresh, now: now)
             }
         } catch {
             guard UniqueViolation(error)?.constraint == "login_directory_pkey" else { throw error }

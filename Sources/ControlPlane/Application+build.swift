@@ -59,34 +59,9 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
 
     let handler = APIHandler(
         system: SystemHandler(database: database, redis: redis, keyring: keyring, metrics: metrics, startup: startup),
-        accounts: AccountsHandler(
-            database: database, issuer: parts.issuer, hasher: hasher,
-            decoyPasswordHash: PasswordHasher.decoyHash(parameters: argon2),
-            idempotency: idempotency,
-            throttles: .init(
-                signupPerAddress: FixedWindowThrottle(
-                    scope: "signup", limit: configuration.auth.signupsPerHourPerAddress, window: .seconds(3600)),
-                loginFailuresPerEmail: FixedWindowThrottle(
-                    scope: "login", limit: configuration.auth.loginFailuresAllowed,
-                    window: configuration.auth.loginLockout),
-                loginPerAddress: FixedWindowThrottle(
-                    scope: "login-address", limit: configuration.auth.loginAttemptsPerMinutePerAddress,
-                    window: .seconds(60)),
-                loginGlobal: FixedWindowThrottle(
-                    scope: "login-global", limit: configuration.auth.loginAttemptsPerMinute, window: .seconds(60))),
-            accessTokenLifetime: configuration.auth.accessTokenLifetime,
-            signup: Signup(
-                hasher: hasher, keyLifetime: configuration.auth.defaultKeyLifetime,
-                provision: { [billing = configuration.billing] in try await billing.spendDefaults.provision(in: $0) }),
-            invitationAcceptance: InvitationAcceptance(
-                database: database, hasher: hasher, sessions: SessionRepository(box: parts.box),
-                sessionPolicy: configuration.auth.sessionPolicy, clock: configuration.clock),
-            sessions: SessionRepository(box: parts.box), credentials: credentials,
-            sessionPolicy: configuration.auth.sessionPolicy,
-            clock: configuration.clock,
-            github: configuration.auth.gitHubSignIn.map { GitHubOAuthClient(settings: $0, client: .shared) },
-            oauthStates: OAuthStateStore(box: parts.box), metrics: SignInMetrics(registry: metrics.registry)
-        ),
+        accounts: accountsHandler(
+            configuration: configuration, database: database, parts: parts, hasher: hasher, argon2: argon2,
+            idempotency: idempotency, credentials: credentials, metrics: metrics),
         tenant: TenantHandler(database: database, paging: paging),
         members: MembersHandler(
             database: database, paging: paging, idempotency: idempotency, notifications: runtime.notifications,

@@ -1,5 +1,5 @@
 /// A domain rule's refusal of what a caller asked: an expected outcome, not a failure. Every module's
-/// services throw these; the HTTP shell answers each kind with its problem (403, 409, 400, 404, 401) and
+/// services throw these; the HTTP shell answers each kind with its problem (403, 409, 400, 404, 401, 429) and
 /// the detail as written here, so a rule's wording lives with the rule.
 public enum Refusal: Error, Sendable, Equatable {
     /// The caller may not do this.
@@ -12,4 +12,6 @@ public enum Refusal: Error, Sendable, Equatable {
     case notFound(String)
     /// The caller's own credential no longer stands.
     case unauthenticated(String)
+    /// Too many attempts: another may be made `retryAfter` seconds from now.
+    case limited(retryAfter: Int, String)
 }

@@ -71,6 +71,7 @@ extension APIError {
             case .invalid(let detail): self = .invalid(detail)
             case .notFound(let what): self = .notFound(what)
             case .unauthenticated(let detail): self = .unauthenticated(detail)
+            case .limited(let retryAfter, let detail): self = .rateLimited(retryAfter: retryAfter, detail: detail)
             }
         default:
             return nil

@@ -93,6 +93,8 @@ extension AccountsHandler {
             throw APIError.unauthenticated(
                 "No account has your GitHub primary email; ask your organisation for an invitation.")
         }
-        return .ok(.init(body: .json(try await startSession(for: user, method: .github, scope: scope))))
+        let signedIn = try await signIn.start(
+            for: user, method: .github, requestID: scope.requestID, clientAddress: scope.clientAddress)
+        return .ok(.init(body: .json(try await accessToken(signedIn))))
     }
 }

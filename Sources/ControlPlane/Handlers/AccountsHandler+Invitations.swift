@@ -27,8 +27,7 @@ extension AccountsHandler {
             token: request.token, password: request.password, requestID: scope.requestID,
             clientAddress: scope.clientAddress)
         let user = joined.user
-        let answer = try await accessToken(
-            for: user, session: joined.session, refresh: joined.refresh, now: joined.session.createdAt)
+        let answer = try await accessToken(joined)
         return .ok(
             .init(
                 body: .json(
