@@ -130,6 +130,7 @@ let package = Package(
                 "Settings",
                 "BlockingWork",
                 "Persistence",
+                "Tenancy",
                 "RedisClient",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -342,7 +343,28 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings),
-        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Jobs"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WebhooksTests",
+            dependencies: [
+                "Webhooks", "Jobs", "Tenancy", "Persistence", "TestKit",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "JobsTests", dependencies: ["Jobs", "Tenancy", "Persistence", "RedisClient", "TestKit"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "NotificationsTests",
+            dependencies: [
+                "Notifications", "Providers", "Tenancy", "Persistence", "TestKit",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RuntimeTests", dependencies: ["Runtime", "Tenancy", "Persistence", "TestKit"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "AuthTests",
             dependencies: [

@@ -9,11 +9,13 @@ import Hummingbird
 import Interventions
 import Jobs
 import Logging
+import Notifications
 import Observability
 import OpenAPIHummingbird
 import Persistence
 import Providers
 import RedisClient
+import Runtime
 import ServiceLifecycle
 import Webhooks
 
@@ -57,6 +59,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
         box: parts.box, database: database, queue: runtime.queue, marker: runtime.marker, depths: QueueDepths(),
         maxAttempts: configuration.jobs.maxAttempts, maxDepth: configuration.jobs.maxDepth, logger: logger)
 
+    let endpoints = WebhookEndpointStore(box: parts.box)
     let handler = APIHandler(
         system: SystemHandler(database: database, redis: redis, keyring: keyring, metrics: metrics, startup: startup),
         accounts: accountsHandler(
@@ -82,16 +85,19 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
             administration: PolicyAdministration(
                 database: database, credentials: runtime.credentials, registry: runtime.registry)),
         webhooks: WebhooksHandler(
-            database: database, paging: paging, idempotency: idempotency,
-            endpoints: WebhookEndpointStore(box: parts.box)),
+            database: database, paging: paging, idempotency: idempotency, endpoints: endpoints,
+            administration: EndpointAdministration(database: database, endpoints: endpoints)),
         hooks: HooksHandler(
             ingest: ingest, maxBodyBytes: configuration.http.webhookMaxBodyBytes,
             metrics: WebhookMetrics(registry: metrics.registry)),
         deliveries: DeliveriesHandler(database: database, paging: paging, ingest: ingest),
-        jobs: JobsHandler(database: database, paging: paging, queue: runtime.queue, marker: runtime.marker),
-        identities: IdentitiesHandler(database: database, paging: paging),
+        jobs: JobsHandler(
+            database: database, paging: paging,
+            retrying: JobRetry(database: database, queue: runtime.queue, marker: runtime.marker)),
+        identities: IdentitiesHandler(paging: paging, directory: IdentityDirectory(database: database)),
         notifications: NotificationsHandler(
-            database: database, store: runtime.notifications, addressGuard: runtime.registry.addressGuard),
+            administration: NotificationAdministration(
+                database: database, store: runtime.notifications, addressGuard: runtime.registry.addressGuard)),
         interventions: InterventionsHandler(
             database: database, store: runtime.interventions, paging: paging,
             administration: InterventionAdministration(

@@ -110,7 +110,7 @@ public struct LLMGateway: Sendable {
             reasoningTokens: usage.reasoningTokens, totalTokens: usage.totalTokens, cached: cached, costMicros: cost)
         let budget = self.budget
         let tenantID = call.tenantID
-        try await Task {
+        _ = try await Task {
             try await budget.record(record, against: reservation, release: release, for: tenantID)
         }.value
         observer?.charged(

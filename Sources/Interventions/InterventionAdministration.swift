@@ -61,7 +61,7 @@ public struct InterventionAdministration: Sendable {
             guard !removeSlackWebhook else {
                 throw Refusal.invalid("Send slack_webhook_url or remove_slack_webhook, not both.")
             }
-            slack = .set(try checkedSlackURL(url))
+            slack = .set(try addressGuard.callbackURL(url, field: "slack_webhook_url"))
         } else if removeSlackWebhook {
             slack = .remove
         }
@@ -92,19 +92,5 @@ public struct InterventionAdministration: Sendable {
         let accepted = weeks.reduce(0) { $0 + $1.accepted }
         let answered = accepted + weeks.reduce(0) { $0 + $1.dismissed }
         return answered == 0 ? nil : Double(accepted) / Double(answered)
-    }
-
-    /// A Slack webhook URL the outbound guard lets through, at most 2048 visible ASCII characters.
-    private func checkedSlackURL(_ url: String) throws -> String {
-        let checked: String
-        do {
-            checked = try addressGuard.validate(baseURL: url).absoluteString
-        } catch let refused as AddressRefused {
-            let reason = refused.reason.replacingOccurrences(of: "base_url", with: "slack_webhook_url")
-            throw Refusal.invalid(reason.prefix(1).uppercased() + reason.dropFirst() + ".")
-        }
-        guard checked.utf8.count <= 2048, checked.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
-        else { throw Refusal.invalid("slack_webhook_url must be at most 2048 visible ASCII characters.") }
-        return checked
     }
 }

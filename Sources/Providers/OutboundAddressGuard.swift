@@ -277,3 +277,20 @@ public final class PinnedClients: Sendable {
         for pin in all { try? await pin.client.shutdown() }
     }
 }
+
+extension OutboundAddressGuard {
+    /// A URL a tenant gives the server to call back (a notification endpoint, a Slack webhook), as it is
+    /// stored: the shape `validate(baseURL:)` checks and at most 2048 visible ASCII characters. A refusal's
+    /// reason names the URL `field`.
+    public func callbackURL(_ text: String, field: String) throws -> String {
+        let checked: String
+        do {
+            checked = try validate(baseURL: text).absoluteString
+        } catch let refused as AddressRefused {
+            throw AddressRefused(reason: refused.reason.replacingOccurrences(of: "base_url", with: field))
+        }
+        guard checked.utf8.count <= 2048, checked.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
+        else { throw AddressRefused(reason: "\(field) must be at most 2048 visible ASCII characters") }
+        return checked
+    }
+}

@@ -2,6 +2,7 @@ import Foundation
 import Jobs
 import Persistence
 import PostgresNIO
+import Tenancy
 
 /// Why a delivery could not be replayed.
 public enum ReplayRefusal: Error, Sendable, Equatable {
@@ -17,11 +18,11 @@ public enum ReplayRefusal: Error, Sendable, Equatable {
 
 extension WebhookIngest {
     /// Runs a received delivery again: its stored body is decided against the endpoint's current pipelines
-    /// and allow-list, each pipeline gets a new job, and the delivery settles on the new set. `record`
-    /// runs in the same transaction (the audit event). The jobs are committed before they are queued,
+    /// and allow-list, each pipeline gets a new job, and the delivery settles on the new set, audited as
+    /// `caller`'s in the same transaction. The jobs are committed before they are queued,
     /// as at ingest, so the relay sends them should Redis not take them now.
     public func replay(
-        _ deliveryID: UUID, tenantID: TenantID, record: @Sendable (TenantTransaction) async throws -> Void
+        _ deliveryID: UUID, tenantID: TenantID, recordedAs caller: AuditLog.Caller
     ) async throws -> AcceptedDelivery {
         let accepted = try await database.withTenant(tenantID) { transaction -> AcceptedDelivery in
             let rows = try await transaction.query(
@@ -76,7 +77,8 @@ extension WebhookIngest {
                     replays = replays + 1, replayed_at = now(), updated_at = now()
                 WHERE tenant_id = \(tenantID.rawValue) AND delivery_id = \(deliveryID)
                 """)
-            try await record(transaction)
+            try await AuditLog().record(
+                caller.entry("delivery.replay", targetType: "delivery", targetID: deliveryID.text), in: transaction)
             return AcceptedDelivery(deliveryID: deliveryID, status: .accepted, duplicate: false, jobIDs: jobIDs)
         }
         await send(accepted, tenantID: tenantID)

@@ -33,7 +33,7 @@ import Testing
                 } throws: { sqlState($0) == "42501" }
             }
             // Name and timezone stay the tenant's to change.
-            try await database.withTenant(tenantID) {
+            _ = try await database.withTenant(tenantID) {
                 try await $0.query("UPDATE tenants SET name = 'Renamed' WHERE tenant_id = \(tenantID.rawValue)")
             }
         }

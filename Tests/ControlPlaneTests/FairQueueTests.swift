@@ -34,7 +34,7 @@ extension QueueRecoveryTests {
                         \(jobIDs.map { _ in "commitments" }), \(jobIDs), 5)
                     """)
                 // Noted as enqueued at once (they are, just below), so no relay of another test sends them too.
-                try await Database(client: pool, logger: TestEnvironment.logger).withTenant(bigID) {
+                _ = try await Database(client: pool, logger: TestEnvironment.logger).withTenant(bigID) {
                     try await $0.query("UPDATE jobs SET enqueued_at = now() WHERE tenant_id = \(bigID.rawValue)")
                 }
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Tenancy
 
 /// `controlplane master-key rotate [--dry-run]`, run with the owner role (`CP_MIGRATION_DATABASE_URL`),
 /// `CP_MASTER_KEY` set to the new key and `CP_PREVIOUS_MASTER_KEY` to the old one: re-seals every

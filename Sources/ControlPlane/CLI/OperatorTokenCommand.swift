@@ -1,6 +1,7 @@
 import ArgumentParser
 import Auth
 import Foundation
+import Tenancy
 
 /// `controlplane operator-token [--subject NAME] [--ttl SECONDS]` prints an operator token;
 /// `controlplane operator-token revoke TOKEN|JTI` refuses it from then on, on every replica.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Persistence
 import Runtime
+import Tenancy
 
 /// `controlplane retention prune [--tenant ID] [--as-of ISO-8601]`: one retention pass now, by hand (the
 /// workers make one every `CP_RETENTION_INTERVAL_SECONDS`), e.g. after a plan's retention was lowered;

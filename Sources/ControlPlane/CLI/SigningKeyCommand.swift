@@ -1,6 +1,7 @@
 import ArgumentParser
 import Auth
 import Foundation
+import Tenancy
 
 /// `controlplane signing-key rotate` and `controlplane signing-key retire KID`, run with the owner
 /// role (`CP_MIGRATION_DATABASE_URL`): the application role cannot change signing keys.

@@ -1,6 +1,7 @@
 import Billing
 import Edge
 import Foundation
+import Tenancy
 
 /// Checks of billing inputs that the generated code does not enforce (ranges and calendar days).
 extension Validation {

@@ -13,7 +13,6 @@ struct DeliveriesHandler: Sendable {
     let paging: Paging
     let ingest: WebhookIngest
     let deliveries = DeliveryStore()
-    let audit = AuditLog()
 
     func listDeliveries(_ input: Operations.ListDeliveries.Input) async throws -> Operations.ListDeliveries.Output {
         let (_, tenantID) = try RequestScope.now.tenantCaller()
@@ -51,10 +50,7 @@ struct DeliveriesHandler: Sendable {
         let scope = RequestScope.now
         let (_, tenantID) = try scope.tenantCaller()
         guard let id = UUID(uuidString: input.path.deliveryId) else { throw APIError.notFound("delivery") }
-        let entry = try scope.auditEntry(
-            "delivery.replay", targetType: "delivery", targetID: id.uuidString.lowercased())
-        let audit = audit
-        let accepted = try await ingest.replay(id, tenantID: tenantID) { try await audit.record(entry, in: $0) }
+        let accepted = try await ingest.replay(id, tenantID: tenantID, recordedAs: try scope.auditCaller())
         return .accepted(
             .init(
                 body: .json(

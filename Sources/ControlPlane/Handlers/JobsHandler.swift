@@ -13,11 +13,10 @@ import Webhooks
 struct JobsHandler: Sendable {
     let database: Database
     let paging: Paging
-    let queue: JobQueue
-    let marker: EnqueueMarker
+    /// The rules of running a job again.
+    let retrying: JobRetry
     let jobs = JobStore()
     let analyses = AnalysisStore()
-    let audit = AuditLog()
 
     func listJobs(_ input: Operations.ListJobs.Input) async throws -> Operations.ListJobs.Output {
         let (_, tenantID) = try RequestScope.now.tenantCaller()
@@ -47,19 +46,7 @@ struct JobsHandler: Sendable {
         let scope = RequestScope.now
         let (_, tenantID) = try scope.tenantCaller()
         guard let id = UUID(uuidString: input.path.jobId) else { throw APIError.notFound("job") }
-        let entry = try scope.auditEntry("job.retry", targetType: "job", targetID: id.uuidString.lowercased())
-        let job = try await database.withTenant(tenantID) { transaction -> JobRecord in
-            if let retried = try await jobs.retry(id, in: transaction) {
-                try await audit.record(entry, in: transaction)
-                return retried
-            }
-            guard let existing = try await jobs.find(id, in: transaction) else { throw APIError.notFound("job") }
-            throw APIError.conflict(
-                "Only a failed or dead job can be retried; this one is \(existing.status.rawValue).")
-        }
-        // Sent at once; should Redis not take it, the relay sends it.
-        let queued = [QueuedJob(tenantID: tenantID, jobID: id)]
-        if (try? await queue.enqueue(queued, timeout: .milliseconds(300))) != nil { marker.mark(queued) }
+        let job = try await retrying.retry(id, tenantID: tenantID, recordedAs: try scope.auditCaller())
         return .ok(.init(body: .json(.init(job))))
     }
 

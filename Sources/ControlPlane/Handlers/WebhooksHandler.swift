@@ -7,17 +7,15 @@ import Persistence
 import Tenancy
 import Webhooks
 
-/// The tenant's webhook endpoints: list, read, create, change, delete, rotate the secret. A secret leaves
-/// the server only in the answers of create and rotate.
+/// The tenant's webhook endpoints over HTTP: list, read, create, change, delete, rotate the secret. The
+/// rules are `EndpointAdministration`'s.
 struct WebhooksHandler: Sendable {
     let database: Database
     let paging: Paging
     let idempotency: IdempotentCreation
     let endpoints: WebhookEndpointStore
-    let audit = AuditLog()
-    /// Longest grace period of a rotated secret (7 days), and the default one.
-    static let graceRange = 0...604_800
-    static let defaultGrace = 86_400
+    /// The rules of changing endpoints.
+    let administration: EndpointAdministration
 
     func listWebhookEndpoints(_ input: Operations.ListWebhookEndpoints.Input) async throws
         -> Operations.ListWebhookEndpoints.Output
@@ -49,13 +47,11 @@ struct WebhooksHandler: Sendable {
         let scope = RequestScope.now
         let (principal, tenantID) = try scope.tenantCaller()
         guard case .json(let request) = input.body else { throw APIError.invalid("Send application/json.") }
-        let pipelines = try Self.pipelines(request.pipelines)
-        let repositories = try Self.repositories(request.repositories ?? [])
-        let id = UUID()
+        let routing = try EndpointAdministration.Routing(
+            pipelines: Self.pipelines(request.pipelines), repositories: request.repositories ?? [])
         let claim = try idempotency.claim(
             key: input.headers.idempotencyKey, operation: "createWebhookEndpoint", request: request)
-        let entry = try scope.auditEntry(
-            "webhook.create", targetType: "webhook_endpoint", targetID: id.uuidString.lowercased())
+        let caller = try scope.auditCaller()
         let created = try await database.withTenant(tenantID) { transaction in
             try await idempotency.run(
                 claim, namespace: .caller(principal.creator), in: transaction,
@@ -64,10 +60,8 @@ struct WebhooksHandler: Sendable {
                     return try await endpoints.find(storedID, in: transaction) != nil
                 }
             ) {
-                let (endpoint, secret) = try await endpoints.create(
-                    id: id, pipelines: pipelines, repositories: repositories, active: request.active ?? true,
-                    in: transaction)
-                try await audit.record(entry, in: transaction)
+                let (endpoint, secret) = try await administration.create(
+                    id: UUID(), routing: routing, active: request.active ?? true, recordedAs: caller, in: transaction)
                 return Components.Schemas.CreatedWebhookEndpoint(endpoint, secret: secret)
             }
         }
@@ -81,19 +75,9 @@ struct WebhooksHandler: Sendable {
         let (_, tenantID) = try scope.tenantCaller()
         let id = try Self.endpointID(input.path.endpointId)
         guard case .json(let change) = input.body else { throw APIError.invalid("Send application/json.") }
-        let pipelines = try change.pipelines.map(Self.pipelines)
-        let repositories = try change.repositories.map(Self.repositories)
-        let entry = try scope.auditEntry(
-            "webhook.update", targetType: "webhook_endpoint", targetID: id.uuidString.lowercased())
-        let updated = try await database.withTenant(tenantID) { transaction -> WebhookEndpoint? in
-            guard
-                let endpoint = try await endpoints.update(
-                    id, pipelines: pipelines, repositories: repositories, active: change.active, in: transaction)
-            else { return nil }
-            try await audit.record(entry, in: transaction)
-            return endpoint
-        }
-        guard let updated else { throw APIError.notFound("webhook endpoint") }
+        let updated = try await administration.update(
+            id, pipelines: change.pipelines.map(Self.pipelines), repositories: change.repositories,
+            active: change.active, tenantID: tenantID, recordedAs: try scope.auditCaller())
         return .ok(.init(body: .json(.init(updated))))
     }
 
@@ -103,12 +87,7 @@ struct WebhooksHandler: Sendable {
         let scope = RequestScope.now
         let (_, tenantID) = try scope.tenantCaller()
         let id = try Self.endpointID(input.path.endpointId)
-        let entry = try scope.auditEntry(
-            "webhook.delete", targetType: "webhook_endpoint", targetID: id.uuidString.lowercased())
-        try await database.withTenant(tenantID) { transaction in
-            guard try await endpoints.delete(id, in: transaction) else { throw APIError.notFound("webhook endpoint") }
-            try await audit.record(entry, in: transaction)
-        }
+        try await administration.delete(id, tenantID: tenantID, recordedAs: try scope.auditCaller())
         return .noContent(.init())
     }
 
@@ -118,22 +97,10 @@ struct WebhooksHandler: Sendable {
         let scope = RequestScope.now
         let (_, tenantID) = try scope.tenantCaller()
         let id = try Self.endpointID(input.path.endpointId)
-        var grace = Self.defaultGrace
-        if case .json(let request) = input.body, let requested = request.graceSeconds {
-            guard Self.graceRange.contains(requested) else {
-                throw APIError.invalid("grace_seconds must be 0 to 604800.")
-            }
-            grace = requested
-        }
-        let entry = try scope.auditEntry(
-            "webhook.rotate_secret", targetType: "webhook_endpoint", targetID: id.uuidString.lowercased())
-        let rotated = try await database.withTenant(tenantID) { transaction in
-            guard let rotated = try await endpoints.rotate(id, grace: grace, in: transaction) else {
-                throw APIError.notFound("webhook endpoint")
-            }
-            try await audit.record(entry, in: transaction)
-            return rotated
-        }
+        var grace: Int?
+        if case .json(let request) = input.body { grace = request.graceSeconds }
+        let rotated = try await administration.rotate(
+            id, graceSeconds: grace, tenantID: tenantID, recordedAs: try scope.auditCaller())
         return .ok(.init(body: .json(.init(rotated.endpoint, secret: rotated.secret))))
     }
 
@@ -143,23 +110,8 @@ struct WebhooksHandler: Sendable {
         return id
     }
 
-    static func pipelines(_ requested: [Components.Schemas.Pipeline]) throws -> [Pipeline] {
-        let pipelines = requested.compactMap { Pipeline(rawValue: $0.rawValue) }
-        guard (1...3).contains(pipelines.count), Set(pipelines).count == pipelines.count else {
-            throw APIError.invalid("pipelines must name 1 to 3 different pipelines.")
-        }
-        return pipelines.sorted()
-    }
-
-    static func repositories(_ requested: [String]) throws -> [String] {
-        guard requested.count <= 1000 else { throw APIError.invalid("repositories holds at most 1000 entries.") }
-        for name in requested where GitHubPayload.repositoryName(name) == nil || name.count < 3 {
-            throw APIError.invalid("repositories entries must be owner/name (letters, digits, '_', '.', '-').")
-        }
-        guard Set(requested).count == requested.count else {
-            throw APIError.invalid("repositories must not repeat an entry.")
-        }
-        return requested
+    static func pipelines(_ requested: [Components.Schemas.Pipeline]) -> [Pipeline] {
+        requested.compactMap { Pipeline(rawValue: $0.rawValue) }
     }
 }
 
