@@ -60,22 +60,25 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
         maxAttempts: configuration.jobs.maxAttempts, maxDepth: configuration.jobs.maxDepth, logger: logger)
 
     let endpoints = WebhookEndpointStore(box: parts.box)
+    let membership = Membership(database: database, credentials: credentials)
+    let tenantAdministration = TenantAdministration(database: database, credentials: credentials)
     let handler = APIHandler(
         system: SystemHandler(database: database, redis: redis, keyring: keyring, metrics: metrics, startup: startup),
         accounts: accountsHandler(
             configuration: configuration, database: database, parts: parts, hasher: hasher, argon2: argon2,
             idempotency: idempotency, credentials: credentials, metrics: metrics),
-        tenant: TenantHandler(database: database, paging: paging),
+        tenant: TenantHandler(database: database, paging: paging, administration: tenantAdministration),
         members: MembersHandler(
-            database: database, paging: paging, idempotency: idempotency, notifications: runtime.notifications,
-            invitationLifetime: configuration.auth.invitationLifetime,
-            membership: Membership(database: database, credentials: credentials)),
+            database: database, paging: paging, idempotency: idempotency, membership: membership,
+            issuance: InvitationIssuance(
+                database: database, membership: membership, lifetime: configuration.auth.invitationLifetime,
+                announce: InvitationAnnouncement.through(runtime.notifications))),
         keys: KeysHandler(
             database: database, paging: paging, issuer: parts.issuer, idempotency: idempotency,
             issuance: KeyIssuance(
                 database: database, credentials: credentials, defaultLifetime: configuration.auth.defaultKeyLifetime,
                 maxLifetime: configuration.auth.maxKeyLifetime)),
-        admin: AdminHandler(database: database, paging: paging, credentials: credentials),
+        admin: AdminHandler(database: database, paging: paging, administration: tenantAdministration),
         billing: BillingHandler(database: database, spend: spend),
         adminBilling: AdminBillingHandler(database: database, spend: spend),
         adminHealth: AdminHealthHandler(
@@ -131,7 +134,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
                 metrics: spendMetrics),
         ])
 
-    var app = Application(
+    let app = Application(
         router: router,
         server: TimedHTTP1Channel.builder(
             idle: configuration.http.idleTimeout, header: configuration.http.headerTimeout,

@@ -10,9 +10,9 @@ import Tenancy
 struct AdminHandler: Sendable {
     let database: Database
     let paging: Paging
-    let credentials: CredentialStateCache
+    /// The rules of changing a tenant.
+    let administration: TenantAdministration
     let tenants = TenantRepository()
-    let audit = AuditLog()
     private static let list = "admin:tenants"
 
     func listAdminTenants(_ input: Operations.ListAdminTenants.Input) async throws -> Operations.ListAdminTenants.Output
@@ -42,18 +42,8 @@ struct AdminHandler: Sendable {
         guard case .json(let change) = input.body else { throw APIError.invalid("Send application/json.") }
         let status = change.status.flatMap { Tenant.Status(rawValue: $0.rawValue) }
         let plan = change.plan.flatMap { Tenant.Plan(rawValue: $0.rawValue) }
-        let entry = try RequestScope.now.auditEntry(
-            "tenant.admin_update", targetType: "tenant", targetID: tenantID.description)
-        let tenant = try await database.asOperator(actingOn: tenantID) { transaction -> Tenant? in
-            guard let tenant = try await tenants.operatorUpdate(status: status, plan: plan, in: transaction) else {
-                return nil
-            }
-            try await audit.record(entry, in: transaction)
-            try await ApiKeyRepository.announce("tenant:\(tenantID)", on: transaction.connection)
-            return tenant
-        }
-        guard let tenant else { throw APIError.notFound("tenant") }
-        credentials.invalidate(tenant: tenantID)
+        let tenant = try await administration.operatorUpdate(
+            status: status, plan: plan, tenantID: tenantID, recordedAs: try RequestScope.now.auditCaller())
         return .ok(.init(body: .json(.init(tenant))))
     }
 }

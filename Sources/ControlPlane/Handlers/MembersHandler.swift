@@ -7,16 +7,16 @@ import Notifications
 import Persistence
 import Tenancy
 
-/// The tenant's people over HTTP: invitations, role changes and removal. The rules are `Membership`'s.
+/// The tenant's people over HTTP: invitations, role changes and removal. The rules are `Membership`'s and
+/// `InvitationIssuance`'s.
 struct MembersHandler: Sendable {
     let database: Database
     let paging: Paging
     let idempotency: IdempotentCreation
-    let notifications: NotificationStore
-    let invitationLifetime: Duration
     let membership: Membership
+    /// The rules of making and revoking invitations.
+    let issuance: InvitationIssuance
     let invitations = InvitationRepository()
-    let audit = AuditLog()
 
     func createInvitation(_ input: Operations.CreateInvitation.Input) async throws
         -> Operations.CreateInvitation.Output
@@ -25,34 +25,12 @@ struct MembersHandler: Sendable {
         let (principal, tenantID) = try scope.tenantCaller()
         guard case .json(let request) = input.body else { throw APIError.invalid("Send application/json.") }
         try Validation.email(request.email, field: "email")
-        let email = request.email.trimmingCharacters(in: .whitespaces)
         let role: Role = request.role.flatMap { Role(rawValue: $0.rawValue) } ?? .member
         let claim = try idempotency.claim(
             key: input.headers.idempotencyKey, operation: "createInvitation", request: request)
+        let caller = try scope.auditCaller()
         let now = Date()
-        let token = InvitationToken.generate(tenantID: tenantID, invitationID: UUID())
-        let entry = try scope.auditEntry(
-            "user.invite", targetType: "invitation", targetID: token.invitationID.uuidString.lowercased(),
-            details: ["email": email, "role": role.rawValue])
-
-        let created: Components.Schemas.CreatedInvitation
-        do {
-            created = try await invite(
-                email: email, role: role, token: token, claim: claim, principal: principal, entry: entry, now: now,
-                tenantID: tenantID)
-        } catch {
-            // Two invitations of one email at the same moment: the second meets the first's open one.
-            guard UniqueViolation(error)?.constraint == "invitations_open_email_key" else { throw error }
-            throw APIError.conflict("Another invitation to this email was made at the same moment.")
-        }
-        return .created(.init(body: .json(created)))
-    }
-
-    private func invite(
-        email: String, role: Role, token: InvitationToken, claim: IdempotentCreation.Claim?, principal: Principal,
-        entry: AuditLog.Entry, now: Date, tenantID: TenantID
-    ) async throws -> Components.Schemas.CreatedInvitation {
-        try await database.withTenant(tenantID) { transaction in
+        let created = try await issuance.transaction(of: tenantID) { transaction in
             try await idempotency.run(
                 claim, namespace: .caller(principal.creator), in: transaction,
                 stillExists: { (stored: Components.Schemas.CreatedInvitation) in
@@ -60,18 +38,12 @@ struct MembersHandler: Sendable {
                     return try await invitations.find(id, in: transaction)?.status(at: Date()) == .pending
                 }
             ) {
-                try await membership.checkInvitation(email: email, role: role, by: principal, in: transaction)
-                let invitation = try await invitations.create(
-                    email: email, role: role, invitedBy: principal.creator, token: token, createdAt: now,
-                    expiresAt: now.addingTimeInterval(TimeInterval(invitationLifetime.components.seconds)),
-                    in: transaction)
-                try await notifications.emit(
-                    .invitationCreated, data: try Self.eventData(invitation),
-                    secret: (field: "token", value: token.text), in: transaction)
-                try await audit.record(entry, in: transaction)
+                let (invitation, token) = try await issuance.invite(
+                    email: request.email, role: role, by: principal, now: now, recordedAs: caller, in: transaction)
                 return Components.Schemas.CreatedInvitation(invitation, token: token.text, now: now)
             }
         }
+        return .created(.init(body: .json(created)))
     }
 
     func listInvitations(_ input: Operations.ListInvitations.Input) async throws
@@ -96,16 +68,7 @@ struct MembersHandler: Sendable {
         let scope = RequestScope.now
         let (_, tenantID) = try scope.tenantCaller()
         guard let id = UUID(uuidString: input.path.invitationId) else { throw APIError.notFound("invitation") }
-        let entry = try scope.auditEntry("user.invitation_revoke", targetType: "invitation", targetID: id.text)
-        try await database.withTenant(tenantID) { transaction in
-            guard let outcome = try await invitations.revoke(id, at: Date(), in: transaction) else {
-                throw APIError.notFound("invitation")
-            }
-            guard outcome.revoked else {
-                throw APIError.conflict("This invitation is \(outcome.invitation.status(at: Date()).rawValue).")
-            }
-            try await audit.record(entry.with(details: ["email": outcome.invitation.email]), in: transaction)
-        }
+        try await issuance.revoke(id, tenantID: tenantID, recordedAs: try scope.auditCaller())
         return .noContent(.init())
     }
 
@@ -141,14 +104,5 @@ struct MembersHandler: Sendable {
                     .init(
                         id: userID.text, email: removal.user.email, keys: removal.heir == nil ? .revoked : .transferred,
                         keyCount: removal.keyCount, transferredTo: removal.heir?.text))))
-    }
-
-    static func eventData(_ invitation: InvitationRecord) throws -> String {
-        let object: [String: String] = [
-            "invitation_id": invitation.id.text, "email": invitation.email, "role": invitation.role.rawValue,
-            "invited_by": invitation.invitedBy,
-            "expires_at": InternetDateTranscoder.format(invitation.expiresAt) ?? "",
-        ]
-        return String(decoding: try JSONEncoder().encode(object), as: UTF8.self)
     }
 }

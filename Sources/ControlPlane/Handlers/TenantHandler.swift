@@ -10,6 +10,8 @@ import Tenancy
 struct TenantHandler: Sendable {
     let database: Database
     let paging: Paging
+    /// The rules of changing the tenant.
+    let administration: TenantAdministration
     let tenants = TenantRepository()
     let users = UserRepository()
     let audit = AuditLog()
@@ -24,16 +26,8 @@ struct TenantHandler: Sendable {
         let scope = RequestScope.now
         let (_, tenantID) = try scope.tenantCaller()
         guard case .json(let change) = input.body else { throw APIError.invalid("Send application/json.") }
-        let name = try change.name.map { try Validation.name($0, field: "name", maxLength: 200) }
-        if let timezone = change.timezone { try Validation.timezone(timezone) }
-        let entry = try scope.auditEntry("tenant.update", targetType: "tenant", targetID: tenantID.description)
-        let tenant = try await database.withTenant(tenantID) { transaction -> Tenant? in
-            guard let tenant = try await tenants.update(name: name, timezone: change.timezone, in: transaction)
-            else { return nil }
-            try await audit.record(entry, in: transaction)
-            return tenant
-        }
-        guard let tenant else { throw APIError.notFound("tenant") }
+        let tenant = try await administration.update(
+            name: change.name, timezone: change.timezone, tenantID: tenantID, recordedAs: try scope.auditCaller())
         return .ok(.init(body: .json(.init(tenant))))
     }
 
