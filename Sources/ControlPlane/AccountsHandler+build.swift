@@ -15,6 +15,15 @@ func accountsHandler(
     let sessions = SessionRepository(box: parts.box)
     let attemptsPerAddress = FixedWindowThrottle(
         scope: "login-address", limit: auth.loginAttemptsPerMinutePerAddress, window: .seconds(60))
+    let signIn = SignIn(
+        database: database, hasher: hasher, decoyPasswordHash: PasswordHasher.decoyHash(parameters: argon2),
+        throttles: .init(
+            failuresPerEmail: FixedWindowThrottle(
+                scope: "login", limit: auth.loginFailuresAllowed, window: auth.loginLockout),
+            perAddress: attemptsPerAddress,
+            global: FixedWindowThrottle(
+                scope: "login-global", limit: auth.loginAttemptsPerMinute, window: .seconds(60))),
+        sessions: sessions, sessionPolicy: auth.sessionPolicy, clock: configuration.clock)
     return AccountsHandler(
         database: database, issuer: parts.issuer, idempotency: idempotency,
         signupsPerAddress: FixedWindowThrottle(
@@ -26,19 +35,13 @@ func accountsHandler(
         invitationAcceptance: InvitationAcceptance(
             database: database, hasher: hasher, sessions: sessions, sessionPolicy: auth.sessionPolicy,
             clock: configuration.clock),
-        signIn: SignIn(
-            database: database, hasher: hasher, decoyPasswordHash: PasswordHasher.decoyHash(parameters: argon2),
-            throttles: .init(
-                failuresPerEmail: FixedWindowThrottle(
-                    scope: "login", limit: auth.loginFailuresAllowed, window: auth.loginLockout),
-                perAddress: attemptsPerAddress,
-                global: FixedWindowThrottle(
-                    scope: "login-global", limit: auth.loginAttemptsPerMinute, window: .seconds(60))),
-            sessions: sessions, sessionPolicy: auth.sessionPolicy, clock: configuration.clock),
+        signIn: signIn,
         renewal: SessionRenewal(
             database: database, sessions: sessions, sessionPolicy: auth.sessionPolicy, clock: configuration.clock,
             credentials: credentials),
-        clock: configuration.clock,
-        github: auth.gitHubSignIn.map { GitHubOAuthClient(settings: $0, client: .shared) },
-        oauthStates: OAuthStateStore(box: parts.box), metrics: SignInMetrics(registry: metrics.registry))
+        github: auth.gitHubSignIn.map {
+            GitHubSignIn(
+                database: database, client: GitHubOAuthClient(settings: $0, client: .shared),
+                states: OAuthStateStore(box: parts.box), signIn: signIn, clock: configuration.clock)
+        }, metrics: SignInMetrics(registry: metrics.registry))
 }

@@ -32,6 +32,8 @@ extension APIError {
                 detail: "The server is shutting down; try again shortly.", retryAfter: 1)
         case is InvalidCursor:
             self = .invalid("cursor is not a cursor of this list.")
+        case is GitHubSignIn.Unavailable:
+            self = .unavailable("GitHub could not be reached; try again.")
         case is PasswordHasher.Busy:
             self = APIError(
                 status: 503, code: .unavailable, title: "Service unavailable",

@@ -14,16 +14,13 @@ extension AccountsHandler {
     {
         guard let github else { throw Self.gitHubOff }
         try await throttleAttempt(from: RequestScope.now.clientAddress)
-        let started = try await database.transaction(.platform) { connection in
-            try await oauthStates.start(lifetime: github.settings.stateLifetime, now: clock.now(), on: connection)
-        }
-        let lifetime = github.settings.stateLifetime.components.seconds
+        let started = try await github.start()
         return .found(
             .init(
                 headers: .init(
-                    location: github.authorizeURL(state: started.state, codeChallenge: started.codeChallenge),
-                    setCookie: "\(Self.browserCookie)=\(started.browser); Path=/v1/auth/github; Max-Age=\(lifetime); "
-                        + "HttpOnly; Secure; SameSite=Lax")))
+                    location: started.authorizeURL,
+                    setCookie: "\(Self.browserCookie)=\(started.browser); Path=/v1/auth/github; "
+                        + "Max-Age=\(started.lifetime.components.seconds); HttpOnly; Secure; SameSite=Lax")))
     }
 
     /// The cookie that binds a sign-in's state to the browser that started it.
@@ -49,7 +46,7 @@ extension AccountsHandler {
         return try await measured(.github) { try await gitHubSignIn(input, github: github) }
     }
 
-    private func gitHubSignIn(_ input: Operations.FinishGitHubSignIn.Input, github: GitHubOAuthClient) async throws
+    private func gitHubSignIn(_ input: Operations.FinishGitHubSignIn.Input, github: GitHubSignIn) async throws
         -> Operations.FinishGitHubSignIn.Output
     {
         let scope = RequestScope.now
@@ -64,37 +61,9 @@ extension AccountsHandler {
         guard let browser = Self.browserBinding(in: input.headers.cookie) else {
             throw APIError.unauthenticated("This browser did not start this sign-in; start again.")
         }
-        let now = clock.now()
-        let verifier = try await database.transaction(.platform) { connection in
-            try await oauthStates.consume(state, browser: browser, now: now, on: connection)
-        }
-        guard let verifier else {
-            throw APIError.unauthenticated("This sign-in is unknown, used or expired; start again.")
-        }
-        let emails: [GitHubOAuthClient.Email]
-        do {
-            let token = try await github.exchange(code: code, verifier: verifier)
-            emails = try await github.emails(token: token)
-        } catch .refused(let reason) {
-            throw APIError.unauthenticated("GitHub refused the sign-in (\(reason)); start again.")
-        } catch .unavailable {
-            throw APIError.unavailable("GitHub could not be reached; try again.")
-        }
-        guard let primary = emails.first(where: \.primary) else {
-            throw APIError.unauthenticated("Your GitHub account has no primary email.")
-        }
-        guard primary.verified else {
-            throw APIError.unauthenticated("Your GitHub account's primary email is not verified; verify it first.")
-        }
-        let user = try await database.transaction(.platform) { connection in
-            try await users.findForLogin(email: primary.email, on: connection)
-        }
-        guard let user else {
-            throw APIError.unauthenticated(
-                "No account has your GitHub primary email; ask your organisation for an invitation.")
-        }
-        let signedIn = try await signIn.start(
-            for: user, method: .github, requestID: scope.requestID, clientAddress: scope.clientAddress)
+        let signedIn = try await github.finish(
+            code: code, state: state, browser: browser, requestID: scope.requestID,
+            clientAddress: scope.clientAddress)
         return .ok(.init(body: .json(try await accessToken(signedIn))))
     }
 }

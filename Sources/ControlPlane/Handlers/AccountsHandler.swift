@@ -29,13 +29,9 @@ struct AccountsHandler: Sendable {
     let signIn: SignIn
     /// Refresh-token rotation and logout.
     let renewal: SessionRenewal
-    /// The time OAuth states are judged at.
-    let clock: ServerClock
     /// Sign in with GitHub, when the deployment has an OAuth app.
-    let github: GitHubOAuthClient?
-    let oauthStates: OAuthStateStore
+    let github: GitHubSignIn?
     let metrics: SignInMetrics?
-    let users = UserRepository()
 
     func signup(_ input: Operations.Signup.Input) async throws -> Operations.Signup.Output {
         let scope = RequestScope.now
