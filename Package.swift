@@ -362,6 +362,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "ProvidersTests", dependencies: ["Providers"], swiftSettings: swiftSettings),
+        .testTarget(name: "TenancyTests", dependencies: ["Tenancy"], swiftSettings: swiftSettings),
+        .testTarget(name: "SettingsTests", dependencies: ["Settings"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RuntimeTests", dependencies: ["Runtime", "Tenancy", "Persistence", "TestKit"],
             swiftSettings: swiftSettings),

@@ -131,7 +131,7 @@ start_outage_postgres() {
 }
 
 # make_test_template: copies the migrated `controlplane` database to the template `controlplane_template`,
-# which each test suite clones into a database of its own (Tests/ControlPlaneTests/SuiteDatabases.swift),
+# which each test suite clones into a database of its own (Tests/ControlPlaneTests/Support/SuiteDatabases.swift),
 # and lets the owner role of this test cluster create databases. Exports CP_TEST_TEMPLATE_DATABASE.
 make_test_template() {
     as_postgres psql -X -q -v ON_ERROR_STOP=1 -h "$CP_POSTGRES_CLUSTER" -p "$CP_POSTGRES_PORT" -U postgres -d postgres <<SQL

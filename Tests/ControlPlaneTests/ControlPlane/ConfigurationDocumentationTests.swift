@@ -8,8 +8,7 @@ import Testing
 @Suite(.timeLimit(.minutes(1))) struct ConfigurationDocumentationTests {
     /// The `CP_*` names in the first column of the README's "Configuration" table.
     static func documentedNames() throws -> Set<String> {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
+        let root = TestEnvironment.repositoryRoot
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
         guard let start = readme.range(of: "\n## Configuration\n") else { return [] }
         let section = readme[start.upperBound...]

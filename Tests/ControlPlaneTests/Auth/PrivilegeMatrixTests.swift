@@ -198,8 +198,7 @@ struct SpecOperation: Sendable {
 
     /// Every operation in the spec, each path parameter a fresh UUID.
     static func all() throws -> [SpecOperation] {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
+        let root = TestEnvironment.repositoryRoot
         let text = try String(contentsOf: root.appendingPathComponent("openapi.yaml"), encoding: .utf8)
         var operations: [SpecOperation] = []
         var path: String?

@@ -1,11 +1,10 @@
 import Foundation
 import Testing
 
-/// The README's "Architecture" section stays true: its table names every module in `Sources/`, and every
-/// file it tells a newcomer to open exists.
+/// The README's "Architecture" section stays true: its table names every module in `Sources/`, every
+/// module has its tests, and every file it tells a newcomer to open exists.
 @Suite(.timeLimit(.minutes(1))) struct ArchitectureDocumentationTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let root = TestEnvironment.repositoryRoot
 
     static func section() throws -> Substring {
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
@@ -31,6 +30,22 @@ import Testing
         .filter { !$0.hasPrefix("C") || $0.hasPrefix("Control") }.filter { !generated.contains($0) }
         #expect(Set(modules).subtracting(named).sorted() == [], "modules the table leaves out")
         #expect(named.subtracting(modules).sorted() == [], "modules the table names that do not exist")
+    }
+
+    /// Tests mirror the modules: each has a test target of its own (`Tests/<Module>Tests`) or a folder of
+    /// the HTTP tests (`Tests/ControlPlaneTests/<Module>`), most both.
+    @Test func everyModuleHasItsTests() throws {
+        let files = FileManager.default
+        let generated: Set = ["ControlPlaneAPI", "ControlPlaneAPITypes", "ControlPlaneClient", "controlplane"]
+        let modules = try files.contentsOfDirectory(atPath: Self.root.appendingPathComponent("Sources").path)
+            .filter { !$0.hasPrefix("C") || $0.hasPrefix("Control") }.filter { !generated.contains($0) }
+        let tests = Self.root.appendingPathComponent("Tests")
+        let untested = modules.filter { module in
+            !files.fileExists(atPath: tests.appendingPathComponent("\(module)Tests").path)
+                && !files.fileExists(atPath: tests.appendingPathComponent("ControlPlaneTests/\(module)").path)
+        }
+        #expect(modules.count >= 15)
+        #expect(untested.sorted() == [], "modules without tests of their own")
     }
 
     @Test func everyFileItNamesExists() throws {

@@ -24,6 +24,18 @@ import Testing
 
 /// The services started by `scripts/test`, read from the environment it exports.
 enum TestEnvironment {
+    /// The repository's root: the nearest folder above this file that holds `Package.swift`, wherever
+    /// in the tests' folders the file sits.
+    static let repositoryRoot: URL = {
+        var folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("Package.swift").path),
+            folder.path != "/"
+        {
+            folder.deleteLastPathComponent()
+        }
+        return folder
+    }()
+
     static var configuration: Configuration {
         get throws {
             var configuration = try Configuration()
