@@ -4,7 +4,9 @@
 # (PyPI `litellm[proxy]`, in a virtualenv this script makes) pointed at the same upstream, and the
 # upstream alone, all in the same run, at each concurrency of CONCURRENCIES (default "1 32"). Prints
 # requests per second, p50 and p99, the ratio to LiteLLM, and the latency the gateway adds at one
-# connection. Bounded: each load runs DURATION seconds.
+# connection next to what the durable statements of a call take bare at one connection (pgbench,
+# prepared: the rate-limit take, the budget reservation, the ledger row that settles it). Bounded: each
+# load runs DURATION seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/services.sh
@@ -59,6 +61,8 @@ curl -fs -X PUT "http://127.0.0.1:$port/v1/policy" -H "Authorization: Bearer $to
     -d '{"routes": {"default": [{"provider": "openai", "model": "bench", "max_tokens": 256, "timeout_ms": 30000}]},
          "max_tokens_per_request": 4096, "max_llm_requests_per_hour": 10000000,
          "cache": {"enabled": false, "ttl_seconds": 60}}' > /dev/null
+tenant=$(curl -fs "http://127.0.0.1:$port/v1/tenant" -H "Authorization: Bearer $token" \
+    | sed -n 's/.*"id" *: *"\([^"]*\)".*/\1/p' | head -n 1)
 curl -fs -X PUT "http://127.0.0.1:$port/v1/budget" -H "Authorization: Bearer $token" -H 'content-type: application/json' \
     -d '{"period": "month", "token_limit": 2000000000}' > /dev/null
 
@@ -80,8 +84,20 @@ run_wrk() {
     echo "$rps $p50 $p99 ${non2xx:-0}"
 }
 
-# Milliseconds from wrk's latency text (us, ms or s).
-millis() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'; }
+# The durable statements of one call, bare, at one connection: their p50 in milliseconds.
+cat > "$data/call.sql" <<SQL
+SELECT gen_random_uuid() AS rid \\gset
+SELECT allowed FROM rate_limit_take('$tenant');
+SELECT granted FROM budget_reserve('$tenant', :rid, 256, 1, 60, NULL::timestamptz);
+SELECT record_id FROM budget_record_usage('$tenant', :rid, true, 'bench', NULL::uuid, 'gateway', 'openai', 'bench',
+    12, 24, 0, 36, false, 0);
+SQL
+bare_call_p50() {
+    rm -f "$data"/pgb-call.*
+    (cd "$data" && PGPASSWORD=${CP_APP_PASSWORD} pgbench -n -h 127.0.0.1 -p "$CP_POSTGRES_PORT" -U controlplane_app \
+        -c 1 -j 1 -T "$DURATION" -M prepared --log --log-prefix=pgb-call -f "$data/call.sql" controlplane > /dev/null)
+    cat "$data"/pgb-call.* | awk '{print $3}' | sort -n | awk '{v[NR] = $1} END {printf "%.3f", v[int((NR + 1) / 2)] / 1000}'
+}
 
 for concurrency in $CONCURRENCIES; do
     read -r gw_rps gw_p50 gw_p99 gw_bad < <(run_wrk "$concurrency" -H "Authorization: Bearer $token" \
@@ -93,7 +109,16 @@ for concurrency in $CONCURRENCIES; do
     printf '%-46s %10s %10s %10s %8s\n' "ControlPlane gateway" "$gw_rps" "$gw_p50" "$gw_p99" "$gw_bad"
     printf '%-46s %10s %10s %10s %8s\n' "LiteLLM proxy (same upstream)" "$ll_rps" "$ll_p50" "$ll_p99" "$ll_bad"
     printf '%-46s %10s %10s %10s %8s\n' "baseline: the fake upstream alone" "$up_rps" "$up_p50" "$up_p99" "$up_bad"
-    awk -v g="$gw_rps" -v l="$ll_rps" -v gp="$(millis "$gw_p50")" -v up="$(millis "$up_p50")" 'BEGIN {
-        printf "ratio gateway / LiteLLM: %.1fx; gateway p50 adds %.3f ms to the upstream'"'"'s\n", g / l, gp - up
+    added=$(awk -v gp="$(millis "$gw_p50")" -v up="$(millis "$up_p50")" 'BEGIN { printf "%.3f", gp - up }')
+    awk -v g="$gw_rps" -v l="$ll_rps" -v u="$up_rps" -v added="$added" 'BEGIN {
+        printf "ratio gateway / LiteLLM: %.1fx; gateway / upstream alone: %.2f; gateway p50 adds %.3f ms to the upstream'"'"'s\n", g / l, g / u, added
     }'
+    if [ "$concurrency" = 1 ]; then
+        bare=$(bare_call_p50)
+        printf 'baseline: the durable statements of a call bare (pgbench, 1 connection): p50 %s ms\n' "$bare"
+        bench_result "gateway added latency, c1 (p50 ms vs bare reserve+settle)" "$added" "$bare" "diff<=0.5"
+    else
+        bench_result "gateway, c$concurrency (req/s vs the upstream called directly)" "$gw_rps" "$up_rps" "ratio>=0.7"
+        bench_result "gateway, c$concurrency (req/s vs LiteLLM)" "$gw_rps" "$ll_rps" "ratio>=10"
+    fi
 done

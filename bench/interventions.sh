@@ -100,3 +100,6 @@ print(f"controlplane worker           {count / (scheduler / 1000):>10,.0f} /s   
       " gateway with budget and ledger)")
 print(f"ratio                         {bare / scheduler:>10.2f}")
 PY
+bench_result "interventions, mock provider (per s vs bare claim + update + ledger)" \
+    "$(awk -v c="$COUNT" -v ms="$scheduler_ms" 'BEGIN { printf "%.0f", c / (ms / 1000) }')" \
+    "$(awk -v c="$COUNT" -v ms="$bare_ms" 'BEGIN { printf "%.0f", c / (ms / 1000) }')" "ratio>=0.5"

@@ -210,3 +210,9 @@ awk -v n="$((count1 - count0))" -v t0="$t0" -v t1="$t1" -v bare="$bare_one" -v s
     printf "  ratio: %.2f\n", (sn / st) / sbare
     printf "tenant B beside A: %d jobs sent, %d done; queue wait p50 %d ms, p99 %d ms, max %d ms\n", sj, sd, p50, p99, max
 }'
+bench_result "runtime, mock provider, one tenant (jobs/s vs bare job SQL)" \
+    "$(awk -v n="$((count1 - count0))" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.0f", n / (t1 - t0) }')" "$bare_one" \
+    "ratio>=0.5"
+bench_result "runtime, mock provider, $SPREAD tenants (jobs/s vs bare job SQL)" \
+    "$(awk -v n="$((spread1 - spread0))" -v s0="$s0" -v s1="$s1" 'BEGIN { printf "%.0f", n / (s1 - s0) }')" \
+    "$bare_spread" "ratio>=0.5"

@@ -2,10 +2,11 @@
 # The authenticated hot path (key verification + the tenant's rate-limit take + one RLS read) under load,
 # GET /v1/tenant, next to baselines measured in the same run at the same concurrency:
 #   1. GET /healthz on the same server (the HTTP stack alone, no auth, no database),
-#   2. pgbench running the same SQL bare: rate_limit_take, then tenant_read (each one statement that
-#      sets the tenant for its own implicit transaction).
+#   2. pgbench running the same SQL bare, prepared: rate_limit_take, then tenant_read (each one statement
+#      that sets the tenant for its own implicit transaction).
 # Runs at each concurrency of CONCURRENCIES (default "16 64"); prints requests per second, p50 and p99
-# for each, and the ratios. Bounded: each load runs DURATION seconds.
+# for each (pgbench's p99 from its per-transaction log), and the ratios. Bounded: each load runs
+# DURATION seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/services.sh
@@ -52,17 +53,23 @@ for concurrency in $CONCURRENCIES; do
     read -r tenant_rps tenant_p50 tenant_p99 < <(
         run_wrk "$concurrency" -H "Authorization: Bearer $token" "http://127.0.0.1:$port/v1/tenant")
     read -r health_rps health_p50 health_p99 < <(run_wrk "$concurrency" "http://127.0.0.1:$port/healthz")
-    pgbench_out=$(PGPASSWORD=${CP_APP_PASSWORD} pgbench -n -h 127.0.0.1 -p "$CP_POSTGRES_PORT" -U controlplane_app \
-        -c "$concurrency" -j "$THREADS" -T "$DURATION" -M extended -r -f "$data/tenant.sql" controlplane 2>&1)
+    rm -f "$data"/pgb-read.*
+    pgbench_out=$(cd "$data" && PGPASSWORD=${CP_APP_PASSWORD} pgbench -n -h 127.0.0.1 -p "$CP_POSTGRES_PORT" \
+        -U controlplane_app -c "$concurrency" -j "$THREADS" -T "$DURATION" -M prepared --log --log-prefix=pgb-read \
+        -f "$data/tenant.sql" controlplane 2>&1)
     pg_tps=$(printf '%s\n' "$pgbench_out" | awk '/^tps/ {print $3; exit}')
     pg_latency=$(printf '%s\n' "$pgbench_out" | awk '/^latency average/ {print $4 "ms"; exit}')
+    pg_p99=$(pgbench_p99 "$data/pgb-read")
 
     printf '\n%-48s %12s %10s %10s\n' "load (concurrency $concurrency, ${DURATION}s each)" "req/s" "p50" "p99"
     printf '%-48s %12s %10s %10s\n' "GET /v1/tenant (key, rate limit, RLS read)" "$tenant_rps" "$tenant_p50" "$tenant_p99"
     printf '%-48s %12s %10s %10s\n' "baseline: GET /healthz (same server)" "$health_rps" "$health_p50" "$health_p99"
-    printf '%-48s %12s %10s %10s\n' "baseline: pgbench, the same SQL bare" "$pg_tps" "avg $pg_latency" "-"
+    printf '%-48s %12s %10s %10s\n' "baseline: pgbench, the same SQL bare" "$pg_tps" "avg $pg_latency" "${pg_p99}ms"
     awk -v a="$tenant_rps" -v h="$health_rps" -v p="$pg_tps" 'BEGIN {
         printf "ratio GET /v1/tenant / GET /healthz: %.2f\n", a / h
         printf "ratio GET /v1/tenant / pgbench:      %.2f\n", a / p
     }'
+    bench_result "hot-path GET /v1/tenant, c$concurrency (req/s vs pgbench)" "$tenant_rps" "$pg_tps" "ratio>=0.6"
+    bench_result "hot-path GET /v1/tenant, c$concurrency (p99 ms vs pgbench's)" "$(millis "$tenant_p99")" "$pg_p99" \
+        "ratio<=3"
 done

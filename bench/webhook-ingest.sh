@@ -117,3 +117,5 @@ awk -v r="$rps" -v p="$pg_tps" -v x="$xadd_rps" 'BEGIN {
     bare = 1 / (1 / p + 3 / x)
     printf "bare insert-plus-enqueue: %.0f deliveries/s; ingest is %.0f%% of it\n", bare, 100 * r / bare
 }'
+bench_result "webhook ingest, c$CONCURRENCY (deliveries/s vs bare insert + 3 XADD)" "$rps" \
+    "$(awk -v p="$pg_tps" -v x="$xadd_rps" 'BEGIN { printf "%.0f", 1 / (1 / p + 3 / x) }')" "ratio>=0.7"
