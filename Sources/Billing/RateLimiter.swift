@@ -3,19 +3,22 @@ import Persistence
 import PostgresNIO
 
 /// Takes one request from a tenant's bucket on every authenticated request. The bucket lives in
-/// Postgres (`rate_limit_take`), so every replica shares it; one statement outside any transaction sets
+/// Postgres (`rate_limit_lease`), so every replica shares it; one statement outside any transaction sets
 /// the tenant, commits asynchronously (a counter, not money) and locks only that tenant's row, so one
-/// tenant's hot row never holds up another's.
+/// tenant's hot row never holds up another's. A hot tenant's requests come from a lease this replica
+/// took from the bucket ahead of time (`RateLimitLeases`), a statement per lease rather than per request.
 ///
 /// A refusal is remembered on this replica until the bucket's next token is due: a tenant past its limit
 /// is refused from memory meanwhile, so a flood of its requests costs no database round trip (and no
 /// pooled connection other tenants wait for). That never admits more: no token exists before then.
 public struct RateLimiter: Sendable {
     let database: Database
+    let leases: RateLimitLeases
     private let refusals = RefusalMemory<TenantID, RateLimitDecision>()
 
-    public init(database: Database) {
+    public init(database: Database, leases: RateLimitLeases = RateLimitLeases()) {
         self.database = database
+        self.leases = leases
     }
 
     /// The decision for one request of `tenantID`; nil when the tenant has no limits row (it no longer
@@ -26,20 +29,25 @@ public struct RateLimiter: Sendable {
                 allowed: false, requestsPerMinute: refused.requestsPerMinute, burst: refused.burst, remaining: 0,
                 resetSeconds: refused.resetSeconds, retryAfterSeconds: wholeSecondsRoundedUp(left, atLeast: 1))
         }
+        if let leased = leases.take(tenantID) { return leased }
+        let wanted = leases.wanted(tenantID)
         let rows = try await database.query(
             """
-            SELECT allowed, requests_per_minute, burst, remaining, reset_seconds, retry_after_seconds
-            FROM rate_limit_take(\(tenantID.rawValue))
+            SELECT granted, requests_per_minute, burst, remaining, reset_seconds, retry_after_seconds
+            FROM rate_limit_lease(\(tenantID.rawValue), \(wanted)::integer)
             """, for: tenantID, logger: database.logger)
-        for try await (allowed, rpm, burst, remaining, reset, retryAfter) in rows.decode(
-            (Bool, Int, Int, Int, Double, Double).self)
+        for try await (granted, rpm, burst, remaining, reset, retryAfter) in rows.decode(
+            (Int, Int, Int, Int, Double, Double).self)
         {
             let decision = RateLimitDecision(
-                allowed: allowed, requestsPerMinute: rpm, burst: burst, remaining: remaining,
+                allowed: granted > 0, requestsPerMinute: rpm, burst: burst, remaining: remaining,
                 resetSeconds: wholeSecondsRoundedUp(reset),
-                retryAfterSeconds: allowed ? 0 : wholeSecondsRoundedUp(retryAfter, atLeast: 1))
-            if !allowed { refusals.remember(decision, for: tenantID, seconds: retryAfter, atMost: 60) }
-            return decision
+                retryAfterSeconds: granted > 0 ? 0 : wholeSecondsRoundedUp(retryAfter, atLeast: 1))
+            guard granted > 0 else {
+                refusals.remember(decision, for: tenantID, seconds: retryAfter, atMost: 60)
+                return decision
+            }
+            return leases.granted(granted, wanted: wanted, to: tenantID, decision: decision)
         }
         return nil
     }
