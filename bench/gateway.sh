@@ -26,7 +26,6 @@ fi
 
 bench_binary
 
-wait_for() { for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; return 1; }
 
 upstream=$(free_port)
 python3 bench/fake_openai.py "$upstream" & pids+=($!)
@@ -53,14 +52,8 @@ LITELLM_MASTER_KEY=$litellm_key LITELLM_LOCAL_MODEL_COST_MAP=True LITELLM_LOG=ER
     --host 127.0.0.1 --port "$litellm_port" --num_workers "${LITELLM_WORKERS:-2}" > "$data/litellm.log" 2>&1 & pids+=($!)
 wait_for "http://127.0.0.1:$litellm_port/health/liveliness" || { cat "$data/litellm.log" >&2; exit 1; }
 
-slug="bench-$RANDOM$RANDOM"
-token=$(curl -fs -X POST "http://127.0.0.1:$port/v1/signup" -H 'content-type: application/json' \
-    -d "{\"organization_name\":\"Bench\",\"slug\":\"$slug\",\"admin_email\":\"$slug@example.test\",\"admin_password\":\"correct horse battery\"}" \
-    | sed -n 's/.*"token" *: *"\([^"]*\)".*/\1/p')
-curl -fs -X PUT "http://127.0.0.1:$port/v1/policy" -H "Authorization: Bearer $token" -H 'content-type: application/json' \
-    -d '{"routes": {"default": [{"provider": "openai", "model": "bench", "max_tokens": 256, "timeout_ms": 30000}]},
-         "max_tokens_per_request": 4096, "max_llm_requests_per_hour": 10000000,
-         "cache": {"enabled": false, "ttl_seconds": 60}}' > /dev/null
+token=$(bench_signup "$port")
+bench_gateway_policy "$port" "$token"
 tenant=$(curl -fs "http://127.0.0.1:$port/v1/tenant" -H "Authorization: Bearer $token" \
     | sed -n 's/.*"id" *: *"\([^"]*\)".*/\1/p' | head -n 1)
 curl -fs -X PUT "http://127.0.0.1:$port/v1/budget" -H "Authorization: Bearer $token" -H 'content-type: application/json' \

@@ -25,7 +25,6 @@ cd "$(dirname "$0")/.."
 PHASE=${PHASE:-12}
 bench_services
 bench_binary
-wait_for() { for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; return 1; }
 
 CP_LOG_LEVEL=warning $binary migrate
 port=$(free_port)

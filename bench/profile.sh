@@ -17,7 +17,6 @@ out=${PROFILE_OUT:-/tmp/controlplane-profile-$path.folded}
 bench_services
 
 bench_binary
-wait_for() { for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; return 1; }
 
 upstream=$(free_port)
 python3 bench/fake_openai.py "$upstream" & pids+=($!)
@@ -30,14 +29,8 @@ CP_HTTP_PORT=$port CP_LOG_LEVEL=warning CP_DEFAULT_REQUESTS_PER_MINUTE=1000000 C
 server_pid=$!
 wait_for "http://127.0.0.1:$port/healthz"
 
-slug="bench-$RANDOM$RANDOM"
-token=$(curl -fs -X POST "http://127.0.0.1:$port/v1/signup" -H 'content-type: application/json' \
-    -d "{\"organization_name\":\"Bench\",\"slug\":\"$slug\",\"admin_email\":\"$slug@example.test\",\"admin_password\":\"correct horse battery\"}" \
-    | sed -n 's/.*"token" *: *"\([^"]*\)".*/\1/p')
-curl -fs -X PUT "http://127.0.0.1:$port/v1/policy" -H "Authorization: Bearer $token" -H 'content-type: application/json' \
-    -d '{"routes": {"default": [{"provider": "openai", "model": "bench", "max_tokens": 256, "timeout_ms": 30000}]},
-         "max_tokens_per_request": 4096, "max_llm_requests_per_hour": 10000000,
-         "cache": {"enabled": false, "ttl_seconds": 60}}' > /dev/null
+token=$(bench_signup "$port")
+bench_gateway_policy "$port" "$token"
 cat > "$data/post.lua" <<'LUA'
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"

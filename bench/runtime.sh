@@ -25,7 +25,6 @@ if [ "${PG_STATEMENTS:-0}" = 1 ]; then export PG_OPTIONS="${PG_OPTIONS:-} -c sha
 bench_services
 
 bench_binary
-wait_for() { for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; return 1; }
 superuser() { runuser -u postgres -- psql -h "$CP_POSTGRES_CLUSTER" -p "$CP_POSTGRES_PORT" -d controlplane -qAt "$@"; }
 
 CP_LOG_LEVEL=warning $binary migrate

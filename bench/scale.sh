@@ -17,7 +17,6 @@ THREADS=${THREADS:-2}
 bench_services
 
 bench_binary
-wait_for() { for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; return 1; }
 
 upstream=$(free_port)
 python3 bench/fake_openai.py "$upstream" & pids+=($!)

@@ -17,7 +17,6 @@ THREADS=${THREADS:-2}
 bench_services
 
 bench_binary
-wait_for() { for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; return 1; }
 
 CP_LOG_LEVEL=warning $binary migrate
 port=$(free_port)
@@ -25,10 +24,7 @@ CP_HTTP_PORT=$port CP_LOG_LEVEL=warning CP_DATABASE_POOL_SIZE=32 CP_QUEUE_MAX_DE
     $binary serve > "$data/server.log" 2>&1 & pids+=($!)
 wait_for "http://127.0.0.1:$port/healthz"
 
-slug="bench-$RANDOM$RANDOM"
-token=$(curl -fs -X POST "http://127.0.0.1:$port/v1/signup" -H 'content-type: application/json' \
-    -d "{\"organization_name\":\"Bench\",\"slug\":\"$slug\",\"admin_email\":\"$slug@example.test\",\"admin_password\":\"correct horse battery\"}" \
-    | sed -n 's/.*"token" *: *"\([^"]*\)".*/\1/p')
+token=$(bench_signup "$port")
 endpoint=$(curl -fs -X POST "http://127.0.0.1:$port/v1/webhooks" -H "Authorization: Bearer $token" \
     -H 'content-type: application/json' \
     -d '{"provider": "github", "pipelines": ["commitments", "security_review", "change_summary"]}')

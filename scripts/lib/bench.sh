@@ -53,3 +53,26 @@ pgbench_p99() {
 millis() {
     awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
 }
+
+# wait_for URL: waits (at most a minute) until URL answers anything.
+wait_for() {
+    for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done
+    return 1
+}
+
+# bench_signup PORT: signs a new tenant up on the server at PORT; prints its first API key.
+bench_signup() {
+    local slug="bench-$RANDOM$RANDOM"
+    curl -fs -X POST "http://127.0.0.1:$1/v1/signup" -H 'content-type: application/json' \
+        -d "{\"organization_name\":\"Bench\",\"slug\":\"$slug\",\"admin_email\":\"$slug@example.test\",\"admin_password\":\"correct horse battery\"}" \
+        | sed -n 's/.*"token" *: *"\([^"]*\)".*/\1/p'
+}
+
+# bench_gateway_policy PORT TOKEN: routes the tenant's calls to `openai/bench` (the fake upstream), with
+# no hourly cap to speak of and the response cache off.
+bench_gateway_policy() {
+    curl -fs -X PUT "http://127.0.0.1:$1/v1/policy" -H "Authorization: Bearer $2" -H 'content-type: application/json' \
+        -d '{"routes": {"default": [{"provider": "openai", "model": "bench", "max_tokens": 256, "timeout_ms": 30000}]},
+             "max_tokens_per_request": 4096, "max_llm_requests_per_hour": 10000000,
+             "cache": {"enabled": false, "ttl_seconds": 60}}' > /dev/null
+}
