@@ -35,7 +35,7 @@ public final class Authenticator: Sendable {
     /// The caller behind `token`, or an `AuthenticationError`.
     public func authenticate(_ token: String, at instant: Date? = nil) async throws -> Principal {
         let now = instant ?? clock.now()
-        let claims = try await verifiedClaims(token, now: now)
+        let claims = try await verifiedClaims(token)
         do {
             try codec.validate(claims, now: now)
         } catch {
@@ -91,7 +91,7 @@ public final class Authenticator: Sendable {
         }
     }
 
-    private func verifiedClaims(_ token: String, now: Date) async throws -> Claims {
+    private func verifiedClaims(_ token: String) async throws -> Claims {
         // A cached signature counts only while the key that verified it is still a verification key.
         if let cached = tokens.entry(for: token), keyring.verificationKey(cached.kid) != nil { return cached.claims }
         var kid = ""
@@ -115,7 +115,7 @@ public final class Authenticator: Sendable {
         } catch {
             throw AuthenticationError.unauthenticated(error)
         }
-        tokens.store(claims, kid: kid, for: token, now: now)
+        tokens.store(claims, kid: kid, for: token)
         return claims
     }
 

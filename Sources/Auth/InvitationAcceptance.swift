@@ -54,12 +54,9 @@ public struct InvitationAcceptance: Sendable {
                     passwordHash: passwordHash, createdAt: now)
                 try await users.insert(user, in: transaction)
                 try await invitations.markAccepted(invitation.id, by: user.id, at: now, in: transaction)
-                let userID = user.id.text
                 try await audit.record(
-                    AuditLog.Caller(
-                        actorType: .user, actorID: userID, requestID: requestID, clientAddress: clientAddress
-                    ).entry(
-                        "user.join", targetType: "user", targetID: userID,
+                    AuditLog.Caller.user(user.id, requestID: requestID, clientAddress: clientAddress).entry(
+                        "user.join", targetType: "user", targetID: user.id.text,
                         details: [
                             "invitation_id": invitation.id.text, "role": invitation.role.rawValue,
                             "invited_by": invitation.invitedBy,

@@ -52,7 +52,7 @@ public struct SessionRenewal: Sendable {
                 return .rotated(SignedIn(user: user, session: session, refresh: next, now: now))
             case .reused(let session):
                 try await audit.record(
-                    Self.caller(session, requestID, clientAddress).entry(
+                    AuditLog.Caller.user(session.userID, requestID: requestID, clientAddress: clientAddress).entry(
                         "session.reuse_detected", targetType: "session", targetID: session.id.text,
                         details: ["generation": String(token.generation), "current": String(session.generation)]),
                     in: transaction)
@@ -75,7 +75,7 @@ public struct SessionRenewal: Sendable {
             }
             if endedNow {
                 try await audit.record(
-                    Self.caller(session, requestID, clientAddress).entry(
+                    AuditLog.Caller.user(session.userID, requestID: requestID, clientAddress: clientAddress).entry(
                         "user.logout", targetType: "session", targetID: session.id.text), in: transaction)
             }
             return session.id
@@ -83,10 +83,5 @@ public struct SessionRenewal: Sendable {
         guard let ended else { return false }
         credentials.invalidate(credential: ended)
         return true
-    }
-
-    static func caller(_ session: SessionRecord, _ requestID: String?, _ clientAddress: String?) -> AuditLog.Caller {
-        AuditLog.Caller(
-            actorType: .user, actorID: session.userID.text, requestID: requestID, clientAddress: clientAddress)
     }
 }

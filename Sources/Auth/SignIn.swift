@@ -91,7 +91,7 @@ public struct SignIn: Sendable {
             if let user {
                 try await database.withTenant(user.tenantID) { transaction in
                     try await audit.record(
-                        Self.caller(user, requestID, clientAddress).entry(
+                        AuditLog.Caller.user(user.id, requestID: requestID, clientAddress: clientAddress).entry(
                             "user.login_failed", targetType: "user", targetID: user.id.text,
                             details: ["method": "password"]), in: transaction)
                 }
@@ -120,7 +120,7 @@ public struct SignIn: Sendable {
                 throw Refusal.unauthenticated("This account no longer exists.")
             }
             try await audit.record(
-                Self.caller(user, requestID, clientAddress).entry(
+                AuditLog.Caller.user(user.id, requestID: requestID, clientAddress: clientAddress).entry(
                     "user.login", targetType: "user", targetID: user.id.text, details: ["method": method.rawValue]),
                 in: transaction)
             let (session, refresh) = try await sessions.start(
@@ -128,9 +128,5 @@ public struct SignIn: Sendable {
                 in: transaction)
             return SignedIn(user: user, session: session, refresh: refresh, now: now)
         }
-    }
-
-    static func caller(_ user: UserRecord, _ requestID: String?, _ clientAddress: String?) -> AuditLog.Caller {
-        AuditLog.Caller(actorType: .user, actorID: user.id.text, requestID: requestID, clientAddress: clientAddress)
     }
 }

@@ -43,7 +43,7 @@ public struct Signup: Sendable {
             passwordHash: passwordHash, createdAt: now)
         let key = ApiKeyRecord(
             id: UUID(), tenantID: tenantID, name: "default", scopes: Set(Scope.allCases),
-            createdBy: "user:\(owner.id.text)", ownerID: owner.id, createdAt: now,
+            createdBy: AuditLog.ActorType.user.name(owner.id.text), ownerID: owner.id, createdAt: now,
             expiresAt: now.addingTimeInterval(keyLifetime.seconds))
         return Organisation(tenant: tenant, owner: owner, key: key)
     }
@@ -66,10 +66,8 @@ public struct Signup: Sendable {
         }
         try await provision(transaction)
         try await audit.record(
-            AuditLog.Caller(
-                actorType: .user, actorID: organisation.owner.id.text, requestID: requestID,
-                clientAddress: clientAddress
-            ).entry("tenant.signup", targetType: "tenant", targetID: organisation.tenant.id.description),
+            AuditLog.Caller.user(organisation.owner.id, requestID: requestID, clientAddress: clientAddress).entry(
+                "tenant.signup", targetType: "tenant", targetID: organisation.tenant.id.description),
             in: transaction)
     }
 }

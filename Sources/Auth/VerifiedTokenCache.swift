@@ -32,7 +32,7 @@ public final class VerifiedTokenCache: Sendable {
         }
     }
 
-    public func store(_ claims: Claims, kid: String, for token: String, now: Date) {
+    public func store(_ claims: Claims, kid: String, for token: String) {
         generations.withLock { Self.insert((claims, kid), for: token, into: &$0, half: half) }
     }
 

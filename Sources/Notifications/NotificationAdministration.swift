@@ -38,9 +38,9 @@ public struct NotificationAdministration: Sendable {
     ) async throws -> (NotificationSettings, [NotificationAttemptRecord]) {
         let url = try addressGuard.callbackURL(url, field: "url")
         let events = events ?? NotificationEventType.allCases
-        let count = NotificationEventType.allCases.count
-        guard !events.isEmpty, events.count <= count else {
-            throw Refusal.invalid("events must name 1 to \(count) events.")
+        // Named once each, they are at most every event there is.
+        guard !events.isEmpty else {
+            throw Refusal.invalid("events must name 1 to \(NotificationEventType.allCases.count) events.")
         }
         guard Set(events).count == events.count else { throw Refusal.invalid("events must name each event once.") }
         return try await database.withTenant(tenantID) { transaction in

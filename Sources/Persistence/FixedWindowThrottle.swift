@@ -56,6 +56,13 @@ public struct FixedWindowThrottle: Sendable {
         return .allowed(remaining: limit)
     }
 
+    /// Counts one hit for `subject` in a platform transaction of its own, or, once this replica has
+    /// seen `subject` refused, answers that refusal from memory without one.
+    public func count(_ subject: String, in database: Database) async throws -> Decision {
+        if let refused = remembered(subject) { return refused }
+        return try await database.transaction(.platform) { try await hit(subject, on: $0) }
+    }
+
     /// The decision for a window that now holds `hits` and ends in `resetsIn` seconds.
     public func decision(hits: Int, resetsIn: Double) -> Decision {
         guard hits > limit else { return .allowed(remaining: limit - max(0, hits)) }

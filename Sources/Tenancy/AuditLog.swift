@@ -82,6 +82,11 @@ public struct AuditLog: Sendable {
             self.clientAddress = clientAddress
         }
 
+        /// A person acting for themselves (signing up, in or out, joining), before any token names them.
+        public static func user(_ id: UUID, requestID: String?, clientAddress: String?) -> Caller {
+            Caller(actorType: .user, actorID: id.text, requestID: requestID, clientAddress: clientAddress)
+        }
+
         /// The caller as `created_by` names it.
         public var name: String { actorType.name(actorID) }
 

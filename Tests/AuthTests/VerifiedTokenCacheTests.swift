@@ -12,10 +12,9 @@ import Testing
 
     @Test func itStaysBoundedAndKeepsTheTokensInUse() {
         let cache = VerifiedTokenCache(capacity: 100)
-        let now = Date()
-        cache.store(Self.claims("hot"), kid: "k1", for: "hot", now: now)
+        cache.store(Self.claims("hot"), kid: "k1", for: "hot")
         for index in 0..<1_000 {
-            cache.store(Self.claims("t\(index)"), kid: "k1", for: "t\(index)", now: now)
+            cache.store(Self.claims("t\(index)"), kid: "k1", for: "t\(index)")
             // The token in use is looked up now and then; it never falls out.
             if index % 40 == 0 { #expect(cache.entry(for: "hot")?.claims.jti == "hot", "at \(index)") }
             #expect(cache.count <= 100)
@@ -27,8 +26,7 @@ import Testing
 
     @Test func tenThousandTokensInUseFitTheDefaultCapacity() {
         let cache = VerifiedTokenCache()
-        let now = Date()
-        for index in 0..<10_000 { cache.store(Self.claims("t\(index)"), kid: "k", for: "t\(index)", now: now) }
+        for index in 0..<10_000 { cache.store(Self.claims("t\(index)"), kid: "k", for: "t\(index)") }
         for round in 0..<3 {
             for index in stride(from: 0, to: 10_000, by: 7) {
                 #expect(cache.entry(for: "t\(index)") != nil, "round \(round), token \(index)")

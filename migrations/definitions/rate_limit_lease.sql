@@ -26,18 +26,17 @@ BEGIN
     END IF;
     v_interval := 60.0 / v_rpm;
     -- GCRA: n requests fit while the theoretical arrival time after the n-th stays within the burst. The
-    -- SET expressions read the row as it was (`b.tat` is the old time).
+    -- SET expressions read the row as it was (`b.tat` is the old time). A refusal leaves the time as it
+    -- was: refused means the old time is ahead of now, so `greatest` picks it and nothing is added.
     INSERT INTO rate_limit_buckets AS b (tenant_id, tat, allowed, granted)
     VALUES (p_tenant, v_now + least(v_wanted, v_burst) * v_interval, true, least(v_wanted, v_burst))
     ON CONFLICT (tenant_id) DO UPDATE SET
         granted = greatest(0, least(v_wanted,
             floor((v_burst * v_interval - (greatest(b.tat, v_now) - v_now)) / v_interval + 1e-9)::integer)),
-        allowed = floor((v_burst * v_interval - (greatest(b.tat, v_now) - v_now)) / v_interval + 1e-9) >= 1,
-        tat = CASE WHEN floor((v_burst * v_interval - (greatest(b.tat, v_now) - v_now)) / v_interval + 1e-9) >= 1
-                   THEN greatest(b.tat, v_now) + least(v_wanted,
-                       floor((v_burst * v_interval - (greatest(b.tat, v_now) - v_now)) / v_interval + 1e-9)::integer)
-                       * v_interval
-                   ELSE b.tat END
+        tat = greatest(b.tat, v_now) + greatest(0, least(v_wanted,
+            floor((v_burst * v_interval - (greatest(b.tat, v_now) - v_now)) / v_interval + 1e-9)::integer))
+            * v_interval,
+        allowed = floor((v_burst * v_interval - (greatest(b.tat, v_now) - v_now)) / v_interval + 1e-9) >= 1
     RETURNING b.tat, b.granted INTO v_tat, v_granted;
     IF v_granted > 0 THEN
         RETURN QUERY SELECT v_granted, v_rpm, v_burst,

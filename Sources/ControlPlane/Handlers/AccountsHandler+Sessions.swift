@@ -57,11 +57,7 @@ extension AccountsHandler {
     /// Counts one hit of `subject` on `throttle`; throws 429 with `detail` past its limit, from memory
     /// (without a transaction) once this replica has seen it refused.
     func count(_ throttle: FixedWindowThrottle, _ subject: String, detail: String) async throws {
-        if case .limited(let retryAfter)? = throttle.remembered(subject) {
-            throw APIError.rateLimited(retryAfter: retryAfter, detail: detail)
-        }
-        let decision = try await database.transaction(.platform) { try await throttle.hit(subject, on: $0) }
-        if case .limited(let retryAfter) = decision {
+        if case .limited(let retryAfter) = try await throttle.count(subject, in: database) {
             throw APIError.rateLimited(retryAfter: retryAfter, detail: detail)
         }
     }
