@@ -14,7 +14,8 @@ import Synchronization
 /// replica still holds when a tenant stops is not handed out, so that share bounds how far below its
 /// limit a tenant can be held (a sixteenth of the burst per replica at most), and a tenant with a burst
 /// under 32 is never leased more than one request at a time: its limit stays exact. At most `capacity`
-/// tenants hold leases at once.
+/// tenants hold leases at once: when that many do, the lapsed ones are dropped, and all of them if more
+/// than half are still live (their requests are then not handed out).
 public final class RateLimitLeases: Sendable {
     struct Lease {
         /// Requests left to hand out.
@@ -68,8 +69,10 @@ public final class RateLimitLeases: Sendable {
         let left = max(0, granted - 1)
         leases.withLock { leases in
             if leases[tenant] == nil, leases.count >= capacity {
+                // Lapsed ones go; if more than half are still live, all go, so the next clean-up is at
+                // least half the capacity of new tenants away (never a scan on every new tenant).
                 leases = leases.filter { now - $0.value.takenAt < validity }
-                if leases.count >= capacity { leases.removeAll(keepingCapacity: true) }
+                if leases.count > capacity / 2 { leases.removeAll(keepingCapacity: true) }
             }
             var lease = leases[tenant] ?? Lease(left: 0, takenAt: now, size: 1, decision: decision)
             // What another request of this tenant leased meanwhile is still good, unless it lapsed.

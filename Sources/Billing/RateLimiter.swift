@@ -24,12 +24,14 @@ public struct RateLimiter: Sendable {
     /// The decision for one request of `tenantID`; nil when the tenant has no limits row (it no longer
     /// exists).
     public func take(_ tenantID: TenantID) async throws -> RateLimitDecision? {
+        // Requests this replica already holds were granted by the bucket: they go before a refusal it
+        // remembers (another request's lease may have come back just before that refusal).
+        if let leased = leases.take(tenantID) { return leased }
         if let (refused, left) = refusals.refusal(for: tenantID) {
             return RateLimitDecision(
                 allowed: false, requestsPerMinute: refused.requestsPerMinute, burst: refused.burst, remaining: 0,
                 resetSeconds: refused.resetSeconds, retryAfterSeconds: wholeSecondsRoundedUp(left, atLeast: 1))
         }
-        if let leased = leases.take(tenantID) { return leased }
         let wanted = leases.wanted(tenantID)
         let rows = try await database.query(
             """
