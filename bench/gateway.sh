@@ -25,18 +25,7 @@ if [ ! -x "$venv/bin/litellm" ]; then
 fi
 
 bench_binary
-
-
-upstream=$(free_port)
-python3 bench/fake_openai.py "$upstream" & pids+=($!)
-
-CP_LOG_LEVEL=warning $binary migrate
-port=$(free_port)
-CP_HTTP_PORT=$port CP_LOG_LEVEL=warning CP_DEFAULT_REQUESTS_PER_MINUTE=1000000 CP_DEFAULT_BURST=1000000 \
-    CP_DEFAULT_TOKEN_LIMIT=2000000000 CP_DEFAULT_MAX_TOKEN_LIMIT=2000000000 CP_DATABASE_POOL_SIZE=32 \
-    CP_OPENAI_BASE_URL="http://127.0.0.1:$upstream/v1" CP_OPENAI_API_KEY=sk-bench \
-    $binary serve > "$data/server.log" 2>&1 & pids+=($!)
-wait_for "http://127.0.0.1:$port/healthz"
+bench_gateway_server
 
 litellm_port=$(free_port)
 cat > "$data/litellm.yaml" <<YAML

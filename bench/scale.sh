@@ -18,19 +18,9 @@ bench_services
 
 bench_binary
 
-upstream=$(free_port)
-python3 bench/fake_openai.py "$upstream" & pids+=($!)
-
-CP_LOG_LEVEL=warning $binary migrate
-port=$(free_port)
 # Cheap password hashing and no signup throttle, so the tenants can be made quickly through the API.
-CP_HTTP_PORT=$port CP_LOG_LEVEL=warning CP_DEFAULT_REQUESTS_PER_MINUTE=1000000 CP_DEFAULT_BURST=1000000 \
-    CP_DEFAULT_TOKEN_LIMIT=2000000000 CP_DEFAULT_MAX_TOKEN_LIMIT=2000000000 CP_DATABASE_POOL_SIZE=32 \
-    CP_SIGNUPS_PER_HOUR_PER_ADDRESS=1000000 CP_ARGON2_MEMORY_KIB=8 CP_ARGON2_ITERATIONS=1 \
-    CP_ARGON2_QUEUE_DEPTH=1000 CP_OPENAI_BASE_URL="http://127.0.0.1:$upstream/v1" CP_OPENAI_API_KEY=sk-bench \
-    $binary serve > "$data/server.log" 2>&1 & pids+=($!)
-server_pid=$!
-wait_for "http://127.0.0.1:$port/healthz"
+bench_gateway_server CP_SIGNUPS_PER_HOUR_PER_ADDRESS=1000000 CP_ARGON2_MEMORY_KIB=8 CP_ARGON2_ITERATIONS=1 \
+    CP_ARGON2_QUEUE_DEPTH=1000
 
 # make_tenants FIRST COUNT: signs COUNT tenants up (each with a policy routing to the fake upstream and a
 # webhook endpoint); appends their keys to $data/tokens.

@@ -76,3 +76,19 @@ bench_gateway_policy() {
              "max_tokens_per_request": 4096, "max_llm_requests_per_hour": 10000000,
              "cache": {"enabled": false, "ttl_seconds": 60}}' > /dev/null
 }
+
+# bench_gateway_server [VAR=value ...]: starts the fake OpenAI upstream (`upstream`: its port), migrates
+# and starts `controlplane serve` (`port`, `server_pid`) with room for any load (rate limit, budget, a
+# pool of 32) and OpenAI pointed at the upstream, plus the settings given; waits until it answers.
+bench_gateway_server() {
+    upstream=$(free_port)
+    python3 bench/fake_openai.py "$upstream" & pids+=($!)
+    CP_LOG_LEVEL=warning $binary migrate
+    port=$(free_port)
+    env CP_HTTP_PORT="$port" CP_LOG_LEVEL=warning CP_DEFAULT_REQUESTS_PER_MINUTE=1000000 CP_DEFAULT_BURST=1000000 \
+        CP_DEFAULT_TOKEN_LIMIT=2000000000 CP_DEFAULT_MAX_TOKEN_LIMIT=2000000000 CP_DATABASE_POOL_SIZE=32 \
+        CP_OPENAI_BASE_URL="http://127.0.0.1:$upstream/v1" CP_OPENAI_API_KEY=sk-bench "$@" \
+        "$binary" serve > "$data/server.log" 2>&1 & pids+=($!)
+    server_pid=$!
+    wait_for "http://127.0.0.1:$port/healthz"
+}
