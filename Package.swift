@@ -322,7 +322,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "controlplane",
-            dependencies: ["ControlPlane"],
+            dependencies: [
+                "ControlPlane", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -4,7 +4,10 @@ import ControlPlaneAPITypes
 /// The generated `APIProtocol`, answered by one handler per area. Authentication already happened in
 /// `AuthenticationMiddleware`; each area reads the caller from `RequestScope` and passes its tenant
 /// explicitly to every repository. New areas (billing, webhooks, jobs) join as further members.
-struct APIHandler: APIProtocol {
+///
+/// A class: the generated server copies its handler into every request's closures, and a struct of
+/// eighteen areas was copied (and every service in them retained and released) on each request.
+final class APIHandler: APIProtocol {
     let system: SystemHandler
     let accounts: AccountsHandler
     let tenant: TenantHandler
@@ -23,6 +26,46 @@ struct APIHandler: APIProtocol {
     let identities: IdentitiesHandler
     let notifications: NotificationsHandler
     let interventions: InterventionsHandler
+
+    init(
+        system: SystemHandler,
+        accounts: AccountsHandler,
+        tenant: TenantHandler,
+        members: MembersHandler,
+        keys: KeysHandler,
+        admin: AdminHandler,
+        billing: BillingHandler,
+        adminBilling: AdminBillingHandler,
+        adminHealth: AdminHealthHandler,
+        llm: LLMHandler,
+        policy: PolicyHandler,
+        webhooks: WebhooksHandler,
+        hooks: HooksHandler,
+        deliveries: DeliveriesHandler,
+        jobs: JobsHandler,
+        identities: IdentitiesHandler,
+        notifications: NotificationsHandler,
+        interventions: InterventionsHandler
+    ) {
+        self.system = system
+        self.accounts = accounts
+        self.tenant = tenant
+        self.members = members
+        self.keys = keys
+        self.admin = admin
+        self.billing = billing
+        self.adminBilling = adminBilling
+        self.adminHealth = adminHealth
+        self.llm = llm
+        self.policy = policy
+        self.webhooks = webhooks
+        self.hooks = hooks
+        self.deliveries = deliveries
+        self.jobs = jobs
+        self.identities = identities
+        self.notifications = notifications
+        self.interventions = interventions
+    }
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         try await system.getHealth(input)
