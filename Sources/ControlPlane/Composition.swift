@@ -43,17 +43,20 @@ struct Composition: Sendable {
         var postgresLogger = logger
         postgresLogger.logLevel = postgresLogLevel
         if supervised {
-            let supervisedPool = SupervisedPool(
-                configuration: postgresConfiguration, endpoint: try DatabaseURL.endpoint(url),
+            let applicationPool = try PostgresPool(
+                endpoint: try DatabaseURL.endpoint(url),
                 settings: .init(
-                    probeInterval: configuration.database.probeInterval,
-                    probeTimeout: configuration.database.probeTimeout,
-                    warmConnections: min(configuration.database.poolMinimum, configuration.database.poolSize)),
+                    size: configuration.database.poolSize, warmConnections: configuration.database.poolMinimum,
+                    idleTimeout: .seconds(configuration.database.idleSeconds),
+                    keepAlive: configuration.database.keepAliveSeconds > 0
+                        ? .seconds(configuration.database.keepAliveSeconds) : nil,
+                    dialTimeout: configuration.database.probeTimeout,
+                    reconnectInterval: configuration.database.reconnectInterval),
                 logger: postgresLogger)
-            pool = supervisedPool
+            pool = applicationPool
             commandClient = nil
             database = Database(
-                pool: supervisedPool, logger: postgresLogger, poolSize: configuration.database.poolSize,
+                pool: applicationPool, logger: postgresLogger,
                 connectionsPerTenant: configuration.database.connectionsPerTenant,
                 statementTimeout: configuration.database.statementTimeout)
         } else {

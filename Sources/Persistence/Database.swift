@@ -13,8 +13,8 @@ public struct Database: Sendable {
     private enum Source: Sendable {
         /// A pool the caller runs (one-shot commands, tests).
         case fixed(PostgresClient)
-        /// The application's pool, replaced by its supervisor when Postgres goes away.
-        case supervised(SupervisedPool)
+        /// The application's own pool (see `PostgresPool`).
+        case pooled(PostgresPool)
     }
 
     private let source: Source
@@ -42,47 +42,48 @@ public struct Database: Sendable {
         self.tenantShares = ConnectionShares(perHolder: connectionsPerTenant ?? poolSize, patience: statementTimeout)
     }
 
-    /// A database over a supervised pool (a `Service` the application runs).
+    /// A database over the application's pool (a `Service` the application runs).
     public init(
-        pool: SupervisedPool, logger: Logger, poolSize: Int, connectionsPerTenant: Int? = nil,
-        statementTimeout: Duration = .seconds(30)
+        pool: PostgresPool, logger: Logger, connectionsPerTenant: Int? = nil, statementTimeout: Duration = .seconds(30)
     ) {
-        self.source = .supervised(pool)
+        self.source = .pooled(pool)
         self.logger = logger
-        self.usage = PoolUsage(capacity: poolSize)
+        self.usage = PoolUsage(capacity: pool.settings.size)
         self.statementTimeout = statementTimeout
-        self.tenantShares = ConnectionShares(perHolder: connectionsPerTenant ?? poolSize, patience: statementTimeout)
-        pool.watching(usage)
+        self.tenantShares = ConnectionShares(
+            perHolder: connectionsPerTenant ?? pool.settings.size, patience: statementTimeout)
     }
 
     /// The connections this task holds, by pool: a second lease from the same pool is refused.
     @TaskLocal static var held: Set<ObjectIdentifier> = []
 
-    /// Runs `body` with a client to lease from, mapping connection-level failures to `DatabaseUnavailable`
-    /// (and telling the supervisor at once). With a `tenant`, one of its share of connections is held
-    /// throughout (waited for in its own line).
+    /// Runs `body` on a connection of its own, mapping connection-level failures to `DatabaseUnavailable`.
+    /// With a `tenant`, one of its share of connections is held throughout (waited for in its own line).
     private func leasing<Result>(
-        for tenant: TenantID? = nil, _ body: (PostgresClient) async throws -> Result
+        for tenant: TenantID? = nil, _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        let client: PostgresClient
+        let identity: ObjectIdentifier
         switch source {
-        case .fixed(let fixed): client = fixed
-        case .supervised(let pool): client = try await pool.client(waitingAtMost: statementTimeout)
+        case .fixed(let client): identity = ObjectIdentifier(client)
+        case .pooled(let pool): identity = ObjectIdentifier(pool)
         }
-        let identity = ObjectIdentifier(client)
         guard !Self.held.contains(identity) else { throw NestedPoolLease() }
-        guard let tenant else { return try await leased(client, body) }
-        return try await tenantShares.holding(tenant) { try await leased(client, body) }
+        guard let tenant else { return try await leased(identity, body) }
+        return try await tenantShares.holding(tenant) { try await leased(identity, body) }
     }
 
     private func leased<Result>(
-        _ client: PostgresClient, _ body: (PostgresClient) async throws -> Result
+        _ identity: ObjectIdentifier, _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        let identity = ObjectIdentifier(client)
         do {
             return try await usage.counting {
                 try await StatementDeadline.$limit.withValue(statementTimeout) {
-                    try await Self.$held.withValue(Self.held.union([identity])) { try await body(client) }
+                    try await Self.$held.withValue(Self.held.union([identity])) {
+                        switch source {
+                        case .fixed(let client): try await client.withConnection(body)
+                        case .pooled(let pool): try await pool.withConnection(waitingAtMost: statementTimeout, body)
+                        }
+                    }
                 }
             }
         } catch {
@@ -90,7 +91,6 @@ public struct Database: Sendable {
             if !(error is DatabaseUnavailable) {
                 logger.warning("lost the database", metadata: ["error": .string(String(reflecting: error))])
             }
-            if case .supervised(let pool) = source { pool.suspect() }
             throw DatabaseUnavailable()
         }
     }
@@ -98,12 +98,13 @@ public struct Database: Sendable {
     /// One statement on a pooled connection, outside any transaction scope: for functions that set
     /// their own scope. Read its rows to the end at once, so the connection goes back to the pool. A
     /// statement done for one `tenant` (a function given its id) counts against that tenant's share.
+    @discardableResult
     public func query(
         _ query: PostgresQuery, for tenant: TenantID? = nil, logger: Logger? = nil
-    ) async throws -> PostgresRowSequence {
+    ) async throws -> PostgresRows {
         let logger = logger ?? self.logger
-        return try await leasing(for: tenant) { client in
-            try await StatementDeadline.run(closing: nil) { try await client.query(query, logger: logger) }
+        return try await leasing(for: tenant) { connection in
+            PostgresRows(try await connection.statement(query, logger: logger).collect())
         }
     }
 
@@ -139,40 +140,38 @@ public struct Database: Sendable {
             case .tenant(let tenantID): tenantID
             default: nil
             }
-        return try await leasing(for: tenant) { client in
-            try await client.withConnection { connection in
-                try await connection.statement("BEGIN", logger: logger)
-                do {
-                    let settings = scope.settings
-                    try await connection.statement(
-                        """
-                        SELECT set_config('app.tenant_id', \(settings.tenantID), true),
-                               set_config('app.operator', \(settings.operator), true),
-                               set_config('app.maintenance', \(settings.maintenance), true)
-                        """, logger: logger)
-                    let result = try await body(connection)
-                    // An error that arrived in a row stream nobody read leaves the transaction aborted, and
-                    // Postgres answers COMMIT with ROLLBACK: that must not pass for success.
-                    let outcome = try await StatementDeadline.run(closing: connection) {
-                        try await connection.query("COMMIT").get().metadata.command
-                    }
-                    guard outcome == "COMMIT" else { throw TransactionRolledBack() }
-                    return result
-                } catch {
-                    // A connection that failed (Postgres gone, restarting) is closed, not asked to roll back:
-                    // a statement sent to a connection that is closing may never be answered.
-                    if DatabaseUnavailable.isConnectionFailure(error) {
-                        try? await connection.close()
-                        throw error
-                    }
-                    do {
-                        try await connection.statement("ROLLBACK", logger: logger)
-                    } catch {
-                        logger.warning("rollback failed; closing the connection", metadata: ["error": "\(error)"])
-                        try? await connection.close()
-                    }
+        return try await leasing(for: tenant) { connection in
+            try await connection.statement("BEGIN", logger: logger)
+            do {
+                let settings = scope.settings
+                try await connection.statement(
+                    """
+                    SELECT set_config('app.tenant_id', \(settings.tenantID), true),
+                           set_config('app.operator', \(settings.operator), true),
+                           set_config('app.maintenance', \(settings.maintenance), true)
+                    """, logger: logger)
+                let result = try await body(connection)
+                // An error that arrived in a row stream nobody read leaves the transaction aborted, and
+                // Postgres answers COMMIT with ROLLBACK: that must not pass for success.
+                let outcome = try await StatementDeadline.run(closing: connection) {
+                    try await connection.query("COMMIT").get().metadata.command
+                }
+                guard outcome == "COMMIT" else { throw TransactionRolledBack() }
+                return result
+            } catch {
+                // A connection that failed (Postgres gone, restarting) is closed, not asked to roll back:
+                // a statement sent to a connection that is closing may never be answered.
+                if DatabaseUnavailable.isConnectionFailure(error) {
+                    try? await connection.close()
                     throw error
                 }
+                do {
+                    try await connection.statement("ROLLBACK", logger: logger)
+                } catch {
+                    logger.warning("rollback failed; closing the connection", metadata: ["error": "\(error)"])
+                    try? await connection.close()
+                }
+                throw error
             }
         }
     }

@@ -23,6 +23,8 @@ public enum StatementDeadline {
         _ operation: @escaping @Sendable () async throws -> Value
     ) async throws -> Value {
         let limit = Self.limit
+        // A statement written to a connection that has closed is never answered: fail it now.
+        if let connection, connection.isClosed { throw DatabaseUnavailable() }
         do {
             return try await Abandon.within(
                 limit, on: connection?.eventLoop,

@@ -20,7 +20,8 @@ public struct TenantRepository: Sendable {
             plan: Tenant.Plan(rawValue: row.4) ?? .free, timezone: row.5, createdAt: row.6)
     }
 
-    private static func first(_ rows: PostgresRowSequence) async throws -> Tenant? {
+    private static func first<Rows: AsyncSequence>(_ rows: Rows) async throws -> Tenant?
+    where Rows.Element == PostgresRow {
         for try await row in rows.decode(Row.self) { return tenant(row) }
         return nil
     }

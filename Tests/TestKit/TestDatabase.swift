@@ -12,9 +12,18 @@ public enum TestDatabase {
         return logger
     }()
 
-    /// Runs `body` with a fresh pool (one "server instance") on the application role.
+    /// Runs `body` with a fresh pool (one "server instance", the application's own `PostgresPool`) on the
+    /// application role.
     public static func with<Value: Sendable>(_ body: @Sendable (Database) async throws -> Value) async throws -> Value {
-        try await withClient { try await body(Database(client: $0, logger: logger)) }
+        guard let url = ProcessInfo.processInfo.environment["CP_DATABASE_URL"], !url.isEmpty else {
+            throw MissingEnvironment()
+        }
+        let pool = try PostgresPool(endpoint: try DatabaseURL.endpoint(url), settings: .init(size: 20), logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await pool.run() }
+            defer { group.cancelAll() }
+            return try await body(Database(pool: pool, logger: logger))
+        }
     }
 
     /// Runs `body` with a fresh, running client of the role `variable` names (`CP_MIGRATION_DATABASE_URL`

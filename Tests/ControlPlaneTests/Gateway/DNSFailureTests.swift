@@ -5,7 +5,7 @@ import Testing
 /// Names that do not resolve (a DNS outage, a typo in a URL): the process neither exits nor traps, every
 /// answer comes within a bound, API calls are 503 problems with `Retry-After`, and `/readyz` names what
 /// it cannot reach. (`.invalid` never resolves, RFC 6761.) Coming back once names resolve again runs the
-/// same path as Postgres coming back (`SupervisedPool` dials the name again every 250 ms;
+/// same path as Postgres coming back (`PostgresPool` dials the name again every 250 ms;
 /// PostgresOutageTests), and Redis is dialled by name on every new connection.
 @Suite(.timeLimit(.minutes(3))) struct DNSFailureTests {
     @Test func namesThatDoNotResolveAnswer503AndNotReady() async throws {
@@ -17,7 +17,7 @@ import Testing
                 $0.database.url = database
                 $0.database.listenerURL = database
                 $0.redis.url = "redis://redis.invalid:6379"
-                $0.database.probeInterval = .milliseconds(250)
+                $0.database.reconnectInterval = .milliseconds(250)
                 $0.database.probeTimeout = .seconds(1)
             }
         ) { client in

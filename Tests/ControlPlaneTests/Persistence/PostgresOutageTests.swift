@@ -136,7 +136,7 @@ struct OutagePostgres: Sendable {
             $0.database.url = url
             $0.database.listenerURL = url
             $0.database.migrationURL = ownerURL
-            $0.database.probeInterval = .milliseconds(250)
+            $0.database.reconnectInterval = .milliseconds(250)
             $0.database.probeTimeout = .seconds(1)
             $0.database.statementTimeout = .seconds(10)
         }) { try await body($0) }
