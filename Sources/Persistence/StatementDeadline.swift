@@ -27,7 +27,7 @@ public enum StatementDeadline {
         if let connection, connection.isClosed { throw DatabaseUnavailable() }
         do {
             return try await Abandon.within(
-                limit, on: connection?.eventLoop,
+                limit,
                 onAbandon: {
                     let _: EventLoopFuture<Void>? = connection?.close()
                 }, operation)
@@ -92,12 +92,36 @@ public enum Abandon {
 }
 
 extension Abandon {
-    /// Runs `operation` as `run` does and gives it up (`Abandoned`, then `onAbandon`) after `limit`.
+    /// Runs `operation` as `run` does and gives it up (`Abandoned`, then `onAbandon`) after `limit`, the
+    /// deadline kept by the process's `DeadlineWatch` (at most one sweep late), not a timer of its own.
     public static func within<Value: Sendable>(
-        _ limit: Duration, on eventLoop: (any EventLoop)? = nil, onAbandon: @escaping @Sendable () -> Void = {},
+        _ limit: Duration, onAbandon: @escaping @Sendable () -> Void = {},
         _ operation: @escaping @Sendable () async throws -> Value
     ) async throws -> Value {
-        try await run(checkingEvery: limit, abandonWhen: { true }, on: eventLoop, onAbandon: onAbandon, operation)
+        let gate = ResumeOnce<Value>()
+        let deadline = NIODeadline.now() + TimeAmount(limit)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Value, any Error>) in
+                gate.arm(continuation)
+                let work = Task {
+                    do {
+                        gate.resume(with: .success(try await operation()))
+                    } catch {
+                        gate.resume(with: .failure(error))
+                    }
+                }
+                let watch = DeadlineWatch.shared.watch(until: deadline) {
+                    guard gate.resume(with: .failure(Abandoned())) else { return }
+                    onAbandon()
+                }
+                gate.whenResumed {
+                    DeadlineWatch.shared.unwatch(watch)
+                    work.cancel()
+                }
+            }
+        } onCancel: {
+            gate.resume(with: .failure(CancellationError()))
+        }
     }
 }
 
