@@ -176,15 +176,14 @@ public struct ApiKeyRepository: Sendable {
         return try await Self.announceKeys(rows, on: transaction.connection)
     }
 
-    /// Marks the keys as used; applied in batches by `KeyUsageRecorder`.
-    public func recordUse(_ uses: [UUID: Date], in transaction: TenantTransaction) async throws {
-        let ids = Array(uses.keys)
-        let times = ids.map { uses[$0] ?? Date() }
-        try await transaction.query(
+    /// Records the last use of many keys of many tenants in one statement (`api_keys_record_use`, which
+    /// sets each tenant in turn, so row-level security applies to every update).
+    public func recordUses(_ uses: [(tenantID: TenantID, keyID: UUID, at: Date)], in database: Database) async throws {
+        guard !uses.isEmpty else { return }
+        try await database.query(
             """
-            UPDATE api_keys AS k SET last_used_at = GREATEST(k.last_used_at, u.used_at)
-            FROM unnest(\(ids)::uuid[], \(times)::timestamptz[]) AS u(key_id, used_at)
-            WHERE k.tenant_id = \(transaction.tenantID.rawValue) AND k.key_id = u.key_id
+            SELECT api_keys_record_use(\(uses.map(\.tenantID.rawValue))::uuid[], \(uses.map(\.keyID))::uuid[],
+                                       \(uses.map(\.at))::timestamptz[])
             """)
     }
 
