@@ -33,13 +33,8 @@ public struct RateLimiter: Sendable {
                 resetSeconds: refused.resetSeconds, retryAfterSeconds: wholeSecondsRoundedUp(left, atLeast: 1))
         }
         let wanted = leases.wanted(tenantID)
-        let rows = try await database.query(
-            """
-            SELECT granted, requests_per_minute, burst, remaining, reset_seconds, retry_after_seconds
-            FROM rate_limit_lease(\(tenantID.rawValue), \(wanted)::integer)
-            """, for: tenantID, logger: database.logger)
-        for try await (granted, rpm, burst, remaining, reset, retryAfter) in rows.decode(
-            (Int, Int, Int, Int, Double, Double).self)
+        for (granted, rpm, burst, remaining, reset, retryAfter) in try await database.execute(
+            LeaseStatement(tenantID: tenantID, wanted: wanted), for: tenantID)
         {
             let decision = RateLimitDecision(
                 allowed: granted > 0, requestsPerMinute: rpm, burst: burst, remaining: remaining,
@@ -53,4 +48,24 @@ public struct RateLimiter: Sendable {
         }
         return nil
     }
+}
+
+/// `rate_limit_lease`, prepared: every authenticated request of a tenant without a lease in hand runs it.
+private struct LeaseStatement: PostgresPreparedStatement {
+    static let sql = """
+        SELECT granted, requests_per_minute, burst, remaining, reset_seconds, retry_after_seconds
+        FROM rate_limit_lease($1, $2)
+        """
+    typealias Row = (Int, Int, Int, Int, Double, Double)
+    let tenantID: TenantID
+    let wanted: Int
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(tenantID.rawValue)
+        bindings.append(Int32(clamping: wanted))
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }

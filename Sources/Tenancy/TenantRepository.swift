@@ -41,10 +41,22 @@ public struct TenantRepository: Sendable {
     /// tenant itself, so row-level security applies as in the tenant's transaction); nil when it does not
     /// exist.
     public func read(_ tenantID: TenantID, from database: Database) async throws -> Tenant? {
-        try await Self.first(
-            try await database.query(
-                "SELECT \(unescaped: Self.columns) FROM tenant_read(\(tenantID.rawValue))", for: tenantID,
-                logger: database.logger))
+        try await database.execute(TenantRead(tenantID: tenantID), for: tenantID).first.map(Self.tenant)
+    }
+
+    /// `tenant_read`, prepared: it runs on every authenticated `GET /v1/tenant`.
+    private struct TenantRead: PostgresPreparedStatement {
+        static let sql = "SELECT \(TenantRepository.columns) FROM tenant_read($1)"
+        typealias Row = TenantRepository.Row
+        let tenantID: TenantID
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings()
+            bindings.append(tenantID.rawValue)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
     /// Every tenant's id and plan, read in a maintenance transaction (whose policy allows just this read
