@@ -60,6 +60,27 @@ public enum Abandon {
         on eventLoop: (any EventLoop)? = nil, onAbandon: @escaping @Sendable () -> Void = {},
         _ operation: @escaping @Sendable () async throws -> Value
     ) async throws -> Value {
+        try await waiting(operation) { gate in
+            let step = TimeAmount(interval)
+            let checks = (eventLoop ?? MultiThreadedEventLoopGroup.singleton.any()).scheduleRepeatedTask(
+                initialDelay: step, delay: step
+            ) { task in
+                guard abandonWhen() else { return }
+                task.cancel()
+                guard gate.resume(with: .failure(Abandoned())) else { return }
+                onAbandon()
+            }
+            return { checks.cancel() }
+        }
+    }
+
+    /// Runs `operation` in a task of its own and answers the first of: its result, the caller's
+    /// cancellation, or what `watch` resumes the gate with. `watch` answers what stops it watching, run
+    /// (with the task's cancellation) after that first answer.
+    fileprivate static func waiting<Value: Sendable>(
+        _ operation: @escaping @Sendable () async throws -> Value,
+        watch: (ResumeOnce<Value>) -> @Sendable () -> Void
+    ) async throws -> Value {
         let gate = ResumeOnce<Value>()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Value, any Error>) in
@@ -71,17 +92,9 @@ public enum Abandon {
                         gate.resume(with: .failure(error))
                     }
                 }
-                let step = TimeAmount(interval)
-                let checks = (eventLoop ?? MultiThreadedEventLoopGroup.singleton.any()).scheduleRepeatedTask(
-                    initialDelay: step, delay: step
-                ) { task in
-                    guard abandonWhen() else { return }
-                    task.cancel()
-                    guard gate.resume(with: .failure(Abandoned())) else { return }
-                    onAbandon()
-                }
+                let stopWatching = watch(gate)
                 gate.whenResumed {
-                    checks.cancel()
+                    stopWatching()
                     work.cancel()
                 }
             }
@@ -98,29 +111,13 @@ extension Abandon {
         _ limit: Duration, onAbandon: @escaping @Sendable () -> Void = {},
         _ operation: @escaping @Sendable () async throws -> Value
     ) async throws -> Value {
-        let gate = ResumeOnce<Value>()
         let deadline = NIODeadline.now() + TimeAmount(limit)
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Value, any Error>) in
-                gate.arm(continuation)
-                let work = Task {
-                    do {
-                        gate.resume(with: .success(try await operation()))
-                    } catch {
-                        gate.resume(with: .failure(error))
-                    }
-                }
-                let watch = DeadlineWatch.shared.watch(until: deadline) {
-                    guard gate.resume(with: .failure(Abandoned())) else { return }
-                    onAbandon()
-                }
-                gate.whenResumed {
-                    DeadlineWatch.shared.unwatch(watch)
-                    work.cancel()
-                }
+        return try await waiting(operation) { gate in
+            let watch = DeadlineWatch.shared.watch(until: deadline) {
+                guard gate.resume(with: .failure(Abandoned())) else { return }
+                onAbandon()
             }
-        } onCancel: {
-            gate.resume(with: .failure(CancellationError()))
+            return { DeadlineWatch.shared.unwatch(watch) }
         }
     }
 }
