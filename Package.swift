@@ -369,7 +369,7 @@ let package = Package(
         .testTarget(name: "TenancyTests", dependencies: ["Tenancy"], swiftSettings: swiftSettings),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "RuntimeTests", dependencies: ["Runtime", "Tenancy", "Persistence", "TestKit"],
+            name: "RuntimeTests", dependencies: ["Runtime", "Jobs", "Providers", "Tenancy", "Persistence", "TestKit"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "AuthTests",

@@ -84,18 +84,33 @@ public struct AnalysisStore: Sendable {
     }
 
     /// The analyses already stored for these commits of a repository by a pipeline, by sha.
+    ///
+    /// Each commit is one probe of the unique key, whatever the statistics say. The probe names the tenant
+    /// as the transaction's setting through a subquery, whose value the planner cannot see: it plans for
+    /// an average tenant. Given the tenant's id, it looked the id up in its last sample. A tenant that sample
+    /// missed (new, or grown since) looked like it had no rows, and any index starting with `tenant_id`
+    /// looked as good as the key: the probe then read all the tenant's analyses (12,000 rows per job after
+    /// 12,000 jobs in `bench/runtime.sh`). `LIMIT 1` keeps each probe a probe.
     public func existing(
         _ pipeline: Pipeline, repository: String, shas: [String], in transaction: TenantTransaction
     ) async throws -> [String: AnalysisRecord] {
         let rows = try await transaction.query(
-            """
-            SELECT \(unescaped: Self.columns) FROM analyses
-            WHERE tenant_id = \(transaction.tenantID.rawValue) AND pipeline = \(pipeline.rawValue)
-              AND lower(repository) = \(repository.lowercased()) AND sha = ANY(\(shas))
-            """)
+            Self.existingQuery(pipeline, repository: repository, shas: shas))
         var found: [String: AnalysisRecord] = [:]
         for try await row in rows.decode(Row.self) { found[row.5] = Self.record(row) }
         return found
+    }
+
+    static func existingQuery(_ pipeline: Pipeline, repository: String, shas: [String]) -> PostgresQuery {
+        """
+        SELECT found.* FROM unnest(\(shas)::text[]) AS wanted (sha)
+        CROSS JOIN LATERAL (
+            SELECT \(unescaped: Self.columns) FROM analyses
+            WHERE tenant_id = (SELECT app_tenant_id()) AND pipeline = \(pipeline.rawValue)
+              AND lower(repository) = \(repository.lowercased()) AND sha = wanted.sha
+            LIMIT 1
+        ) AS found
+        """
     }
 
     /// Stores the analysis unless one exists for its pipeline and commit (then nothing changes).
@@ -114,36 +129,45 @@ public struct AnalysisStore: Sendable {
             """)
     }
 
-    /// Which of these commits' `change_summary` analyses have no push summary yet.
+    /// The `change_summary` analyses of these commits that have no push summary yet: their ids, by sha.
+    /// Each commit is one probe of the unique key, as in `existing`.
     public func withoutSummary(repository: String, shas: [String], in transaction: TenantTransaction) async throws
-        -> [String]
+        -> [String: UUID]
     {
         let rows = try await transaction.query(
-            """
-            SELECT sha FROM analyses
-            WHERE tenant_id = \(transaction.tenantID.rawValue) AND pipeline = 'change_summary'
-              AND lower(repository) = \(repository.lowercased()) AND sha = ANY(\(shas)) AND NOT output ? 'push_summary'
-            """)
-        var found: [String] = []
-        for try await sha in rows.decode(String.self) { found.append(sha) }
+            Self.withoutSummaryQuery(repository: repository, shas: shas))
+        var found: [String: UUID] = [:]
+        for try await (sha, id) in rows.decode((String, UUID).self) { found[sha] = id }
         return found
     }
 
-    /// Adds a push's summary to these commits' `change_summary` analyses; its tokens are added to the
-    /// first of them, so the analyses add up to what was billed.
+    static func withoutSummaryQuery(repository: String, shas: [String]) -> PostgresQuery {
+        """
+        SELECT found.sha, found.analysis_id FROM unnest(\(shas)::text[]) AS wanted (sha)
+        CROSS JOIN LATERAL (
+            SELECT sha, analysis_id, output FROM analyses
+            WHERE tenant_id = (SELECT app_tenant_id()) AND pipeline = 'change_summary'
+              AND lower(repository) = \(repository.lowercased()) AND sha = wanted.sha
+            LIMIT 1
+        ) AS found
+        WHERE NOT found.output ? 'push_summary'
+        """
+    }
+
+    /// Adds a push's summary to these `change_summary` analyses (ids by sha, from `withoutSummary`); its
+    /// tokens are added to the first commit's, so the analyses add up to what was billed.
     public func attachSummary(
-        _ summary: String, repository: String, shas: [String], usage: TokenUsage, in transaction: TenantTransaction
+        _ summary: String, to analyses: [String: UUID], usage: TokenUsage, in transaction: TenantTransaction
     ) async throws {
-        let first = shas.min() ?? ""
+        guard let first = analyses.min(by: { $0.key < $1.key })?.value else { return }
         try await transaction.query(
             """
             UPDATE analyses SET output = output || \(summary)::jsonb,
-                prompt_tokens = prompt_tokens + CASE WHEN sha = \(first) THEN \(usage.promptTokens) ELSE 0 END,
+                prompt_tokens = prompt_tokens + CASE WHEN analysis_id = \(first) THEN \(usage.promptTokens) ELSE 0 END,
                 completion_tokens = completion_tokens
-                    + CASE WHEN sha = \(first) THEN \(usage.completionTokens + usage.reasoningTokens) ELSE 0 END,
-                total_tokens = total_tokens + CASE WHEN sha = \(first) THEN \(usage.totalTokens) ELSE 0 END
-            WHERE tenant_id = \(transaction.tenantID.rawValue) AND pipeline = 'change_summary'
-              AND lower(repository) = \(repository.lowercased()) AND sha = ANY(\(shas))
+                    + CASE WHEN analysis_id = \(first) THEN \(usage.completionTokens + usage.reasoningTokens) ELSE 0 END,
+                total_tokens = total_tokens + CASE WHEN analysis_id = \(first) THEN \(usage.totalTokens) ELSE 0 END
+            WHERE tenant_id = \(transaction.tenantID.rawValue) AND analysis_id = ANY(\(Array(analyses.values)))
             """)
     }
 
@@ -155,23 +179,32 @@ public struct AnalysisStore: Sendable {
     }
 
     /// The results remembered for these normalised commit messages, by the hex of their digest: one
-    /// query for a whole push.
+    /// query for a whole push, one probe of the key per message (as in `existing`).
     public func rememberedResults(
         _ pipeline: Pipeline, messages: [CommitMessage], in transaction: TenantTransaction
     ) async throws -> [String: Remembered] {
         guard !messages.isEmpty else { return [:] }
-        let digests = Array(Set(messages.map(\.digestHex)))
         let rows = try await transaction.query(
-            """
-            SELECT encode(message_hash, 'hex'), output::text, provider, model FROM message_results
-            WHERE tenant_id = \(transaction.tenantID.rawValue) AND pipeline = \(pipeline.rawValue)
-              AND message_hash IN (SELECT decode(h, 'hex') FROM unnest(\(digests)::text[]) AS h)
-            """)
+            Self.rememberedQuery(
+                pipeline, digests: Array(Set(messages.map(\.digestHex)))))
         var found: [String: Remembered] = [:]
         for try await row in rows.decode((String, String, String, String).self) {
             found[row.0] = Remembered(output: row.1, provider: row.2, model: row.3)
         }
         return found
+    }
+
+    static func rememberedQuery(_ pipeline: Pipeline, digests: [String]) -> PostgresQuery {
+        """
+        SELECT wanted.hex, found.output::text, found.provider, found.model
+        FROM unnest(\(digests)::text[]) AS wanted (hex)
+        CROSS JOIN LATERAL (
+            SELECT output, provider, model FROM message_results
+            WHERE tenant_id = (SELECT app_tenant_id()) AND pipeline = \(pipeline.rawValue)
+              AND message_hash = decode(wanted.hex, 'hex')
+            LIMIT 1
+        ) AS found
+        """
     }
 
     /// The result of the closest message among the tenant's latest `nearWindow` whose SimHash is within

@@ -132,8 +132,7 @@ extension Step {
             summary["impact"] as? String, ["none", "low", "medium", "high"], field: "impact")
         try await runner.database.withTenant(job.tenantID) {
             try await store.attachSummary(
-                PipelineAnswer.json(["push_summary": text, "impact": impact]), repository: repository,
-                shas: missing, usage: usage, in: $0)
+                PipelineAnswer.json(["push_summary": text, "impact": impact]), to: missing, usage: usage, in: $0)
         }
     }
 }
