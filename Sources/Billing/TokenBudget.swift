@@ -54,15 +54,10 @@ public struct TokenBudget: Sendable {
     public func record(_ usage: Usage, against reservation: Reservation?, release: Bool, for tenantID: TenantID)
         async throws -> Int64
     {
-        let rows = try await database.query(
-            """
-            SELECT record_id FROM budget_record_usage(
-                \(tenantID.rawValue), \(reservation?.id), \(release), \(usage.requestID), \(usage.jobID),
-                \(usage.kind), \(usage.provider), \(usage.model), \(usage.promptTokens), \(usage.completionTokens),
-                \(usage.reasoningTokens), \(usage.totalTokens), \(usage.cached), \(usage.costMicros))
-            """, for: tenantID, logger: database.logger)
-        for try await id in rows.decode(Int64.self) { return id }
-        return 0
+        let ids = try await database.execute(
+            RecordUsageStatement(tenantID: tenantID, reservation: reservation?.id, release: release, usage: usage),
+            for: tenantID, logger: database.logger)
+        return ids.first ?? 0
     }
 
     /// Ends a reservation without charging anything; answers whether it was still open.
@@ -190,4 +185,38 @@ public struct Usage: Sendable, Equatable {
         self.cached = cached
         self.costMicros = costMicros
     }
+}
+
+/// `budget_record_usage`, prepared once per connection: every gateway call and runtime job settles
+/// through it.
+private struct RecordUsageStatement: PostgresPreparedStatement {
+    static let sql = """
+        SELECT record_id FROM budget_record_usage($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+        """
+    typealias Row = Int64
+    let tenantID: TenantID
+    let reservation: UUID?
+    let release: Bool
+    let usage: Usage
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(tenantID.rawValue)
+        bindings.append(reservation)
+        bindings.append(release)
+        bindings.append(usage.requestID)
+        bindings.append(usage.jobID)
+        bindings.append(usage.kind)
+        bindings.append(usage.provider)
+        bindings.append(usage.model)
+        bindings.append(usage.promptTokens)
+        bindings.append(usage.completionTokens)
+        bindings.append(usage.reasoningTokens)
+        bindings.append(usage.totalTokens)
+        bindings.append(usage.cached)
+        bindings.append(usage.costMicros)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }

@@ -1,5 +1,7 @@
 import Billing
 import Foundation
+import Persistence
+import PostgresNIO
 import Providers
 
 extension LLMGateway {
@@ -76,22 +78,16 @@ extension LLMGateway {
         let counter = Self.hourlyThrottle(limit: policy.maxLLMRequestsPerHour)
         let id = UUID()
         let ttl = Int(clamping: reservationLifetime(normal, pressured).components.seconds)
-        let rows = try await database.query(
-            """
-            SELECT outcome, under_pressure, hour_hits, hour_resets_in, tokens, period, period_start, period_end,
-                   token_limit, used, reserved
-            FROM llm_call_begin(
-                \(call.tenantID.rawValue), \(held.version)::integer, \(held.credentialsDigest),
-                \(counter.digest(call.tenantID.description)), \(counter.windowSeconds),
-                \(policy.maxLLMRequestsPerHour)::integer, \(policy.onBudgetPressure?.thresholdPercent)::integer,
-                \(id), \(normalTokens), \(pressureTokens), \(estimate + 1), \(ttl)::integer)
-            """, for: call.tenantID, logger: database.logger)
-        var found: BeginRow?
-        for try await row in rows.decode(
-            (String, Bool, Int, Double, Int64, String?, Date?, Date?, Int64?, Int64?, Int64?).self)
-        {
-            found = BeginRow(row)
-        }
+        let rows = try await database.execute(
+            BeginStatement(
+                tenantID: call.tenantID, policyVersion: Int32(clamping: held.version),
+                credentialsDigest: held.credentialsDigest, hourSubject: counter.digest(call.tenantID.description),
+                hourSeconds: counter.windowSeconds, hourLimit: Int32(clamping: policy.maxLLMRequestsPerHour),
+                pressurePercent: policy.onBudgetPressure.map { Int32(clamping: $0.thresholdPercent) }, reservation: id,
+                tokens: normalTokens, pressureTokens: pressureTokens, minimum: estimate + 1,
+                ttlSeconds: Int32(clamping: ttl)),
+            for: call.tenantID, logger: database.logger)
+        let found = rows.first.map(BeginRow.init)
         guard let row = found else { throw BudgetNotFound() }
 
         switch row.outcome {
@@ -144,4 +140,45 @@ private struct BeginRow {
         (outcome, underPressure, hourHits, hourResetsIn, tokens) = (row.0, row.1, row.2, row.3, row.4)
         (period, periodStart, periodEnd, tokenLimit, used, reserved) = (row.5, row.6, row.7, row.8, row.9, row.10)
     }
+}
+
+/// `llm_call_begin`, prepared once per connection: every gateway call with a held plan begins with it.
+private struct BeginStatement: PostgresPreparedStatement {
+    static let sql = """
+        SELECT outcome, under_pressure, hour_hits, hour_resets_in, tokens, period, period_start, period_end,
+               token_limit, used, reserved
+        FROM llm_call_begin($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        """
+    typealias Row = (String, Bool, Int, Double, Int64, String?, Date?, Date?, Int64?, Int64?, Int64?)
+    let tenantID: TenantID
+    let policyVersion: Int32
+    let credentialsDigest: String
+    let hourSubject: Data
+    let hourSeconds: Double
+    let hourLimit: Int32
+    let pressurePercent: Int32?
+    let reservation: UUID
+    let tokens: Int64
+    let pressureTokens: Int64
+    let minimum: Int64
+    let ttlSeconds: Int32
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(tenantID.rawValue)
+        bindings.append(policyVersion)
+        bindings.append(credentialsDigest)
+        try bindings.append(hourSubject)
+        bindings.append(hourSeconds)
+        bindings.append(hourLimit)
+        bindings.append(pressurePercent)
+        bindings.append(reservation)
+        bindings.append(tokens)
+        bindings.append(pressureTokens)
+        bindings.append(minimum)
+        bindings.append(ttlSeconds)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
