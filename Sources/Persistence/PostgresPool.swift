@@ -294,8 +294,12 @@ public final class PostgresPool: Service, Sendable {
                     if let late { self.close(late) }
                 }
             ) {
+                // Each connection on the next event loop in turn. postgres-nio's default is the loop the
+                // caller runs on, and every task runs on a loop here: a worker's slots, all started from
+                // one task, had every connection (and so every statement's answer) on one loop, one core.
                 let connection = try await PostgresConnection.connect(
-                    configuration: configuration, id: id, logger: logger)
+                    on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: id,
+                    logger: logger)
                 let keep = arrived.withLock { arrived -> Bool in
                     if arrived.givenUp { return false }
                     arrived.connection = connection
