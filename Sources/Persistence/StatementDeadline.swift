@@ -111,13 +111,21 @@ extension Abandon {
         _ limit: Duration, onAbandon: @escaping @Sendable () -> Void = {},
         _ operation: @escaping @Sendable () async throws -> Value
     ) async throws -> Value {
+        try await within(limit, watchedBy: .shared, onAbandon: onAbandon, operation)
+    }
+
+    /// `within`, its deadline kept by `deadlines` (tests give their own, which no other suite shares).
+    static func within<Value: Sendable>(
+        _ limit: Duration, watchedBy deadlines: DeadlineWatch, onAbandon: @escaping @Sendable () -> Void = {},
+        _ operation: @escaping @Sendable () async throws -> Value
+    ) async throws -> Value {
         let deadline = NIODeadline.now() + TimeAmount(limit)
         return try await waiting(operation) { gate in
-            let watch = DeadlineWatch.shared.watch(until: deadline) {
+            let watch = deadlines.watch(until: deadline) {
                 guard gate.resume(with: .failure(Abandoned())) else { return }
                 onAbandon()
             }
-            return { DeadlineWatch.shared.unwatch(watch) }
+            return { deadlines.unwatch(watch) }
         }
     }
 }
