@@ -87,8 +87,7 @@ extension LLMGateway {
                 tokens: normalTokens, pressureTokens: pressureTokens, minimum: estimate + 1,
                 ttlSeconds: Int32(clamping: ttl)),
             for: call.tenantID, logger: database.logger)
-        let found = rows.first.map(BeginRow.init)
-        guard let row = found else { throw BudgetNotFound() }
+        guard let row = rows.first else { throw BudgetNotFound() }
 
         switch row.outcome {
         case "stale":
@@ -123,7 +122,7 @@ extension LLMGateway {
 }
 
 /// One row of `llm_call_begin`.
-private struct BeginRow {
+private struct BeginRow: Sendable {
     let outcome: String
     let underPressure: Bool
     let hourHits: Int
@@ -136,9 +135,13 @@ private struct BeginRow {
     let used: Int64?
     let reserved: Int64?
 
-    init(_ row: (String, Bool, Int, Double, Int64, String?, Date?, Date?, Int64?, Int64?, Int64?)) {
-        (outcome, underPressure, hourHits, hourResetsIn, tokens) = (row.0, row.1, row.2, row.3, row.4)
-        (period, periodStart, periodEnd, tokenLimit, used, reserved) = (row.5, row.6, row.7, row.8, row.9, row.10)
+    init(_ row: PostgresRow) throws {
+        let columns = try row.decode(
+            (String, Bool, Int, Double, Int64, String?, Date?, Date?, Int64?, Int64?, Int64?).self)
+        (outcome, underPressure, hourHits, hourResetsIn, tokens) =
+            (columns.0, columns.1, columns.2, columns.3, columns.4)
+        (period, periodStart, periodEnd, tokenLimit, used, reserved) =
+            (columns.5, columns.6, columns.7, columns.8, columns.9, columns.10)
     }
 }
 
@@ -149,7 +152,7 @@ private struct BeginStatement: PostgresPreparedStatement {
                token_limit, used, reserved
         FROM llm_call_begin($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
         """
-    typealias Row = (String, Bool, Int, Double, Int64, String?, Date?, Date?, Int64?, Int64?, Int64?)
+    typealias Row = BeginRow
     let tenantID: TenantID
     let policyVersion: Int32
     let credentialsDigest: String
@@ -180,5 +183,5 @@ private struct BeginStatement: PostgresPreparedStatement {
         return bindings
     }
 
-    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+    func decodeRow(_ row: PostgresRow) throws -> Row { try BeginRow(row) }
 }

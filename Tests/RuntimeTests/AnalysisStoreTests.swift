@@ -53,7 +53,7 @@ import Testing
             try await database.withTenant(tenantID) { try await Self.fill($0, pipeline: .changeSummary) }
             let shas = ["sha-12", "sha-11", "sha-unknown"]
             let missing = try await database.withTenant(tenantID) { transaction in
-                let query = AnalysisStore.withoutSummaryQuery(repository: "acme/api", shas: shas)
+                let query = AnalysisStore.existingQuery(.changeSummary, repository: "acme/api", shas: shas)
                 #expect(try await Self.rowsRead(query, in: transaction) <= 20)
                 return try await store.withoutSummary(repository: "Acme/API", shas: shas, in: transaction)
             }

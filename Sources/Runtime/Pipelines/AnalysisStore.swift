@@ -130,28 +130,16 @@ public struct AnalysisStore: Sendable {
     }
 
     /// The `change_summary` analyses of these commits that have no push summary yet: their ids, by sha.
-    /// Each commit is one probe of the unique key, as in `existing`.
+    /// Read through `existing`'s probes.
     public func withoutSummary(repository: String, shas: [String], in transaction: TenantTransaction) async throws
         -> [String: UUID]
     {
-        let rows = try await transaction.query(
-            Self.withoutSummaryQuery(repository: repository, shas: shas))
-        var found: [String: UUID] = [:]
-        for try await (sha, id) in rows.decode((String, UUID).self) { found[sha] = id }
-        return found
-    }
-
-    static func withoutSummaryQuery(repository: String, shas: [String]) -> PostgresQuery {
-        """
-        SELECT found.sha, found.analysis_id FROM unnest(\(shas)::text[]) AS wanted (sha)
-        CROSS JOIN LATERAL (
-            SELECT sha, analysis_id, output FROM analyses
-            WHERE tenant_id = (SELECT app_tenant_id()) AND pipeline = 'change_summary'
-              AND lower(repository) = \(repository.lowercased()) AND sha = wanted.sha
-            LIMIT 1
-        ) AS found
-        WHERE NOT found.output ? 'push_summary'
-        """
+        try await existing(.changeSummary, repository: repository, shas: shas, in: transaction)
+            .filter { _, analysis in
+                let output = try? JSONSerialization.jsonObject(with: Data(analysis.output.utf8)) as? [String: Any]
+                return output?["push_summary"] == nil
+            }
+            .mapValues(\.id)
     }
 
     /// Adds a push's summary to these `change_summary` analyses (ids by sha, from `withoutSummary`); its
