@@ -55,7 +55,7 @@ public struct PolicyRepository: Sendable {
     }
 
     /// A stored policy document.
-    static func decode(_ document: String) throws -> LLMPolicy {
+    public static func decode(_ document: String) throws -> LLMPolicy {
         try JSONDecoder().decode(LLMPolicy.self, from: Data(document.utf8))
     }
 

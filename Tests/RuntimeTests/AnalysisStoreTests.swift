@@ -1,10 +1,12 @@
 import Foundation
+import Gateway
 import Jobs
 import Persistence
 import PostgresNIO
 import Providers
 import TestKit
 import Testing
+import Webhooks
 
 @testable import Runtime
 
@@ -20,12 +22,11 @@ import Testing
         try await TestDatabase.with { database in
             let tenantID = try await TestDatabase.tenant(in: database, prefix: "history")
             let known = CommitMessage("Add the retry queue")
-            try await database.withTenant(tenantID) { transaction in
-                try await Self.fill(transaction)
-                try await store.remember(
-                    .commitments, message: known, output: #"{"commitments": []}"#, provider: "mock", model: "m",
-                    in: transaction)
-            }
+            let unknown = CommitMessage("Something never said")
+            try await database.withTenant(tenantID) { try await Self.fill($0) }
+            try await store.save(
+                Self.analysis(sha: "sha-remembered"), tenant: tenantID,
+                remembering: (known, output: #"{"commitments": []}"#), on: database)
             try await database.withTenant(tenantID) { transaction in
                 let found = try await store.existing(
                     .commitments, repository: "Acme/API", shas: ["sha-7", "sha-unknown"], in: transaction)
@@ -34,16 +35,66 @@ import Testing
                 let query = AnalysisStore.existingQuery(
                     .commitments, repository: "acme/api", shas: ["sha-7", "sha-unknown"])
                 #expect(try await Self.rowsRead(query, in: transaction) <= 20)
+                let remembered = AnalysisStore.rememberedQuery(
+                    .commitments, digests: [known.digestHex, unknown.digestHex])
+                #expect(try await Self.rowsRead(remembered, in: transaction) <= 20)
+            }
+        }
+    }
+
+    /// What a job reads before its first step comes back in one round trip, each part under its tenant:
+    /// another tenant's analyses, remembered messages, people and policy are not in it.
+    @Test func aJobsContextIsReadInOneStatement() async throws {
+        try await TestDatabase.with { database in
+            let tenantID = try await TestDatabase.tenant(in: database, prefix: "context")
+            let otherID = try await TestDatabase.tenant(in: database, prefix: "context-other")
+            let known = CommitMessage("Add the retry queue")
+            let unknown = CommitMessage("Something never said")
+            for tenant in [tenantID, otherID] {
+                try await store.save(
+                    Self.analysis(sha: "sha-\(tenant == tenantID ? "mine" : "theirs")"), tenant: tenant,
+                    remembering: (tenant == tenantID ? known : unknown, output: #"{"commitments": []}"#),
+                    on: database)
+            }
+            var policy = LLMPolicy.standard
+            policy.nearDuplicates = LLMPolicy.NearDuplicates(enabled: true, maxDistance: 5)
+            try await database.withTenant(otherID) { transaction in
+                _ = try await PolicyRepository().append(policy, createdBy: "test", in: transaction)
+                try await transaction.query(
+                    "INSERT INTO identities (tenant_id, email, chat_handle) VALUES (\(otherID.rawValue), 'bo@acme.test', '@bo')"
+                )
             }
             try await database.withTenant(tenantID) { transaction in
-                let remembered = try await store.rememberedResults(
-                    .commitments, messages: [known, CommitMessage("Something never said")], in: transaction)
-                #expect(Array(remembered.keys) == [known.digestHex])
-                #expect(remembered[known.digestHex]?.provider == "mock")
-                let query = AnalysisStore.rememberedQuery(
-                    .commitments, digests: [known.digestHex, CommitMessage("Something never said").digestHex])
-                #expect(try await Self.rowsRead(query, in: transaction) <= 20)
+                try await transaction.query(
+                    """
+                    INSERT INTO identities (tenant_id, email, git_emails, chat_handle)
+                    VALUES (\(tenantID.rawValue), 'ada@acme.test', '{Ada.L@Home.test}', '@ada')
+                    """)
             }
+            let commits = ["sha-mine", "sha-theirs", "sha-new"].map { sha in
+                PushCommit(
+                    sha: sha, message: "m", timestamp: nil, authorName: nil,
+                    authorEmail: sha == "sha-new" ? "ada.l@home.TEST" : "bo@acme.test")
+            }
+            let mine = try await JobContext.read(
+                tenant: tenantID, pipeline: .commitments, repository: "Acme/API", commits: commits,
+                messages: [known, unknown], on: database)
+            #expect(mine.existing == ["sha-mine": #"{"n": 0}"#])
+            #expect(Array(mine.remembered.keys) == [known.digestHex])
+            #expect(mine.remembered[known.digestHex]?.provider == "mock")
+            #expect(mine.handles == ["ada.l@home.test": "@ada"])
+            #expect(mine.policy == .standard)
+            let theirs = try await JobContext.read(
+                tenant: otherID, pipeline: .commitments, repository: "acme/api", commits: commits, messages: [],
+                on: database)
+            #expect(theirs.existing == ["sha-theirs": #"{"n": 0}"#])
+            #expect(theirs.remembered.isEmpty)
+            #expect(theirs.handles == ["bo@acme.test": "@bo"])
+            #expect(theirs.policy.nearDuplicateDistance == 5)
+            let other = try await JobContext.read(
+                tenant: tenantID, pipeline: .securityReview, repository: "acme/api", commits: commits,
+                messages: [known], on: database)
+            #expect(other.existing.isEmpty)
         }
     }
 
@@ -73,6 +124,14 @@ import Testing
             }
             #expect(tokens == ["sha-11": 16, "sha-12": 0])
         }
+    }
+
+    /// An analysis of `sha` in `acme/api` by `commitments`, its output `{"n": 0}`.
+    static func analysis(sha: String) -> AnalysisRecord {
+        AnalysisRecord(
+            jobID: UUID(), deliveryID: UUID(), pipeline: .commitments, repository: "acme/api", sha: sha,
+            authorName: nil, authorEmail: nil, authorHandle: nil, committedAt: nil, output: #"{"n": 0}"#,
+            provider: "mock", model: "m", promptTokens: 1, completionTokens: 1, totalTokens: 2, reused: false)
     }
 
     /// `history` analyses of `pipeline` in `acme/api` (`sha-1`...) and as many remembered messages.

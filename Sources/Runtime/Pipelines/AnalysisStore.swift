@@ -83,50 +83,40 @@ public struct AnalysisStore: Sendable {
             completionTokens: row.14, totalTokens: row.15, reused: row.16, createdAt: row.17)
     }
 
-    /// The analyses already stored for these commits of a repository by a pipeline, by sha.
-    ///
-    /// Each commit is one probe of the unique key, whatever the statistics say. The probe names the tenant
-    /// as the transaction's setting through a subquery, whose value the planner cannot see: it plans for
-    /// an average tenant. Given the tenant's id, it looked the id up in its last sample. A tenant that sample
-    /// missed (new, or grown since) looked like it had no rows, and any index starting with `tenant_id`
-    /// looked as good as the key: the probe then read all the tenant's analyses (12,000 rows per job after
-    /// 12,000 jobs in `bench/runtime.sh`). `LIMIT 1` keeps each probe a probe.
+    /// An analysis already stored for a commit.
+    public struct Stored: Sendable, Equatable {
+        public let id: UUID
+        /// The structured result, as JSON text.
+        public let output: String
+    }
+
+    /// The analyses already stored for these commits of a repository by a pipeline, by sha: one probe of
+    /// the key per commit (`analysis_probe`).
     public func existing(
         _ pipeline: Pipeline, repository: String, shas: [String], in transaction: TenantTransaction
-    ) async throws -> [String: AnalysisRecord] {
+    ) async throws -> [String: Stored] {
         let rows = try await transaction.query(
             Self.existingQuery(pipeline, repository: repository, shas: shas))
-        var found: [String: AnalysisRecord] = [:]
-        for try await row in rows.decode(Row.self) { found[row.5] = Self.record(row) }
+        var found: [String: Stored] = [:]
+        for try await (sha, id, output) in rows.decode((String, UUID, String).self) {
+            found[sha] = Stored(id: id, output: output)
+        }
         return found
     }
 
     static func existingQuery(_ pipeline: Pipeline, repository: String, shas: [String]) -> PostgresQuery {
-        """
-        SELECT found.* FROM unnest(\(shas)::text[]) AS wanted (sha)
-        CROSS JOIN LATERAL (
-            SELECT \(unescaped: Self.columns) FROM analyses
-            WHERE tenant_id = (SELECT app_tenant_id()) AND pipeline = \(pipeline.rawValue)
-              AND lower(repository) = \(repository.lowercased()) AND sha = wanted.sha
-            LIMIT 1
-        ) AS found
-        """
+        "SELECT sha, analysis_id, output FROM analysis_probe(\(pipeline.rawValue), \(repository), \(shas))"
     }
 
-    /// Stores the analysis unless one exists for its pipeline and commit (then nothing changes).
-    public func insert(_ analysis: AnalysisRecord, in transaction: TenantTransaction) async throws {
-        try await transaction.query(
-            """
-            INSERT INTO analyses (tenant_id, analysis_id, job_id, delivery_id, pipeline, repository, sha, author_name,
-                                  author_email, author_handle, committed_at, output, provider, model, prompt_tokens,
-                                  completion_tokens, total_tokens, reused, subject)
-            VALUES (\(transaction.tenantID.rawValue), \(analysis.id), \(analysis.jobID), \(analysis.deliveryID),
-                    \(analysis.pipeline.rawValue), \(analysis.repository), \(analysis.sha), \(analysis.authorName),
-                    \(analysis.authorEmail), \(analysis.authorHandle), \(analysis.committedAt), \(analysis.output)::jsonb,
-                    \(analysis.provider), \(analysis.model), \(analysis.promptTokens), \(analysis.completionTokens),
-                    \(analysis.totalTokens), \(analysis.reused), \(analysis.subject))
-            ON CONFLICT (tenant_id, pipeline, lower(repository), sha) DO NOTHING
-            """)
+    /// Stores the analysis unless its pipeline has one for that commit (then nothing changes) and, when
+    /// given, the checked answer remembered for its commit message: one round trip and one commit
+    /// (`analysis_save`).
+    public func save(
+        _ analysis: AnalysisRecord, tenant: TenantID, remembering message: (CommitMessage, output: String)? = nil,
+        on database: Database
+    ) async throws {
+        _ = try await database.execute(
+            AnalysisSaveStatement(tenantID: tenant, analysis: analysis, message: message), for: tenant)
     }
 
     /// The `change_summary` analyses of these commits that have no push summary yet: their ids, by sha.
@@ -135,8 +125,8 @@ public struct AnalysisStore: Sendable {
         -> [String: UUID]
     {
         try await existing(.changeSummary, repository: repository, shas: shas, in: transaction)
-            .filter { _, analysis in
-                let output = try? JSONSerialization.jsonObject(with: Data(analysis.output.utf8)) as? [String: Any]
+            .filter { _, stored in
+                let output = try? JSONSerialization.jsonObject(with: Data(stored.output.utf8)) as? [String: Any]
                 return output?["push_summary"] == nil
             }
             .mapValues(\.id)
@@ -166,33 +156,10 @@ public struct AnalysisStore: Sendable {
         public let model: String
     }
 
-    /// The results remembered for these normalised commit messages, by the hex of their digest: one
-    /// query for a whole push, one probe of the key per message (as in `existing`).
-    public func rememberedResults(
-        _ pipeline: Pipeline, messages: [CommitMessage], in transaction: TenantTransaction
-    ) async throws -> [String: Remembered] {
-        guard !messages.isEmpty else { return [:] }
-        let rows = try await transaction.query(
-            Self.rememberedQuery(
-                pipeline, digests: Array(Set(messages.map(\.digestHex)))))
-        var found: [String: Remembered] = [:]
-        for try await row in rows.decode((String, String, String, String).self) {
-            found[row.0] = Remembered(output: row.1, provider: row.2, model: row.3)
-        }
-        return found
-    }
-
+    /// The query of the results remembered for these commit messages (digests in hex): one probe of the
+    /// key per message (`message_probe`, which `pipeline_job_context` reads through).
     static func rememberedQuery(_ pipeline: Pipeline, digests: [String]) -> PostgresQuery {
-        """
-        SELECT wanted.hex, found.output::text, found.provider, found.model
-        FROM unnest(\(digests)::text[]) AS wanted (hex)
-        CROSS JOIN LATERAL (
-            SELECT output, provider, model FROM message_results
-            WHERE tenant_id = (SELECT app_tenant_id()) AND pipeline = \(pipeline.rawValue)
-              AND message_hash = decode(wanted.hex, 'hex')
-            LIMIT 1
-        ) AS found
-        """
+        "SELECT hex, output, provider, model FROM message_probe(\(pipeline.rawValue), \(digests))"
     }
 
     /// The result of the closest message among the tenant's latest `nearWindow` whose SimHash is within
@@ -219,35 +186,6 @@ public struct AnalysisStore: Sendable {
 
     /// How many of the tenant's latest remembered messages a near-duplicate is looked for among.
     static let nearWindow = 5000
-
-    public func remember(
-        _ pipeline: Pipeline, message: CommitMessage, output: String, provider: String, model: String,
-        in transaction: TenantTransaction
-    ) async throws {
-        try await transaction.query(
-            """
-            INSERT INTO message_results (tenant_id, pipeline, message_hash, simhash, output, provider, model)
-            VALUES (\(transaction.tenantID.rawValue), \(pipeline.rawValue), \(Data(message.digest)), \(message.simhash),
-                    \(output)::jsonb, \(provider), \(model))
-            ON CONFLICT (tenant_id, pipeline, message_hash) DO NOTHING
-            """)
-    }
-
-    /// Chat handles by git email (lowercased), for the emails that an identity claims.
-    public func handles(for emails: [String], in transaction: TenantTransaction) async throws -> [String: String] {
-        let lowered = Array(Set(emails.map { $0.lowercased() }))
-        guard !lowered.isEmpty else { return [:] }
-        let rows = try await transaction.query(
-            """
-            SELECT e.address, i.chat_handle FROM identities i
-            CROSS JOIN LATERAL unnest(array_append(i.git_emails, i.email)) AS e (address)
-            WHERE i.tenant_id = \(transaction.tenantID.rawValue) AND i.chat_handle IS NOT NULL
-              AND lower(e.address) = ANY(\(lowered))
-            """)
-        var handles: [String: String] = [:]
-        for try await row in rows.decode((String, String).self) { handles[row.0.lowercased()] = row.1 }
-        return handles
-    }
 
     // MARK: API
 

@@ -16,7 +16,6 @@ public struct PipelineRunner: Sendable {
     let database: Database
     let gateway: LLMGateway
     let store = AnalysisStore()
-    let policies = PolicyRepository()
     let logger: Logger
     /// Completion tokens a step may use.
     static let stepTokens = 1024
@@ -36,20 +35,12 @@ public struct PipelineRunner: Sendable {
             return .failed(error.reason)
         }
         guard let repository = job.repository else { return .failed("The delivery names no repository.") }
-        let context = try await database.withTenant(job.tenantID) { transaction in
-            (
-                existing: try await store.existing(
-                    job.pipeline, repository: repository, shas: commits.map(\.sha), in: transaction),
-                handles: try await store.handles(for: commits.compactMap(\.authorEmail), in: transaction),
-                nearDistance: try await policies.current(in: transaction).policy.nearDuplicateDistance,
-                remembered: job.pipeline == .commitments
-                    ? try await store.rememberedResults(
-                        .commitments, messages: commits.map { CommitMessage($0.message) }, in: transaction) : [:]
-            )
-        }
+        let context = try await JobContext.read(
+            tenant: job.tenantID, pipeline: job.pipeline, repository: repository, commits: commits,
+            messages: job.pipeline == .commitments ? commits.map { CommitMessage($0.message) } : [], on: database)
         let step = Step(
             runner: self, job: job, repository: repository, handles: context.handles,
-            nearDistance: context.nearDistance)
+            nearDistance: context.policy.nearDuplicateDistance)
         do {
             switch job.pipeline {
             case .commitments:
@@ -108,19 +99,12 @@ public struct PipelineRunner: Sendable {
     }
 
     /// Stores an analysis and, when given, the checked answer to remember for its commit message, in
-    /// one transaction.
+    /// one commit.
     func save(
         _ analysis: AnalysisRecord, tenant: TenantID,
         remembering message: (CommitMessage, output: String)? = nil
     ) async throws {
-        try await database.withTenant(tenant) { transaction in
-            if let (message, output) = message {
-                try await store.remember(
-                    analysis.pipeline, message: message, output: output, provider: analysis.provider,
-                    model: analysis.model, in: transaction)
-            }
-            try await store.insert(analysis, in: transaction)
-        }
+        try await store.save(analysis, tenant: tenant, remembering: message, on: database)
     }
 }
 

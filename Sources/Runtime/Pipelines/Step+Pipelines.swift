@@ -97,10 +97,10 @@ extension Step {
 
     /// `change_summary`: a note per commit, stored as soon as it is made, then one summary of the push
     /// added to every commit's analysis. A job run again asks only for the notes and summary it lacks.
-    func changeSummary(_ commits: [PushCommit], existing: [String: AnalysisRecord]) async throws {
+    func changeSummary(_ commits: [PushCommit], existing: [String: String]) async throws {
         var notes: [String] = []
         for commit in commits {
-            if let stored = existing[commit.sha], let output = try? PipelineAnswer.object(stored.output),
+            if let stored = existing[commit.sha], let output = try? PipelineAnswer.object(stored),
                 let note = output["note"] as? String
             {
                 notes.append(note)
