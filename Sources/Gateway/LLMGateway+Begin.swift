@@ -78,7 +78,7 @@ extension LLMGateway {
         let counter = Self.hourlyThrottle(limit: policy.maxLLMRequestsPerHour)
         let id = UUID()
         let ttl = Int(clamping: reservationLifetime(normal, pressured).components.seconds)
-        let rows = try await database.execute(
+        let row = try await begins.submit(
             BeginStatement(
                 tenantID: call.tenantID, policyVersion: Int32(clamping: held.version),
                 credentialsDigest: held.credentialsDigest, hourSubject: counter.digest(call.tenantID.description),
@@ -86,8 +86,7 @@ extension LLMGateway {
                 pressurePercent: policy.onBudgetPressure.map { Int32(clamping: $0.thresholdPercent) }, reservation: id,
                 tokens: normalTokens, pressureTokens: pressureTokens, minimum: estimate + 1,
                 ttlSeconds: Int32(clamping: ttl)),
-            for: call.tenantID, logger: database.logger)
-        guard let row = rows.first else { throw BudgetNotFound() }
+            for: call.tenantID)
 
         switch row.outcome {
         case "stale":
@@ -122,7 +121,7 @@ extension LLMGateway {
 }
 
 /// One row of `llm_call_begin`.
-private struct BeginRow: Sendable {
+struct BeginRow: Sendable {
     let outcome: String
     let underPressure: Bool
     let hourHits: Int
@@ -135,6 +134,16 @@ private struct BeginRow: Sendable {
     let used: Int64?
     let reserved: Int64?
 
+    init(
+        outcome: String, underPressure: Bool, hourHits: Int, hourResetsIn: Double, tokens: Int64, period: String?,
+        periodStart: Date?, periodEnd: Date?, tokenLimit: Int64?, used: Int64?, reserved: Int64?
+    ) {
+        (self.outcome, self.underPressure, self.hourHits, self.hourResetsIn, self.tokens) =
+            (outcome, underPressure, hourHits, hourResetsIn, tokens)
+        (self.period, self.periodStart, self.periodEnd, self.tokenLimit, self.used, self.reserved) =
+            (period, periodStart, periodEnd, tokenLimit, used, reserved)
+    }
+
     init(_ row: PostgresRow) throws {
         let columns = try row.decode(
             (String, Bool, Int, Double, Int64, String?, Date?, Date?, Int64?, Int64?, Int64?).self)
@@ -146,7 +155,7 @@ private struct BeginRow: Sendable {
 }
 
 /// `llm_call_begin`, prepared once per connection: every gateway call with a held plan begins with it.
-private struct BeginStatement: PostgresPreparedStatement {
+struct BeginStatement: PostgresPreparedStatement {
     static let sql = """
         SELECT outcome, under_pressure, hour_hits, hour_resets_in, tokens, period, period_start, period_end,
                token_limit, used, reserved

@@ -20,6 +20,8 @@ public struct LLMGateway: Sendable {
     let policies = PolicyRepository()
     /// The policies and credentials this replica holds, so most calls begin in one statement.
     let heldPlans = HeldPlans()
+    /// Begins of one tenant's concurrent calls, batched into one statement and one commit.
+    let begins: TenantBatcher<BeginStatement, BeginRow>
 
     public init(
         database: Database, budget: TokenBudget, registry: ProviderRegistry, prices: PriceTable,
@@ -34,6 +36,7 @@ public struct LLMGateway: Sendable {
         self.retry = retry
         self.credentials = credentials
         self.observer = observer
+        self.begins = Self.beginBatcher(database)
     }
 
     /// The candidates the tenant's policy allows, for `GET /v1/llm/models`.
