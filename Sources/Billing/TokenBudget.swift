@@ -11,10 +11,13 @@ public struct TokenBudget: Sendable {
     let database: Database
     /// How long a reservation lives before the sweeper releases it, should its holder die.
     public let reservationLifetime: Duration
+    /// A tenant's concurrent settlements, batched into one statement and one commit.
+    let settlements: TenantBatcher<RecordUsageStatement, Int64>
 
     public init(database: Database, reservationLifetime: Duration) {
         self.database = database
         self.reservationLifetime = reservationLifetime
+        self.settlements = Self.settlementBatcher(database)
     }
 
     /// Holds `tokens` (the call's worst case) for one call, or under `degrade` what remains when that is at
@@ -49,15 +52,15 @@ public struct TokenBudget: Sendable {
 
     /// Appends `usage` to the ledger and charges it (unless cached) to the reservation's period; with
     /// `release`, the reservation ends in the same statement. Every billed attempt is recorded, retries
-    /// included, before the final one releases.
+    /// included, before the final one releases. Concurrent settlements of a tenant share one commit
+    /// (`settlementBatcher`).
     @discardableResult
     public func record(_ usage: Usage, against reservation: Reservation?, release: Bool, for tenantID: TenantID)
         async throws -> Int64
     {
-        let ids = try await database.execute(
+        try await settlements.submit(
             RecordUsageStatement(tenantID: tenantID, reservation: reservation?.id, release: release, usage: usage),
-            for: tenantID, logger: database.logger)
-        return ids.first ?? 0
+            for: tenantID)
     }
 
     /// Ends a reservation without charging anything; answers whether it was still open.
@@ -189,7 +192,7 @@ public struct Usage: Sendable, Equatable {
 
 /// `budget_record_usage`, prepared once per connection: every gateway call and runtime job settles
 /// through it.
-private struct RecordUsageStatement: PostgresPreparedStatement {
+struct RecordUsageStatement: PostgresPreparedStatement {
     static let sql = """
         SELECT record_id FROM budget_record_usage($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
         """
