@@ -27,20 +27,21 @@ enum InterventionEvents {
         data["owner_handle"] = record.ownerHandle
         data["manager_email"] = record.managerEmail
         let payload = PipelineAnswer.json(data)
-        try await transaction.query(
-            """
-            SELECT notification_emit(\(transaction.tenantID.rawValue), \(type.rawValue), \(payload)::jsonb,
-                                     gen_random_uuid(), NULL::bytea)
-            """)
-
         let slack = PipelineAnswer.json(
             slackMessage(record, audience: audience, message: message, handle: recipientHandle))
+        // One statement: the Slack message (when Slack is set up and interventions are on) is written by a
+        // data-modifying WITH, which runs to completion whether or not the main query reads it.
         try await transaction.query(
             """
-            INSERT INTO notification_events (tenant_id, event_id, type, payload, channel)
-            SELECT s.tenant_id, gen_random_uuid(), \(type.rawValue), \(slack)::jsonb, 'slack'
-            FROM intervention_settings s
-            WHERE s.tenant_id = \(transaction.tenantID.rawValue) AND s.enabled AND s.slack_webhook_sealed IS NOT NULL
+            WITH slack AS (
+                INSERT INTO notification_events (tenant_id, event_id, type, payload, channel)
+                SELECT s.tenant_id, gen_random_uuid(), \(type.rawValue), \(slack)::jsonb, 'slack'
+                FROM intervention_settings s
+                WHERE s.tenant_id = \(transaction.tenantID.rawValue) AND s.enabled
+                  AND s.slack_webhook_sealed IS NOT NULL
+            )
+            SELECT notification_emit(\(transaction.tenantID.rawValue), \(type.rawValue), \(payload)::jsonb,
+                                     gen_random_uuid(), NULL::bytea)
             """)
     }
 

@@ -145,10 +145,7 @@ public struct InterventionScheduler: Service {
     }
 
     func work(_ item: Claimed, now: Date) async throws {
-        let context = try await database.withTenant(item.tenantID) { transaction in
-            try await self.context(of: item, in: transaction)
-        }
-        guard let context else { return }
+        guard let context = try await context(of: item) else { return }
         if item.status == "watching" {
             try await makeIntervention(item, context: context, now: now)
         } else {
@@ -174,7 +171,7 @@ public struct InterventionScheduler: Service {
             context.managerEmail == nil
             ? nil : now.addingTimeInterval(Double(context.settings.escalationDelaySeconds))
         let made = try await database.withTenant(item.tenantID) { transaction -> Bool in
-            let rows = try await transaction.query(
+            let opened = try await store.changed(
                 """
                 UPDATE interventions
                 SET status = 'open', message = \(written.message), tone = \(context.settings.tone),
@@ -184,11 +181,9 @@ public struct InterventionScheduler: Service {
                     next_check_at = COALESCE(\(escalateAt), 'infinity'::timestamptz), attempts = 0, last_error = NULL
                 WHERE tenant_id = \(transaction.tenantID.rawValue) AND intervention_id = \(item.id)
                   AND status = 'watching'
-                RETURNING intervention_id
-                """)
-            var made = false
-            for try await _ in rows.decode(UUID.self) { made = true }
-            guard made, let record = try await store.find(item.id, in: transaction) else { return false }
+                RETURNING \(unescaped: InterventionStore.columns)
+                """, in: transaction)
+            guard let record = opened else { return false }
             try await InterventionEvents.queue(
                 record, audience: .owner, message: written.message, recipientHandle: context.ownerHandle,
                 recipientEmail: row.authorEmail, in: transaction)
@@ -214,18 +209,16 @@ public struct InterventionScheduler: Service {
         let written = try await InterventionWriter(gateway: gateway).write(
             context.row, audience: .manager, tone: context.settings.tone, recipient: manager, tenantID: item.tenantID)
         let escalated = try await database.withTenant(item.tenantID) { transaction -> Bool in
-            let rows = try await transaction.query(
+            let changed = try await store.changed(
                 """
                 UPDATE interventions
                 SET status = 'escalated', escalation_message = \(written.message), escalated_at = \(now),
                     manager_email = \(manager), total_tokens = total_tokens + \(written.totalTokens),
                     next_check_at = 'infinity', attempts = 0, last_error = NULL
                 WHERE tenant_id = \(transaction.tenantID.rawValue) AND intervention_id = \(item.id) AND status = 'open'
-                RETURNING intervention_id
-                """)
-            var escalated = false
-            for try await _ in rows.decode(UUID.self) { escalated = true }
-            guard escalated, let record = try await store.find(item.id, in: transaction) else { return false }
+                RETURNING \(unescaped: InterventionStore.columns)
+                """, in: transaction)
+            guard let record = changed else { return false }
             try await InterventionEvents.queue(
                 record, audience: .manager, message: written.message, recipientHandle: context.managerHandle,
                 recipientEmail: manager, in: transaction)

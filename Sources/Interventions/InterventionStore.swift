@@ -73,7 +73,7 @@ public struct InterventionStore: Sendable {
         UUID, UUID, String, String, String?, String, String, String, String?, String?, String?, String?, String?,
         String?, String?, Int64, Date, Date?, Date?, Date?
     )
-    private static let columns = """
+    static let columns = """
         intervention_id, analysis_id, repository, sha, author_email, commitment, due_date::text, status, owner_handle, \
         manager_email, tone, message, escalation_message, provider, model, total_tokens, created_at, escalate_at, \
         escalated_at, outcome_at
@@ -118,6 +118,12 @@ public struct InterventionStore: Sendable {
         var found: [InterventionRecord] = []
         for try await row in rows.decode(Row.self) { found.append(Self.record(row)) }
         return Page(fetched: found, limit: limit) { PageCursor(time: $0.createdAt, id: $0.id.uuidString) }
+    }
+
+    /// The record a statement that answers `columns` returns (an `UPDATE ... RETURNING`), if any.
+    func changed(_ statement: PostgresQuery, in transaction: TenantTransaction) async throws -> InterventionRecord? {
+        for try await row in try await transaction.query(statement).decode(Row.self) { return Self.record(row) }
+        return nil
     }
 
     public func find(_ id: UUID, in transaction: TenantTransaction) async throws -> InterventionRecord? {
