@@ -1,7 +1,7 @@
--- after: 0027
+-- after: 0028
 -- What the intervention scheduler reads of a claimed row, in one round trip (it was a transaction of up to
 -- eight): the row (if still in `p_status`), the tenant's intervention settings (defaults when it has none),
--- the owner's chat handle and manager by any of the author's emails, the manager's handle, and for a
+-- the owner's chat handle and manager and the manager's handle, each by address (`identity_probe`), and for a
 -- watched commitment the author's later commitment commits in the repository (sha and subject, oldest first,
 -- at most 500), among which the scheduler looks for one that closes the promise. Runs under the tenant's
 -- row-level security, as the statements it replaced. No row: the intervention moved on since its claim.
@@ -41,15 +41,12 @@ BEGIN
         slack_configured := false;
     END IF;
     IF v_row.author_email IS NOT NULL THEN
-        SELECT p.chat_handle, p.manager_email INTO owner_handle, owner_manager FROM identities p
-            WHERE p.tenant_id = p_tenant AND lower(v_row.author_email) = ANY (array_append(p.git_emails, p.email))
-            ORDER BY p.email LIMIT 1;
+        SELECT p.chat_handle, p.manager_email INTO owner_handle, owner_manager
+            FROM identity_probe(ARRAY[lower(v_row.author_email)]) AS p;
     END IF;
     v_manager := CASE WHEN p_status = 'watching' THEN owner_manager ELSE v_row.manager_email END;
     IF v_manager IS NOT NULL THEN
-        SELECT p.chat_handle INTO manager_handle FROM identities p
-            WHERE p.tenant_id = p_tenant AND lower(v_manager) = ANY (array_append(p.git_emails, p.email))
-            ORDER BY p.email LIMIT 1;
+        SELECT p.chat_handle INTO manager_handle FROM identity_probe(ARRAY[lower(v_manager)]) AS p;
     END IF;
     IF p_status = 'watching' AND v_row.author_email IS NOT NULL THEN
         SELECT coalesce(array_agg(later.sha ORDER BY later.committed_at), '{}'),

@@ -1,10 +1,11 @@
--- after: 0027
+-- after: 0028
 -- What a pipeline job reads of its tenant before its first step, in one round trip (it was a transaction of
 -- seven): the analyses the pipeline already stored for the push's commits ('analysis': sha, output), the chat
 -- handles of its authors ('handle': lowercased address, handle), the tenant's current policy ('policy': its
 -- document) and the results remembered for the given commit messages ('remembered': digest in hex, output,
 -- provider, model). Runs under the tenant's row-level security, as the statements it replaced; analyses and
--- messages are probes of their keys (`analysis_probe`, `message_probe`).
+-- messages and people are probes of their keys (`analysis_probe`, `message_probe`,
+-- `identity_probe`).
 CREATE OR REPLACE FUNCTION pipeline_job_context(p_tenant uuid, p_pipeline text, p_repository text, p_shas text[],
                                                 p_emails text[], p_digests text[])
 RETURNS TABLE (kind text, key text, value text, provider text, model text)
@@ -16,11 +17,8 @@ BEGIN
         FROM analysis_probe(p_pipeline, p_repository, p_shas) AS found;
     IF cardinality(p_emails) > 0 THEN
         RETURN QUERY
-            SELECT 'handle', lower(e.address), i.chat_handle, NULL::text, NULL::text
-            FROM identities i
-            CROSS JOIN LATERAL unnest(array_append(i.git_emails, i.email)) AS e (address)
-            WHERE i.tenant_id = p_tenant AND i.chat_handle IS NOT NULL
-              AND lower(e.address) = ANY(p_emails);
+            SELECT 'handle', p.address, p.chat_handle, NULL::text, NULL::text
+            FROM identity_probe(p_emails) AS p WHERE p.chat_handle IS NOT NULL;
     END IF;
     RETURN QUERY
         SELECT 'policy', NULL::text, l.document::text, NULL::text, NULL::text
