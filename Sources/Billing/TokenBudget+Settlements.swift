@@ -5,37 +5,30 @@ import PostgresNIO
 extension TokenBudget {
     /// Records a tenant's concurrent settlements together: a batch of one is `budget_record_usage` itself
     /// (nothing added to a lone call's latency), a larger one `budget_record_usage_batch` (one transaction,
-    /// one durable commit, each entry in arrival order in its own subtransaction).
+    /// one durable commit, each entry in arrival order). When Postgres refuses the batch (an entry in it
+    /// failed, and took the others' work with it), each entry is recorded alone, so only the failing one
+    /// fails.
     static func settlementBatcher(_ database: Database) -> TenantBatcher<RecordUsageStatement, Int64> {
-        TenantBatcher(limit: 64) { tenant, entries in
-            if entries.count == 1 {
-                let ids = try await database.execute(entries[0], for: tenant, logger: database.logger)
-                return [.success(ids.first ?? 0)]
-            }
+        TenantBatcher(limit: 64, retriesAlone: Database.refusedByServer) { tenant, entry in
+            try await database.execute(entry, for: tenant, logger: database.logger).first ?? 0
+        } many: { tenant, entries in
             let rows = try await database.execute(
                 RecordUsageBatchStatement(entries: entries), for: tenant, logger: database.logger)
-            var results = [Result<Int64, any Error>](
-                repeating: .failure(SettlementFailed(reason: "no answer")), count: entries.count)
-            for (ordinal, result) in rows where entries.indices.contains(ordinal - 1) { results[ordinal - 1] = result }
-            return results
+            var ids = [Int64](repeating: 0, count: entries.count)
+            for (ordinal, id) in rows where entries.indices.contains(ordinal - 1) { ids[ordinal - 1] = id }
+            return ids
         }
     }
-}
-
-/// A settlement of a batch that failed in its own subtransaction (nothing of it was written).
-public struct SettlementFailed: Error, CustomStringConvertible {
-    public let reason: String
-    public var description: String { "the usage could not be recorded: \(reason)" }
 }
 
 /// `budget_record_usage_batch`, prepared once per connection: the entries as arrays, in order; absent
 /// values as the nil UUID and the empty string.
 struct RecordUsageBatchStatement: PostgresPreparedStatement {
     static let sql = """
-        SELECT ordinal, record_id, error
+        SELECT ordinal, record_id
         FROM budget_record_usage_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
         """
-    typealias Row = (Int, Result<Int64, any Error>)
+    typealias Row = (Int, Int64)
     static let none = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
     let entries: [RecordUsageStatement]
 
@@ -58,9 +51,5 @@ struct RecordUsageBatchStatement: PostgresPreparedStatement {
         return bindings
     }
 
-    func decodeRow(_ row: PostgresRow) throws -> Row {
-        let (ordinal, id, error) = try row.decode((Int, Int64?, String?).self)
-        if let id, error == nil { return (ordinal, .success(id)) }
-        return (ordinal, .failure(SettlementFailed(reason: error ?? "no ledger row")))
-    }
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode((Int, Int64).self) }
 }

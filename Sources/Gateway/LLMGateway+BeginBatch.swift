@@ -6,37 +6,34 @@ import PostgresNIO
 extension LLMGateway {
     /// Begins a tenant's concurrent calls together: a batch of one is `llm_call_begin` itself (nothing
     /// added to a lone call's latency), a larger one `llm_call_begin_batch` (one transaction, one durable
-    /// commit, each call decided in arrival order in its own subtransaction).
+    /// commit, each call decided in arrival order). When Postgres refuses the batch (a call in it failed,
+    /// and took the others' work with it), each call begins alone, so only the failing one fails. A batch
+    /// in which a tenant has no budget row fails each of its calls with `BudgetNotFound`, as alone.
     static func beginBatcher(_ database: Database) -> TenantBatcher<BeginStatement, BeginRow> {
-        TenantBatcher(limit: 64) { tenant, calls in
-            if calls.count == 1 {
-                let rows = try await database.execute(calls[0], for: tenant, logger: database.logger)
-                return [rows.first.map { .success($0) } ?? .failure(BudgetNotFound())]
-            }
+        TenantBatcher(limit: 64, retriesAlone: Database.refusedByServer) { tenant, call in
+            let rows = try await database.execute(call, for: tenant, logger: database.logger)
+            guard let row = rows.first else { throw BudgetNotFound() }
+            return row
+        } many: { tenant, calls in
             let rows = try await database.execute(
                 BeginBatchStatement(calls: calls), for: tenant, logger: database.logger)
             // A call the function answered nothing for had no budget row (as `llm_call_begin` alone).
-            var results = [Result<BeginRow, any Error>](repeating: .failure(BudgetNotFound()), count: calls.count)
-            for (ordinal, result) in rows where calls.indices.contains(ordinal - 1) { results[ordinal - 1] = result }
-            return results
+            var found = [BeginRow?](repeating: nil, count: calls.count)
+            for (ordinal, row) in rows where calls.indices.contains(ordinal - 1) { found[ordinal - 1] = row }
+            guard found.allSatisfy({ $0 != nil }) else { throw BudgetNotFound() }
+            return found.compactMap { $0 }
         }
     }
-}
-
-/// A call of a batch that failed in its own subtransaction (nothing of it was kept).
-struct BatchedBeginFailed: Error, CustomStringConvertible {
-    let reason: String
-    var description: String { "the call could not begin: \(reason)" }
 }
 
 /// `llm_call_begin_batch`, prepared once per connection: the calls' parameters as arrays, in order.
 struct BeginBatchStatement: PostgresPreparedStatement {
     static let sql = """
         SELECT ordinal, outcome, under_pressure, hour_hits, hour_resets_in, tokens, period, period_start, period_end,
-               token_limit, used, reserved, error
+               token_limit, used, reserved
         FROM llm_call_begin_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
         """
-    typealias Row = (Int, Result<BeginRow, any Error>)
+    typealias Row = (Int, BeginRow)
     let calls: [BeginStatement]
 
     func makeBindings() throws -> PostgresBindings {
@@ -58,14 +55,12 @@ struct BeginBatchStatement: PostgresPreparedStatement {
 
     func decodeRow(_ row: PostgresRow) throws -> Row {
         let c = try row.decode(
-            (Int, String, Bool, Int, Double, Int64, String?, Date?, Date?, Int64?, Int64?, Int64?, String?).self)
-        if c.1 == "error" { return (c.0, .failure(BatchedBeginFailed(reason: c.12 ?? "unknown"))) }
+            (Int, String, Bool, Int, Double, Int64, String?, Date?, Date?, Int64?, Int64?, Int64?).self)
         return (
             c.0,
-            .success(
-                BeginRow(
-                    outcome: c.1, underPressure: c.2, hourHits: c.3, hourResetsIn: c.4, tokens: c.5, period: c.6,
-                    periodStart: c.7, periodEnd: c.8, tokenLimit: c.9, used: c.10, reserved: c.11))
+            BeginRow(
+                outcome: c.1, underPressure: c.2, hourHits: c.3, hourResetsIn: c.4, tokens: c.5, period: c.6,
+                periodStart: c.7, periodEnd: c.8, tokenLimit: c.9, used: c.10, reserved: c.11)
         )
     }
 }

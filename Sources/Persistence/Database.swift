@@ -194,6 +194,12 @@ public struct Database: Sendable {
         }
     }
 
+    /// Whether `error` is Postgres refusing a statement (it raised an error: a check failed, a function
+    /// raised), as opposed to the connection or the deadline failing.
+    @Sendable public static func refusedByServer(_ error: any Error) -> Bool {
+        (error as? PSQLError)?.serverInfo != nil
+    }
+
     /// Answers `SELECT 1`; used by readiness checks.
     public func ping() async throws {
         try await query("SELECT 1")

@@ -9,9 +9,16 @@ import Synchronization
 /// slow or locked batch delays only that tenant's items. An idle tenant's item goes at once (no waiting
 /// for company): batching only happens under that tenant's own concurrency. The item that finds no batch
 /// in flight runs it; when it ends, the first waiting item takes the next batch.
+///
+/// A batch of one runs as `one` (nothing added to a lone item's latency), a larger one as `many`. When
+/// `many` fails with an error `retriesAlone` accepts (the statement itself was refused: one item failed
+/// and rolled the others back), each item runs alone, so only the failing one fails; any other failure
+/// (the database away, the deadline passed) is every item's.
 public final class TenantBatcher<Item: Sendable, Output: Sendable>: Sendable {
-    /// Runs one batch of a tenant: one result per item, in order (a failure of one item is its own).
-    public typealias Run = @Sendable (TenantID, [Item]) async throws -> [Result<Output, any Error>]
+    /// Runs one item.
+    public typealias One = @Sendable (TenantID, Item) async throws -> Output
+    /// Runs a batch: one output per item, in order.
+    public typealias Many = @Sendable (TenantID, [Item]) async throws -> [Output]
 
     private enum Turn: Sendable {
         case done(Result<Output, any Error>)
@@ -29,14 +36,21 @@ public final class TenantBatcher<Item: Sendable, Output: Sendable>: Sendable {
 
     /// The most items one batch carries.
     public let limit: Int
-    private let run: Run
+    private let one: One
+    private let many: Many
+    private let retriesAlone: @Sendable (any Error) -> Bool
     /// Tenants with a batch in flight, and who waits behind it.
     private let lines = Mutex<[TenantID: Line]>([:])
 
-    public init(limit: Int = 64, run: @escaping Run) {
+    public init(
+        limit: Int = 64, retriesAlone: @escaping @Sendable (any Error) -> Bool, one: @escaping One,
+        many: @escaping Many
+    ) {
         precondition(limit >= 1)
         self.limit = limit
-        self.run = run
+        self.retriesAlone = retriesAlone
+        self.one = one
+        self.many = many
     }
 
     /// Runs `item` in the tenant's next batch and answers its own result.
@@ -69,6 +83,27 @@ public final class TenantBatcher<Item: Sendable, Output: Sendable>: Sendable {
         }
     }
 
+    /// Runs a batch (see the type's description): one result per item, in order.
+    private func run(_ tenant: TenantID, _ items: [Item]) async -> [Result<Output, any Error>] {
+        if items.count == 1 {
+            return [await Result(awaiting: { try await one(tenant, items[0]) })]
+        }
+        do {
+            let outputs = try await many(tenant, items)
+            guard outputs.count == items.count else {
+                let mismatch = BatchAnswerMismatch(items: items.count, results: outputs.count)
+                return Array(repeating: .failure(mismatch), count: items.count)
+            }
+            return outputs.map { .success($0) }
+        } catch  where retriesAlone(error) {
+            var results: [Result<Output, any Error>] = []
+            for item in items { results.append(await Result(awaiting: { try await one(tenant, item) })) }
+            return results
+        } catch {
+            return Array(repeating: .failure(error), count: items.count)
+        }
+    }
+
     /// How many items of `tenant` wait behind its batch in flight.
     func waiting(for tenant: TenantID) -> Int { lines.withLock { $0[tenant]?.waiting.count ?? 0 } }
 
@@ -77,17 +112,7 @@ public final class TenantBatcher<Item: Sendable, Output: Sendable>: Sendable {
     private func lead(_ tenant: TenantID, first: Item, others: [Waiter]) async -> Result<Output, any Error> {
         let items = [first] + others.map(\.item)
         // Its own task: the leader's caller going away (a closed request) must not fail the others' items.
-        let run = self.run
-        var results: [Result<Output, any Error>]
-        switch await Task(operation: { try await run(tenant, items) }).result {
-        case .success(let answered) where answered.count == items.count:
-            results = answered
-        case .success(let answered):
-            let mismatch = BatchAnswerMismatch(items: items.count, results: answered.count)
-            results = Array(repeating: .failure(mismatch), count: items.count)
-        case .failure(let error):
-            results = Array(repeating: .failure(error), count: items.count)
-        }
+        let results = await Task { await run(tenant, items) }.value
         for (waiter, result) in zip(others, results.dropFirst()) {
             waiter.continuation.resume(returning: .done(result))
         }
@@ -114,4 +139,15 @@ public struct BatchAnswerMismatch: Error, CustomStringConvertible {
     public let items: Int
     public let results: Int
     public var description: String { "a batch of \(items) items was answered with \(results) results" }
+}
+
+extension Result where Failure == any Error {
+    /// The outcome of `body`, its error kept as the failure.
+    init(awaiting body: () async throws -> Success) async {
+        do {
+            self = .success(try await body())
+        } catch {
+            self = .failure(error)
+        }
+    }
 }

@@ -7,22 +7,32 @@ import Testing
 /// Group commit per tenant: what waits behind a batch goes together, in arrival order, each item with its
 /// own answer; tenants never share a batch, and one tenant's stuck batch does not hold another's.
 @Suite(.timeLimit(.minutes(1))) struct TenantBatcherTests {
-    /// A batch runner that records every batch and holds each one until its gate opens.
+    /// A batch runner that records every batch and, while its tenant is held, holds each batch until the
+    /// tenant is let go. A negative item is refused: alone it fails, in a batch it fails the batch.
     final class Recorder: Sendable {
         let batches = Mutex<[(TenantID, [Int])]>([])
         let gates = Mutex<[TenantID: [CheckedContinuation<Void, Never>]]>([:])
-        let held: Set<TenantID>
+        let held: Mutex<Set<TenantID>>
 
-        init(holding held: Set<TenantID> = []) { self.held = held }
+        init(holding held: Set<TenantID> = []) { self.held = Mutex(held) }
 
-        func run(_ tenant: TenantID, _ items: [Int]) async throws -> [Result<Int, any Error>] {
+        func run(_ tenant: TenantID, _ items: [Int]) async throws -> [Int] {
             batches.withLock { $0.append((tenant, items)) }
-            if held.contains(tenant) {
+            if held.withLock({ $0.contains(tenant) }) {
                 await withCheckedContinuation { continuation in
                     gates.withLock { $0[tenant, default: []].append(continuation) }
                 }
             }
-            return items.map { $0 < 0 ? .failure(Refused(item: $0)) : .success($0 * 10) }
+            if let refused = items.first(where: { $0 < 0 }) { throw Refused(item: refused) }
+            return items.map { $0 * 10 }
+        }
+
+        func batcher(limit: Int = 64) -> TenantBatcher<Int, Int> {
+            TenantBatcher(limit: limit, retriesAlone: { $0 is Refused }) { tenant, item in
+                try await self.run(tenant, [item])[0]
+            } many: { tenant, items in
+                try await self.run(tenant, items)
+            }
         }
 
         func waitForBatches(_ count: Int) async throws {
@@ -31,7 +41,9 @@ import Testing
             }
         }
 
-        func open(_ tenant: TenantID) {
+        /// Lets the tenant's held batches go; with `holding: false`, later ones are no longer held.
+        func open(_ tenant: TenantID, holding: Bool = true) {
+            if !holding { _ = held.withLock { $0.remove(tenant) } }
             for gate in gates.withLock({ $0.removeValue(forKey: tenant) ?? [] }) { gate.resume() }
         }
     }
@@ -43,7 +55,7 @@ import Testing
 
     @Test func aLoneItemGoesAtOnceAndWaitersGoTogetherInArrivalOrder() async throws {
         let recorder = Recorder(holding: [tenantA])
-        let batcher = TenantBatcher<Int, Int>(limit: 3) { try await recorder.run($0, $1) }
+        let batcher = recorder.batcher(limit: 3)
         let tenant = tenantA
         async let first = batcher.submit(1, for: tenant)
         try await recorder.waitForBatches(1)
@@ -53,11 +65,7 @@ import Testing
             waiting.append(Task { try await batcher.submit(item, for: tenant) })
             for _ in 0..<500 where batcher.waiting(for: tenant) <= index { try await Task.sleep(for: .milliseconds(2)) }
         }
-        for batches in 2...3 {
-            recorder.open(tenant)
-            try await recorder.waitForBatches(batches)
-        }
-        recorder.open(tenant)
+        recorder.open(tenant, holding: false)
         #expect(try await first == 10)
         var answers: [Result<Int, Refused>] = []
         for task in waiting {
@@ -65,14 +73,15 @@ import Testing
                 answers.append(.failure(refused))
             }
         }
+        // The refused item fails alone: its batch was refused, and each of its items ran again alone.
         #expect(answers == [.success(20), .success(30), .failure(Refused(item: -4)), .success(50), .success(60)])
-        // One batch of the lone item, then the waiting ones in arrival order, at most `limit` at a time.
-        #expect(recorder.batches.withLock { $0.map(\.1) } == [[1], [2, 3, -4], [5, 6]])
+        // The lone item, then the waiting ones in arrival order, at most `limit` at a time.
+        #expect(recorder.batches.withLock { $0.map(\.1) } == [[1], [2, 3, -4], [2], [3], [-4], [5, 6]])
     }
 
     @Test func tenantsNeverShareABatchAndAStuckTenantHoldsOnlyItself() async throws {
         let recorder = Recorder(holding: [tenantA])
-        let batcher = TenantBatcher<Int, Int> { try await recorder.run($0, $1) }
+        let batcher = recorder.batcher()
         let (a, b) = (tenantA, tenantB)
         let stuck = Task { try await batcher.submit(1, for: a) }
         try await recorder.waitForBatches(1)
@@ -92,23 +101,51 @@ import Testing
         #expect(try await behind.value == 20)
     }
 
-    @Test func aFailedBatchFailsEachOfItsItemsAndTheNextBatchStillRuns() async throws {
+    @Test func aBatchThatFailsOtherwiseFailsEachOfItsItemsAndTheNextBatchStillRuns() async throws {
         struct Down: Error {}
+        let recorder = Recorder(holding: [tenantA])
         let calls = Mutex(0)
-        let batcher = TenantBatcher<Int, Int> { _, items in
+        let batcher = TenantBatcher<Int, Int>(retriesAlone: { $0 is Refused }) { tenant, item in
+            try await recorder.run(tenant, [item])[0]
+        } many: { _, items in
             let call = calls.withLock { count -> Int in
                 count += 1
                 return count
             }
             if call == 1 { throw Down() }
-            return items.map { .success($0) }
+            return items
         }
-        await #expect(throws: Down.self) { try await batcher.submit(1, for: tenantA) }
-        #expect(try await batcher.submit(2, for: tenantA) == 2)
+        let tenant = tenantA
+        let first = Task { try await batcher.submit(1, for: tenant) }
+        try await recorder.waitForBatches(1)
+        let second = Task { try await batcher.submit(2, for: tenant) }
+        let third = Task { try await batcher.submit(3, for: tenant) }
+        for _ in 0..<500 where batcher.waiting(for: tenant) < 2 { try await Task.sleep(for: .milliseconds(2)) }
+        recorder.open(tenant, holding: false)
+        #expect(try await first.value == 10)
+        // The database went away under the batch of 2 and 3: both fail with that, neither runs again alone.
+        await #expect(throws: Down.self) { try await second.value }
+        await #expect(throws: Down.self) { try await third.value }
+        #expect(recorder.batches.withLock { $0.count } == 1)
+        #expect(try await batcher.submit(4, for: tenant) == 40)
     }
 
     @Test func anAnswerOfTheWrongLengthFailsTheWholeBatch() async throws {
-        let batcher = TenantBatcher<Int, Int> { _, _ in [] }
-        await #expect(throws: BatchAnswerMismatch.self) { try await batcher.submit(1, for: tenantA) }
+        let recorder = Recorder(holding: [tenantA])
+        let batcher = TenantBatcher<Int, Int>(retriesAlone: { _ in false }) { tenant, item in
+            try await recorder.run(tenant, [item])[0]
+        } many: { _, _ in
+            []
+        }
+        let tenant = tenantA
+        let first = Task { try await batcher.submit(1, for: tenant) }
+        try await recorder.waitForBatches(1)
+        let second = Task { try await batcher.submit(2, for: tenant) }
+        let third = Task { try await batcher.submit(3, for: tenant) }
+        for _ in 0..<500 where batcher.waiting(for: tenant) < 2 { try await Task.sleep(for: .milliseconds(2)) }
+        recorder.open(tenant, holding: false)
+        #expect(try await first.value == 10)
+        await #expect(throws: BatchAnswerMismatch.self) { try await second.value }
+        await #expect(throws: BatchAnswerMismatch.self) { try await third.value }
     }
 }

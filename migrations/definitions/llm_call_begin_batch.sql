@@ -1,9 +1,11 @@
 -- after: 0027
--- Begins several calls of a replica in one transaction and one durable commit (group commit): each as
--- `llm_call_begin` would alone, in the order given (its arrival order), each in its own subtransaction so a
--- call that fails (answered as 'error' with the reason) changes nothing and fails no other. A call sees the
--- reservations of the calls before it, so the budget holds exactly what it would have held for them one by
--- one. The replica batches one tenant's calls at a time (Gateway's TenantBatcher). A 'stale' or 'hourly'
+-- Begins several calls of one tenant in one transaction and one durable commit (group commit): each as
+-- `llm_call_begin` would alone, in the order given (its arrival order). A call sees the reservations of the
+-- calls before it, so the budget holds exactly what it would have held for them one by one. No
+-- subtransactions: each would lock the tenant's row under its own transaction id, and those locks together
+-- make a multixact that every other reader of the row must then resolve (`GetMultiXactIdMembers` was 10 %
+-- of Postgres's samples at c32). Should any call fail, the whole batch rolls back and the replica begins
+-- its calls one by one (Gateway's TenantBatcher), so a failing call still fails alone. A 'stale' or 'hourly'
 -- call turns synchronous commit off for its transaction (a counter is not money); the batch turns it back
 -- on when any call reserved or was refused by the budget. A pressure percent of -1 stands for none (NULL).
 CREATE OR REPLACE FUNCTION llm_call_begin_batch(
@@ -13,7 +15,7 @@ CREATE OR REPLACE FUNCTION llm_call_begin_batch(
     p_ttl_seconds integer[])
 RETURNS TABLE (ordinal integer, outcome text, under_pressure boolean, hour_hits integer,
                hour_resets_in double precision, tokens bigint, period text, period_start timestamptz,
-               period_end timestamptz, token_limit bigint, used bigint, reserved bigint, error text)
+               period_end timestamptz, token_limit bigint, used bigint, reserved bigint)
 LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
 DECLARE
     v_sync    text := current_setting('synchronous_commit');
@@ -21,42 +23,24 @@ DECLARE
     r         record;
 BEGIN
     FOR i IN 1 .. coalesce(cardinality(p_tenants), 0) LOOP
-        BEGIN
-            FOR r IN SELECT * FROM llm_call_begin(p_tenants[i], p_policy_versions[i], p_credentials_digests[i],
-                    p_hour_subjects[i], p_hour_seconds[i], p_hour_limits[i], NULLIF(p_pressure_percents[i], -1),
-                    p_reservations[i], p_tokens[i], p_pressure_tokens[i], p_minimums[i], p_ttl_seconds[i]) LOOP
-                ordinal := i;
-                outcome := r.outcome;
-                under_pressure := r.under_pressure;
-                hour_hits := r.hour_hits;
-                hour_resets_in := r.hour_resets_in;
-                tokens := r.tokens;
-                period := r.period;
-                period_start := r.period_start;
-                period_end := r.period_end;
-                token_limit := r.token_limit;
-                used := r.used;
-                reserved := r.reserved;
-                error := NULL;
-                RETURN NEXT;
-                v_durable := v_durable OR r.outcome IN ('granted', 'exhausted');
-            END LOOP;
-        EXCEPTION WHEN OTHERS THEN
+        FOR r IN SELECT * FROM llm_call_begin(p_tenants[i], p_policy_versions[i], p_credentials_digests[i],
+                p_hour_subjects[i], p_hour_seconds[i], p_hour_limits[i], NULLIF(p_pressure_percents[i], -1),
+                p_reservations[i], p_tokens[i], p_pressure_tokens[i], p_minimums[i], p_ttl_seconds[i]) LOOP
             ordinal := i;
-            outcome := 'error';
-            under_pressure := false;
-            hour_hits := 0;
-            hour_resets_in := 0;
-            tokens := 0;
-            period := NULL;
-            period_start := NULL;
-            period_end := NULL;
-            token_limit := NULL;
-            used := NULL;
-            reserved := NULL;
-            error := left(SQLERRM, 300);
+            outcome := r.outcome;
+            under_pressure := r.under_pressure;
+            hour_hits := r.hour_hits;
+            hour_resets_in := r.hour_resets_in;
+            tokens := r.tokens;
+            period := r.period;
+            period_start := r.period_start;
+            period_end := r.period_end;
+            token_limit := r.token_limit;
+            used := r.used;
+            reserved := r.reserved;
             RETURN NEXT;
-        END;
+            v_durable := v_durable OR r.outcome IN ('granted', 'exhausted');
+        END LOOP;
     END LOOP;
     IF v_durable THEN
         PERFORM set_config('synchronous_commit', v_sync, true);

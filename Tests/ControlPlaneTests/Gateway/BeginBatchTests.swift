@@ -6,14 +6,14 @@ import PostgresNIO
 import Testing
 
 /// `llm_call_begin_batch`, the group commit of a tenant's concurrent gateway calls: each call decided as
-/// `llm_call_begin` would alone, in the order given, seeing the reservations before it; a call that fails
-/// keeps nothing and fails no other; the transaction stays durable when any call reserved.
+/// `llm_call_begin` would alone, in the order given, seeing the reservations before it; the transaction
+/// stays durable when any call reserved; a call that fails takes the batch with it, and nothing is kept
+/// (the replica then begins each call alone: `TenantBatcherTests`).
 @Suite(.timeLimit(.minutes(2))) struct BeginBatchTests {
-    /// One call of a batch: its outcome, tokens reserved and error.
+    /// One call of a batch: its outcome and the tokens reserved.
     struct Answer: Equatable {
         let outcome: String
         let tokens: Int64
-        let failed: Bool
     }
 
     /// Runs a batch of calls for `tenant` with the plan as the database has it now; `version` overrides
@@ -33,7 +33,7 @@ import Testing
                 let count = tokens.count
                 let rows = try await transaction.query(
                     """
-                    SELECT ordinal, outcome, tokens, error FROM llm_call_begin_batch(
+                    SELECT ordinal, outcome, tokens FROM llm_call_begin_batch(
                         \(Array(repeating: tenant.rawValue, count: count)), \(version.map { $0 ?? policyVersion }),
                         \(Array(repeating: digest, count: count)),
                         \(Array(repeating: ByteBuffer(bytes: [0, 1]), count: count)), \(hourSeconds),
@@ -43,8 +43,8 @@ import Testing
                     ORDER BY ordinal
                     """)
                 var answers: [Answer] = []
-                for try await (_, outcome, reserved, error) in rows.decode((Int, String, Int64, String?).self) {
-                    answers.append(Answer(outcome: outcome, tokens: reserved, failed: error != nil))
+                for try await (_, outcome, reserved) in rows.decode((Int, String, Int64).self) {
+                    answers.append(Answer(outcome: outcome, tokens: reserved))
                 }
                 var setting = ""
                 for try await value in try await transaction.query("SHOW synchronous_commit").decode(String.self) {
@@ -69,20 +69,27 @@ import Testing
             try await Gateway.setUp(client, tenant, candidates: [Gateway.candidate("openai", "ok")], tokenLimit: 2_500)
             let id = try #require(TenantID(string: tenant.tenantID))
             let result = try await Self.batch(
-                id, tokens: [1_000, 1_000, 1_000, 1_000, 1_000], version: [nil, nil, nil, 999, nil],
-                hourSeconds: [3600, 1e300, 3600, 3600, 3600])
+                id, tokens: [1_000, 1_000, 1_000, 1_000], version: [nil, nil, 999, nil],
+                hourSeconds: [3600, 3600, 3600, 3600])
             #expect(
                 result.answers == [
-                    Answer(outcome: "granted", tokens: 1_000, failed: false),
-                    Answer(outcome: "error", tokens: 0, failed: true),
-                    Answer(outcome: "granted", tokens: 1_000, failed: false),
-                    Answer(outcome: "stale", tokens: 0, failed: false),
+                    Answer(outcome: "granted", tokens: 1_000),
+                    Answer(outcome: "granted", tokens: 1_000),
+                    Answer(outcome: "stale", tokens: 0),
                     // 500 left after the two before it: refused, as it would have been alone.
-                    Answer(outcome: "exhausted", tokens: 0, failed: false),
+                    Answer(outcome: "exhausted", tokens: 0),
                 ])
             #expect(result.reserved == 2_000)
             // The stale call turned synchronous commit off for its transaction; the batch turned it back on.
             #expect(result.synchronousCommit == "on")
+
+            // A window of 1e300 seconds makes the hourly counter fail: the batch fails and keeps nothing.
+            await #expect(throws: PSQLError.self) {
+                _ = try await Self.batch(
+                    id, tokens: [100, 100], version: [nil, nil], hourSeconds: [3600, 1e300])
+            }
+            let held = try await Self.batch(id, tokens: [], version: [], hourSeconds: [])
+            #expect(held.reserved == 2_000)
         }
     }
 
