@@ -101,6 +101,21 @@ import Testing
         #expect(try await behind.value == 20)
     }
 
+    /// Submits 1 alone (held, and answered 10), then 2 and 3 behind it, and lets the tenant go: the tasks
+    /// of the two, which went as one batch.
+    static func twoBehindALoneOne(_ batcher: TenantBatcher<Int, Int>, recorder: Recorder, tenant: TenantID)
+        async throws -> (Task<Int, any Error>, Task<Int, any Error>)
+    {
+        let first = Task { try await batcher.submit(1, for: tenant) }
+        try await recorder.waitForBatches(1)
+        let second = Task { try await batcher.submit(2, for: tenant) }
+        let third = Task { try await batcher.submit(3, for: tenant) }
+        for _ in 0..<500 where batcher.waiting(for: tenant) < 2 { try await Task.sleep(for: .milliseconds(2)) }
+        recorder.open(tenant, holding: false)
+        #expect(try await first.value == 10)
+        return (second, third)
+    }
+
     @Test func aBatchThatFailsOtherwiseFailsEachOfItsItemsAndTheNextBatchStillRuns() async throws {
         struct Down: Error {}
         let recorder = Recorder(holding: [tenantA])
@@ -115,19 +130,12 @@ import Testing
             if call == 1 { throw Down() }
             return items
         }
-        let tenant = tenantA
-        let first = Task { try await batcher.submit(1, for: tenant) }
-        try await recorder.waitForBatches(1)
-        let second = Task { try await batcher.submit(2, for: tenant) }
-        let third = Task { try await batcher.submit(3, for: tenant) }
-        for _ in 0..<500 where batcher.waiting(for: tenant) < 2 { try await Task.sleep(for: .milliseconds(2)) }
-        recorder.open(tenant, holding: false)
-        #expect(try await first.value == 10)
+        let (second, third) = try await Self.twoBehindALoneOne(batcher, recorder: recorder, tenant: tenantA)
         // The database went away under the batch of 2 and 3: both fail with that, neither runs again alone.
         await #expect(throws: Down.self) { try await second.value }
         await #expect(throws: Down.self) { try await third.value }
         #expect(recorder.batches.withLock { $0.count } == 1)
-        #expect(try await batcher.submit(4, for: tenant) == 40)
+        #expect(try await batcher.submit(4, for: tenantA) == 40)
     }
 
     @Test func anAnswerOfTheWrongLengthFailsTheWholeBatch() async throws {
@@ -137,14 +145,7 @@ import Testing
         } many: { _, _ in
             []
         }
-        let tenant = tenantA
-        let first = Task { try await batcher.submit(1, for: tenant) }
-        try await recorder.waitForBatches(1)
-        let second = Task { try await batcher.submit(2, for: tenant) }
-        let third = Task { try await batcher.submit(3, for: tenant) }
-        for _ in 0..<500 where batcher.waiting(for: tenant) < 2 { try await Task.sleep(for: .milliseconds(2)) }
-        recorder.open(tenant, holding: false)
-        #expect(try await first.value == 10)
+        let (second, third) = try await Self.twoBehindALoneOne(batcher, recorder: recorder, tenant: tenantA)
         await #expect(throws: BatchAnswerMismatch.self) { try await second.value }
         await #expect(throws: BatchAnswerMismatch.self) { try await third.value }
     }
