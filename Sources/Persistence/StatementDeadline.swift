@@ -131,7 +131,7 @@ extension Abandon {
 }
 
 /// Resumes a continuation once, whoever comes first (the work, a check or a cancellation), and runs a
-/// clean-up after that first resumption.
+/// clean-up at that first resumption, before the caller continues.
 private final class ResumeOnce<Value: Sendable>: Sendable {
     private struct State {
         var continuation: CheckedContinuation<Value, any Error>?
@@ -174,8 +174,10 @@ private final class ResumeOnce<Value: Sendable>: Sendable {
             }
             return (state.continuation, state.cleanup, true)
         }
-        continuation?.resume(with: result)
+        // The clean-up first: once the caller has its answer, nothing of the wait is left (a watched deadline
+        // cleaned up after the resumption was still there, briefly, when the caller looked).
         cleanup?()
+        continuation?.resume(with: result)
         return first
     }
 }
