@@ -61,8 +61,8 @@ public struct DeliveryRecord: Sendable, Equatable {
     public var jobIDs: [UUID]?
 }
 
-/// Records deliveries and reads them back. Recording is one durable statement (`webhook_accept`): the
-/// delivery and its jobs are committed before GitHub gets its answer.
+/// Records deliveries and reads them back. Recording is one durable statement (`webhook_accept`, prepared
+/// once per connection): the delivery and its jobs are committed before GitHub gets its answer.
 public struct DeliveryStore: Sendable {
     public init() {}
 
@@ -77,24 +77,12 @@ public struct DeliveryStore: Sendable {
         case .ignored(let why):
             (pipelines, status, reason) = ([], .ignored, why)
         }
-        let jobIDs = pipelines.map { _ in UUID() }
-        let payload = delivery.payload
-        let rows = try await database.query(
-            """
-            SELECT delivery_id, status, duplicate, job_ids
-            FROM webhook_accept(
-                \(delivery.tenantID.rawValue), \(delivery.endpointID), \(UUID()), \(delivery.githubDelivery),
-                \(delivery.event), \(payload.action), \(payload.repository), \(payload.ref), \(status.rawValue),
-                \(reason), \(delivery.contentType), \(Data(delivery.body)), \(pipelines.map(\.rawValue)), \(jobIDs),
-                \(maxAttempts)::integer)
-            """, for: delivery.tenantID, logger: database.logger)
-        var accepted: AcceptedDelivery?
-        for try await row in rows.decode((UUID, String, Bool, [UUID]).self) {
-            accepted = AcceptedDelivery(
-                deliveryID: row.0, status: DeliveryStatus(rawValue: row.1) ?? .accepted, duplicate: row.2,
-                jobIDs: row.3)
-        }
-        guard let accepted else { throw DeliveryNotRecorded() }
+        let rows = try await database.execute(
+            AcceptStatement(
+                delivery: delivery, deliveryID: UUID(), status: status, reason: reason, pipelines: pipelines,
+                jobIDs: pipelines.map { _ in UUID() }, maxAttempts: Int32(clamping: maxAttempts)),
+            for: delivery.tenantID, logger: database.logger)
+        guard let accepted = rows.first else { throw DeliveryNotRecorded() }
         return accepted
     }
 
