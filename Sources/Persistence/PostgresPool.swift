@@ -276,7 +276,8 @@ public final class PostgresPool: Service, Sendable {
     }
 
     /// One new connection, within `dialTimeout` (a server that accepts and never answers the start-up
-    /// cannot hold the dial); a connection that arrives after the dial was given up is closed.
+    /// cannot hold the dial); a connection that arrives after the dial was given up (its deadline passed,
+    /// or its caller was cancelled) is closed.
     private func dial() async throws -> PostgresConnection {
         let arrived = Mutex<(connection: PostgresConnection?, givenUp: Bool)>((nil, false))
         let id = connectionIDs.add(1, ordering: .relaxed).newValue
@@ -305,10 +306,21 @@ public final class PostgresPool: Service, Sendable {
                     arrived.connection = connection
                     return true
                 }
-                if !keep { try? await connection.close() }
+                // Closed as `close` does, not by awaiting: this task may be cancelled by now, and a
+                // connection freed unclosed traps (postgres-nio asserts it).
+                if !keep { self.close(connection) }
             }
-        } catch is Abandon.Abandoned {
-            throw DatabaseUnavailable()
+        } catch {
+            // Given up however it ended (its deadline, the caller's cancellation): a connection that
+            // arrived is closed here, one that arrives later by the dial itself.
+            let arrivedAlready = arrived.withLock { arrived -> PostgresConnection? in
+                arrived.givenUp = true
+                defer { arrived.connection = nil }
+                return arrived.connection
+            }
+            if let arrivedAlready { close(arrivedAlready) }
+            if error is Abandon.Abandoned { throw DatabaseUnavailable() }
+            throw error
         }
         let connection = arrived.withLock { arrived -> PostgresConnection? in
             defer { arrived.connection = nil }
