@@ -15,6 +15,9 @@ import Testing
 /// the weekly totals.
 @Suite(.timeLimit(.minutes(4))) struct InterventionTests {
     static let owner = "ada@example.test"
+    /// The owner's email as their git spells it: the promise, its owner and the commit that closes it are
+    /// matched whatever the case.
+    static let ownerAsGitSpellsIt = "Ada@Example.TEST"
     static let manager = "grace@example.test"
 
     @Test func anOverduePromiseBecomesOneInterventionEscalatedAndAnswered() async throws {
@@ -82,12 +85,14 @@ import Testing
                             "Quarantine the flaky test\n\nI'll fix the flaky test by Friday. "
                                 + "I'll update the changelog by Friday.", "\(day)T12:00:00+00:00"
                         )
-                    ]))
+                    ], author: Self.ownerAsGitSpellsIt))
             #expect(
                 try await first.deliver(endpoint.url, event: "push", body: promise, secret: endpoint.secret).status
                     == .accepted)
             let closing = try GitHubFixtures.bytes(
-                push(seed: 62, commits: [("Update the changelog for the release", "\(day)T12:05:00+00:00")]))
+                push(
+                    seed: 62, commits: [("Update the changelog for the release", "\(day)T12:05:00+00:00")],
+                    author: Self.ownerAsGitSpellsIt))
             #expect(
                 try await first.deliver(endpoint.url, event: "push", body: closing, secret: endpoint.secret).status
                     == .accepted)
@@ -123,6 +128,7 @@ import Testing
             #expect(items.count == 1)
             #expect(item["status"] as? String == "open")
             #expect(item["commitment"] as? String == "I'll fix the flaky test by Friday")
+            // The person as the directory keeps emails: lowercased.
             #expect(item["person"] as? String == owner)
             #expect(item["owner_handle"] as? String == "U024BE7LH")
             #expect(item["manager_email"] as? String == manager)
@@ -336,12 +342,21 @@ import Testing
     }
 
     /// A push of commits with these messages and timestamps.
-    static func push(seed: Int, commits: [(message: String, timestamp: String)]) -> [String: Any] {
+    /// A push of `commits` to `octo-org/hello-world`, authored by `author` (an email spelled as the author's
+    /// git spelled it; the fixture's own when nil).
+    static func push(seed: Int, commits: [(message: String, timestamp: String)], author: String? = nil)
+        -> [String: Any]
+    {
         var push = GitHubFixtures.push(commits: commits.count, seed: seed)
         let made = commits.enumerated().map { index, commit in
-            GitHubFixtures.commit(
+            var made = GitHubFixtures.commit(
                 seed * 100 + index, message: commit.message, repository: "octo-org/hello-world",
                 timestamp: commit.timestamp)
+            if let author, var person = made["author"] as? [String: Any] {
+                person["email"] = author
+                made["author"] = person
+            }
+            return made
         }
         push["commits"] = made
         push["head_commit"] = made.last
