@@ -134,15 +134,11 @@ struct BeginRow: Sendable {
     let used: Int64?
     let reserved: Int64?
 
-    init(
-        outcome: String, underPressure: Bool, hourHits: Int, hourResetsIn: Double, tokens: Int64, period: String?,
-        periodStart: Date?, periodEnd: Date?, tokenLimit: Int64?, used: Int64?, reserved: Int64?
-    ) {
-        (self.outcome, self.underPressure, self.hourHits, self.hourResetsIn, self.tokens) =
-            (outcome, underPressure, hourHits, hourResetsIn, tokens)
-        (self.period, self.periodStart, self.periodEnd, self.tokenLimit, self.used, self.reserved) =
-            (period, periodStart, periodEnd, tokenLimit, used, reserved)
-    }
+    /// The columns a row is read from, first in that order (a batch's row adds its ordinal after them).
+    static let columns = """
+        outcome, under_pressure, hour_hits, hour_resets_in, tokens, period, period_start, period_end, token_limit, \
+        used, reserved
+        """
 
     init(_ row: PostgresRow) throws {
         let columns = try row.decode(
@@ -157,9 +153,7 @@ struct BeginRow: Sendable {
 /// `llm_call_begin`, prepared once per connection: every gateway call with a held plan begins with it.
 struct BeginStatement: PostgresPreparedStatement {
     static let sql = """
-        SELECT outcome, under_pressure, hour_hits, hour_resets_in, tokens, period, period_start, period_end,
-               token_limit, used, reserved
-        FROM llm_call_begin($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        SELECT \(BeginRow.columns) FROM llm_call_begin($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
         """
     typealias Row = BeginRow
     let tenantID: TenantID

@@ -29,8 +29,7 @@ extension LLMGateway {
 /// `llm_call_begin_batch`, prepared once per connection: the calls' parameters as arrays, in order.
 struct BeginBatchStatement: PostgresPreparedStatement {
     static let sql = """
-        SELECT ordinal, outcome, under_pressure, hour_hits, hour_resets_in, tokens, period, period_start, period_end,
-               token_limit, used, reserved
+        SELECT \(BeginRow.columns), ordinal
         FROM llm_call_begin_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
         """
     typealias Row = (Int, BeginRow)
@@ -54,13 +53,6 @@ struct BeginBatchStatement: PostgresPreparedStatement {
     }
 
     func decodeRow(_ row: PostgresRow) throws -> Row {
-        let c = try row.decode(
-            (Int, String, Bool, Int, Double, Int64, String?, Date?, Date?, Int64?, Int64?, Int64?).self)
-        return (
-            c.0,
-            BeginRow(
-                outcome: c.1, underPressure: c.2, hourHits: c.3, hourResetsIn: c.4, tokens: c.5, period: c.6,
-                periodStart: c.7, periodEnd: c.8, tokenLimit: c.9, used: c.10, reserved: c.11)
-        )
+        (try row.makeRandomAccess()["ordinal"].decode(Int.self), try BeginRow(row))
     }
 }

@@ -284,17 +284,7 @@ public final class PostgresPool: Service, Sendable {
         let configuration = self.configuration
         let logger = self.logger
         do {
-            try await Abandon.within(
-                settings.dialTimeout,
-                onAbandon: {
-                    let late = arrived.withLock { arrived -> PostgresConnection? in
-                        arrived.givenUp = true
-                        defer { arrived.connection = nil }
-                        return arrived.connection
-                    }
-                    if let late { self.close(late) }
-                }
-            ) {
+            try await Abandon.within(settings.dialTimeout) {
                 // Each connection on the next event loop in turn. postgres-nio's default is the loop the
                 // caller runs on, and every task runs on a loop here: a worker's slots, all started from
                 // one task, had every connection (and so every statement's answer) on one loop, one core.

@@ -30,17 +30,13 @@ public final class TenantBatcher<Item: Sendable, Output: Sendable>: Sendable {
         let continuation: CheckedContinuation<Turn, Never>
     }
 
-    private struct Line {
-        var waiting: [Waiter] = []
-    }
-
     /// The most items one batch carries.
     public let limit: Int
     private let one: One
     private let many: Many
     private let retriesAlone: @Sendable (any Error) -> Bool
     /// Tenants with a batch in flight, and who waits behind it.
-    private let lines = Mutex<[TenantID: Line]>([:])
+    private let lines = Mutex<[TenantID: [Waiter]]>([:])
 
     public init(
         limit: Int = 64, retriesAlone: @escaping @Sendable (any Error) -> Bool, one: @escaping One,
@@ -57,7 +53,7 @@ public final class TenantBatcher<Item: Sendable, Output: Sendable>: Sendable {
     public func submit(_ item: Item, for tenant: TenantID) async throws -> Output {
         let leads = lines.withLock { lines -> Bool in
             guard lines[tenant] == nil else { return false }
-            lines[tenant] = Line()
+            lines[tenant] = []
             return true
         }
         if leads {
@@ -67,10 +63,10 @@ public final class TenantBatcher<Item: Sendable, Output: Sendable>: Sendable {
             let queued = lines.withLock { lines -> Bool in
                 // The batch in flight may have ended between the two looks: then this item leads.
                 guard lines[tenant] != nil else {
-                    lines[tenant] = Line()
+                    lines[tenant] = []
                     return false
                 }
-                lines[tenant]?.waiting.append(Waiter(item: item, continuation: continuation))
+                lines[tenant]?.append(Waiter(item: item, continuation: continuation))
                 return true
             }
             if !queued { continuation.resume(returning: .lead([])) }
@@ -105,7 +101,7 @@ public final class TenantBatcher<Item: Sendable, Output: Sendable>: Sendable {
     }
 
     /// How many items of `tenant` wait behind its batch in flight.
-    func waiting(for tenant: TenantID) -> Int { lines.withLock { $0[tenant]?.waiting.count ?? 0 } }
+    func waiting(for tenant: TenantID) -> Int { lines.withLock { $0[tenant]?.count ?? 0 } }
 
     /// Runs a batch of `first` and `others`, answers the others, and hands the next batch (if any waits)
     /// to its first item.
@@ -117,14 +113,12 @@ public final class TenantBatcher<Item: Sendable, Output: Sendable>: Sendable {
             waiter.continuation.resume(returning: .done(result))
         }
         let next = lines.withLock { lines -> [Waiter] in
-            guard var line = lines[tenant], !line.waiting.isEmpty else {
+            guard let waiting = lines[tenant], !waiting.isEmpty else {
                 lines[tenant] = nil
                 return []
             }
-            let batch = Array(line.waiting.prefix(limit))
-            line.waiting.removeFirst(batch.count)
-            lines[tenant] = line
-            return batch
+            lines[tenant] = Array(waiting.dropFirst(limit))
+            return Array(waiting.prefix(limit))
         }
         if let leader = next.first {
             leader.continuation.resume(returning: .lead(Array(next.dropFirst())))

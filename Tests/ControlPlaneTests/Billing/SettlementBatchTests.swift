@@ -21,54 +21,42 @@ import Testing
         let completion: Int64
     }
 
-    static func database<Result: Sendable>(_ body: @escaping @Sendable (Database) async throws -> Result)
-        async throws -> Result
-    {
-        try await TestEnvironment.withDatabase { pool in
-            try await body(Database(client: pool, logger: TestEnvironment.logger))
-        }
-    }
-
     /// Runs one batch of `entries` for `tenant` in its own transaction: the ledger ids, in order.
     static func settle(_ entries: [Entry], tenant: TenantID) async throws -> [Int64] {
-        try await database { database in
-            try await database.withTenant(tenant) { transaction in
-                let rows = try await transaction.query(
-                    """
-                    SELECT ordinal, record_id FROM budget_record_usage_batch(
-                        \(entries.map { _ in tenant.rawValue }), \(entries.map { $0.reservation ?? none }),
-                        \(entries.map(\.release)), \(entries.map { $0.request ?? "" }), \(entries.map { _ in none }),
-                        \(entries.map { _ in "chat" }), \(entries.map { _ in "openai" }), \(entries.map { _ in "ok" }),
-                        \(entries.map(\.prompt)), \(entries.map(\.completion)), \(entries.map { _ in Int64(0) }),
-                        \(entries.map { $0.prompt + $0.completion }), \(entries.map { _ in false }),
-                        \(entries.map { _ in Int64(0) }))
-                    ORDER BY ordinal
-                    """)
-                var ids: [Int64] = []
-                for try await (_, id) in rows.decode((Int, Int64).self) { ids.append(id) }
-                return ids
-            }
+        try await TestEnvironment.withTenantTransaction(tenant.description, owner: false) { transaction in
+            let rows = try await transaction.query(
+                """
+                SELECT ordinal, record_id FROM budget_record_usage_batch(
+                    \(entries.map { _ in tenant.rawValue }), \(entries.map { $0.reservation ?? none }),
+                    \(entries.map(\.release)), \(entries.map { $0.request ?? "" }), \(entries.map { _ in none }),
+                    \(entries.map { _ in "chat" }), \(entries.map { _ in "openai" }), \(entries.map { _ in "ok" }),
+                    \(entries.map(\.prompt)), \(entries.map(\.completion)), \(entries.map { _ in Int64(0) }),
+                    \(entries.map { $0.prompt + $0.completion }), \(entries.map { _ in false }),
+                    \(entries.map { _ in Int64(0) }))
+                ORDER BY ordinal
+                """)
+            var ids: [Int64] = []
+            for try await (_, id) in rows.decode((Int, Int64).self) { ids.append(id) }
+            return ids
         }
     }
 
     /// The tenant's ledger (request ids, oldest first) and its period's used and reserved tokens.
     static func books(_ tenant: TenantID) async throws -> (ledger: [String?], used: Int64, reserved: Int64) {
-        try await database { database in
-            try await database.withTenant(tenant) { transaction in
-                var ledger: [String?] = []
-                for try await request in try await transaction.query(
-                    "SELECT request_id FROM usage_records ORDER BY record_id"
-                ).decode(String?.self) {
-                    ledger.append(request)
-                }
-                var counters: (Int64, Int64) = (0, 0)
-                for try await row in try await transaction.query("SELECT used, reserved FROM budget_periods").decode(
-                    (Int64, Int64).self)
-                {
-                    counters = row
-                }
-                return (ledger, counters.0, counters.1)
+        try await TestEnvironment.withTenantTransaction(tenant.description, owner: false) { transaction in
+            var ledger: [String?] = []
+            for try await request in try await transaction.query(
+                "SELECT request_id FROM usage_records ORDER BY record_id"
+            ).decode(String?.self) {
+                ledger.append(request)
             }
+            var counters: (Int64, Int64) = (0, 0)
+            for try await row in try await transaction.query("SELECT used, reserved FROM budget_periods").decode(
+                (Int64, Int64).self)
+            {
+                counters = row
+            }
+            return (ledger, counters.0, counters.1)
         }
     }
 
@@ -78,12 +66,10 @@ import Testing
             try await Gateway.setUp(client, tenant, candidates: [Gateway.candidate("openai", "ok")], tokenLimit: 10_000)
             let id = try #require(TenantID(string: tenant.tenantID))
             let (first, second) = (UUID(), UUID())
-            try await Self.database { database in
-                try await database.withTenant(id) { transaction -> Void in
-                    for reservation in [first, second] {
-                        try await transaction.query(
-                            "SELECT granted FROM budget_reserve(\(id.rawValue), \(reservation), 1000, 1, 60, NULL)")
-                    }
+            try await TestEnvironment.withTenantTransaction(id.description, owner: false) { transaction -> Void in
+                for reservation in [first, second] {
+                    try await transaction.query(
+                        "SELECT granted FROM budget_reserve(\(id.rawValue), \(reservation), 1000, 1, 60, NULL)")
                 }
             }
             // The first ends its reservation, the second has none, the third charges the second

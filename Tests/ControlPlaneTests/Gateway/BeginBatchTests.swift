@@ -21,45 +21,43 @@ import Testing
     static func batch(
         _ tenant: TenantID, tokens: [Int64], version: [Int32?], hourSeconds: [Double]
     ) async throws -> (answers: [Answer], synchronousCommit: String, reserved: Int64) {
-        try await TestEnvironment.withDatabase { pool in
-            try await Database(client: pool, logger: TestEnvironment.logger).withTenant(tenant) { transaction in
-                let current = try await transaction.query(
-                    """
-                    SELECT (SELECT COALESCE(max(version), 0) FROM llm_policies),
-                           (SELECT digest FROM llm_credentials_digest(\(tenant.rawValue)))
-                    """
-                ).collect().first.map { try $0.decode((Int32, String).self) }
-                let (policyVersion, digest) = try #require(current)
-                let count = tokens.count
-                let rows = try await transaction.query(
-                    """
-                    SELECT ordinal, outcome, tokens FROM llm_call_begin_batch(
-                        \(Array(repeating: tenant.rawValue, count: count)), \(version.map { $0 ?? policyVersion }),
-                        \(Array(repeating: digest, count: count)),
-                        \(Array(repeating: ByteBuffer(bytes: [0, 1]), count: count)), \(hourSeconds),
-                        \(Array(repeating: Int32(1_000_000), count: count)), \(Array(repeating: Int32(-1), count: count)),
-                        \((0..<count).map { _ in UUID() }), \(tokens), \(tokens), \(tokens),
-                        \(Array(repeating: Int32(60), count: count)))
-                    ORDER BY ordinal
-                    """)
-                var answers: [Answer] = []
-                for try await (_, outcome, reserved) in rows.decode((Int, String, Int64).self) {
-                    answers.append(Answer(outcome: outcome, tokens: reserved))
-                }
-                var setting = ""
-                for try await value in try await transaction.query("SHOW synchronous_commit").decode(String.self) {
-                    setting = value
-                }
-                var held: Int64 = 0
-                // The batch leaves no tenant set behind it: the test's own scope again.
-                try await transaction.query("SELECT set_config('app.tenant_id', \(tenant.description), true)")
-                for try await value in try await transaction.query(
-                    "SELECT COALESCE(sum(tokens), 0)::bigint FROM budget_reservations"
-                ).decode(Int64.self) {
-                    held = value
-                }
-                return (answers, setting, held)
+        try await TestEnvironment.withTenantTransaction(tenant.description, owner: false) { transaction in
+            let current = try await transaction.query(
+                """
+                SELECT (SELECT COALESCE(max(version), 0) FROM llm_policies),
+                       (SELECT digest FROM llm_credentials_digest(\(tenant.rawValue)))
+                """
+            ).collect().first.map { try $0.decode((Int32, String).self) }
+            let (policyVersion, digest) = try #require(current)
+            let count = tokens.count
+            let rows = try await transaction.query(
+                """
+                SELECT ordinal, outcome, tokens FROM llm_call_begin_batch(
+                    \(Array(repeating: tenant.rawValue, count: count)), \(version.map { $0 ?? policyVersion }),
+                    \(Array(repeating: digest, count: count)),
+                    \(Array(repeating: ByteBuffer(bytes: [0, 1]), count: count)), \(hourSeconds),
+                    \(Array(repeating: Int32(1_000_000), count: count)), \(Array(repeating: Int32(-1), count: count)),
+                    \((0..<count).map { _ in UUID() }), \(tokens), \(tokens), \(tokens),
+                    \(Array(repeating: Int32(60), count: count)))
+                ORDER BY ordinal
+                """)
+            var answers: [Answer] = []
+            for try await (_, outcome, reserved) in rows.decode((Int, String, Int64).self) {
+                answers.append(Answer(outcome: outcome, tokens: reserved))
             }
+            var setting = ""
+            for try await value in try await transaction.query("SHOW synchronous_commit").decode(String.self) {
+                setting = value
+            }
+            var held: Int64 = 0
+            // The batch leaves no tenant set behind it: the test's own scope again.
+            try await transaction.query("SELECT set_config('app.tenant_id', \(tenant.description), true)")
+            for try await value in try await transaction.query(
+                "SELECT COALESCE(sum(tokens), 0)::bigint FROM budget_reservations"
+            ).decode(Int64.self) {
+                held = value
+            }
+            return (answers, setting, held)
         }
     }
 
