@@ -5,7 +5,8 @@
 # Next to it, in the same run and on the same services: the bare statements alone, i.e. pgbench
 # committing the same rows (a 7 KB delivery and three jobs per transaction) and redis-benchmark doing
 # XADD. Prints deliveries per second, p50 and p99 ack latency, and the ratio to the bare rate.
-# Bounded: each load runs DURATION seconds.
+# Bounded: each load runs DURATION seconds. Also prints the WAL each side writes per delivery; PG_STATEMENTS=1
+# also prints the statements that took the most Postgres time during the ingest load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/services.sh
@@ -14,7 +15,11 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
 CONCURRENCY=${CONCURRENCY:-16}
 THREADS=${THREADS:-2}
+if [ "${PG_STATEMENTS:-0}" = 1 ]; then export PG_OPTIONS="${PG_OPTIONS:-} -c shared_preload_libraries=pg_stat_statements"; fi
 bench_services
+superuser() { runuser -u postgres -- psql -h "$CP_POSTGRES_CLUSTER" -p "$CP_POSTGRES_PORT" -d controlplane -qAt "$@"; }
+wal_lsn() { superuser -c "SELECT pg_current_wal_lsn()"; }
+wal_bytes() { superuser -c "SELECT pg_wal_lsn_diff('$2', '$1')::bigint"; }
 
 bench_binary
 
@@ -22,6 +27,7 @@ CP_LOG_LEVEL=warning $binary migrate
 port=$(free_port)
 CP_HTTP_PORT=$port CP_LOG_LEVEL=warning CP_DATABASE_POOL_SIZE=32 CP_QUEUE_MAX_DEPTH=100000000 \
     $binary serve > "$data/server.log" 2>&1 & pids+=($!)
+server_pid=$!
 wait_for "http://127.0.0.1:$port/healthz"
 
 token=$(bench_signup "$port")
@@ -73,12 +79,24 @@ end
 """)
 PY
 
+if [ "${PG_STATEMENTS:-0}" = 1 ]; then
+    superuser -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" -c "SELECT pg_stat_statements_reset()" > /dev/null
+fi
+wal0=$(wal_lsn); server0=$(process_ticks "$server_pid"); machine0=$(machine_ticks)
 output=$(wrk -t "$THREADS" -c "$CONCURRENCY" -d "${DURATION}s" --latency -s "$data/ingest.lua" \
     "http://127.0.0.1:$port/v1/hooks/github/$id")
 rps=$(printf '%s\n' "$output" | awk '/Requests\/sec/ {print $2}')
 p50=$(printf '%s\n' "$output" | awk '$1 == "50%" {print $2}')
 p99=$(printf '%s\n' "$output" | awk '$1 == "99%" {print $2}')
 non2xx=$(printf '%s\n' "$output" | awk '/Non-2xx/ {print $5}')
+wal1=$(wal_lsn); server1=$(process_ticks "$server_pid"); machine1=$(machine_ticks)
+if [ "${PG_STATEMENTS:-0}" = 1 ]; then
+    echo "statements by total time during the ingest load (ms total, calls, ms mean, rows):"
+    superuser -F ' | ' -c "SELECT round(total_exec_time)::bigint, calls, round(mean_exec_time::numeric, 3), rows,
+                                  left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+                           FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15"
+fi
+deliveries=$(superuser -c "SELECT count(*) FROM webhook_deliveries")
 
 # The bare statements: the same rows, committed the same way (one durable transaction per delivery).
 psql_owner() { psql "$CP_MIGRATION_DATABASE_URL" -q -v ON_ERROR_STOP=1 "$@"; }
@@ -97,8 +115,11 @@ INSERT INTO bench_jobs SELECT '00000000-0000-0000-0000-000000000001', gen_random
     FROM unnest(ARRAY['commitments', 'security_review', 'change_summary']) AS p;
 END;
 SQL
+wal2=$(wal_lsn); machine2=$(machine_ticks)
 pg_tps=$(pgbench "$CP_MIGRATION_DATABASE_URL" -n -c "$CONCURRENCY" -j "$THREADS" -T "$DURATION" -f "$data/bare.sql" \
     2>/dev/null | awk '/^tps/ {print $3; exit}')
+wal3=$(wal_lsn); machine3=$(machine_ticks)
+bare_rows=$(superuser -c "SELECT count(*) FROM bench_deliveries")
 redis_password=$(printf '%s' "$CP_REDIS_URL" | sed -n 's|redis://:\([^@]*\)@.*|\1|p')
 redis_port=$(printf '%s' "$CP_REDIS_URL" | sed -n 's|.*:\([0-9]*\)$|\1|p')
 xadd_rps=$(redis-benchmark -h 127.0.0.1 -p "$redis_port" -a "$redis_password" -c "$CONCURRENCY" -n 200000 -q \
@@ -109,6 +130,13 @@ printf '\n%-58s %10s %10s %10s %8s\n' "webhook ingest, $bytes-byte push, $CONCUR
 printf '%-58s %10s %10s %10s %8s\n' "ControlPlane POST /v1/hooks/github/{id} (3 jobs each)" "$rps" "$p50" "$p99" "${non2xx:-0}"
 printf '%-58s %10s\n' "bare: pgbench, same rows in one durable transaction" "$pg_tps"
 printf '%-58s %10s\n' "bare: redis-benchmark XADD (3 per delivery)" "$xadd_rps"
+awk -v ours="$(wal_bytes "$wal0" "$wal1")" -v n="$deliveries" -v bare="$(wal_bytes "$wal2" "$wal3")" -v m="$bare_rows" \
+    'BEGIN { printf "WAL per delivery: %.0f bytes (%d deliveries); bare: %.0f bytes (%d)\n", ours / n, n, bare / m, m }'
+# Where the two cores went: CPU per delivery of the server process and of the whole machine (server,
+# Postgres, Redis, wrk), and of the whole machine per bare transaction (Postgres and pgbench).
+printf 'CPU per delivery: server %s us, machine %s us; bare: machine %s us per transaction\n' \
+    "$(micros_per $((server1 - server0)) "$deliveries")" "$(micros_per $((machine1 - machine0)) "$deliveries")" \
+    "$(micros_per $((machine3 - machine2)) "$bare_rows")"
 awk -v r="$rps" -v p="$pg_tps" -v x="$xadd_rps" 'BEGIN {
     bare = 1 / (1 / p + 3 / x)
     printf "bare insert-plus-enqueue: %.0f deliveries/s; ingest is %.0f%% of it\n", bare, 100 * r / bare

@@ -54,6 +54,15 @@ millis() {
     awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
 }
 
+# process_ticks PID: the CPU time process PID has used (user and system), in clock ticks.
+process_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# machine_ticks: the busy CPU time of the whole machine (user, nice, system, irq, softirq), in clock ticks.
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+
+# micros_per TICKS COUNT: microseconds of CPU per item, TICKS clock ticks spent on COUNT items.
+micros_per() { awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", 1e6 * t / hz / n }'; }
+
 # wait_for URL: waits (at most a minute) until URL answers anything.
 wait_for() {
     for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done
