@@ -5,8 +5,9 @@
 # upstream alone, all in the same run, at each concurrency of CONCURRENCIES (default "1 32"). Prints
 # requests per second, p50 and p99, the ratio to LiteLLM, and the latency the gateway adds at one
 # connection next to what the durable statements of a call take bare at one connection (pgbench,
-# prepared: the rate-limit take, the budget reservation, the ledger row that settles it). Bounded: each
-# load runs DURATION seconds.
+# prepared: the rate-limit take, the budget reservation, the ledger row that settles it). Also GET /healthz
+# of the same server at the same concurrency: what the HTTP stack alone serves, with no key, no database
+# and no upstream call, a ceiling for the gateway. Bounded: each load runs DURATION seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/services.sh
@@ -53,12 +54,13 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"model": "openai/bench", "messages": [{"role": "user", "content": "Summarise the change."}], "max_tokens": 256}'
 LUA
+echo 'wrk.method = "GET"' > "$data/get.lua"
 
 run_wrk() {
     local concurrency=$1 output rps p50 p99
     shift
     output=$(wrk -t "$(( concurrency < THREADS ? concurrency : THREADS ))" -c "$concurrency" -d "${DURATION}s" \
-        --latency -s "$data/post.lua" "$@")
+        --latency -s "${WRK_SCRIPT:-$data/post.lua}" "$@")
     rps=$(printf '%s\n' "$output" | awk '/Requests\/sec/ {print $2}')
     p50=$(printf '%s\n' "$output" | awk '$1 == "50%" {print $2}')
     p99=$(printf '%s\n' "$output" | awk '$1 == "99%" {print $2}')
@@ -87,13 +89,16 @@ for concurrency in $CONCURRENCIES; do
     read -r ll_rps ll_p50 ll_p99 ll_bad < <(run_wrk "$concurrency" -H "Authorization: Bearer $litellm_key" \
         "http://127.0.0.1:$litellm_port/v1/chat/completions")
     read -r up_rps up_p50 up_p99 up_bad < <(run_wrk "$concurrency" "http://127.0.0.1:$upstream/v1/chat/completions")
+    read -r hz_rps hz_p50 hz_p99 hz_bad < <(WRK_SCRIPT="$data/get.lua" run_wrk "$concurrency" "http://127.0.0.1:$port/healthz")
     printf '\n%-46s %10s %10s %10s %8s\n' "chat/completions, $concurrency connection(s), ${DURATION}s" "req/s" "p50" "p99" "non-2xx"
     printf '%-46s %10s %10s %10s %8s\n' "ControlPlane gateway" "$gw_rps" "$gw_p50" "$gw_p99" "$gw_bad"
     printf '%-46s %10s %10s %10s %8s\n' "LiteLLM proxy (same upstream)" "$ll_rps" "$ll_p50" "$ll_p99" "$ll_bad"
     printf '%-46s %10s %10s %10s %8s\n' "baseline: the fake upstream alone" "$up_rps" "$up_p50" "$up_p99" "$up_bad"
+    printf '%-46s %10s %10s %10s %8s\n' "ceiling: GET /healthz of the same server" "$hz_rps" "$hz_p50" "$hz_p99" "$hz_bad"
     added=$(awk -v gp="$(millis "$gw_p50")" -v up="$(millis "$up_p50")" 'BEGIN { printf "%.3f", gp - up }')
-    awk -v g="$gw_rps" -v l="$ll_rps" -v u="$up_rps" -v added="$added" 'BEGIN {
+    awk -v g="$gw_rps" -v l="$ll_rps" -v u="$up_rps" -v h="$hz_rps" -v added="$added" 'BEGIN {
         printf "ratio gateway / LiteLLM: %.1fx; gateway / upstream alone: %.2f; gateway p50 adds %.3f ms to the upstream'"'"'s\n", g / l, g / u, added
+        printf "ceiling: /healthz / upstream alone: %.2f; gateway / healthz: %.2f\n", h / u, g / h
     }'
     if [ "$concurrency" = 1 ]; then
         bare=$(bare_call_p50)
