@@ -121,8 +121,10 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
             domainProblem: { APIError(domain: $0) }, logger: logger))
     try handler.registerHandlers(
         on: router, serverURL: URL(string: "/")!,
-        // Compact JSON (keys still sorted, so answers are stable) and dates written without ICU.
-        configuration: .init(dateTranscoder: InternetDateTranscoder(), jsonEncodingOptions: [.sortedKeys]),
+        // Compact JSON (keys still sorted, so answers are stable; `/` written as it is, not `\/`) and dates
+        // written without ICU.
+        configuration: .init(
+            dateTranscoder: InternetDateTranscoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
         middlewares: [
             errors,
             StartupGateMiddleware(gate: startup, wait: configuration.database.statementTimeout),

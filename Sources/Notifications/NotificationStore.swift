@@ -93,7 +93,9 @@ public struct NotificationStore: Sendable {
         data.merge(fields) { $1 }
         object["data"] = data
         return String(
-            decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+            decoding: try JSONSerialization.data(
+                withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]),
+            as: UTF8.self)
     }
 
     /// Makes or changes the settings; a secret is made with them, or anew when `rotate`, and answered then.
