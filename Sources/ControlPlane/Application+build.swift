@@ -135,6 +135,7 @@ public func buildApplication(_ configuration: Configuration, logger: Logger, wit
                 authenticator: authenticator, limiter: RateLimiter(database: database), errors: errors,
                 metrics: spendMetrics),
         ])
+    registerConsole(on: router, assets: ConsoleAssets(directory: configuration.http.consoleDirectory, logger: logger))
 
     let app = Application(
         router: router,

@@ -36,6 +36,8 @@ public struct HTTPSettings: Sendable {
     public var bodyBytesPerSecondPerSource: Int
     /// Distinct model labels one tenant's token counts may have on a replica; later models count as `other`.
     public var metricsModelsPerTenant: Int
+    /// The folder the admin console's files are served from, at `/console/`.
+    public var consoleDirectory: String
 
     public init(_ reader: SettingsReader) throws {
         host = reader.string("CP_HTTP_HOST", "127.0.0.1")
@@ -58,6 +60,7 @@ public struct HTTPSettings: Sendable {
         bodyBytesPerSecondPerSource = try reader.integer(
             "CP_BODY_BYTES_PER_SECOND_PER_SOURCE", 8 << 20, 0...(1 << 40))
         metricsModelsPerTenant = try reader.integer("CP_METRICS_MODELS_PER_TENANT", 20, 1...10_000)
+        consoleDirectory = reader.string("CP_CONSOLE_DIR", "console")
         // One body of the largest kind must fit a source's share, and a source's share the whole.
         guard bodyBytesInFlightPerSource >= max(maxBodyBytes, webhookMaxBodyBytes, bulkMaxBodyBytes),
             bodyBytesInFlight >= bodyBytesInFlightPerSource

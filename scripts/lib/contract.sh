@@ -1,19 +1,19 @@
 # The contract suite: the live server checked against openapi.yaml by schemathesis (--checks all, every
-# operation) and driven by a Python client that openapi-python-client generates from the same file.
-# Both tools (and kubernetes-validate for scripts/lib/infra.sh) come from PyPI into a virtual
-# environment kept in .build_contract/.
+# operation), driven by a Python client that openapi-python-client generates from the same file, and its
+# admin console driven in Debian's headless Chromium by Selenium. The tools (and kubernetes-validate for
+# scripts/lib/infra.sh) come from PyPI into a virtual environment kept in .build_contract/.
 # shellcheck shell=bash
 
 # Prints the venv's bin folder, creating the venv and installing the pinned tools when needed.
 contract_tools() {
     local venv=.build_contract/venv
     if [ ! -x "$venv/bin/st" ] || [ ! -x "$venv/bin/openapi-python-client" ] \
-        || [ ! -x "$venv/bin/kubernetes-validate" ] || ! "$venv/bin/python" -c 'import openai, yaml' 2>/dev/null; then
-        log "installing schemathesis, openapi-python-client, openai and kubernetes-validate into $venv"
+        || [ ! -x "$venv/bin/kubernetes-validate" ] || ! "$venv/bin/python" -c 'import openai, yaml, selenium' 2>/dev/null; then
+        log "installing schemathesis, openapi-python-client, openai, selenium and kubernetes-validate into $venv"
         python3 -m venv "$venv" >&2
         "$venv/bin/pip" install -q --disable-pip-version-check \
             "schemathesis==4.32.5" "openapi-python-client==0.29.1" "openai>=1.40,<3" "kubernetes-validate==1.37.0" \
-            "PyYAML>=6" >&2
+            "selenium==4.25.0" "PyYAML>=6" >&2
     fi
     echo "$venv/bin"
 }
@@ -66,6 +66,9 @@ run_contract() {
 
     log "contract: the official openai client through the gateway"
     "$bin/python" Tests/contract/openai_client_check.py "$base" "$(contract_tenant_token "$base")" || status=1
+
+    log "contract: the admin console in a real browser (screenshots in .build/test-output/console)"
+    "$bin/python" Tests/console/console_flows.py "$base" .build/test-output/console || status=1
 
     log "contract: schemathesis --checks all"
     # A tenant for every route, and another whose own rate limit schemathesis may shrink at will.

@@ -1,0 +1,160 @@
+"""The admin console in a real browser (Debian's headless Chromium, driven by Selenium through
+chromedriver) against the live server: each page's main flow end to end, a screenshot of each page, and
+no Content-Security-Policy violation or script error logged by the browser (failed network calls are the
+API's own answers and are not counted). Exits non-zero (naming the
+flow) on the first failure.
+
+    console_flows.py BASE_URL SCREENSHOT_DIR
+"""
+
+import json
+import os
+import random
+import sys
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as ready
+from selenium.webdriver.support.ui import WebDriverWait
+
+BASE, SHOTS = sys.argv[1], sys.argv[2]
+PASSWORD = "correct horse battery"
+FLOWS = []
+
+
+def api(method, path, body=None, token=None):
+    request = urllib.request.Request(BASE + path, method=method, data=json.dumps(body).encode() if body else None,
+                                     headers={"Content-Type": "application/json"})
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request) as response:
+        text = response.read()
+        return json.loads(text) if text else None
+
+
+def flow(function):
+    FLOWS.append(function)
+    return function
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def wait(driver, condition, seconds=10):
+    # A list the page has just redrawn leaves the elements read before it stale: they are read again.
+    return WebDriverWait(driver, seconds, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
+
+
+def page(driver, name):
+    wait(driver, lambda d: d.find_element(By.ID, "main").get_attribute("data-page") == name)
+
+
+def sign_in(driver, email, password=PASSWORD):
+    driver.get(BASE + "/console/")
+    page(driver, "login")
+    driver.find_element(By.ID, "email").send_keys(email)
+    # The keyboard submits the form: Enter in the password field.
+    driver.find_element(By.ID, "password").send_keys(password + Keys.ENTER)
+
+
+def shot(driver, name):
+    os.makedirs(SHOTS, exist_ok=True)
+    path = os.path.join(SHOTS, f"{name}.png")
+    driver.save_screenshot(path)
+    print(f"  screenshot {path}")
+
+
+@flow
+def signing_in_and_out(driver, tenant):
+    """A wrong password is refused on the page; the right one opens the overview; signing out ends it."""
+    sign_in(driver, tenant["email"], "not the password")
+    alert = wait(driver, ready.visibility_of_element_located((By.CSS_SELECTOR, "[role=alert]")))
+    wait(driver, lambda d: alert.text.strip() != "")
+    assert driver.find_element(By.ID, "main").get_attribute("data-page") == "login"
+    shot(driver, "login")
+    driver.find_element(By.ID, "password").clear()
+    driver.find_element(By.ID, "password").send_keys(PASSWORD + Keys.ENTER)
+    page(driver, "overview")
+    driver.find_element(By.ID, "logout").click()
+    page(driver, "login")
+    driver.get(BASE + "/console/#/keys")
+    page(driver, "login")
+
+
+@flow
+def overview(driver, tenant):
+    """The tenant's name and the budget gauge with its soft limit."""
+    sign_in(driver, tenant["email"])
+    page(driver, "overview")
+    heading = wait(driver, ready.visibility_of_element_located((By.ID, "tenant-heading")))
+    assert heading.text == tenant["name"], heading.text
+    gauge = driver.find_element(By.CSS_SELECTOR, "svg.gauge[role=img]")
+    assert "soft limit" in gauge.get_attribute("aria-label"), gauge.get_attribute("aria-label")
+    assert driver.find_element(By.CSS_SELECTOR, "nav a[aria-current=page]").text == "Overview"
+    shot(driver, "overview")
+
+
+@flow
+def keys(driver, tenant):
+    """A key is created with one scope, its token shown once and working; then it is revoked."""
+    sign_in(driver, tenant["email"])
+    page(driver, "overview")
+    driver.find_element(By.LINK_TEXT, "API keys").click()
+    page(driver, "keys")
+    driver.find_element(By.ID, "key-name").send_keys("console key")
+    driver.find_element(By.CSS_SELECTOR, "input[name=scopes][value='tenant:read']").click()
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    token = wait(driver, ready.visibility_of_element_located((By.ID, "new-token"))).text
+    assert api("GET", "/v1/tenant", token=token)["slug"] == tenant["slug"], "the new key does not work"
+    row = wait(driver, lambda d: next((r for r in d.find_elements(By.CSS_SELECTOR, "tr[data-key]")
+                                       if "console key" in r.text), None))
+    assert "tenant:read" in row.text and "revoked" not in row.text, row.text
+    shot(driver, "keys")
+    row.find_element(By.CSS_SELECTOR, "button.danger").click()
+    wait(driver, ready.alert_is_present()).accept()
+    # The list shows live keys only: the revoked one leaves it.
+    wait(driver, lambda d: all("console key" not in r.text for r in d.find_elements(By.CSS_SELECTOR, "tr[data-key]")))
+    try:
+        api("GET", "/v1/tenant", token=token)
+        raise AssertionError("a revoked key still works")
+    except urllib.error.HTTPError as error:
+        assert error.code == 401, error.code
+
+
+def main():
+    failures = 0
+    for function in FLOWS:
+        slug = f"console-{random.randrange(10**9)}"
+        tenant = {"slug": slug, "email": f"{slug}@example.test", "name": f"Console {slug}"}
+        api("POST", "/v1/signup", {"organization_name": tenant["name"], "slug": slug,
+                                   "admin_email": tenant["email"], "admin_password": PASSWORD})
+        driver = browser()
+        try:
+            function(driver, tenant)
+            # Refused calls (a 401 for a wrong password) are the API's answers, not faults of the page.
+            problems = [entry for entry in driver.get_log("browser")
+                        if entry["level"] == "SEVERE" and entry.get("source") != "network"]
+            assert not problems, f"the browser logged errors: {problems}"
+            print(f"console flow passed: {function.__name__}")
+        except Exception as error:  # every failure is reported with its flow, then the run fails
+            failures += 1
+            print(f"console flow FAILED: {function.__name__}: {error!r}", file=sys.stderr)
+            shot(driver, f"failed-{function.__name__}")
+        finally:
+            driver.quit()
+    print(f"console: {len(FLOWS) - failures} of {len(FLOWS)} browser flows passed")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+// The console's only way to the server: the public REST API, as the signed-in admin.
+//
+// The session lives in this module's memory alone: no cookie and no web storage, so no
+// other script (of another origin, or a later page) can read a token. The access token is renewed with
+// the refresh token shortly before it expires; each refresh token works once and the answer brings the
+// next (rotation). Reloading the page ends nothing on the server but forgets the tokens: sign in again.
+
+/** A problem answer (RFC 9457) from the API. */
+export class Problem extends Error {
+  constructor(status, body) {
+    super(body?.detail || body?.title || `The server answered ${status}.`);
+    this.status = status;
+    this.code = body?.code;
+    this.title = body?.title;
+    this.errors = Array.isArray(body?.errors) ? body.errors : [];
+  }
+}
+
+let session = null;
+let renewal = null;
+const listeners = new Set();
+
+/** Calls `listener(signedIn)` whenever the session starts or ends. */
+export function onSessionChange(listener) { listeners.add(listener); }
+export function signedIn() { return session !== null; }
+
+function start(tokens) {
+  session = { access: tokens.access_token, refresh: tokens.refresh_token };
+  clearTimeout(renewal);
+  // Renewed a little before the access token expires (at least 5 s from now).
+  const seconds = Math.max(5, tokens.expires_in - 30);
+  renewal = setTimeout(() => { renew().catch(() => end()); }, seconds * 1000);
+  listeners.forEach((listener) => listener(true));
+}
+
+function end() {
+  session = null;
+  clearTimeout(renewal);
+  listeners.forEach((listener) => listener(false));
+}
+
+async function send(method, path, body, token) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const response = await fetch(path, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'omit', cache: 'no-store',
+  });
+  if (response.status === 204) return null;
+  const text = await response.text();
+  let parsed = null;
+  try { parsed = text ? JSON.parse(text) : null; } catch { parsed = null; }
+  if (!response.ok) throw new Problem(response.status, parsed);
+  return parsed;
+}
+
+/** Signs in with an email and password. */
+export async function signIn(email, password) {
+  start(await send('POST', '/v1/auth/login', { email, password }));
+}
+
+/** Exchanges the refresh token for the next pair; a refused one ends the session. */
+async function renew() {
+  if (!session) throw new Problem(401, null);
+  try {
+    start(await send('POST', '/v1/auth/refresh', { refresh_token: session.refresh }));
+  } catch (error) {
+    if (error instanceof Problem && error.status === 401) end();
+    throw error;
+  }
+}
+
+/** Ends the session on every replica, then here. */
+export async function signOut() {
+  const current = session;
+  end();
+  if (current) await send('POST', '/v1/auth/logout', { refresh_token: current.refresh }).catch(() => {});
+}
+
+/** A call as the signed-in admin; an expired access token is renewed once and the call made again. */
+export async function call(method, path, body) {
+  if (!session) throw new Problem(401, null);
+  try {
+    return await send(method, path, body, session.access);
+  } catch (error) {
+    if (!(error instanceof Problem) || error.status !== 401 || !session) throw error;
+    await renew();
+    return send(method, path, body, session.access);
+  }
+}

@@ -1,0 +1,34 @@
+// The console's shell: a page per `#/name`, the sign-in page until there is a session, and the navigation
+// marking where the reader is. Each page is a module exporting `title` and `render(main)`.
+import { onSessionChange, signedIn, signOut } from './api.js';
+import * as login from './pages/login.js';
+import * as overview from './pages/overview.js';
+import * as keys from './pages/keys.js';
+
+const pages = { overview, keys };
+const main = document.getElementById('main');
+const nav = document.getElementById('nav');
+const logout = document.getElementById('logout');
+
+async function show() {
+  const name = location.hash.replace(/^#\//, '') || 'overview';
+  const page = signedIn() ? (pages[name] || overview) : login;
+  for (const link of nav.querySelectorAll('a')) {
+    if (link.getAttribute('href') === `#/${name}` && signedIn()) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  document.title = `${page.title} · ControlPlane console`;
+  main.replaceChildren();
+  main.dataset.page = page === login ? 'login' : name;
+  await page.render(main);
+  main.focus();
+}
+
+onSessionChange((active) => {
+  nav.hidden = !active;
+  logout.hidden = !active;
+  show();
+});
+logout.addEventListener('click', () => signOut());
+window.addEventListener('hashchange', show);
+show();

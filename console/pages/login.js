@@ -1,0 +1,27 @@
+// Signing in with an email and password (the session is kept in memory; see api.js).
+import { signIn } from '../api.js';
+import { h, showProblem } from '../dom.js';
+
+export const title = 'Sign in';
+
+export function render(main) {
+  const summary = h('p', { class: 'error', role: 'alert' });
+  const form = h('form', { novalidate: true },
+    h('label', { for: 'email' }, 'Email'),
+    h('input', { id: 'email', name: 'email', type: 'email', autocomplete: 'username', required: true }),
+    h('label', { for: 'password' }, 'Password'),
+    h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
+    h('p', {}, h('button', { type: 'submit' }, 'Sign in')),
+    summary);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    summary.textContent = '';
+    try {
+      await signIn(form.elements.email.value.trim(), form.elements.password.value);
+    } catch (problem) {
+      showProblem(form, summary, problem);
+    }
+  });
+  main.append(h('section', {}, h('h1', {}, 'Sign in to ControlPlane'), form));
+  form.elements.email.focus();
+}
