@@ -81,12 +81,17 @@ def signing_in_and_out(driver, tenant):
     alert = wait(driver, ready.visibility_of_element_located((By.CSS_SELECTOR, "[role=alert]")))
     wait(driver, lambda d: alert.text.strip() != "")
     assert driver.find_element(By.ID, "main").get_attribute("data-page") == "login"
+    # Before signing in there is nothing to navigate to, nor to sign out of.
+    assert not driver.find_element(By.ID, "nav").is_displayed(), "the navigation shows before signing in"
+    assert not driver.find_element(By.ID, "logout").is_displayed(), "sign out shows before signing in"
     shot(driver, "login")
     driver.find_element(By.ID, "password").clear()
     driver.find_element(By.ID, "password").send_keys(PASSWORD + Keys.ENTER)
     page(driver, "overview")
+    assert driver.find_element(By.ID, "nav").is_displayed()
     driver.find_element(By.ID, "logout").click()
     page(driver, "login")
+    assert not driver.find_element(By.ID, "nav").is_displayed(), "the navigation shows after signing out"
     driver.get(BASE + "/console/#/keys")
     page(driver, "login")
 

@@ -24,7 +24,7 @@ function createForm(list, shown) {
     h('input', { id: 'key-name', name: 'name', type: 'text', required: true, maxlength: 100 }),
     h('fieldset', {}, h('legend', {}, 'Scopes'),
       scopes.map((scope) => h('label', {}, h('input', { type: 'checkbox', name: 'scopes', value: scope }), scope))),
-    h('label', { for: 'key-expiry' }, 'Expires after (days, empty for never)'),
+    h('label', { for: 'key-expiry' }, 'Expires after (days; empty: the platform default)'),
     h('input', { id: 'key-expiry', name: 'expires', type: 'number', min: 1, max: 3650 }),
     h('p', {}, h('button', { type: 'submit' }, 'Create key')),
     summary);
