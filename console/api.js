@@ -17,6 +17,7 @@ export class Problem extends Error {
 }
 
 let session = null;
+let lastRateLimit = null;
 let renewal = null;
 const listeners = new Set();
 
@@ -47,6 +48,9 @@ async function send(method, path, body, token) {
     method, headers, body: body === undefined ? undefined : JSON.stringify(body),
     credentials: 'omit', cache: 'no-store',
   });
+  const limit = response.headers.get('RateLimit-Limit');
+  const remaining = response.headers.get('RateLimit-Remaining');
+  if (limit !== null && remaining !== null) lastRateLimit = { limit: Number(limit), remaining: Number(remaining) };
   if (response.status === 204) return null;
   const text = await response.text();
   let parsed = null;
@@ -54,6 +58,9 @@ async function send(method, path, body, token) {
   if (!response.ok) throw new Problem(response.status, parsed);
   return parsed;
 }
+
+/** The rate limit as the last answer stated it (`RateLimit-Limit`, `RateLimit-Remaining`), or null. */
+export function rateLimit() { return lastRateLimit; }
 
 /** Signs in with an email and password. */
 export async function signIn(email, password) {

@@ -4,8 +4,10 @@ import { onSessionChange, signedIn, signOut } from './api.js';
 import * as login from './pages/login.js';
 import * as overview from './pages/overview.js';
 import * as keys from './pages/keys.js';
+import * as limits from './pages/limits.js';
+import * as audit from './pages/audit.js';
 
-const pages = { overview, keys };
+const pages = { overview, limits, keys, audit };
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 const logout = document.getElementById('logout');

@@ -136,6 +136,50 @@ def keys(driver, tenant):
         assert error.code == 401, error.code
 
 
+@flow
+def budget_and_limits(driver, tenant):
+    """The budget and the rate are changed on the page and hold in the API; a budget over the operator's
+    cap is refused on the page, naming why; the audit log then lists both changes."""
+    sign_in(driver, tenant["email"])
+    page(driver, "overview")
+    driver.find_element(By.LINK_TEXT, "Budget and limits").click()
+    page(driver, "limits")
+    limit = driver.find_element(By.ID, "budget-limit")
+    limit.clear()
+    limit.send_keys("50000")
+    soft = driver.find_element(By.ID, "budget-soft")
+    soft.clear()
+    soft.send_keys("50")
+    driver.find_element(By.XPATH, "//button[text()='Save budget']").click()
+    wait(driver, lambda d: "Saved" in d.find_element(By.CSS_SELECTOR, "form[aria-labelledby=budget-form-heading] [role=status]").text)
+    rate = driver.find_element(By.ID, "limits-rate")
+    rate.clear()
+    rate.send_keys("120")
+    driver.find_element(By.XPATH, "//button[text()='Save rate']").click()
+    wait(driver, lambda d: "Saved" in d.find_element(By.CSS_SELECTOR, "form[aria-labelledby=limits-form-heading] [role=status]").text)
+    token = api("POST", "/v1/auth/login", {"email": tenant["email"], "password": PASSWORD})["access_token"]
+    budget = api("GET", "/v1/budget", token=token)
+    assert (budget["token_limit"], budget["soft_limit_percent"]) == (50000, 50), budget
+    assert api("GET", "/v1/limits", token=token)["requests_per_minute"] == 120
+    assert "requests left" in driver.find_element(By.ID, "headroom").text
+    shot(driver, "limits")
+
+    # Over the operator's cap: refused, and the page says why.
+    limit.clear()
+    limit.send_keys(str(budget["max_token_limit"] + 1))
+    driver.execute_script("arguments[0].removeAttribute('max')", limit)  # past the browser's own check
+    driver.find_element(By.XPATH, "//button[text()='Save budget']").click()
+    alert = driver.find_element(By.CSS_SELECTOR, "form[aria-labelledby=budget-form-heading] [role=alert]")
+    wait(driver, lambda d: alert.text.strip() != "")
+    assert api("GET", "/v1/budget", token=token)["token_limit"] == 50000
+
+    driver.find_element(By.LINK_TEXT, "Audit log").click()
+    page(driver, "audit")
+    actions = wait(driver, lambda d: [cell.text for cell in d.find_elements(By.CSS_SELECTOR, "td.action")] or None)
+    assert "budget.update" in actions and "limits.update" in actions, actions
+    shot(driver, "audit")
+
+
 def main():
     failures = 0
     for function in FLOWS:

@@ -1,0 +1,32 @@
+// The audit log: who did what to which object, newest first, a page at a time.
+import { call } from '../api.js';
+import { h, when } from '../dom.js';
+
+export const title = 'Audit log';
+
+export async function render(main) {
+  const body = h('tbody');
+  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more');
+  const summary = h('p', { class: 'error', role: 'alert' });
+  let cursor = null;
+  async function load() {
+    try {
+      const page = await call('GET', `/v1/audit-log?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      body.append(...page.items.map((event) => h('tr', {},
+        h('td', {}, when(event.occurred_at)),
+        h('td', {}, `${event.actor_type} ${event.actor_id}`),
+        h('td', { class: 'action' }, event.action),
+        h('td', {}, `${event.target_type} ${event.target_id}`),
+        h('td', {}, event.client_address || ''))));
+      cursor = page.next_cursor || null;
+      more.hidden = cursor === null;
+    } catch (problem) {
+      summary.textContent = problem.message;
+    }
+  }
+  more.addEventListener('click', load);
+  main.append(h('h1', {}, 'Audit log'), summary, h('section', {},
+    h('table', {}, h('thead', {}, h('tr', {}, ['When', 'Who', 'Action', 'Object', 'From'].map((text) => h('th', { scope: 'col' }, text)))), body),
+    h('p', {}, more)));
+  await load();
+}
