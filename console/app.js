@@ -6,8 +6,9 @@ import * as overview from './pages/overview.js';
 import * as keys from './pages/keys.js';
 import * as limits from './pages/limits.js';
 import * as audit from './pages/audit.js';
+import * as webhooks from './pages/webhooks.js';
 
-const pages = { overview, limits, keys, audit };
+const pages = { overview, limits, keys, webhooks, audit };
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 const logout = document.getElementById('logout');
@@ -21,8 +22,12 @@ async function show() {
   }
   document.title = `${page.title} · ControlPlane console`;
   main.replaceChildren();
-  main.dataset.page = page === login ? 'login' : name;
+  // Named once drawn, so a reader (or a test) waiting for the page finds it whole.
+  delete main.dataset.page;
+  main.setAttribute('aria-busy', 'true');
   await page.render(main);
+  main.removeAttribute('aria-busy');
+  main.dataset.page = page === login ? 'login' : name;
   main.focus();
 }
 

@@ -7,10 +7,13 @@ flow) on the first failure.
     console_flows.py BASE_URL SCREENSHOT_DIR
 """
 
+import hashlib
+import hmac
 import json
 import os
 import random
 import sys
+import traceback
 import urllib.request
 
 from selenium import webdriver
@@ -19,6 +22,7 @@ from selenium.webdriver.common.by import By
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ready
+from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
 BASE, SHOTS = sys.argv[1], sys.argv[2]
@@ -70,7 +74,12 @@ def sign_in(driver, email, password=PASSWORD):
 def shot(driver, name):
     os.makedirs(SHOTS, exist_ok=True)
     path = os.path.join(SHOTS, f"{name}.png")
+    # The whole page, not only what the window shows.
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1280, max(900, min(height, 6000)))
+    driver.execute_script("window.scrollTo(0, 0)")
     driver.save_screenshot(path)
+    driver.set_window_size(1280, 900)
     print(f"  screenshot {path}")
 
 
@@ -180,6 +189,59 @@ def budget_and_limits(driver, tenant):
     shot(driver, "audit")
 
 
+def push(url, secret, repository="acme/api"):
+    """A signed push of one commit to the hook URL, as GitHub sends it."""
+    sha = hashlib.sha1(os.urandom(8)).hexdigest()
+    body = json.dumps({"ref": "refs/heads/main", "after": sha, "repository": {"full_name": repository},
+                       "commits": [{"id": sha, "message": "Rework the cache; I will add tests by Friday.",
+                                    "timestamp": "2026-11-20T16:04:05+01:00",
+                                    "author": {"name": "Ada", "email": "ada@acme.test"},
+                                    "added": [], "removed": [], "modified": ["cache.swift"]}]}).encode()
+    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    request = urllib.request.Request(url, data=body, method="POST", headers={
+        "Content-Type": "application/json", "X-GitHub-Event": "push",
+        "X-GitHub-Delivery": str(random.randrange(10**12)), "X-Hub-Signature-256": signature})
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 202, response.status
+
+
+def rows(driver, kind):
+    return driver.find_elements(By.CSS_SELECTOR, f"tr[data-{kind}]")
+
+
+@flow
+def webhooks(driver, tenant):
+    """An endpoint is added (its URL and secret shown once, and they work for a signed push); the delivery
+    and its jobs are listed and filtered by status; a replay while its jobs still wait (no worker runs
+    here) is refused on the page with the API's reason."""
+    sign_in(driver, tenant["email"])
+    page(driver, "overview")
+    driver.find_element(By.LINK_TEXT, "Webhooks").click()
+    page(driver, "webhooks")
+    driver.find_element(By.ID, "endpoint-repositories").send_keys("acme/api")
+    driver.find_element(By.XPATH, "//button[text()='Add endpoint']").click()
+    url = wait(driver, ready.visibility_of_element_located((By.ID, "endpoint-url"))).text
+    secret = driver.find_element(By.ID, "endpoint-secret").text
+    assert url.startswith(BASE + "/v1/hooks/github/"), url
+    push(url, secret)
+    wait(driver, lambda d: len(rows(d, "endpoint")) == 1)
+
+    # The lists are read again when a filter changes.
+    Select(driver.find_element(By.ID, "job-status")).select_by_value("queued")
+    wait(driver, lambda d: len(rows(d, "delivery")) == 1 and len(rows(d, "job")) == 3)
+    assert "acme/api" in rows(driver, "delivery")[0].text
+    shot(driver, "webhooks")
+
+    rows(driver, "delivery")[0].find_element(By.XPATH, ".//button[text()='Replay']").click()
+    refusal = wait(driver, ready.visibility_of_element_located((By.CSS_SELECTOR, "[aria-live] [role=alert]")))
+    assert "still queued or running" in refusal.text, refusal.text
+    assert len(rows(driver, "job")) == 3
+    Select(driver.find_element(By.ID, "job-status")).select_by_value("dead")
+    wait(driver, lambda d: len(rows(d, "job")) == 0)
+    Select(driver.find_element(By.ID, "delivery-status")).select_by_value("ignored")
+    wait(driver, lambda d: len(rows(d, "delivery")) == 0)
+
+
 def main():
     failures = 0
     for function in FLOWS:
@@ -197,7 +259,9 @@ def main():
             print(f"console flow passed: {function.__name__}")
         except Exception as error:  # every failure is reported with its flow, then the run fails
             failures += 1
-            print(f"console flow FAILED: {function.__name__}: {error!r}", file=sys.stderr)
+            steps = [f"line {frame.lineno}: {frame.line}" for frame in traceback.extract_tb(error.__traceback__)
+                     if frame.filename == __file__ and frame.name not in ("main", "wait")]
+            print(f"console flow FAILED: {function.__name__} ({'; '.join(steps)}): {error!r}", file=sys.stderr)
             shot(driver, f"failed-{function.__name__}")
         finally:
             driver.quit()

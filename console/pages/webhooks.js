@@ -1,0 +1,162 @@
+// GitHub webhooks: the endpoints (create with the pipelines to run, the secret shown once, rotate,
+// switch off, delete), the deliveries they received (filter by status, replay) and the jobs made from
+// them (filter by status, retry a failed or dead one).
+import { call } from '../api.js';
+import { h, showProblem, when } from '../dom.js';
+
+export const title = 'Webhooks';
+
+const pipelines = ['commitments', 'security_review', 'change_summary'];
+const deliveryStatuses = ['accepted', 'enqueued', 'processed', 'ignored', 'failed'];
+const jobStatuses = ['queued', 'running', 'succeeded', 'failed', 'dead'];
+
+export async function render(main) {
+  const shown = h('div', { 'aria-live': 'polite' });
+  const endpoints = h('div');
+  const deliveries = h('div');
+  const jobs = h('div');
+  const refresh = () => Promise.all([
+    listEndpoints(endpoints, shown), listDeliveries(deliveries, shown, refresh), listJobs(jobs, refresh)]);
+  main.append(h('h1', {}, 'Webhooks'), shown, createForm(shown, refresh),
+    h('section', {}, h('h2', {}, 'Endpoints'), endpoints),
+    h('section', {}, h('h2', {}, 'Deliveries'), filter('delivery-status', 'Delivery status', deliveryStatuses), deliveries),
+    h('section', {}, h('h2', {}, 'Jobs'), filter('job-status', 'Job status', jobStatuses), jobs));
+  for (const [id, list] of [['delivery-status', deliveries], ['job-status', jobs]]) {
+    main.querySelector(`#${id}`).addEventListener('change', () => refresh());
+    list.dataset.filter = id;
+  }
+  await refresh();
+}
+
+function filter(id, label, statuses) {
+  return h('p', {}, h('label', { for: id }, label),
+    h('select', { id }, h('option', { value: '' }, 'any'), statuses.map((status) => h('option', { value: status }, status))));
+}
+
+function selected(list) {
+  return document.getElementById(list.dataset.filter)?.value || '';
+}
+
+function createForm(shown, refresh) {
+  const summary = h('p', { class: 'error', role: 'alert' });
+  const form = h('form', { 'aria-labelledby': 'endpoint-heading' },
+    h('h2', { id: 'endpoint-heading' }, 'Add a GitHub endpoint'),
+    h('fieldset', {}, h('legend', {}, 'Pipelines to run on each push'),
+      pipelines.map((name) => h('label', {}, h('input', { type: 'checkbox', name: 'pipelines', value: name, checked: true }), name))),
+    h('label', { for: 'endpoint-repositories' }, 'Repositories (owner/name, comma-separated; empty for any)'),
+    h('input', { id: 'endpoint-repositories', name: 'repositories', type: 'text' }),
+    h('p', {}, h('button', { type: 'submit' }, 'Add endpoint')),
+    summary);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    summary.textContent = '';
+    const repositories = form.elements.repositories.value.split(',').map((text) => text.trim()).filter(Boolean);
+    const body = {
+      provider: 'github',
+      pipelines: [...form.querySelectorAll('input[name="pipelines"]:checked')].map((box) => box.value),
+    };
+    if (repositories.length) body.repositories = repositories;
+    try {
+      const created = await call('POST', '/v1/webhooks', body);
+      showSecret(shown, 'Endpoint added', created);
+      await refresh();
+    } catch (problem) {
+      showProblem(form, summary, problem);
+    }
+  });
+  return h('section', {}, form);
+}
+
+/** The payload URL and the secret for GitHub's settings, the secret shown this once. */
+function showSecret(shown, heading, endpoint) {
+  shown.replaceChildren(h('section', { class: 'token' },
+    h('h2', {}, heading),
+    h('p', {}, 'In the repository’s Settings → Webhooks, use this payload URL and secret, content type application/json. The secret is not shown again.'),
+    h('dl', {},
+      h('dt', {}, 'Payload URL'), h('dd', {}, h('code', { id: 'endpoint-url' }, new URL(endpoint.url, location.origin).href)),
+      h('dt', {}, 'Secret'), h('dd', {}, h('code', { class: 'secret', id: 'endpoint-secret' }, endpoint.secret))),
+    h('p', {}, h('button', { type: 'button', class: 'secondary', onclick: () => shown.replaceChildren() }, 'Done'))));
+}
+
+function table(headings, rows) {
+  return h('table', {},
+    h('thead', {}, h('tr', {}, headings.map((text) => h('th', { scope: 'col' }, text)))),
+    h('tbody', {}, rows));
+}
+
+async function listEndpoints(list, shown) {
+  try {
+    const { items } = await call('GET', '/v1/webhooks');
+    list.replaceChildren(items.length === 0 ? h('p', { class: 'muted' }, 'No endpoints yet.') : table(
+      ['URL', 'Pipelines', 'Repositories', 'State', ''],
+      items.map((endpoint) => h('tr', { 'data-endpoint': endpoint.id },
+        h('td', {}, h('code', {}, endpoint.url)),
+        h('td', {}, endpoint.pipelines.join(', ')),
+        h('td', {}, endpoint.repositories?.length ? endpoint.repositories.join(', ') : 'any'),
+        h('td', {}, endpoint.active ? 'receiving' : 'off'),
+        h('td', {},
+          h('button', { type: 'button', class: 'secondary', 'aria-label': `Rotate the secret of ${endpoint.url}`, onclick: async () => {
+            showSecret(shown, 'Secret rotated', { ...endpoint, ...(await call('POST', `/v1/webhooks/${endpoint.id}/rotate-secret`, {})) });
+          } }, 'Rotate secret'), ' ',
+          h('button', { type: 'button', class: 'secondary', onclick: async () => {
+            await call('PATCH', `/v1/webhooks/${endpoint.id}`, { active: !endpoint.active });
+            await listEndpoints(list, shown);
+          } }, endpoint.active ? 'Switch off' : 'Switch on'), ' ',
+          h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${endpoint.url}`, onclick: async () => {
+            if (!confirm('Delete this endpoint? GitHub’s deliveries to it will be refused.')) return;
+            await call('DELETE', `/v1/webhooks/${endpoint.id}`);
+            await listEndpoints(list, shown);
+          } }, 'Delete'))))));
+  } catch (problem) {
+    list.replaceChildren(h('p', { class: 'error', role: 'alert' }, problem.message));
+  }
+}
+
+async function listDeliveries(list, shown, refresh) {
+  const status = selected(list);
+  try {
+    const { items } = await call('GET', `/v1/deliveries?limit=50${status ? `&status=${status}` : ''}`);
+    list.replaceChildren(items.length === 0 ? h('p', { class: 'muted' }, 'No deliveries.') : table(
+      ['Received', 'Event', 'Repository', 'Status', 'Jobs', ''],
+      items.map((delivery) => h('tr', { 'data-delivery': delivery.id },
+        h('td', {}, when(delivery.received_at)),
+        h('td', {}, delivery.event),
+        h('td', {}, delivery.repository || ''),
+        h('td', { class: 'status' }, delivery.status, delivery.reason ? ` (${delivery.reason})` : ''),
+        h('td', {}, String(delivery.job_count)),
+        h('td', {}, h('button', { type: 'button', class: 'secondary', 'aria-label': `Replay the delivery of ${when(delivery.received_at)}`, onclick: async () => {
+          try {
+            const receipt = await call('POST', `/v1/deliveries/${delivery.id}/replay`);
+            shown.replaceChildren(h('p', { role: 'status', id: 'replayed' }, `Replayed: ${receipt.job_ids.length} new job(s).`));
+            await refresh();
+          } catch (problem) {
+            shown.replaceChildren(h('p', { class: 'error', role: 'alert' }, problem.message));
+          }
+        } }, 'Replay'))))));
+  } catch (problem) {
+    list.replaceChildren(h('p', { class: 'error', role: 'alert' }, problem.message));
+  }
+}
+
+async function listJobs(list, refresh) {
+  const status = selected(list);
+  try {
+    const { items } = await call('GET', `/v1/jobs?limit=50${status ? `&status=${status}` : ''}`);
+    list.replaceChildren(items.length === 0 ? h('p', { class: 'muted' }, 'No jobs.') : table(
+      ['Created', 'Pipeline', 'Repository', 'Status', 'Attempts', ''],
+      items.map((job) => h('tr', { 'data-job': job.id },
+        h('td', {}, when(job.created_at)),
+        h('td', {}, job.pipeline),
+        h('td', {}, job.repository || ''),
+        h('td', { class: 'status' }, job.status, job.last_error ? `: ${job.last_error}` : ''),
+        h('td', {}, `${job.attempts} of ${job.max_attempts}`),
+        h('td', {}, ['failed', 'dead'].includes(job.status)
+          ? h('button', { type: 'button', class: 'secondary', onclick: async () => {
+            await call('POST', `/v1/jobs/${job.id}/retry`);
+            await refresh();
+          } }, 'Retry')
+          : '')))));
+  } catch (problem) {
+    list.replaceChildren(h('p', { class: 'error', role: 'alert' }, problem.message));
+  }
+}
