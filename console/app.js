@@ -7,8 +7,9 @@ import * as keys from './pages/keys.js';
 import * as limits from './pages/limits.js';
 import * as audit from './pages/audit.js';
 import * as webhooks from './pages/webhooks.js';
+import * as members from './pages/members.js';
 
-const pages = { overview, limits, keys, webhooks, audit };
+const pages = { overview, limits, keys, members, webhooks, audit };
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 const logout = document.getElementById('logout');

@@ -75,7 +75,8 @@ def shot(driver, name):
     os.makedirs(SHOTS, exist_ok=True)
     path = os.path.join(SHOTS, f"{name}.png")
     # The whole page, not only what the window shows.
-    height = driver.execute_script("return document.documentElement.scrollHeight")
+    height = driver.execute_script(
+        "return document.documentElement.scrollHeight + window.outerHeight - window.innerHeight")
     driver.set_window_size(1280, max(900, min(height, 6000)))
     driver.execute_script("window.scrollTo(0, 0)")
     driver.save_screenshot(path)
@@ -240,6 +241,48 @@ def webhooks(driver, tenant):
     wait(driver, lambda d: len(rows(d, "job")) == 0)
     Select(driver.find_element(By.ID, "delivery-status")).select_by_value("ignored")
     wait(driver, lambda d: len(rows(d, "delivery")) == 0)
+
+
+@flow
+def members(driver, tenant):
+    """A person is invited (the token shown once), accepts with a password of their own, becomes an admin
+    from the page, and is removed; a second invitation is revoked from the page."""
+    sign_in(driver, tenant["email"])
+    page(driver, "overview")
+    driver.find_element(By.LINK_TEXT, "Members").click()
+    page(driver, "members")
+    email = f"m{random.randrange(10**9)}@example.test"
+    driver.find_element(By.ID, "invite-email").send_keys(email)
+    driver.find_element(By.XPATH, "//button[text()='Invite']").click()
+    token = wait(driver, ready.visibility_of_element_located((By.ID, "invitation-token"))).text
+    api("POST", "/v1/auth/accept-invitation", {"token": token, "password": "a password of their own"})
+
+    # The lists are read again when the page is shown again.
+    driver.find_element(By.LINK_TEXT, "Overview").click()
+    page(driver, "overview")
+    driver.find_element(By.LINK_TEXT, "Members").click()
+    page(driver, "members")
+    row = wait(driver, lambda d: next((r for r in rows(d, "member") if email in r.text), None))
+    Select(row.find_element(By.TAG_NAME, "select")).select_by_value("admin")
+    wait(driver, lambda d: f"{email} is now admin" in d.find_element(By.CSS_SELECTOR, "[aria-live] [role=status]").text)
+    owner = api("POST", "/v1/auth/login", {"email": tenant["email"], "password": PASSWORD})["access_token"]
+    roles = {member["email"]: member["role"] for member in api("GET", "/v1/users", token=owner)["items"]}
+    assert roles.get(email) == "admin", roles
+    shot(driver, "members")
+
+    row = wait(driver, lambda d: next((r for r in rows(d, "member") if email in r.text), None))
+    row.find_element(By.CSS_SELECTOR, "button.danger").click()
+    wait(driver, ready.alert_is_present()).accept()
+    wait(driver, lambda d: all(email not in r.text for r in rows(d, "member")))
+    assert email not in {member["email"] for member in api("GET", "/v1/users", token=owner)["items"]}
+
+    other = f"o{random.randrange(10**9)}@example.test"
+    driver.find_element(By.ID, "invite-email").send_keys(other)
+    driver.find_element(By.XPATH, "//button[text()='Invite']").click()
+    wait(driver, lambda d: any(other in r.text and "pending" in r.text for r in rows(d, "invitation")))
+    invitation = next(r for r in rows(driver, "invitation") if other in r.text)
+    invitation.find_element(By.CSS_SELECTOR, "button.danger").click()
+    wait(driver, lambda d: any(other in r.text and "revoked" in r.text for r in rows(d, "invitation")))
 
 
 def main():

@@ -1,0 +1,113 @@
+// Members and invitations: who belongs to the organisation and with which role (change it, remove a
+// member and revoke their keys), and invitations (invite with a role, the token shown once, revoke a
+// pending one).
+import { call } from '../api.js';
+import { h, showProblem, when } from '../dom.js';
+
+export const title = 'Members';
+
+export async function render(main) {
+  const shown = h('div', { 'aria-live': 'polite' });
+  const members = h('div');
+  const invitations = h('div');
+  const refresh = () => Promise.all([listMembers(members, shown), listInvitations(invitations)]);
+  main.append(h('h1', {}, 'Members'), shown, inviteForm(shown, refresh),
+    h('section', {}, h('h2', {}, 'Members'), members),
+    h('section', {}, h('h2', {}, 'Invitations'), invitations));
+  await refresh();
+}
+
+function inviteForm(shown, refresh) {
+  const summary = h('p', { class: 'error', role: 'alert' });
+  const form = h('form', { 'aria-labelledby': 'invite-heading' },
+    h('h2', { id: 'invite-heading' }, 'Invite someone'),
+    h('label', { for: 'invite-email' }, 'Email'),
+    h('input', { id: 'invite-email', name: 'email', type: 'email', required: true }),
+    h('label', { for: 'invite-role' }, 'Role'),
+    h('select', { id: 'invite-role', name: 'role' }, h('option', { value: 'member' }, 'member'), h('option', { value: 'admin' }, 'admin')),
+    h('p', {}, h('button', { type: 'submit' }, 'Invite')),
+    summary);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    summary.textContent = '';
+    try {
+      const invitation = await call('POST', '/v1/users/invitations', {
+        email: form.elements.email.value.trim(), role: form.elements.role.value,
+      });
+      shown.replaceChildren(h('section', { class: 'token' },
+        h('h2', {}, `${invitation.email} invited as ${invitation.role}`),
+        h('p', {}, `Send them this invitation token (valid until ${when(invitation.expires_at)}); it is not shown again. They accept it with POST /v1/auth/accept-invitation and a password of their own.`),
+        h('code', { class: 'secret', id: 'invitation-token' }, invitation.token),
+        h('p', {}, h('button', { type: 'button', class: 'secondary', onclick: () => shown.replaceChildren() }, 'Done'))));
+      form.reset();
+      await refresh();
+    } catch (problem) {
+      showProblem(form, summary, problem);
+    }
+  });
+  return h('section', {}, form);
+}
+
+function table(headings, rows) {
+  return h('table', {},
+    h('thead', {}, h('tr', {}, headings.map((text) => h('th', { scope: 'col' }, text)))),
+    h('tbody', {}, rows));
+}
+
+async function listMembers(list, shown) {
+  try {
+    const { items } = await call('GET', '/v1/users');
+    list.replaceChildren(table(['Email', 'Role', 'Joined', ''], items.map((member) => {
+      const role = h('select', { 'aria-label': `Role of ${member.email}`, disabled: member.role === 'owner' },
+        ['owner', 'admin', 'member'].map((value) => h('option', { value, selected: value === member.role, disabled: value === 'owner' && member.role !== 'owner' }, value)));
+      role.addEventListener('change', async () => {
+        try {
+          await call('PATCH', `/v1/users/${member.id}`, { role: role.value });
+          shown.replaceChildren(h('p', { role: 'status' }, `${member.email} is now ${role.value}.`));
+        } catch (problem) {
+          shown.replaceChildren(h('p', { class: 'error', role: 'alert' }, problem.message));
+        }
+        await listMembers(list, shown);
+      });
+      return h('tr', { 'data-member': member.id },
+        h('td', {}, member.email),
+        h('td', {}, role),
+        h('td', {}, when(member.created_at)),
+        h('td', {}, member.role === 'owner' ? '' : h('button', {
+          type: 'button', class: 'danger', 'aria-label': `Remove ${member.email}`, onclick: async () => {
+            if (!confirm(`Remove ${member.email}? Their keys are revoked.`)) return;
+            try {
+              const removal = await call('DELETE', `/v1/users/${member.id}`);
+              shown.replaceChildren(h('p', { role: 'status' }, `${removal.email} removed; ${removal.key_count} key(s) revoked.`));
+            } catch (problem) {
+              shown.replaceChildren(h('p', { class: 'error', role: 'alert' }, problem.message));
+            }
+            await listMembers(list, shown);
+          },
+        }, 'Remove')));
+    })));
+  } catch (problem) {
+    list.replaceChildren(h('p', { class: 'error', role: 'alert' }, problem.message));
+  }
+}
+
+async function listInvitations(list) {
+  try {
+    const { items } = await call('GET', '/v1/users/invitations');
+    list.replaceChildren(items.length === 0 ? h('p', { class: 'muted' }, 'No invitations.') : table(
+      ['Email', 'Role', 'Status', 'Expires', ''],
+      items.map((invitation) => h('tr', { 'data-invitation': invitation.id },
+        h('td', {}, invitation.email),
+        h('td', {}, invitation.role),
+        h('td', { class: 'status' }, invitation.status),
+        h('td', {}, when(invitation.expires_at)),
+        h('td', {}, invitation.status !== 'pending' ? '' : h('button', {
+          type: 'button', class: 'danger', 'aria-label': `Revoke the invitation of ${invitation.email}`, onclick: async () => {
+            await call('DELETE', `/v1/users/invitations/${invitation.id}`);
+            await listInvitations(list);
+          },
+        }, 'Revoke'))))));
+  } catch (problem) {
+    list.replaceChildren(h('p', { class: 'error', role: 'alert' }, problem.message));
+  }
+}
