@@ -24,9 +24,11 @@ const listeners = new Set();
 /** Calls `listener(signedIn)` whenever the session starts or ends. */
 export function onSessionChange(listener) { listeners.add(listener); }
 export function signedIn() { return session !== null; }
+/** Whether the session is an operator's (a token minted with `controlplane operator-token`). */
+export function operator() { return session?.operator === true; }
 
 function start(tokens) {
-  session = { access: tokens.access_token, refresh: tokens.refresh_token };
+  session = { access: tokens.access_token, refresh: tokens.refresh_token, operator: false };
   clearTimeout(renewal);
   // Renewed a little before the access token expires (at least 5 s from now).
   const seconds = Math.max(5, tokens.expires_in - 30);
@@ -67,9 +69,17 @@ export async function signIn(email, password) {
   start(await send('POST', '/v1/auth/login', { email, password }));
 }
 
+/** Uses an operator token, once the server has taken it (it is not renewed: a new one is minted). */
+export async function useOperatorToken(token) {
+  await send('GET', '/v1/admin/health', undefined, token);
+  clearTimeout(renewal);
+  session = { access: token, refresh: null, operator: true };
+  listeners.forEach((listener) => listener(true));
+}
+
 /** Exchanges the refresh token for the next pair; a refused one ends the session. */
 async function renew() {
-  if (!session) throw new Problem(401, null);
+  if (!session?.refresh) throw new Problem(401, null);
   try {
     start(await send('POST', '/v1/auth/refresh', { refresh_token: session.refresh }));
   } catch (error) {
@@ -82,7 +92,7 @@ async function renew() {
 export async function signOut() {
   const current = session;
   end();
-  if (current) await send('POST', '/v1/auth/logout', { refresh_token: current.refresh }).catch(() => {});
+  if (current?.refresh) await send('POST', '/v1/auth/logout', { refresh_token: current.refresh }).catch(() => {});
 }
 
 /** A call as the signed-in admin; an expired access token is renewed once and the call made again. */
@@ -91,7 +101,7 @@ export async function call(method, path, body) {
   try {
     return await send(method, path, body, session.access);
   } catch (error) {
-    if (!(error instanceof Problem) || error.status !== 401 || !session) throw error;
+    if (!(error instanceof Problem) || error.status !== 401 || !session?.refresh) throw error;
     await renew();
     return send(method, path, body, session.access);
   }

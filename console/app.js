@@ -1,6 +1,6 @@
 // The console's shell: a page per `#/name`, the sign-in page until there is a session, and the navigation
 // marking where the reader is. Each page is a module exporting `title` and `render(main)`.
-import { onSessionChange, signedIn, signOut } from './api.js';
+import { onSessionChange, operator, signedIn, signOut } from './api.js';
 import * as login from './pages/login.js';
 import * as overview from './pages/overview.js';
 import * as keys from './pages/keys.js';
@@ -8,16 +8,22 @@ import * as limits from './pages/limits.js';
 import * as audit from './pages/audit.js';
 import * as webhooks from './pages/webhooks.js';
 import * as members from './pages/members.js';
+import * as tenants from './pages/tenants.js';
+import * as health from './pages/health.js';
 
 const pages = { overview, limits, keys, members, webhooks, audit };
+const operatorPages = { tenants, health };
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 const logout = document.getElementById('logout');
 
 async function show() {
-  const name = location.hash.replace(/^#\//, '') || 'overview';
-  const page = signedIn() ? (pages[name] || overview) : login;
+  const [set, first] = operator() ? [operatorPages, 'tenants'] : [pages, 'overview'];
+  const asked = location.hash.replace(/^#\//, '');
+  const name = set[asked] ? asked : first;
+  const page = signedIn() ? set[name] : login;
   for (const link of nav.querySelectorAll('a')) {
+    link.hidden = link.dataset.for !== (operator() ? 'operator' : 'tenant');
     if (link.getAttribute('href') === `#/${name}` && signedIn()) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }

@@ -5,6 +5,8 @@ API's own answers and are not counted). Exits non-zero (naming the
 flow) on the first failure.
 
     console_flows.py BASE_URL SCREENSHOT_DIR
+
+CP_CONSOLE_OPERATOR_TOKEN holds an operator token (`controlplane operator-token`) for the operator's flow.
 """
 
 import hashlib
@@ -283,6 +285,56 @@ def members(driver, tenant):
     invitation = next(r for r in rows(driver, "invitation") if other in r.text)
     invitation.find_element(By.CSS_SELECTOR, "button.danger").click()
     wait(driver, lambda d: any(other in r.text and "revoked" in r.text for r in rows(d, "invitation")))
+
+
+def refused(call):
+    try:
+        call()
+    except urllib.error.HTTPError as error:
+        return error.code
+    return None
+
+
+@flow
+def operator(driver, tenant):
+    """The operator's token opens the operator's pages only; a tenant is suspended (its admin is refused)
+    and reactivated from the page, its caps set from the page hold in the API, and health shows Postgres
+    up."""
+    token = os.environ["CP_CONSOLE_OPERATOR_TOKEN"]
+    driver.get(BASE + "/console/")
+    page(driver, "login")
+    driver.find_element(By.ID, "operator-token").send_keys(token + Keys.ENTER)
+    page(driver, "tenants")
+    visible = [link.text for link in driver.find_elements(By.CSS_SELECTOR, "nav a") if link.is_displayed()]
+    assert visible == ["Tenants", "Health"], visible
+    login = lambda: api("POST", "/v1/auth/login", {"email": tenant["email"], "password": PASSWORD})
+
+    def row():
+        return wait(driver, lambda d: next((r for r in rows(d, "tenant") if tenant["slug"] in r.text), None))
+
+    row().find_element(By.XPATH, ".//button[text()='Suspend']").click()
+    wait(driver, lambda d: "suspended" in row().find_element(By.CSS_SELECTOR, "td.status").text)
+    assert refused(login) in (401, 403), "a suspended tenant's admin signed in"
+    row().find_element(By.XPATH, ".//button[text()='Reactivate']").click()
+    wait(driver, lambda d: "active" == row().find_element(By.CSS_SELECTOR, "td.status").text)
+    admin = login()["access_token"]
+
+    row().find_element(By.XPATH, ".//button[text()='Caps']").click()
+    for field, value in (("cap-rate", "300"), ("cap-burst", "50"), ("cap-tokens", "2000000")):
+        driver.find_element(By.ID, field).send_keys(value)
+    driver.find_element(By.XPATH, "//button[text()='Save caps']").click()
+    wait(driver, lambda d: "budgets of 2000000 tokens" in d.find_element(By.CSS_SELECTOR, "[aria-live] [role=status]").text)
+    limits = api("GET", "/v1/limits", token=admin)
+    assert (limits["max_requests_per_minute"], limits["max_burst"]) == (300, 50), limits
+    assert api("GET", "/v1/budget", token=admin)["max_token_limit"] == 2000000
+    shot(driver, "tenants")
+
+    driver.find_element(By.LINK_TEXT, "Health").click()
+    page(driver, "health")
+    assert "Overall:" in driver.find_element(By.ID, "health-status").text
+    postgres = driver.find_element(By.CSS_SELECTOR, "tr[data-component=postgres] td.status").text
+    assert postgres == "up", postgres
+    shot(driver, "health")
 
 
 def main():

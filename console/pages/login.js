@@ -1,5 +1,5 @@
 // Signing in with an email and password (the session is kept in memory; see api.js).
-import { signIn } from '../api.js';
+import { signIn, useOperatorToken } from '../api.js';
 import { h, showProblem } from '../dom.js';
 
 export const title = 'Sign in';
@@ -22,6 +22,27 @@ export function render(main) {
       showProblem(form, summary, problem);
     }
   });
-  main.append(h('section', {}, h('h1', {}, 'Sign in to ControlPlane'), form));
+  main.append(h('section', {}, h('h1', {}, 'Sign in to ControlPlane'), form), operatorForm());
   form.elements.email.focus();
+}
+
+/** The platform operator's way in: a token minted with `controlplane operator-token`, kept in memory. */
+function operatorForm() {
+  const summary = h('p', { class: 'error', role: 'alert' });
+  const form = h('form', { 'aria-labelledby': 'operator-heading' },
+    h('h2', { id: 'operator-heading' }, 'Operators'),
+    h('label', { for: 'operator-token' }, 'Operator token'),
+    h('input', { id: 'operator-token', name: 'token', type: 'password', autocomplete: 'off', required: true }),
+    h('p', {}, h('button', { type: 'submit', class: 'secondary' }, 'Use operator token')),
+    summary);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    summary.textContent = '';
+    try {
+      await useOperatorToken(form.elements.token.value.trim());
+    } catch (problem) {
+      showProblem(form, summary, problem);
+    }
+  });
+  return h('section', {}, form);
 }

@@ -68,7 +68,8 @@ run_contract() {
     "$bin/python" Tests/contract/openai_client_check.py "$base" "$(contract_tenant_token "$base")" || status=1
 
     log "contract: the admin console in a real browser (screenshots in .build/test-output/console)"
-    "$bin/python" Tests/console/console_flows.py "$base" .build/test-output/console || status=1
+    CP_CONSOLE_OPERATOR_TOKEN=$(CP_LOG_LEVEL=error .build/debug/controlplane operator-token --subject console --ttl 3600) \
+        "$bin/python" Tests/console/console_flows.py "$base" .build/test-output/console || status=1
 
     log "contract: schemathesis --checks all"
     # A tenant for every route, and another whose own rate limit schemathesis may shrink at will.

@@ -1,0 +1,27 @@
+// The platform's health as this replica sees it (operator only): each component's state and latency.
+import { call } from '../api.js';
+import { h, when } from '../dom.js';
+
+export const title = 'Health';
+
+export async function render(main) {
+  main.append(h('h1', {}, 'Health'));
+  try {
+    const health = await call('GET', '/v1/admin/health');
+    const components = ['postgres', 'redis', 'invalidation_listener', 'queues', 'relay', 'executor']
+      .filter((name) => health[name]);
+    main.append(h('section', {},
+      h('p', { id: 'health-status' }, `Overall: ${health.status} (checked ${when(health.checked_at)}).`),
+      h('table', {},
+        h('thead', {}, h('tr', {}, ['Component', 'State', 'Details'].map((text) => h('th', { scope: 'col' }, text)))),
+        h('tbody', {}, components.map((name) => {
+          const { status, ...details } = health[name];
+          return h('tr', { 'data-component': name },
+            h('td', {}, name.replaceAll('_', ' ')),
+            h('td', { class: 'status' }, status),
+            h('td', {}, Object.entries(details).map(([key, value]) => `${key.replaceAll('_', ' ')}: ${value}`).join('; ')));
+        })))));
+  } catch (problem) {
+    main.append(h('p', { class: 'error', role: 'alert' }, problem.message));
+  }
+}

@@ -1,0 +1,92 @@
+// Every tenant (operator only): suspend or reactivate one, change its plan, and set its caps (requests
+// per minute and burst, and the most tokens its budget may allow).
+import { call } from '../api.js';
+import { h, showProblem, when } from '../dom.js';
+
+export const title = 'Tenants';
+
+export async function render(main) {
+  const shown = h('div', { 'aria-live': 'polite' });
+  const list = h('div');
+  const status = h('select', { id: 'tenant-status' }, ['', 'active', 'suspended'].map((value) => h('option', { value }, value || 'any')));
+  const caps = h('div');
+  status.addEventListener('change', () => listTenants(list, status.value, shown, caps));
+  main.append(h('h1', {}, 'Tenants'), shown,
+    h('section', {}, h('p', {}, h('label', { for: 'tenant-status' }, 'Status'), status), list), caps);
+  await listTenants(list, status.value, shown, caps);
+}
+
+async function listTenants(list, status, shown, caps) {
+  try {
+    const { items } = await call('GET', `/v1/admin/tenants?limit=100${status ? `&status=${status}` : ''}`);
+    list.replaceChildren(h('table', {},
+      h('thead', {}, h('tr', {}, ['Name', 'Slug', 'Plan', 'Status', 'Created', ''].map((text) => h('th', { scope: 'col' }, text)))),
+      h('tbody', {}, items.map((tenant) => {
+        const plan = h('select', { 'aria-label': `Plan of ${tenant.slug}` },
+          ['free', 'team', 'enterprise'].map((value) => h('option', { value, selected: value === tenant.plan }, value)));
+        plan.addEventListener('change', async () => {
+          await change(tenant, { plan: plan.value }, shown);
+          await listTenants(list, status, shown, caps);
+        });
+        const suspended = tenant.status === 'suspended';
+        return h('tr', { 'data-tenant': tenant.id },
+          h('td', {}, tenant.name),
+          h('td', {}, tenant.slug),
+          h('td', {}, plan),
+          h('td', { class: 'status' }, tenant.status),
+          h('td', {}, when(tenant.created_at)),
+          h('td', {},
+            h('button', { type: 'button', class: suspended ? 'secondary' : 'danger', 'aria-label': `${suspended ? 'Reactivate' : 'Suspend'} ${tenant.slug}`, onclick: async () => {
+              await change(tenant, { status: suspended ? 'active' : 'suspended' }, shown);
+              await listTenants(list, status, shown, caps);
+            } }, suspended ? 'Reactivate' : 'Suspend'), ' ',
+            h('button', { type: 'button', class: 'secondary', 'aria-label': `Caps of ${tenant.slug}`, onclick: () => {
+              caps.replaceChildren(capsForm(tenant, shown));
+              caps.querySelector('input')?.focus();
+            } }, 'Caps')));
+      }))));
+  } catch (problem) {
+    list.replaceChildren(h('p', { class: 'error', role: 'alert' }, problem.message));
+  }
+}
+
+async function change(tenant, update, shown) {
+  try {
+    const changed = await call('PATCH', `/v1/admin/tenants/${tenant.id}`, update);
+    shown.replaceChildren(h('p', { role: 'status' }, `${changed.slug}: ${changed.status}, plan ${changed.plan}.`));
+  } catch (problem) {
+    shown.replaceChildren(h('p', { class: 'error', role: 'alert' }, problem.message));
+  }
+}
+
+function capsForm(tenant, shown) {
+  const summary = h('p', { class: 'error', role: 'alert' });
+  const form = h('form', { 'aria-labelledby': 'caps-heading' },
+    h('h2', { id: 'caps-heading' }, `Caps of ${tenant.slug}`),
+    h('label', { for: 'cap-rate' }, 'Most requests per minute'),
+    h('input', { id: 'cap-rate', name: 'max_requests_per_minute', type: 'number', min: 1, max: 1000000, required: true }),
+    h('label', { for: 'cap-burst' }, 'Largest burst'),
+    h('input', { id: 'cap-burst', name: 'max_burst', type: 'number', min: 1, max: 1000000, required: true }),
+    h('label', { for: 'cap-tokens' }, 'Most tokens a budget may allow'),
+    h('input', { id: 'cap-tokens', name: 'max_token_limit', type: 'number', min: 0, max: 1000000000000, required: true }),
+    h('p', {}, h('button', { type: 'submit' }, 'Save caps')),
+    summary);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    summary.textContent = '';
+    try {
+      const limits = await call('PUT', `/v1/admin/tenants/${tenant.id}/limits`, {
+        max_requests_per_minute: Number(form.elements.max_requests_per_minute.value),
+        max_burst: Number(form.elements.max_burst.value),
+      });
+      const budget = await call('PUT', `/v1/admin/tenants/${tenant.id}/budget`, {
+        max_token_limit: Number(form.elements.max_token_limit.value),
+      });
+      shown.replaceChildren(h('p', { role: 'status' },
+        `${tenant.slug}: at most ${limits.max_requests_per_minute} requests a minute, bursts of ${limits.max_burst}, budgets of ${budget.max_token_limit} tokens.`));
+    } catch (problem) {
+      showProblem(form, summary, problem);
+    }
+  });
+  return h('section', {}, form);
+}
