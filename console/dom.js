@@ -53,3 +53,25 @@ export function showProblem(form, summary, problem) {
     input.closest('label, fieldset')?.after(note) ?? input.after(note);
   }
 }
+
+/** A table with column headings and the given rows. */
+export function table(headings, rows) {
+  return h('table', {},
+    h('thead', {}, h('tr', {}, headings.map((text) => h('th', { scope: 'col' }, text)))),
+    h('tbody', {}, rows));
+}
+
+/** Runs `action` when `form` is submitted, with `summary` (and `status`, if given) cleared first; a
+ *  problem the action meets is shown at the fields it names and in `summary`. */
+export function onSubmit(form, summary, action, status) {
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    summary.textContent = '';
+    if (status) status.textContent = '';
+    try {
+      await action();
+    } catch (problem) {
+      showProblem(form, summary, problem);
+    }
+  });
+}

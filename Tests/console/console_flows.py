@@ -73,6 +73,14 @@ def sign_in(driver, email, password=PASSWORD):
     driver.find_element(By.ID, "password").send_keys(password + Keys.ENTER)
 
 
+def visit(driver, tenant, link, name):
+    """Signs the tenant's admin in and opens a page from the navigation."""
+    sign_in(driver, tenant["email"])
+    page(driver, "overview")
+    driver.find_element(By.LINK_TEXT, link).click()
+    page(driver, name)
+
+
 def shot(driver, name):
     os.makedirs(SHOTS, exist_ok=True)
     path = os.path.join(SHOTS, f"{name}.png")
@@ -124,10 +132,7 @@ def overview(driver, tenant):
 @flow
 def keys(driver, tenant):
     """A key is created with one scope, its token shown once and working; then it is revoked."""
-    sign_in(driver, tenant["email"])
-    page(driver, "overview")
-    driver.find_element(By.LINK_TEXT, "API keys").click()
-    page(driver, "keys")
+    visit(driver, tenant, "API keys", "keys")
     driver.find_element(By.ID, "key-name").send_keys("console key")
     driver.find_element(By.CSS_SELECTOR, "input[name=scopes][value='tenant:read']").click()
     driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
@@ -152,10 +157,7 @@ def keys(driver, tenant):
 def budget_and_limits(driver, tenant):
     """The budget and the rate are changed on the page and hold in the API; a budget over the operator's
     cap is refused on the page, naming why; the audit log then lists both changes."""
-    sign_in(driver, tenant["email"])
-    page(driver, "overview")
-    driver.find_element(By.LINK_TEXT, "Budget and limits").click()
-    page(driver, "limits")
+    visit(driver, tenant, "Budget and limits", "limits")
     limit = driver.find_element(By.ID, "budget-limit")
     limit.clear()
     limit.send_keys("50000")
@@ -217,10 +219,7 @@ def webhooks(driver, tenant):
     """An endpoint is added (its URL and secret shown once, and they work for a signed push); the delivery
     and its jobs are listed and filtered by status; a replay while its jobs still wait (no worker runs
     here) is refused on the page with the API's reason."""
-    sign_in(driver, tenant["email"])
-    page(driver, "overview")
-    driver.find_element(By.LINK_TEXT, "Webhooks").click()
-    page(driver, "webhooks")
+    visit(driver, tenant, "Webhooks", "webhooks")
     driver.find_element(By.ID, "endpoint-repositories").send_keys("acme/api")
     driver.find_element(By.XPATH, "//button[text()='Add endpoint']").click()
     url = wait(driver, ready.visibility_of_element_located((By.ID, "endpoint-url"))).text
@@ -249,10 +248,7 @@ def webhooks(driver, tenant):
 def members(driver, tenant):
     """A person is invited (the token shown once), accepts with a password of their own, becomes an admin
     from the page, and is removed; a second invitation is revoked from the page."""
-    sign_in(driver, tenant["email"])
-    page(driver, "overview")
-    driver.find_element(By.LINK_TEXT, "Members").click()
-    page(driver, "members")
+    visit(driver, tenant, "Members", "members")
     email = f"m{random.randrange(10**9)}@example.test"
     driver.find_element(By.ID, "invite-email").send_keys(email)
     driver.find_element(By.XPATH, "//button[text()='Invite']").click()

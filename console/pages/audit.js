@@ -1,11 +1,12 @@
 // The audit log: who did what to which object, newest first, a page at a time.
 import { call } from '../api.js';
-import { h, when } from '../dom.js';
+import { h, table, when } from '../dom.js';
 
 export const title = 'Audit log';
 
 export async function render(main) {
-  const body = h('tbody');
+  const list = table(['When', 'Who', 'Action', 'Object', 'From'], []);
+  const body = list.querySelector('tbody');
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more');
   const summary = h('p', { class: 'error', role: 'alert' });
   let cursor = null;
@@ -26,7 +27,7 @@ export async function render(main) {
   }
   more.addEventListener('click', load);
   main.append(h('h1', {}, 'Audit log'), summary, h('section', {},
-    h('table', {}, h('thead', {}, h('tr', {}, ['When', 'Who', 'Action', 'Object', 'From'].map((text) => h('th', { scope: 'col' }, text)))), body),
+    list,
     h('p', {}, more)));
   await load();
 }

@@ -1,6 +1,6 @@
 // The platform's health as this replica sees it (operator only): each component's state and latency.
 import { call } from '../api.js';
-import { h, when } from '../dom.js';
+import { h, table, when } from '../dom.js';
 
 export const title = 'Health';
 
@@ -12,15 +12,13 @@ export async function render(main) {
       .filter((name) => health[name]);
     main.append(h('section', {},
       h('p', { id: 'health-status' }, `Overall: ${health.status} (checked ${when(health.checked_at)}).`),
-      h('table', {},
-        h('thead', {}, h('tr', {}, ['Component', 'State', 'Details'].map((text) => h('th', { scope: 'col' }, text)))),
-        h('tbody', {}, components.map((name) => {
-          const { status, ...details } = health[name];
-          return h('tr', { 'data-component': name },
-            h('td', {}, name.replaceAll('_', ' ')),
-            h('td', { class: 'status' }, status),
-            h('td', {}, Object.entries(details).map(([key, value]) => `${key.replaceAll('_', ' ')}: ${value}`).join('; ')));
-        })))));
+      table(['Component', 'State', 'Details'], components.map((name) => {
+        const { status, ...details } = health[name];
+        return h('tr', { 'data-component': name },
+          h('td', {}, name.replaceAll('_', ' ')),
+          h('td', { class: 'status' }, status),
+          h('td', {}, Object.entries(details).map(([key, value]) => `${key.replaceAll('_', ' ')}: ${value}`).join('; ')));
+      }))));
   } catch (problem) {
     main.append(h('p', { class: 'error', role: 'alert' }, problem.message));
   }

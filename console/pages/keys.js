@@ -1,7 +1,7 @@
 // API keys: the list, a new key with the scopes it may use (its token shown once), rotation and
 // revocation.
 import { call } from '../api.js';
-import { h, showProblem, when } from '../dom.js';
+import { h, onSubmit, table, when } from '../dom.js';
 
 export const title = 'API keys';
 
@@ -28,23 +28,17 @@ function createForm(list, shown) {
     h('input', { id: 'key-expiry', name: 'expires', type: 'number', min: 1, max: 3650 }),
     h('p', {}, h('button', { type: 'submit' }, 'Create key')),
     summary);
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    summary.textContent = '';
+  onSubmit(form, summary, async () => {
     const body = {
       name: form.elements.name.value,
       scopes: [...form.querySelectorAll('input[name="scopes"]:checked')].map((box) => box.value),
     };
     const days = Number(form.elements.expires.value);
     if (days > 0) body.expires_in_seconds = days * 86400;
-    try {
-      const created = await call('POST', '/v1/keys', body);
-      showToken(shown, `Key “${created.name}” created`, created.token);
-      form.reset();
-      await refresh(list, shown);
-    } catch (problem) {
-      showProblem(form, summary, problem);
-    }
+    const created = await call('POST', '/v1/keys', body);
+    showToken(shown, `Key “${created.name}” created`, created.token);
+    form.reset();
+    await refresh(list, shown);
   });
   return h('section', {}, form);
 }
@@ -65,9 +59,7 @@ async function refresh(list, shown) {
       list.replaceChildren(h('p', { class: 'muted' }, 'No keys yet.'));
       return;
     }
-    list.replaceChildren(h('table', {},
-      h('thead', {}, h('tr', {}, ['Name', 'Scopes', 'Created', 'Last used', 'State', ''].map((text) => h('th', { scope: 'col' }, text)))),
-      h('tbody', {}, items.map((key) => row(key, list, shown)))));
+    list.replaceChildren(table(['Name', 'Scopes', 'Created', 'Last used', 'State', ''], items.map((key) => row(key, list, shown))));
   } catch (problem) {
     list.replaceChildren(h('p', { class: 'error', role: 'alert' }, problem.message));
   }

@@ -1,7 +1,7 @@
 // The token budget and the request rate limit: both editable within the operator's caps, and the
 // rate limit's headroom as the last answer stated it.
 import { call, rateLimit } from '../api.js';
-import { count, h, showProblem, when } from '../dom.js';
+import { count, h, onSubmit, when } from '../dom.js';
 
 export const title = 'Budget and limits';
 
@@ -35,22 +35,15 @@ function budgetForm(budget) {
     select('budget-exhausted', 'on_exhausted', ['block', 'degrade'], budget.on_exhausted),
     h('p', {}, h('button', { type: 'submit' }, 'Save budget')),
     summary, saved);
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    summary.textContent = '';
-    saved.textContent = '';
-    try {
-      const updated = await call('PUT', '/v1/budget', {
-        period: form.elements.period.value,
-        token_limit: Number(form.elements.token_limit.value),
-        soft_limit_percent: Number(form.elements.soft_limit_percent.value),
-        on_exhausted: form.elements.on_exhausted.value,
-      });
-      saved.textContent = `Saved: ${count(updated.token_limit)} tokens a ${updated.period}, soft limit at ${updated.soft_limit_percent}% (${when(updated.updated_at)}).`;
-    } catch (problem) {
-      showProblem(form, summary, problem);
-    }
-  });
+  onSubmit(form, summary, async () => {
+    const updated = await call('PUT', '/v1/budget', {
+      period: form.elements.period.value,
+      token_limit: Number(form.elements.token_limit.value),
+      soft_limit_percent: Number(form.elements.soft_limit_percent.value),
+      on_exhausted: form.elements.on_exhausted.value,
+    });
+    saved.textContent = `Saved: ${count(updated.token_limit)} tokens a ${updated.period}, soft limit at ${updated.soft_limit_percent}% (${when(updated.updated_at)}).`;
+  }, saved);
   return h('section', {}, form);
 }
 
@@ -69,19 +62,12 @@ function limitsForm(limits) {
     h('input', { id: 'limits-burst', name: 'burst', type: 'number', min: 1, max: limits.max_burst, value: limits.burst, required: true }),
     h('p', {}, h('button', { type: 'submit' }, 'Save rate')),
     summary, saved);
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    summary.textContent = '';
-    saved.textContent = '';
-    try {
-      const updated = await call('PUT', '/v1/limits', {
-        requests_per_minute: Number(form.elements.requests_per_minute.value),
-        burst: Number(form.elements.burst.value),
-      });
-      saved.textContent = `Saved: ${count(updated.requests_per_minute)} a minute, bursts of ${count(updated.burst)}.`;
-    } catch (problem) {
-      showProblem(form, summary, problem);
-    }
-  });
+  onSubmit(form, summary, async () => {
+    const updated = await call('PUT', '/v1/limits', {
+      requests_per_minute: Number(form.elements.requests_per_minute.value),
+      burst: Number(form.elements.burst.value),
+    });
+    saved.textContent = `Saved: ${count(updated.requests_per_minute)} a minute, bursts of ${count(updated.burst)}.`;
+  }, saved);
   return h('section', {}, form);
 }

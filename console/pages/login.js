@@ -1,6 +1,6 @@
 // Signing in with an email and password (the session is kept in memory; see api.js).
 import { signIn, useOperatorToken } from '../api.js';
-import { h, showProblem } from '../dom.js';
+import { h, onSubmit } from '../dom.js';
 
 export const title = 'Sign in';
 
@@ -13,15 +13,7 @@ export function render(main) {
     h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
     h('p', {}, h('button', { type: 'submit' }, 'Sign in')),
     summary);
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    summary.textContent = '';
-    try {
-      await signIn(form.elements.email.value.trim(), form.elements.password.value);
-    } catch (problem) {
-      showProblem(form, summary, problem);
-    }
-  });
+  onSubmit(form, summary, () => signIn(form.elements.email.value.trim(), form.elements.password.value));
   main.append(h('section', {}, h('h1', {}, 'Sign in to ControlPlane'), form), operatorForm());
   form.elements.email.focus();
 }
@@ -35,14 +27,6 @@ function operatorForm() {
     h('input', { id: 'operator-token', name: 'token', type: 'password', autocomplete: 'off', required: true }),
     h('p', {}, h('button', { type: 'submit', class: 'secondary' }, 'Use operator token')),
     summary);
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    summary.textContent = '';
-    try {
-      await useOperatorToken(form.elements.token.value.trim());
-    } catch (problem) {
-      showProblem(form, summary, problem);
-    }
-  });
+  onSubmit(form, summary, () => useOperatorToken(form.elements.token.value.trim()));
   return h('section', {}, form);
 }

@@ -2,7 +2,7 @@
 // member and revoke their keys), and invitations (invite with a role, the token shown once, revoke a
 // pending one).
 import { call } from '../api.js';
-import { h, showProblem, when } from '../dom.js';
+import { h, onSubmit, table, when } from '../dom.js';
 
 export const title = 'Members';
 
@@ -27,31 +27,19 @@ function inviteForm(shown, refresh) {
     h('select', { id: 'invite-role', name: 'role' }, h('option', { value: 'member' }, 'member'), h('option', { value: 'admin' }, 'admin')),
     h('p', {}, h('button', { type: 'submit' }, 'Invite')),
     summary);
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    summary.textContent = '';
-    try {
-      const invitation = await call('POST', '/v1/users/invitations', {
-        email: form.elements.email.value.trim(), role: form.elements.role.value,
-      });
-      shown.replaceChildren(h('section', { class: 'token' },
-        h('h2', {}, `${invitation.email} invited as ${invitation.role}`),
-        h('p', {}, `Send them this invitation token (valid until ${when(invitation.expires_at)}); it is not shown again. They accept it with POST /v1/auth/accept-invitation and a password of their own.`),
-        h('code', { class: 'secret', id: 'invitation-token' }, invitation.token),
-        h('p', {}, h('button', { type: 'button', class: 'secondary', onclick: () => shown.replaceChildren() }, 'Done'))));
-      form.reset();
-      await refresh();
-    } catch (problem) {
-      showProblem(form, summary, problem);
-    }
+  onSubmit(form, summary, async () => {
+    const invitation = await call('POST', '/v1/users/invitations', {
+      email: form.elements.email.value.trim(), role: form.elements.role.value,
+    });
+    shown.replaceChildren(h('section', { class: 'token' },
+      h('h2', {}, `${invitation.email} invited as ${invitation.role}`),
+      h('p', {}, `Send them this invitation token (valid until ${when(invitation.expires_at)}); it is not shown again. They accept it with POST /v1/auth/accept-invitation and a password of their own.`),
+      h('code', { class: 'secret', id: 'invitation-token' }, invitation.token),
+      h('p', {}, h('button', { type: 'button', class: 'secondary', onclick: () => shown.replaceChildren() }, 'Done'))));
+    form.reset();
+    await refresh();
   });
   return h('section', {}, form);
-}
-
-function table(headings, rows) {
-  return h('table', {},
-    h('thead', {}, h('tr', {}, headings.map((text) => h('th', { scope: 'col' }, text)))),
-    h('tbody', {}, rows));
 }
 
 async function listMembers(list, shown) {

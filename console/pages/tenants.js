@@ -1,7 +1,7 @@
 // Every tenant (operator only): suspend or reactivate one, change its plan, and set its caps (requests
 // per minute and burst, and the most tokens its budget may allow).
 import { call } from '../api.js';
-import { h, showProblem, when } from '../dom.js';
+import { h, onSubmit, table, when } from '../dom.js';
 
 export const title = 'Tenants';
 
@@ -19,32 +19,30 @@ export async function render(main) {
 async function listTenants(list, status, shown, caps) {
   try {
     const { items } = await call('GET', `/v1/admin/tenants?limit=100${status ? `&status=${status}` : ''}`);
-    list.replaceChildren(h('table', {},
-      h('thead', {}, h('tr', {}, ['Name', 'Slug', 'Plan', 'Status', 'Created', ''].map((text) => h('th', { scope: 'col' }, text)))),
-      h('tbody', {}, items.map((tenant) => {
-        const plan = h('select', { 'aria-label': `Plan of ${tenant.slug}` },
-          ['free', 'team', 'enterprise'].map((value) => h('option', { value, selected: value === tenant.plan }, value)));
-        plan.addEventListener('change', async () => {
-          await change(tenant, { plan: plan.value }, shown);
-          await listTenants(list, status, shown, caps);
-        });
-        const suspended = tenant.status === 'suspended';
-        return h('tr', { 'data-tenant': tenant.id },
-          h('td', {}, tenant.name),
-          h('td', {}, tenant.slug),
-          h('td', {}, plan),
-          h('td', { class: 'status' }, tenant.status),
-          h('td', {}, when(tenant.created_at)),
-          h('td', {},
-            h('button', { type: 'button', class: suspended ? 'secondary' : 'danger', 'aria-label': `${suspended ? 'Reactivate' : 'Suspend'} ${tenant.slug}`, onclick: async () => {
-              await change(tenant, { status: suspended ? 'active' : 'suspended' }, shown);
-              await listTenants(list, status, shown, caps);
-            } }, suspended ? 'Reactivate' : 'Suspend'), ' ',
-            h('button', { type: 'button', class: 'secondary', 'aria-label': `Caps of ${tenant.slug}`, onclick: () => {
-              caps.replaceChildren(capsForm(tenant, shown));
-              caps.querySelector('input')?.focus();
-            } }, 'Caps')));
-      }))));
+    list.replaceChildren(table(['Name', 'Slug', 'Plan', 'Status', 'Created', ''], items.map((tenant) => {
+      const plan = h('select', { 'aria-label': `Plan of ${tenant.slug}` },
+        ['free', 'team', 'enterprise'].map((value) => h('option', { value, selected: value === tenant.plan }, value)));
+      plan.addEventListener('change', async () => {
+        await change(tenant, { plan: plan.value }, shown);
+        await listTenants(list, status, shown, caps);
+      });
+      const suspended = tenant.status === 'suspended';
+      return h('tr', { 'data-tenant': tenant.id },
+        h('td', {}, tenant.name),
+        h('td', {}, tenant.slug),
+        h('td', {}, plan),
+        h('td', { class: 'status' }, tenant.status),
+        h('td', {}, when(tenant.created_at)),
+        h('td', {},
+          h('button', { type: 'button', class: suspended ? 'secondary' : 'danger', 'aria-label': `${suspended ? 'Reactivate' : 'Suspend'} ${tenant.slug}`, onclick: async () => {
+            await change(tenant, { status: suspended ? 'active' : 'suspended' }, shown);
+            await listTenants(list, status, shown, caps);
+          } }, suspended ? 'Reactivate' : 'Suspend'), ' ',
+          h('button', { type: 'button', class: 'secondary', 'aria-label': `Caps of ${tenant.slug}`, onclick: () => {
+            caps.replaceChildren(capsForm(tenant, shown));
+            caps.querySelector('input')?.focus();
+          } }, 'Caps')));
+    })));
   } catch (problem) {
     list.replaceChildren(h('p', { class: 'error', role: 'alert' }, problem.message));
   }
@@ -71,22 +69,16 @@ function capsForm(tenant, shown) {
     h('input', { id: 'cap-tokens', name: 'max_token_limit', type: 'number', min: 0, max: 1000000000000, required: true }),
     h('p', {}, h('button', { type: 'submit' }, 'Save caps')),
     summary);
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    summary.textContent = '';
-    try {
-      const limits = await call('PUT', `/v1/admin/tenants/${tenant.id}/limits`, {
-        max_requests_per_minute: Number(form.elements.max_requests_per_minute.value),
-        max_burst: Number(form.elements.max_burst.value),
-      });
-      const budget = await call('PUT', `/v1/admin/tenants/${tenant.id}/budget`, {
-        max_token_limit: Number(form.elements.max_token_limit.value),
-      });
-      shown.replaceChildren(h('p', { role: 'status' },
-        `${tenant.slug}: at most ${limits.max_requests_per_minute} requests a minute, bursts of ${limits.max_burst}, budgets of ${budget.max_token_limit} tokens.`));
-    } catch (problem) {
-      showProblem(form, summary, problem);
-    }
+  onSubmit(form, summary, async () => {
+    const limits = await call('PUT', `/v1/admin/tenants/${tenant.id}/limits`, {
+      max_requests_per_minute: Number(form.elements.max_requests_per_minute.value),
+      max_burst: Number(form.elements.max_burst.value),
+    });
+    const budget = await call('PUT', `/v1/admin/tenants/${tenant.id}/budget`, {
+      max_token_limit: Number(form.elements.max_token_limit.value),
+    });
+    shown.replaceChildren(h('p', { role: 'status' },
+      `${tenant.slug}: at most ${limits.max_requests_per_minute} requests a minute, bursts of ${limits.max_burst}, budgets of ${budget.max_token_limit} tokens.`));
   });
   return h('section', {}, form);
 }

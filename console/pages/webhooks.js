@@ -2,7 +2,7 @@
 // switch off, delete), the deliveries they received (filter by status, replay) and the jobs made from
 // them (filter by status, retry a failed or dead one).
 import { call } from '../api.js';
-import { h, showProblem, when } from '../dom.js';
+import { h, onSubmit, table, when } from '../dom.js';
 
 export const title = 'Webhooks';
 
@@ -47,22 +47,16 @@ function createForm(shown, refresh) {
     h('input', { id: 'endpoint-repositories', name: 'repositories', type: 'text' }),
     h('p', {}, h('button', { type: 'submit' }, 'Add endpoint')),
     summary);
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    summary.textContent = '';
+  onSubmit(form, summary, async () => {
     const repositories = form.elements.repositories.value.split(',').map((text) => text.trim()).filter(Boolean);
     const body = {
       provider: 'github',
       pipelines: [...form.querySelectorAll('input[name="pipelines"]:checked')].map((box) => box.value),
     };
     if (repositories.length) body.repositories = repositories;
-    try {
-      const created = await call('POST', '/v1/webhooks', body);
-      showSecret(shown, 'Endpoint added', created);
-      await refresh();
-    } catch (problem) {
-      showProblem(form, summary, problem);
-    }
+    const created = await call('POST', '/v1/webhooks', body);
+    showSecret(shown, 'Endpoint added', created);
+    await refresh();
   });
   return h('section', {}, form);
 }
@@ -76,12 +70,6 @@ function showSecret(shown, heading, endpoint) {
       h('dt', {}, 'Payload URL'), h('dd', {}, h('code', { id: 'endpoint-url' }, new URL(endpoint.url, location.origin).href)),
       h('dt', {}, 'Secret'), h('dd', {}, h('code', { class: 'secret', id: 'endpoint-secret' }, endpoint.secret))),
     h('p', {}, h('button', { type: 'button', class: 'secondary', onclick: () => shown.replaceChildren() }, 'Done'))));
-}
-
-function table(headings, rows) {
-  return h('table', {},
-    h('thead', {}, h('tr', {}, headings.map((text) => h('th', { scope: 'col' }, text)))),
-    h('tbody', {}, rows));
 }
 
 async function listEndpoints(list, shown) {
