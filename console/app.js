@@ -8,10 +8,11 @@ import * as limits from './pages/limits.js';
 import * as audit from './pages/audit.js';
 import * as webhooks from './pages/webhooks.js';
 import * as members from './pages/members.js';
+import * as policy from './pages/policy.js';
 import * as tenants from './pages/tenants.js';
 import * as health from './pages/health.js';
 
-const pages = { overview, limits, keys, members, webhooks, audit };
+const pages = { overview, limits, policy, keys, members, webhooks, audit };
 const operatorPages = { tenants, health };
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');

@@ -43,6 +43,7 @@ export function showProblem(form, summary, problem) {
   form.querySelectorAll('.field-error').forEach((node) => node.remove());
   form.querySelectorAll('[aria-invalid]').forEach((node) => node.removeAttribute('aria-invalid'));
   summary.textContent = problem.message;
+  let marked = false;
   for (const error of problem.errors || []) {
     const name = String(error.pointer || error.field || '').replace(/^#?\//, '').split('/')[0];
     const input = name && form.elements.namedItem(name);
@@ -51,7 +52,11 @@ export function showProblem(form, summary, problem) {
     input.setAttribute('aria-invalid', 'true');
     input.setAttribute('aria-describedby', note.id);
     input.closest('label, fieldset')?.after(note) ?? input.after(note);
+    marked = true;
   }
+  // A form of one field (`data-field`) has the problem at that field when it names none.
+  const only = form.dataset.field && form.elements.namedItem(form.dataset.field);
+  if (!marked && only instanceof HTMLElement) only.setAttribute('aria-invalid', 'true');
 }
 
 /** A table with column headings and the given rows. */

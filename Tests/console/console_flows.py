@@ -333,6 +333,43 @@ def operator(driver, tenant):
     shot(driver, "health")
 
 
+@flow
+def policy(driver, tenant):
+    """The policy is edited as JSON and saved as the next version; a document that is not JSON, or that the
+    API refuses, is shown at the field and changes nothing; the older version is compared line by line and
+    rolled back (it becomes the next version)."""
+    visit(driver, tenant, "Policy", "policy")
+    status = driver.find_element(By.ID, "policy-status")
+    assert status.text.startswith("Version 0 in force"), status.text
+    editor = driver.find_element(By.ID, "policy-document")
+    document = json.loads(editor.get_attribute("value"))
+    assert document["max_tokens_per_request"] == 4096, document
+
+    def submit(text):
+        editor.clear()
+        editor.send_keys(text)
+        driver.find_element(By.XPATH, "//button[text()='Save as a new version']").click()
+
+    document["max_tokens_per_request"] = 2048
+    submit(json.dumps(document))
+    wait(driver, lambda d: d.find_element(By.ID, "policy-status").text == "Saved as version 1.")
+    error = driver.find_element(By.ID, "policy-error")
+    for text, expected in (("{", "Not JSON"), ('{"routes": {"default": []}}', "Missing field")):
+        submit(text)
+        wait(driver, lambda d: expected in error.text)
+        assert editor.get_attribute("aria-invalid") == "true"
+    admin = api("POST", "/v1/auth/login", {"email": tenant["email"], "password": PASSWORD})["access_token"]
+    assert api("GET", "/v1/policy", token=admin)["version"] == 1
+
+    diff = wait(driver, lambda d: d.find_element(By.ID, "policy-diff").text or None)
+    assert "- " in diff and '"max_tokens_per_request": 4096' in diff and '"max_tokens_per_request": 2048' in diff, diff
+    shot(driver, "policy")
+    driver.find_element(By.XPATH, "//button[text()='Roll back to version 0']").click()
+    wait(driver, lambda d: d.find_element(By.ID, "policy-status").text == "Version 0 is back, as version 2.")
+    back = api("GET", "/v1/policy", token=admin)
+    assert (back["version"], back["policy"]["max_tokens_per_request"]) == (2, 4096), back
+
+
 def main():
     failures = 0
     for function in FLOWS:
