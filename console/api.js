@@ -69,6 +69,11 @@ export async function signIn(email, password) {
   start(await send('POST', '/v1/auth/login', { email, password }));
 }
 
+/** Accepts an invitation with a password of the invitee's own; the answer is their first session. */
+export async function acceptInvitation(token, password) {
+  start(await send('POST', '/v1/auth/accept-invitation', { token, password }));
+}
+
 /** Uses an operator token, once the server has taken it (it is not renewed: a new one is minted). */
 export async function useOperatorToken(token) {
   await send('GET', '/v1/admin/health', undefined, token);

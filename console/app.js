@@ -2,6 +2,7 @@
 // marking where the reader is. Each page is a module exporting `title` and `render(main)`.
 import { onSessionChange, operator, signedIn, signOut } from './api.js';
 import * as login from './pages/login.js';
+import * as accept from './pages/accept.js';
 import * as overview from './pages/overview.js';
 import * as keys from './pages/keys.js';
 import * as limits from './pages/limits.js';
@@ -22,7 +23,9 @@ async function show() {
   const [set, first] = operator() ? [operatorPages, 'tenants'] : [pages, 'overview'];
   const asked = location.hash.replace(/^#\//, '');
   const name = set[asked] ? asked : first;
-  const page = signedIn() ? set[name] : login;
+  const page = signedIn() ? set[name] : asked === 'accept' ? accept : login;
+  // The address names the page shown (after signing in from #/accept, say).
+  if (signedIn() && asked !== name) history.replaceState(null, '', `#/${name}`);
   for (const link of nav.querySelectorAll('a')) {
     link.hidden = link.dataset.for !== (operator() ? 'operator' : 'tenant');
     if (link.getAttribute('href') === `#/${name}` && signedIn()) link.setAttribute('aria-current', 'page');
@@ -35,7 +38,7 @@ async function show() {
   main.setAttribute('aria-busy', 'true');
   await page.render(main);
   main.removeAttribute('aria-busy');
-  main.dataset.page = page === login ? 'login' : name;
+  main.dataset.page = signedIn() ? name : page === accept ? 'accept' : 'login';
   main.focus();
 }
 

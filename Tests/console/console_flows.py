@@ -246,20 +246,28 @@ def webhooks(driver, tenant):
 
 @flow
 def members(driver, tenant):
-    """A person is invited (the token shown once), accepts with a password of their own, becomes an admin
-    from the page, and is removed; a second invitation is revoked from the page."""
+    """A person is invited (the token shown once), accepts it on the console with a password of their own
+    and is signed in, becomes an admin from the page, and is removed; a second invitation is revoked from
+    the page."""
     visit(driver, tenant, "Members", "members")
     email = f"m{random.randrange(10**9)}@example.test"
     driver.find_element(By.ID, "invite-email").send_keys(email)
     driver.find_element(By.XPATH, "//button[text()='Invite']").click()
     token = wait(driver, ready.visibility_of_element_located((By.ID, "invitation-token"))).text
-    api("POST", "/v1/auth/accept-invitation", {"token": token, "password": "a password of their own"})
 
-    # The lists are read again when the page is shown again.
-    driver.find_element(By.LINK_TEXT, "Overview").click()
+    # The invitee accepts on the console (from the sign-in page's link) and is signed in.
+    driver.find_element(By.ID, "logout").click()
+    page(driver, "login")
+    driver.find_element(By.LINK_TEXT, "Accept an invitation").click()
+    page(driver, "accept")
+    driver.find_element(By.ID, "invitation").send_keys(token)
+    driver.find_element(By.ID, "new-password").send_keys("a password of their own" + Keys.ENTER)
     page(driver, "overview")
-    driver.find_element(By.LINK_TEXT, "Members").click()
-    page(driver, "members")
+    assert driver.current_url.endswith("#/overview"), driver.current_url
+    assert wait(driver, ready.visibility_of_element_located((By.ID, "tenant-heading"))).text == tenant["name"]
+    driver.find_element(By.ID, "logout").click()
+    page(driver, "login")
+    visit(driver, tenant, "Members", "members")
     row = wait(driver, lambda d: next((r for r in rows(d, "member") if email in r.text), None))
     Select(row.find_element(By.TAG_NAME, "select")).select_by_value("admin")
     wait(driver, lambda d: f"{email} is now admin" in d.find_element(By.CSS_SELECTOR, "[aria-live] [role=status]").text)

@@ -14,7 +14,8 @@ export function render(main) {
     h('p', {}, h('button', { type: 'submit' }, 'Sign in')),
     summary);
   onSubmit(form, summary, () => signIn(form.elements.email.value.trim(), form.elements.password.value));
-  main.append(h('section', {}, h('h1', {}, 'Sign in to ControlPlane'), form), operatorForm());
+  main.append(h('section', {}, h('h1', {}, 'Sign in to ControlPlane'), form,
+    h('p', {}, 'Invited? ', h('a', { href: '#/accept' }, 'Accept an invitation'))), operatorForm());
   form.elements.email.focus();
 }
 

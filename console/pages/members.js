@@ -33,7 +33,7 @@ function inviteForm(shown, refresh) {
     });
     shown.replaceChildren(h('section', { class: 'token' },
       h('h2', {}, `${invitation.email} invited as ${invitation.role}`),
-      h('p', {}, `Send them this invitation token (valid until ${when(invitation.expires_at)}); it is not shown again. They accept it with POST /v1/auth/accept-invitation and a password of their own.`),
+      h('p', {}, `Send them this invitation token (valid until ${when(invitation.expires_at)}); it is not shown again. They accept it on this console’s sign-in page (“Accept an invitation”) with a password of their own.`),
       h('code', { class: 'secret', id: 'invitation-token' }, invitation.token),
       h('p', {}, h('button', { type: 'button', class: 'secondary', onclick: () => shown.replaceChildren() }, 'Done'))));
     form.reset();
