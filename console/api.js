@@ -27,19 +27,18 @@ export function signedIn() { return session !== null; }
 /** Whether the session is an operator's (a token minted with `controlplane operator-token`). */
 export function operator() { return session?.operator === true; }
 
-function start(tokens) {
-  session = { access: tokens.access_token, refresh: tokens.refresh_token, operator: false };
+/** Makes `next` the session (null: none), and tells the listeners. */
+function become(next) {
+  session = next;
   clearTimeout(renewal);
-  // Renewed a little before the access token expires (at least 5 s from now).
-  const seconds = Math.max(5, tokens.expires_in - 30);
-  renewal = setTimeout(() => { renew().catch(() => end()); }, seconds * 1000);
-  listeners.forEach((listener) => listener(true));
+  listeners.forEach((listener) => listener(next !== null));
 }
 
-function end() {
-  session = null;
-  clearTimeout(renewal);
-  listeners.forEach((listener) => listener(false));
+function start(tokens) {
+  become({ access: tokens.access_token, refresh: tokens.refresh_token, operator: false });
+  // Renewed a little before the access token expires (at least 5 s from now).
+  const seconds = Math.max(5, tokens.expires_in - 30);
+  renewal = setTimeout(() => { renew().catch(() => become(null)); }, seconds * 1000);
 }
 
 async function send(method, path, body, token) {
@@ -77,9 +76,7 @@ export async function acceptInvitation(token, password) {
 /** Uses an operator token, once the server has taken it (it is not renewed: a new one is minted). */
 export async function useOperatorToken(token) {
   await send('GET', '/v1/admin/health', undefined, token);
-  clearTimeout(renewal);
-  session = { access: token, refresh: null, operator: true };
-  listeners.forEach((listener) => listener(true));
+  become({ access: token, refresh: null, operator: true });
 }
 
 /** Exchanges the refresh token for the next pair; a refused one ends the session. */
@@ -88,7 +85,7 @@ async function renew() {
   try {
     start(await send('POST', '/v1/auth/refresh', { refresh_token: session.refresh }));
   } catch (error) {
-    if (error instanceof Problem && error.status === 401) end();
+    if (error instanceof Problem && error.status === 401) become(null);
     throw error;
   }
 }
@@ -96,7 +93,7 @@ async function renew() {
 /** Ends the session on every replica, then here. */
 export async function signOut() {
   const current = session;
-  end();
+  become(null);
   if (current?.refresh) await send('POST', '/v1/auth/logout', { refresh_token: current.refresh }).catch(() => {});
 }
 

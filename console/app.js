@@ -13,22 +13,25 @@ import * as policy from './pages/policy.js';
 import * as tenants from './pages/tenants.js';
 import * as health from './pages/health.js';
 
-const pages = { overview, limits, policy, keys, members, webhooks, audit };
+const signedOutPages = { login, accept };
+const tenantPages = { overview, limits, policy, keys, members, webhooks, audit };
 const operatorPages = { tenants, health };
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 const logout = document.getElementById('logout');
 
 async function show() {
-  const [set, first] = operator() ? [operatorPages, 'tenants'] : [pages, 'overview'];
+  const [set, first] = !signedIn() ? [signedOutPages, 'login']
+    : operator() ? [operatorPages, 'tenants'] : [tenantPages, 'overview'];
   const asked = location.hash.replace(/^#\//, '');
   const name = set[asked] ? asked : first;
-  const page = signedIn() ? set[name] : asked === 'accept' ? accept : login;
-  // The address names the page shown (after signing in from #/accept, say).
+  const page = set[name];
+  // Signed in, the address names the page shown (after signing in from #/accept, say); signed out, it keeps
+  // the page asked for, to be shown once signed in.
   if (signedIn() && asked !== name) history.replaceState(null, '', `#/${name}`);
   for (const link of nav.querySelectorAll('a')) {
     link.hidden = link.dataset.for !== (operator() ? 'operator' : 'tenant');
-    if (link.getAttribute('href') === `#/${name}` && signedIn()) link.setAttribute('aria-current', 'page');
+    if (link.getAttribute('href') === `#/${name}`) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
   document.title = `${page.title} · ControlPlane console`;
@@ -38,7 +41,7 @@ async function show() {
   main.setAttribute('aria-busy', 'true');
   await page.render(main);
   main.removeAttribute('aria-busy');
-  main.dataset.page = signedIn() ? name : page === accept ? 'accept' : 'login';
+  main.dataset.page = name;
   main.focus();
 }
 

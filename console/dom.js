@@ -66,6 +66,48 @@ export function table(headings, rows) {
     h('tbody', {}, rows));
 }
 
+/** A message that something failed, announced at once. */
+export function errorNote(text) {
+  return h('p', { class: 'error', role: 'alert' }, text);
+}
+
+/** Fills `area` with what `build` answers (a node or a list of them), or with the problem it meets. */
+export async function fill(area, build) {
+  try {
+    area.replaceChildren(...[await build()].flat());
+  } catch (problem) {
+    area.replaceChildren(errorNote(problem.message));
+  }
+}
+
+/** Draws a page of `main` whose content is read first: its heading, then what `build` answers (or the
+ *  problem it meets). */
+export async function headed(main, heading, build) {
+  const body = h('div');
+  main.append(h('h1', {}, heading), body);
+  await fill(body, build);
+}
+
+/** Runs a button's `action`, showing in `area` the text it answers (as a status) or the problem it meets. */
+export async function report(area, action) {
+  try {
+    const text = await action();
+    if (text) area.replaceChildren(h('p', { role: 'status' }, text));
+  } catch (problem) {
+    area.replaceChildren(errorNote(problem.message));
+  }
+}
+
+/** Shows in `area` a secret that is shown this once (a token, a signing secret), with what to do with it,
+ *  until the reader is done with it. */
+export function shownOnce(area, heading, explanation, ...content) {
+  area.replaceChildren(h('section', { class: 'token' },
+    h('h2', {}, heading),
+    h('p', {}, explanation),
+    ...content,
+    h('p', {}, h('button', { type: 'button', class: 'secondary', onclick: () => area.replaceChildren() }, 'Done'))));
+}
+
 /** Runs `action` when `form` is submitted, with `summary` (and `status`, if given) cleared first; a
  *  problem the action meets is shown at the fields it names and in `summary`. */
 export function onSubmit(form, summary, action, status) {

@@ -248,8 +248,8 @@ package struct EdgeMiddleware: RouterMiddleware {
         headers[.xContentTypeOptions] = "nosniff"
         headers[.xFrameOptions] = "DENY"
         headers[.strictTransportSecurity] = "max-age=63072000; includeSubDomains"
-        // An API answer runs nothing; the console's pages set their own, narrower than nothing only where
-        // they must be (their own scripts and styles).
+        // An API answer runs nothing. The console's pages set their own policy, which lets them run their
+        // own scripts and styles and nothing else; it is kept.
         if headers[.contentSecurityPolicy] == nil {
             headers[.contentSecurityPolicy] = "default-src 'none'; frame-ancestors 'none'"
         }

@@ -1,12 +1,12 @@
 // Accepting an invitation: the token an admin sent, and a password of the invitee's own; the answer is
 // their first session.
 import { acceptInvitation } from '../api.js';
-import { h, onSubmit } from '../dom.js';
+import { errorNote, h, onSubmit } from '../dom.js';
 
 export const title = 'Accept an invitation';
 
 export function render(main) {
-  const summary = h('p', { class: 'error', role: 'alert' });
+  const summary = errorNote();
   const form = h('form', {},
     h('label', { for: 'invitation' }, 'Invitation token'),
     h('input', { id: 'invitation', name: 'token', type: 'text', autocomplete: 'off', required: true }),

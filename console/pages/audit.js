@@ -1,6 +1,6 @@
 // The audit log: who did what to which object, newest first, a page at a time.
 import { call } from '../api.js';
-import { h, table, when } from '../dom.js';
+import { errorNote, h, table, when } from '../dom.js';
 
 export const title = 'Audit log';
 
@@ -8,7 +8,7 @@ export async function render(main) {
   const list = table(['When', 'Who', 'Action', 'Object', 'From'], []);
   const body = list.querySelector('tbody');
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more');
-  const summary = h('p', { class: 'error', role: 'alert' });
+  const summary = errorNote();
   let cursor = null;
   async function load() {
     try {

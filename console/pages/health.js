@@ -1,16 +1,15 @@
 // The platform's health as this replica sees it (operator only): each component's state and latency.
 import { call } from '../api.js';
-import { h, table, when } from '../dom.js';
+import { h, headed, table, when } from '../dom.js';
 
 export const title = 'Health';
 
 export async function render(main) {
-  main.append(h('h1', {}, 'Health'));
-  try {
+  await headed(main, 'Health', async () => {
     const health = await call('GET', '/v1/admin/health');
     const components = ['postgres', 'redis', 'invalidation_listener', 'queues', 'relay', 'executor']
       .filter((name) => health[name]);
-    main.append(h('section', {},
+    return h('section', {},
       h('p', { id: 'health-status' }, `Overall: ${health.status} (checked ${when(health.checked_at)}).`),
       table(['Component', 'State', 'Details'], components.map((name) => {
         const { status, ...details } = health[name];
@@ -18,8 +17,6 @@ export async function render(main) {
           h('td', {}, name.replaceAll('_', ' ')),
           h('td', { class: 'status' }, status),
           h('td', {}, Object.entries(details).map(([key, value]) => `${key.replaceAll('_', ' ')}: ${value}`).join('; ')));
-      }))));
-  } catch (problem) {
-    main.append(h('p', { class: 'error', role: 'alert' }, problem.message));
-  }
+      })));
+  });
 }

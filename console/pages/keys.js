@@ -1,7 +1,7 @@
 // API keys: the list, a new key with the scopes it may use (its token shown once), rotation and
 // revocation.
 import { call } from '../api.js';
-import { h, onSubmit, table, when } from '../dom.js';
+import { errorNote, fill, h, onSubmit, report, shownOnce, table, when } from '../dom.js';
 
 export const title = 'API keys';
 
@@ -17,7 +17,7 @@ export async function render(main) {
 }
 
 function createForm(list, shown) {
-  const summary = h('p', { class: 'error', role: 'alert' });
+  const summary = errorNote();
   const form = h('form', { 'aria-labelledby': 'create-heading' },
     h('h2', { id: 'create-heading' }, 'Create a key'),
     h('label', { for: 'key-name' }, 'Name'),
@@ -45,40 +45,32 @@ function createForm(list, shown) {
 
 /** The token of a new or rotated key, shown this once. */
 function showToken(shown, heading, token) {
-  shown.replaceChildren(h('section', { class: 'token' },
-    h('h2', {}, heading),
-    h('p', {}, 'Copy the token now: it is not shown again.'),
-    h('code', { class: 'secret', id: 'new-token' }, token),
-    h('p', {}, h('button', { type: 'button', class: 'secondary', onclick: () => shown.replaceChildren() }, 'Done'))));
+  shownOnce(shown, heading, 'Copy the token now: it is not shown again.',
+    h('code', { class: 'secret', id: 'new-token' }, token));
 }
 
-async function refresh(list, shown) {
-  try {
+function refresh(list, shown) {
+  return fill(list, async () => {
     const { items } = await call('GET', '/v1/keys');
-    if (items.length === 0) {
-      list.replaceChildren(h('p', { class: 'muted' }, 'No keys yet.'));
-      return;
-    }
-    list.replaceChildren(table(['Name', 'Scopes', 'Created', 'Last used', 'State', ''], items.map((key) => row(key, list, shown))));
-  } catch (problem) {
-    list.replaceChildren(h('p', { class: 'error', role: 'alert' }, problem.message));
-  }
+    return items.length === 0 ? h('p', { class: 'muted' }, 'No keys yet.')
+      : table(['Name', 'Scopes', 'Created', 'Last used', 'State', ''], items.map((key) => row(key, list, shown)));
+  });
 }
 
 function row(key, list, shown) {
   const revoked = Boolean(key.revoked_at);
   const actions = revoked ? [] : [
-    h('button', { type: 'button', class: 'secondary', 'aria-label': `Rotate ${key.name}`, onclick: async () => {
+    h('button', { type: 'button', class: 'secondary', 'aria-label': `Rotate ${key.name}`, onclick: () => report(shown, async () => {
       const rotated = await call('POST', `/v1/keys/${key.id}/rotate`, {});
       showToken(shown, `Key “${key.name}” rotated`, rotated.token);
       await refresh(list, shown);
-    } }, 'Rotate'),
+    }) }, 'Rotate'),
     ' ',
-    h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke ${key.name}`, onclick: async () => {
+    h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke ${key.name}`, onclick: () => report(shown, async () => {
       if (!confirm(`Revoke “${key.name}”? Calls with it stop at once.`)) return;
       await call('DELETE', `/v1/keys/${key.id}`);
       await refresh(list, shown);
-    } }, 'Revoke'),
+    }) }, 'Revoke'),
   ];
   return h('tr', { 'data-key': key.id },
     h('td', {}, key.name),

@@ -1,18 +1,15 @@
 // The token budget and the request rate limit: both editable within the operator's caps, and the
 // rate limit's headroom as the last answer stated it.
 import { call, rateLimit } from '../api.js';
-import { count, h, onSubmit, when } from '../dom.js';
+import { count, errorNote, h, headed, onSubmit, when } from '../dom.js';
 
 export const title = 'Budget and limits';
 
 export async function render(main) {
-  main.append(h('h1', {}, 'Budget and limits'));
-  try {
+  await headed(main, 'Budget and limits', async () => {
     const [budget, limits] = await Promise.all([call('GET', '/v1/budget'), call('GET', '/v1/limits')]);
-    main.append(budgetForm(budget), limitsForm(limits));
-  } catch (problem) {
-    main.append(h('p', { class: 'error', role: 'alert' }, problem.message));
-  }
+    return [budgetForm(budget), limitsForm(limits)];
+  });
 }
 
 function select(id, name, options, current) {
@@ -20,7 +17,7 @@ function select(id, name, options, current) {
 }
 
 function budgetForm(budget) {
-  const summary = h('p', { class: 'error', role: 'alert' });
+  const summary = errorNote();
   const saved = h('p', { class: 'muted', role: 'status' });
   const form = h('form', { 'aria-labelledby': 'budget-form-heading' },
     h('h2', { id: 'budget-form-heading' }, 'Token budget'),
@@ -48,7 +45,7 @@ function budgetForm(budget) {
 }
 
 function limitsForm(limits) {
-  const summary = h('p', { class: 'error', role: 'alert' });
+  const summary = errorNote();
   const saved = h('p', { class: 'muted', role: 'status' });
   const headroom = rateLimit();
   const form = h('form', { 'aria-labelledby': 'limits-form-heading' },

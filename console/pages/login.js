@@ -1,11 +1,11 @@
 // Signing in with an email and password (the session is kept in memory; see api.js).
 import { signIn, useOperatorToken } from '../api.js';
-import { h, onSubmit } from '../dom.js';
+import { errorNote, h, onSubmit } from '../dom.js';
 
 export const title = 'Sign in';
 
 export function render(main) {
-  const summary = h('p', { class: 'error', role: 'alert' });
+  const summary = errorNote();
   const form = h('form', { novalidate: true },
     h('label', { for: 'email' }, 'Email'),
     h('input', { id: 'email', name: 'email', type: 'email', autocomplete: 'username', required: true }),
@@ -21,7 +21,7 @@ export function render(main) {
 
 /** The platform operator's way in: a token minted with `controlplane operator-token`, kept in memory. */
 function operatorForm() {
-  const summary = h('p', { class: 'error', role: 'alert' });
+  const summary = errorNote();
   const form = h('form', { 'aria-labelledby': 'operator-heading' },
     h('h2', { id: 'operator-heading' }, 'Operators'),
     h('label', { for: 'operator-token' }, 'Operator token'),

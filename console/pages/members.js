@@ -2,7 +2,7 @@
 // member and revoke their keys), and invitations (invite with a role, the token shown once, revoke a
 // pending one).
 import { call } from '../api.js';
-import { h, onSubmit, table, when } from '../dom.js';
+import { errorNote, fill, h, onSubmit, report, shownOnce, table, when } from '../dom.js';
 
 export const title = 'Members';
 
@@ -10,7 +10,7 @@ export async function render(main) {
   const shown = h('div', { 'aria-live': 'polite' });
   const members = h('div');
   const invitations = h('div');
-  const refresh = () => Promise.all([listMembers(members, shown), listInvitations(invitations)]);
+  const refresh = () => Promise.all([listMembers(members, shown), listInvitations(invitations, shown)]);
   main.append(h('h1', {}, 'Members'), shown, inviteForm(shown, refresh),
     h('section', {}, h('h2', {}, 'Members'), members),
     h('section', {}, h('h2', {}, 'Invitations'), invitations));
@@ -18,7 +18,7 @@ export async function render(main) {
 }
 
 function inviteForm(shown, refresh) {
-  const summary = h('p', { class: 'error', role: 'alert' });
+  const summary = errorNote();
   const form = h('form', { 'aria-labelledby': 'invite-heading' },
     h('h2', { id: 'invite-heading' }, 'Invite someone'),
     h('label', { for: 'invite-email' }, 'Email'),
@@ -31,30 +31,26 @@ function inviteForm(shown, refresh) {
     const invitation = await call('POST', '/v1/users/invitations', {
       email: form.elements.email.value.trim(), role: form.elements.role.value,
     });
-    shown.replaceChildren(h('section', { class: 'token' },
-      h('h2', {}, `${invitation.email} invited as ${invitation.role}`),
-      h('p', {}, `Send them this invitation token (valid until ${when(invitation.expires_at)}); it is not shown again. They accept it on this console’s sign-in page (“Accept an invitation”) with a password of their own.`),
-      h('code', { class: 'secret', id: 'invitation-token' }, invitation.token),
-      h('p', {}, h('button', { type: 'button', class: 'secondary', onclick: () => shown.replaceChildren() }, 'Done'))));
+    shownOnce(shown, `${invitation.email} invited as ${invitation.role}`,
+      `Send them this invitation token (valid until ${when(invitation.expires_at)}); it is not shown again. They accept it on this console’s sign-in page (“Accept an invitation”) with a password of their own.`,
+      h('code', { class: 'secret', id: 'invitation-token' }, invitation.token));
     form.reset();
     await refresh();
   });
   return h('section', {}, form);
 }
 
-async function listMembers(list, shown) {
-  try {
+function listMembers(list, shown) {
+  return fill(list, async () => {
     const { items } = await call('GET', '/v1/users');
-    list.replaceChildren(table(['Email', 'Role', 'Joined', ''], items.map((member) => {
+    return table(['Email', 'Role', 'Joined', ''], items.map((member) => {
       const role = h('select', { 'aria-label': `Role of ${member.email}`, disabled: member.role === 'owner' },
         ['owner', 'admin', 'member'].map((value) => h('option', { value, selected: value === member.role, disabled: value === 'owner' && member.role !== 'owner' }, value)));
       role.addEventListener('change', async () => {
-        try {
+        await report(shown, async () => {
           await call('PATCH', `/v1/users/${member.id}`, { role: role.value });
-          shown.replaceChildren(h('p', { role: 'status' }, `${member.email} is now ${role.value}.`));
-        } catch (problem) {
-          shown.replaceChildren(h('p', { class: 'error', role: 'alert' }, problem.message));
-        }
+          return `${member.email} is now ${role.value}.`;
+        });
         await listMembers(list, shown);
       });
       return h('tr', { 'data-member': member.id },
@@ -64,25 +60,21 @@ async function listMembers(list, shown) {
         h('td', {}, member.role === 'owner' ? '' : h('button', {
           type: 'button', class: 'danger', 'aria-label': `Remove ${member.email}`, onclick: async () => {
             if (!confirm(`Remove ${member.email}? Their keys are revoked.`)) return;
-            try {
+            await report(shown, async () => {
               const removal = await call('DELETE', `/v1/users/${member.id}`);
-              shown.replaceChildren(h('p', { role: 'status' }, `${removal.email} removed; ${removal.key_count} key(s) revoked.`));
-            } catch (problem) {
-              shown.replaceChildren(h('p', { class: 'error', role: 'alert' }, problem.message));
-            }
+              return `${removal.email} removed; ${removal.key_count} key(s) revoked.`;
+            });
             await listMembers(list, shown);
           },
         }, 'Remove')));
-    })));
-  } catch (problem) {
-    list.replaceChildren(h('p', { class: 'error', role: 'alert' }, problem.message));
-  }
+    }));
+  });
 }
 
-async function listInvitations(list) {
-  try {
+function listInvitations(list, shown) {
+  return fill(list, async () => {
     const { items } = await call('GET', '/v1/users/invitations');
-    list.replaceChildren(items.length === 0 ? h('p', { class: 'muted' }, 'No invitations.') : table(
+    return items.length === 0 ? h('p', { class: 'muted' }, 'No invitations.') : table(
       ['Email', 'Role', 'Status', 'Expires', ''],
       items.map((invitation) => h('tr', { 'data-invitation': invitation.id },
         h('td', {}, invitation.email),
@@ -90,12 +82,11 @@ async function listInvitations(list) {
         h('td', { class: 'status' }, invitation.status),
         h('td', {}, when(invitation.expires_at)),
         h('td', {}, invitation.status !== 'pending' ? '' : h('button', {
-          type: 'button', class: 'danger', 'aria-label': `Revoke the invitation of ${invitation.email}`, onclick: async () => {
+          type: 'button', class: 'danger', 'aria-label': `Revoke the invitation of ${invitation.email}`,
+          onclick: () => report(shown, async () => {
             await call('DELETE', `/v1/users/invitations/${invitation.id}`);
-            await listInvitations(list);
-          },
-        }, 'Revoke'))))));
-  } catch (problem) {
-    list.replaceChildren(h('p', { class: 'error', role: 'alert' }, problem.message));
-  }
+            await listInvitations(list, shown);
+          }),
+        }, 'Revoke')))));
+  });
 }

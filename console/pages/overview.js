@@ -1,15 +1,14 @@
 // The tenant at a glance: who it is, and its token budget as a gauge (used, held for calls in flight, the
 // soft limit's mark).
 import { call } from '../api.js';
-import { count, h, svg, when } from '../dom.js';
+import { count, h, headed, svg, when } from '../dom.js';
 
 export const title = 'Overview';
 
 export async function render(main) {
-  main.append(h('h1', {}, 'Overview'));
-  try {
+  await headed(main, 'Overview', async () => {
     const [tenant, budget] = await Promise.all([call('GET', '/v1/tenant'), call('GET', '/v1/budget')]);
-    main.append(
+    return [
       h('section', { 'aria-labelledby': 'tenant-heading' },
         h('h2', { id: 'tenant-heading' }, tenant.name),
         h('dl', {},
@@ -23,10 +22,9 @@ export async function render(main) {
         h('p', { class: 'muted' },
           `${count(budget.current.used)} used and ${count(budget.current.reserved)} held of ${count(budget.token_limit)}; `,
           `${count(budget.current.remaining)} left until ${when(budget.current.resets_at)}.`,
-          budget.current.soft_limit_reached ? ' The soft limit is reached.' : '')));
-  } catch (problem) {
-    main.append(h('p', { class: 'error', role: 'alert' }, problem.message));
-  }
+          budget.current.soft_limit_reached ? ' The soft limit is reached.' : '')),
+    ];
+  });
 }
 
 /** A bar of the period's use: used, then held, against the limit, with the soft limit marked. */

@@ -1,7 +1,7 @@
 // Every tenant (operator only): suspend or reactivate one, change its plan, and set its caps (requests
 // per minute and burst, and the most tokens its budget may allow).
 import { call } from '../api.js';
-import { h, onSubmit, table, when } from '../dom.js';
+import { errorNote, fill, h, onSubmit, report, table, when } from '../dom.js';
 
 export const title = 'Tenants';
 
@@ -16,10 +16,10 @@ export async function render(main) {
   await listTenants(list, status.value, shown, caps);
 }
 
-async function listTenants(list, status, shown, caps) {
-  try {
+function listTenants(list, status, shown, caps) {
+  return fill(list, async () => {
     const { items } = await call('GET', `/v1/admin/tenants?limit=100${status ? `&status=${status}` : ''}`);
-    list.replaceChildren(table(['Name', 'Slug', 'Plan', 'Status', 'Created', ''], items.map((tenant) => {
+    return table(['Name', 'Slug', 'Plan', 'Status', 'Created', ''], items.map((tenant) => {
       const plan = h('select', { 'aria-label': `Plan of ${tenant.slug}` },
         ['free', 'team', 'enterprise'].map((value) => h('option', { value, selected: value === tenant.plan }, value)));
       plan.addEventListener('change', async () => {
@@ -42,23 +42,20 @@ async function listTenants(list, status, shown, caps) {
             caps.replaceChildren(capsForm(tenant, shown));
             caps.querySelector('input')?.focus();
           } }, 'Caps')));
-    })));
-  } catch (problem) {
-    list.replaceChildren(h('p', { class: 'error', role: 'alert' }, problem.message));
-  }
+    }));
+  });
 }
 
-async function change(tenant, update, shown) {
-  try {
+/** Changes a tenant's status or plan, saying what it is now. */
+function change(tenant, update, shown) {
+  return report(shown, async () => {
     const changed = await call('PATCH', `/v1/admin/tenants/${tenant.id}`, update);
-    shown.replaceChildren(h('p', { role: 'status' }, `${changed.slug}: ${changed.status}, plan ${changed.plan}.`));
-  } catch (problem) {
-    shown.replaceChildren(h('p', { class: 'error', role: 'alert' }, problem.message));
-  }
+    return `${changed.slug}: ${changed.status}, plan ${changed.plan}.`;
+  });
 }
 
 function capsForm(tenant, shown) {
-  const summary = h('p', { class: 'error', role: 'alert' });
+  const summary = errorNote();
   const form = h('form', { 'aria-labelledby': 'caps-heading' },
     h('h2', { id: 'caps-heading' }, `Caps of ${tenant.slug}`),
     h('label', { for: 'cap-rate' }, 'Most requests per minute'),

@@ -2,7 +2,7 @@
 // switch off, delete), the deliveries they received (filter by status, replay) and the jobs made from
 // them (filter by status, retry a failed or dead one).
 import { call } from '../api.js';
-import { h, onSubmit, table, when } from '../dom.js';
+import { errorNote, fill, h, onSubmit, report, shownOnce, table, when } from '../dom.js';
 
 export const title = 'Webhooks';
 
@@ -15,30 +15,28 @@ export async function render(main) {
   const endpoints = h('div');
   const deliveries = h('div');
   const jobs = h('div');
+  const deliveryStatus = statusFilter('delivery-status', deliveryStatuses);
+  const jobStatus = statusFilter('job-status', jobStatuses);
+  // Every list is read again after a change, or when a filter changes.
   const refresh = () => Promise.all([
-    listEndpoints(endpoints, shown), listDeliveries(deliveries, shown, refresh), listJobs(jobs, refresh)]);
+    listEndpoints(endpoints, shown), listDeliveries(deliveries, deliveryStatus.value, shown, refresh),
+    listJobs(jobs, jobStatus.value, shown, refresh)]);
+  deliveryStatus.addEventListener('change', refresh);
+  jobStatus.addEventListener('change', refresh);
   main.append(h('h1', {}, 'Webhooks'), shown, createForm(shown, refresh),
     h('section', {}, h('h2', {}, 'Endpoints'), endpoints),
-    h('section', {}, h('h2', {}, 'Deliveries'), filter('delivery-status', 'Delivery status', deliveryStatuses), deliveries),
-    h('section', {}, h('h2', {}, 'Jobs'), filter('job-status', 'Job status', jobStatuses), jobs));
-  for (const [id, list] of [['delivery-status', deliveries], ['job-status', jobs]]) {
-    main.querySelector(`#${id}`).addEventListener('change', () => refresh());
-    list.dataset.filter = id;
-  }
+    h('section', {}, h('h2', {}, 'Deliveries'), h('p', {}, h('label', { for: deliveryStatus.id }, 'Delivery status'), deliveryStatus), deliveries),
+    h('section', {}, h('h2', {}, 'Jobs'), h('p', {}, h('label', { for: jobStatus.id }, 'Job status'), jobStatus), jobs));
   await refresh();
 }
 
-function filter(id, label, statuses) {
-  return h('p', {}, h('label', { for: id }, label),
-    h('select', { id }, h('option', { value: '' }, 'any'), statuses.map((status) => h('option', { value: status }, status))));
-}
-
-function selected(list) {
-  return document.getElementById(list.dataset.filter)?.value || '';
+/** A status to filter a list by ('' for any). */
+function statusFilter(id, statuses) {
+  return h('select', { id }, h('option', { value: '' }, 'any'), statuses.map((status) => h('option', { value: status }, status)));
 }
 
 function createForm(shown, refresh) {
-  const summary = h('p', { class: 'error', role: 'alert' });
+  const summary = errorNote();
   const form = h('form', { 'aria-labelledby': 'endpoint-heading' },
     h('h2', { id: 'endpoint-heading' }, 'Add a GitHub endpoint'),
     h('fieldset', {}, h('legend', {}, 'Pipelines to run on each push'),
@@ -63,19 +61,17 @@ function createForm(shown, refresh) {
 
 /** The payload URL and the secret for GitHub's settings, the secret shown this once. */
 function showSecret(shown, heading, endpoint) {
-  shown.replaceChildren(h('section', { class: 'token' },
-    h('h2', {}, heading),
-    h('p', {}, 'In the repository’s Settings → Webhooks, use this payload URL and secret, content type application/json. The secret is not shown again.'),
+  shownOnce(shown, heading,
+    'In the repository’s Settings → Webhooks, use this payload URL and secret, content type application/json. The secret is not shown again.',
     h('dl', {},
       h('dt', {}, 'Payload URL'), h('dd', {}, h('code', { id: 'endpoint-url' }, new URL(endpoint.url, location.origin).href)),
-      h('dt', {}, 'Secret'), h('dd', {}, h('code', { class: 'secret', id: 'endpoint-secret' }, endpoint.secret))),
-    h('p', {}, h('button', { type: 'button', class: 'secondary', onclick: () => shown.replaceChildren() }, 'Done'))));
+      h('dt', {}, 'Secret'), h('dd', {}, h('code', { class: 'secret', id: 'endpoint-secret' }, endpoint.secret))));
 }
 
-async function listEndpoints(list, shown) {
-  try {
+function listEndpoints(list, shown) {
+  return fill(list, async () => {
     const { items } = await call('GET', '/v1/webhooks');
-    list.replaceChildren(items.length === 0 ? h('p', { class: 'muted' }, 'No endpoints yet.') : table(
+    return items.length === 0 ? h('p', { class: 'muted' }, 'No endpoints yet.') : table(
       ['URL', 'Pipelines', 'Repositories', 'State', ''],
       items.map((endpoint) => h('tr', { 'data-endpoint': endpoint.id },
         h('td', {}, h('code', {}, endpoint.url)),
@@ -83,28 +79,25 @@ async function listEndpoints(list, shown) {
         h('td', {}, endpoint.repositories?.length ? endpoint.repositories.join(', ') : 'any'),
         h('td', {}, endpoint.active ? 'receiving' : 'off'),
         h('td', {},
-          h('button', { type: 'button', class: 'secondary', 'aria-label': `Rotate the secret of ${endpoint.url}`, onclick: async () => {
+          h('button', { type: 'button', class: 'secondary', 'aria-label': `Rotate the secret of ${endpoint.url}`, onclick: () => report(shown, async () => {
             showSecret(shown, 'Secret rotated', { ...endpoint, ...(await call('POST', `/v1/webhooks/${endpoint.id}/rotate-secret`, {})) });
-          } }, 'Rotate secret'), ' ',
-          h('button', { type: 'button', class: 'secondary', onclick: async () => {
+          }) }, 'Rotate secret'), ' ',
+          h('button', { type: 'button', class: 'secondary', onclick: () => report(shown, async () => {
             await call('PATCH', `/v1/webhooks/${endpoint.id}`, { active: !endpoint.active });
             await listEndpoints(list, shown);
-          } }, endpoint.active ? 'Switch off' : 'Switch on'), ' ',
-          h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${endpoint.url}`, onclick: async () => {
+          }) }, endpoint.active ? 'Switch off' : 'Switch on'), ' ',
+          h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${endpoint.url}`, onclick: () => report(shown, async () => {
             if (!confirm('Delete this endpoint? GitHub’s deliveries to it will be refused.')) return;
             await call('DELETE', `/v1/webhooks/${endpoint.id}`);
             await listEndpoints(list, shown);
-          } }, 'Delete'))))));
-  } catch (problem) {
-    list.replaceChildren(h('p', { class: 'error', role: 'alert' }, problem.message));
-  }
+          }) }, 'Delete')))));
+  });
 }
 
-async function listDeliveries(list, shown, refresh) {
-  const status = selected(list);
-  try {
+function listDeliveries(list, status, shown, refresh) {
+  return fill(list, async () => {
     const { items } = await call('GET', `/v1/deliveries?limit=50${status ? `&status=${status}` : ''}`);
-    list.replaceChildren(items.length === 0 ? h('p', { class: 'muted' }, 'No deliveries.') : table(
+    return items.length === 0 ? h('p', { class: 'muted' }, 'No deliveries.') : table(
       ['Received', 'Event', 'Repository', 'Status', 'Jobs', ''],
       items.map((delivery) => h('tr', { 'data-delivery': delivery.id },
         h('td', {}, when(delivery.received_at)),
@@ -112,25 +105,18 @@ async function listDeliveries(list, shown, refresh) {
         h('td', {}, delivery.repository || ''),
         h('td', { class: 'status' }, delivery.status, delivery.reason ? ` (${delivery.reason})` : ''),
         h('td', {}, String(delivery.job_count)),
-        h('td', {}, h('button', { type: 'button', class: 'secondary', 'aria-label': `Replay the delivery of ${when(delivery.received_at)}`, onclick: async () => {
-          try {
-            const receipt = await call('POST', `/v1/deliveries/${delivery.id}/replay`);
-            shown.replaceChildren(h('p', { role: 'status', id: 'replayed' }, `Replayed: ${receipt.job_ids.length} new job(s).`));
-            await refresh();
-          } catch (problem) {
-            shown.replaceChildren(h('p', { class: 'error', role: 'alert' }, problem.message));
-          }
-        } }, 'Replay'))))));
-  } catch (problem) {
-    list.replaceChildren(h('p', { class: 'error', role: 'alert' }, problem.message));
-  }
+        h('td', {}, h('button', { type: 'button', class: 'secondary', 'aria-label': `Replay the delivery of ${when(delivery.received_at)}`, onclick: () => report(shown, async () => {
+          const receipt = await call('POST', `/v1/deliveries/${delivery.id}/replay`);
+          await refresh();
+          return `Replayed: ${receipt.job_ids.length} new job(s).`;
+        }) }, 'Replay')))));
+  });
 }
 
-async function listJobs(list, refresh) {
-  const status = selected(list);
-  try {
+function listJobs(list, status, shown, refresh) {
+  return fill(list, async () => {
     const { items } = await call('GET', `/v1/jobs?limit=50${status ? `&status=${status}` : ''}`);
-    list.replaceChildren(items.length === 0 ? h('p', { class: 'muted' }, 'No jobs.') : table(
+    return items.length === 0 ? h('p', { class: 'muted' }, 'No jobs.') : table(
       ['Created', 'Pipeline', 'Repository', 'Status', 'Attempts', ''],
       items.map((job) => h('tr', { 'data-job': job.id },
         h('td', {}, when(job.created_at)),
@@ -139,12 +125,10 @@ async function listJobs(list, refresh) {
         h('td', { class: 'status' }, job.status, job.last_error ? `: ${job.last_error}` : ''),
         h('td', {}, `${job.attempts} of ${job.max_attempts}`),
         h('td', {}, ['failed', 'dead'].includes(job.status)
-          ? h('button', { type: 'button', class: 'secondary', onclick: async () => {
+          ? h('button', { type: 'button', class: 'secondary', onclick: () => report(shown, async () => {
             await call('POST', `/v1/jobs/${job.id}/retry`);
             await refresh();
-          } }, 'Retry')
-          : '')))));
-  } catch (problem) {
-    list.replaceChildren(h('p', { class: 'error', role: 'alert' }, problem.message));
-  }
+          }) }, 'Retry')
+          : ''))));
+  });
 }

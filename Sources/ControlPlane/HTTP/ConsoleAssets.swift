@@ -47,13 +47,10 @@ final class ConsoleAssets: Sendable {
         let name = segments.isEmpty ? "index.html" : segments.joined(separator: "/")
         guard let asset = try await files()[name] else { return nil }
         var headers: HTTPFields = [
-            .contentType: asset.contentType, .eTag: asset.etag, .cacheControl: "no-cache",
-            .contentSecurityPolicy: Self.contentSecurityPolicy,
+            .eTag: asset.etag, .cacheControl: "no-cache", .contentSecurityPolicy: Self.contentSecurityPolicy,
         ]
-        if request.headers[.ifNoneMatch] == asset.etag {
-            headers[.contentType] = nil
-            return Response(status: .notModified, headers: headers)
-        }
+        if request.headers[.ifNoneMatch] == asset.etag { return Response(status: .notModified, headers: headers) }
+        headers[.contentType] = asset.contentType
         headers[.contentLength] = String(asset.bytes.readableBytes)
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: asset.bytes))
     }
