@@ -8,13 +8,15 @@ import * as keys from './pages/keys.js';
 import * as limits from './pages/limits.js';
 import * as audit from './pages/audit.js';
 import * as webhooks from './pages/webhooks.js';
+import * as analyses from './pages/analyses.js';
+import * as interventions from './pages/interventions.js';
 import * as members from './pages/members.js';
 import * as policy from './pages/policy.js';
 import * as tenants from './pages/tenants.js';
 import * as health from './pages/health.js';
 
 const signedOutPages = { login, accept };
-const tenantPages = { overview, limits, policy, keys, members, webhooks, audit };
+const tenantPages = { overview, limits, policy, keys, members, webhooks, analyses, interventions, audit };
 const operatorPages = { tenants, health };
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');

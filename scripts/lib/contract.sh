@@ -42,6 +42,10 @@ run_contract() {
     local data=$1 bin port server_pid status=0
     bin=$(contract_tools)
     port=$(free_port)
+    # The mock model gets a price (read as the server starts), so the console's usage charts have a cost.
+    as_postgres psql -X -q -v ON_ERROR_STOP=1 -h "$CP_POSTGRES_CLUSTER" -p "$CP_POSTGRES_PORT" -U postgres \
+        -d controlplane -c "INSERT INTO model_prices (provider, model, input_micros_per_mtok, output_micros_per_mtok)
+            VALUES ('mock', 'mock-1', 2000000, 8000000) ON CONFLICT (provider, model) DO NOTHING" || status=1
     CP_HTTP_PORT=$port CP_LOG_LEVEL=warning CP_SIGNUPS_PER_HOUR_PER_ADDRESS=1000000 \
         CP_LOGIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS=1000000 CP_LOGIN_ATTEMPTS_PER_MINUTE=1000000 \
         CP_DEFAULT_REQUESTS_PER_MINUTE=1000000 CP_DEFAULT_BURST=1000000 CP_PENDING_JOBS_INTERVAL_SECONDS=1 \
@@ -68,8 +72,15 @@ run_contract() {
     "$bin/python" Tests/contract/openai_client_check.py "$base" "$(contract_tenant_token "$base")" || status=1
 
     log "contract: the admin console in a real browser (screenshots in .build/test-output/console)"
+    # A worker runs the pushes' jobs and the intervention scheduler meanwhile (looking every second).
+    local console_worker
+    CP_WORKER_HTTP_PORT=$(free_port) CP_INTERVENTION_POLL_SECONDS=1 CP_LOG_LEVEL=warning \
+        .build/debug/controlplane worker > "$data/console-worker.log" 2>&1 &
+    console_worker=$!
     CP_CONSOLE_OPERATOR_TOKEN=$(CP_LOG_LEVEL=error .build/debug/controlplane operator-token --subject console --ttl 3600) \
         "$bin/python" Tests/console/console_flows.py "$base" .build/test-output/console || status=1
+    kill "$console_worker" 2>/dev/null || true
+    wait "$console_worker" 2>/dev/null || true
 
     log "contract: schemathesis --checks all"
     # A tenant for every route, and another whose own rate limit schemathesis may shrink at will.

@@ -1,0 +1,109 @@
+// The pipelines' results, newest first: filtered by pipeline, repository or author, 50 at a time, each
+// opened to its findings (commitments, a security review, a change summary) and what it cost.
+import { call } from '../api.js';
+import { count, errorNote, h, onSubmit, table, when } from '../dom.js';
+
+export const title = 'Analyses';
+
+const pipelines = ['commitments', 'security_review', 'change_summary'];
+
+export async function render(main) {
+  const list = table(['Analysed', 'Pipeline', 'Repository', 'Commit', 'Author', 'Tokens', ''], []);
+  const body = list.querySelector('tbody');
+  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more');
+  const shown = h('div', { 'aria-live': 'polite' });
+  const summary = errorNote();
+  const filters = h('form', { class: 'filters', 'aria-label': 'Filter analyses' },
+    h('label', { for: 'analysis-pipeline' }, 'Pipeline'),
+    h('select', { id: 'analysis-pipeline', name: 'pipeline' }, h('option', { value: '' }, 'any'),
+      pipelines.map((name) => h('option', { value: name }, name))),
+    h('label', { for: 'analysis-repository' }, 'Repository (owner/name)'),
+    h('input', { id: 'analysis-repository', name: 'repository', type: 'text' }),
+    h('label', { for: 'analysis-author' }, 'Author’s email'),
+    h('input', { id: 'analysis-author', name: 'author', type: 'email' }),
+    h('p', {}, h('button', { type: 'submit' }, 'Filter')),
+    summary);
+  let cursor = null;
+  let query = '';
+
+  async function load() {
+    const page = await call('GET', `/v1/analyses?limit=50${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    body.append(...page.items.map((analysis) => row(analysis, shown)));
+    cursor = page.next_cursor || null;
+    more.hidden = cursor === null;
+    if (body.children.length === 0) body.append(h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No analyses.')));
+  }
+  onSubmit(filters, summary, async () => {
+    const params = new URLSearchParams();
+    for (const name of ['pipeline', 'repository', 'author']) {
+      const value = filters.elements[name].value.trim();
+      if (value) params.set(name, value);
+    }
+    query = params.size ? `&${params}` : '';
+    cursor = null;
+    body.replaceChildren();
+    shown.replaceChildren();
+    await load();
+  });
+  more.addEventListener('click', () => load().catch((problem) => { summary.textContent = problem.message; }));
+  main.append(h('h1', {}, 'Analyses'), h('section', {}, filters), shown, h('section', {}, list, h('p', {}, more)));
+  await load().catch((problem) => { summary.textContent = problem.message; });
+}
+
+function row(analysis, shown) {
+  return h('tr', { 'data-analysis': analysis.id },
+    h('td', {}, when(analysis.created_at)),
+    h('td', {}, analysis.pipeline),
+    h('td', {}, analysis.repository),
+    h('td', {}, h('code', {}, analysis.sha.slice(0, 10))),
+    h('td', {}, analysis.author_email || analysis.author_name || ''),
+    h('td', { class: 'number' }, analysis.reused ? 'reused' : count(analysis.total_tokens)),
+    h('td', {}, h('button', { type: 'button', class: 'secondary', 'aria-label': `Open the ${analysis.pipeline} of ${analysis.sha.slice(0, 10)}`,
+      onclick: () => shown.replaceChildren(detail(analysis, shown)) }, 'Open')));
+}
+
+/** One analysis: its commit, what it found and what it cost. */
+function detail(analysis, shown) {
+  const close = h('button', { type: 'button', class: 'secondary', onclick: () => shown.replaceChildren() }, 'Close');
+  return h('section', { id: 'analysis-detail', 'aria-labelledby': 'analysis-heading' },
+    h('h2', { id: 'analysis-heading' }, `${analysis.pipeline} of ${analysis.repository} @ ${analysis.sha.slice(0, 10)}`),
+    h('dl', {},
+      h('dt', {}, 'Author'), h('dd', {}, [analysis.author_name, analysis.author_email].filter(Boolean).join(' · ') || 'unknown'),
+      h('dt', {}, 'Committed'), h('dd', {}, when(analysis.committed_at) || 'unknown'),
+      h('dt', {}, 'Model'), h('dd', {}, `${analysis.provider}/${analysis.model}`),
+      h('dt', {}, 'Tokens'), h('dd', {}, analysis.reused
+        ? 'none (reused from an earlier result for the same message)'
+        : `${count(analysis.prompt_tokens)} in, ${count(analysis.completion_tokens)} out`)),
+    findings(analysis.pipeline, analysis.output || {}),
+    h('p', {}, close));
+}
+
+/** The output as the pipeline means it, or as JSON when it has a shape this page does not know. */
+function findings(pipeline, output) {
+  if (pipeline === 'commitments' && Array.isArray(output.commitments)) {
+    return output.commitments.length === 0 ? h('p', { class: 'muted' }, 'No commitments found.') : table(
+      ['Commitment', 'Owner', 'Due', 'Confidence'],
+      output.commitments.map((item) => h('tr', { 'data-commitment': '' },
+        h('td', {}, item.text),
+        h('td', {}, item.owner_handle || item.owner || ''),
+        h('td', {}, item.due_date || item.due_text || ''),
+        h('td', {}, typeof item.confidence === 'number' ? `${Math.round(item.confidence * 100)}%` : ''))));
+  }
+  if (pipeline === 'security_review' && Array.isArray(output.findings)) {
+    return [
+      h('p', {}, `Risk: ${output.risk ?? 'unknown'}`),
+      output.findings.length === 0 ? h('p', { class: 'muted' }, 'No findings.') : table(
+        ['Severity', 'Category', 'File', 'Finding'],
+        output.findings.map((item) => h('tr', { 'data-finding': '' },
+          h('td', {}, item.severity), h('td', {}, item.category), h('td', {}, item.file || ''), h('td', {}, item.description)))),
+    ];
+  }
+  if (pipeline === 'change_summary' && typeof output.note === 'string') {
+    return h('dl', {},
+      h('dt', {}, 'Summary'), h('dd', {}, output.push_summary || output.note),
+      h('dt', {}, 'Note'), h('dd', {}, output.note),
+      h('dt', {}, 'Areas'), h('dd', {}, (output.areas || []).join(', ')),
+      h('dt', {}, 'Impact'), h('dd', {}, output.impact || ''));
+  }
+  return h('pre', {}, JSON.stringify(output, null, 2));
+}

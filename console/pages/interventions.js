@@ -1,0 +1,74 @@
+// Interventions about overdue commitments: how often they were accepted (over the last 12 weeks, and
+// week by week), and the interventions themselves, filtered by status, each open or escalated one
+// answered here as accepted or dismissed.
+import { call } from '../api.js';
+import { shiftDay } from '../chart.js';
+import { fill, h, report, table, when } from '../dom.js';
+
+export const title = 'Interventions';
+
+const statuses = ['open', 'escalated', 'accepted', 'dismissed'];
+
+export async function render(main) {
+  const shown = h('div', { 'aria-live': 'polite' });
+  const totals = h('div');
+  const list = h('div');
+  const status = h('select', { id: 'intervention-status' }, h('option', { value: '' }, 'any'),
+    statuses.map((name) => h('option', { value: name }, name)));
+  const refresh = () => Promise.all([weekly(totals), interventions(list, status.value, shown, refresh)]);
+  status.addEventListener('change', refresh);
+  main.append(h('h1', {}, 'Interventions'), shown,
+    h('section', { 'aria-labelledby': 'acceptance-heading' }, h('h2', { id: 'acceptance-heading' }, 'Acceptance, last 12 weeks'), totals),
+    h('section', {}, h('h2', {}, 'Interventions'),
+      h('p', {}, h('label', { for: status.id }, 'Status'), status), list));
+  await refresh();
+}
+
+function percent(rate) {
+  return typeof rate === 'number' ? `${Math.round(rate * 100)}%` : 'none answered yet';
+}
+
+function weekly(area) {
+  return fill(area, async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const weeks = await call('GET', `/v1/interventions/weekly?from=${shiftDay(today, -83)}&to=${today}`);
+    return [
+      h('p', { id: 'acceptance-rate', class: 'figure' }, `Acceptance rate: ${percent(weeks.acceptance_rate)}`),
+      weeks.items.length === 0 ? h('p', { class: 'muted' }, 'No interventions in these weeks.') : table(
+        ['Week of', 'Made', 'Escalated', 'Accepted', 'Dismissed', 'Acceptance'],
+        weeks.items.map((week) => h('tr', { 'data-week': week.week },
+          h('td', {}, week.week),
+          h('td', { class: 'number' }, String(week.created)),
+          h('td', { class: 'number' }, String(week.escalated)),
+          h('td', { class: 'number' }, String(week.accepted)),
+          h('td', { class: 'number' }, String(week.dismissed)),
+          h('td', { class: 'number' }, percent(week.acceptance_rate))))),
+    ];
+  });
+}
+
+function interventions(list, status, shown, refresh) {
+  return fill(list, async () => {
+    const { items } = await call('GET', `/v1/interventions?limit=50${status ? `&status=${status}` : ''}`);
+    return items.length === 0 ? h('p', { class: 'muted' }, 'No interventions.') : table(
+      ['Made', 'Person', 'Commitment', 'Due', 'Status', 'Message', ''],
+      items.map((item) => h('tr', { 'data-intervention': item.id },
+        h('td', {}, when(item.created_at)),
+        h('td', {}, item.person || '', item.owner_handle ? ` (${item.owner_handle})` : ''),
+        h('td', {}, item.commitment, h('br'), h('span', { class: 'muted' }, `${item.repository} @ ${item.sha.slice(0, 10)}`)),
+        h('td', {}, item.due_date),
+        h('td', { class: 'status' }, item.status, item.escalated_at ? ` (escalated ${when(item.escalated_at)})` : ''),
+        h('td', {}, item.message || ''),
+        h('td', {}, ['open', 'escalated'].includes(item.status)
+          ? ['accepted', 'dismissed'].map((outcome) => h('button', {
+            type: 'button', class: outcome === 'accepted' ? 'secondary' : 'danger',
+            'aria-label': `Mark “${item.commitment}” ${outcome}`,
+            onclick: () => report(shown, async () => {
+              await call('POST', `/v1/interventions/${item.id}/outcome`, { outcome });
+              await refresh();
+              return `Marked ${outcome}.`;
+            }),
+          }, outcome === 'accepted' ? 'Accept' : 'Dismiss'))
+          : ''))));
+  });
+}
