@@ -38,25 +38,36 @@ export function count(value) {
   return Number(value).toLocaleString();
 }
 
-/** Shows `problem` at the fields it names (by `pointer` or `field`), the rest in `summary`. */
+/** Shows `problem` at the fields it names (by `pointer` or `field`), the rest in `summary`. In a form of
+ *  one field (`data-field`, a JSON document say) every error is shown at that field, with where it is. */
 export function showProblem(form, summary, problem) {
   form.querySelectorAll('.field-error').forEach((node) => node.remove());
   form.querySelectorAll('[aria-invalid]').forEach((node) => node.removeAttribute('aria-invalid'));
+  form.querySelectorAll('[data-described]').forEach((node) => {
+    if (node.dataset.described) node.setAttribute('aria-describedby', node.dataset.described);
+    else node.removeAttribute('aria-describedby');
+    delete node.dataset.described;
+  });
   summary.textContent = problem.message;
-  let marked = false;
-  for (const error of problem.errors || []) {
-    const name = String(error.pointer || error.field || '').replace(/^#?\//, '').split('/')[0];
-    const input = name && form.elements.namedItem(name);
-    if (!(input instanceof HTMLElement)) continue;
-    const note = h('p', { class: 'field-error', id: `${name}-error` }, error.detail || error.message || 'Invalid.');
-    input.setAttribute('aria-invalid', 'true');
-    input.setAttribute('aria-describedby', note.id);
-    input.closest('label, fieldset')?.after(note) ?? input.after(note);
-    marked = true;
-  }
-  // A form of one field (`data-field`) has the problem at that field when it names none.
   const only = form.dataset.field && form.elements.namedItem(form.dataset.field);
-  if (!marked && only instanceof HTMLElement) only.setAttribute('aria-invalid', 'true');
+  const last = new Map(); // the node each field's next note goes after, so notes keep the problem's order
+  (problem.errors || []).forEach((error, index) => {
+    const pointer = String(error.pointer ?? error.field ?? '');
+    const name = pointer.replace(/^#?\//, '').split('/')[0];
+    const named = name && form.elements.namedItem(name);
+    const input = named instanceof HTMLElement ? named : only instanceof HTMLElement ? only : null;
+    if (!input) return;
+    const detail = error.detail || error.message || 'Invalid.';
+    const note = h('p', { class: 'field-error', id: `${input.name}-error-${index}` },
+      input === named ? detail : `At ${pointer || 'the whole document'}: ${detail}`);
+    input.setAttribute('aria-invalid', 'true');
+    if (!('described' in input.dataset)) input.dataset.described = input.getAttribute('aria-describedby') ?? '';
+    input.setAttribute('aria-describedby', `${input.getAttribute('aria-describedby') ?? ''} ${note.id}`.trim());
+    (last.get(input) ?? input.closest('label, fieldset') ?? input).after(note);
+    last.set(input, note);
+  });
+  // A problem of a one-field form is that field's, whether or not it names it.
+  if (only instanceof HTMLElement) only.setAttribute('aria-invalid', 'true');
 }
 
 /** A table with column headings and the given rows. */

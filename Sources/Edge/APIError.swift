@@ -27,6 +27,19 @@ public struct APIError: Error, Sendable, Equatable {
     public var retryAfter: Int?
     /// Further members of the problem document (RFC 9457 extension members), e.g. the limit that was hit.
     public var extensions: [String: Extension] = [:]
+    /// What is wrong where, for a request body a client can point at (the `errors` member).
+    public var errors: [FieldError] = []
+
+    /// One thing wrong with a request body, at a JSON Pointer (RFC 6901) into it.
+    public struct FieldError: Sendable, Equatable {
+        public let pointer: String
+        public let detail: String
+
+        public init(pointer: String, detail: String) {
+            self.pointer = pointer
+            self.detail = detail
+        }
+    }
 
     /// The value of one extension member.
     public enum Extension: Sendable, Equatable {
@@ -51,6 +64,12 @@ public struct APIError: Error, Sendable, Equatable {
 
     public static func invalid(_ detail: String) -> APIError {
         APIError(status: 400, code: .invalidRequest, title: "Invalid request", detail: detail)
+    }
+    /// A 400 about the member of the body at `pointer` (a JSON Pointer), listed in `errors` too.
+    public static func invalid(_ detail: String, at pointer: String) -> APIError {
+        var error = APIError.invalid(detail)
+        error.errors = [FieldError(pointer: pointer, detail: detail)]
+        return error
     }
     public static func unauthenticated(_ detail: String = "A valid bearer token is required.") -> APIError {
         APIError(status: 401, code: .unauthenticated, title: "Unauthenticated", detail: detail)
@@ -94,6 +113,7 @@ public struct APIError: Error, Sendable, Equatable {
             "title": title, "status": status, "detail": detail, "code": code.rawValue, "request_id": requestID,
         ]
         if let retryAfter { object["retry_after"] = retryAfter }
+        if !errors.isEmpty { object["errors"] = errors.map { ["pointer": $0.pointer, "detail": $0.detail] } }
         for (name, value) in extensions where object[name] == nil { object[name] = value.json }
         return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
             ?? Data()

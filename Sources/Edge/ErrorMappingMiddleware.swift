@@ -49,7 +49,7 @@ package struct ErrorMappingMiddleware: ServerMiddleware {
             if error.operationInput == nil, !error.causeDescription.hasPrefix("Middleware of type") {
                 // The generated code failed to decode the request: malformed JSON, wrong types, missing
                 // or unknown fields, a bad parameter or content type.
-                return .invalid(Self.clientDescription(of: error))
+                return Self.clientProblem(of: error)
             }
             logger.error(
                 "handler failed",
@@ -67,27 +67,45 @@ package struct ErrorMappingMiddleware: ServerMiddleware {
         return nil
     }
 
-    /// A short, safe description of why decoding failed: field paths and expectations, never values.
-    package static func clientDescription(of error: ServerError) -> String {
+    /// A short, safe problem for a request that could not be decoded: field paths and expectations, never
+    /// values. A body member that is missing or wrong is also named by a JSON Pointer in `errors`, so a
+    /// client can show the problem at its field. A failure with no path is a parameter's or the body's as a
+    /// whole: JSON that does not parse says so; anything else is a query or path parameter.
+    package static func clientProblem(of error: ServerError) -> APIError {
         if let decoding = error.underlyingError as? DecodingError {
             switch decoding {
             case .keyNotFound(let key, let context):
-                return "Missing field '\(path(context.codingPath + [key]))'."
+                return atField(context.codingPath + [key]) { "Missing field '\($0)'." }
             case .typeMismatch(_, let context), .valueNotFound(_, let context):
-                return "Field '\(path(context.codingPath))' has the wrong type."
+                if context.codingPath.isEmpty { return .invalid("A query or path parameter has the wrong type.") }
+                return atField(context.codingPath) { "Field '\($0)' has the wrong type." }
             case .dataCorrupted(let context):
-                if context.codingPath.isEmpty { return "The body is not valid JSON." }
-                return "Field '\(path(context.codingPath))' is invalid: \(context.debugDescription.prefix(200))"
+                if context.codingPath.isEmpty {
+                    if context.underlyingError != nil || context.debugDescription.contains("JSON") {
+                        return .invalid("The body is not valid JSON.")
+                    }
+                    return .invalid("A query or path parameter has a value this operation does not take.")
+                }
+                return atField(context.codingPath) {
+                    "Field '\($0)' is invalid: \(context.debugDescription.prefix(200))"
+                }
             @unknown default:
-                return "The request body could not be decoded."
+                return .invalid("The request body could not be decoded.")
             }
         }
         let cause = error.causeDescription
         if cause.localizedCaseInsensitiveContains("content type") {
-            return "Unsupported or missing content type; send application/json."
+            return .invalid("Unsupported or missing content type; send application/json.")
         }
-        if cause.localizedCaseInsensitiveContains("body") { return "The request body is missing or malformed." }
-        return "The request could not be decoded: \(cause.prefix(200))"
+        if cause.localizedCaseInsensitiveContains("body") {
+            return .invalid("The request body is missing or malformed.")
+        }
+        return .invalid("The request could not be decoded: \(cause.prefix(200))")
+    }
+
+    /// The problem about the body member at `codingPath`, described by `detail` of its dotted path.
+    private static func atField(_ codingPath: [any CodingKey], _ detail: (String) -> String) -> APIError {
+        .invalid(detail(path(codingPath)), at: JSONPointer.to(codingPath))
     }
 
     private static func path(_ keys: [any CodingKey]) -> String {

@@ -186,38 +186,59 @@ public struct LLMPolicy: Sendable, Equatable, Codable {
     }
 
     /// Checks everything a JSON Schema cannot: route keys are task kinds, `default` exists, limits are
-    /// within range, and no candidate asks for more than `max_tokens_per_request`.
+    /// within range, and no candidate asks for more than `max_tokens_per_request`. A failure names the
+    /// member of the document it is about (`PolicyInvalid.location`).
     public func validate() throws {
-        func fail(_ reason: String) -> PolicyInvalid { PolicyInvalid(reason: reason) }
+        func fail(_ reason: String, at location: [String]) -> PolicyInvalid {
+            PolicyInvalid(reason: reason, location: location)
+        }
         guard (1...1_000_000).contains(maxTokensPerRequest) else {
-            throw fail("max_tokens_per_request must be between 1 and 1000000")
+            throw fail("max_tokens_per_request must be between 1 and 1000000", at: ["max_tokens_per_request"])
         }
         guard (1...10_000_000).contains(maxLLMRequestsPerHour) else {
-            throw fail("max_llm_requests_per_hour must be between 1 and 10000000")
+            throw fail("max_llm_requests_per_hour must be between 1 and 10000000", at: ["max_llm_requests_per_hour"])
         }
         guard (1...604_800).contains(cache.ttlSeconds) else {
-            throw fail("cache.ttl_seconds must be between 1 and 604800")
+            throw fail("cache.ttl_seconds must be between 1 and 604800", at: ["cache", "ttl_seconds"])
         }
         guard let fallback = routes[TaskKind.default.rawValue], !fallback.isEmpty else {
-            throw fail("routes.default must name at least one candidate")
+            throw fail("routes.default must name at least one candidate", at: ["routes"])
         }
-        var all = routes
+        // Every route of the document: its name for people, where it is, and its candidates.
+        var all: [(name: String, location: [String], list: [Candidate])] = []
+        for (kind, list) in routes {
+            guard TaskKind(rawValue: kind) != nil else {
+                throw fail(
+                    "routes.\(kind) is not a task kind (chat, commitments, security_review, change_summary, "
+                        + "intervention, default)", at: ["routes", kind])
+            }
+            all.append(("routes.\(kind)", ["routes", kind], list))
+        }
         if let pressure = onBudgetPressure {
             guard (1...100).contains(pressure.thresholdPercent) else {
-                throw fail("on_budget_pressure.threshold_percent must be between 1 and 100")
+                throw fail(
+                    "on_budget_pressure.threshold_percent must be between 1 and 100",
+                    at: ["on_budget_pressure", "threshold_percent"])
             }
-            for (kind, list) in pressure.routes { all["on_budget_pressure.\(kind)"] = list }
-            for kind in pressure.routes.keys where TaskKind(rawValue: kind) == nil {
-                throw fail("on_budget_pressure.routes.\(kind) is not a task kind")
+            for (kind, list) in pressure.routes {
+                let location = ["on_budget_pressure", "routes", kind]
+                guard TaskKind(rawValue: kind) != nil else {
+                    throw fail("on_budget_pressure.routes.\(kind) is not a task kind", at: location)
+                }
+                all.append(("on_budget_pressure.\(kind)", location, list))
             }
         }
         if let nearDuplicates, !(1...16).contains(nearDuplicates.maxDistance) {
-            throw fail("near_duplicates.max_distance must be between 1 and 16")
+            throw fail(
+                "near_duplicates.max_distance must be between 1 and 16", at: ["near_duplicates", "max_distance"])
         }
         let overrides = repositoryOverrides ?? []
-        guard overrides.count <= 100 else { throw fail("repository_overrides may list at most 100 repositories") }
+        guard overrides.count <= 100 else {
+            throw fail("repository_overrides may list at most 100 repositories", at: ["repository_overrides"])
+        }
         for (index, override) in overrides.enumerated() {
             let name = "repository_overrides[\(index)]"
+            let location = ["repository_overrides", String(index)]
             let parts = override.repository.split(separator: "/", omittingEmptySubsequences: false)
             let plain = override.repository.unicodeScalars.allSatisfy {
                 ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
@@ -225,38 +246,46 @@ public struct LLMPolicy: Sendable, Equatable, Codable {
             }
             guard plain, (3...140).contains(override.repository.utf8.count), parts.count == 2, !parts[0].isEmpty,
                 !parts[0].contains("*"), !parts[1].isEmpty, parts[1] == "*" || !parts[1].contains("*")
-            else { throw fail("\(name).repository must be owner/name or owner/*") }
-            guard !override.routes.isEmpty else { throw fail("\(name).routes must name at least one task kind") }
+            else { throw fail("\(name).repository must be owner/name or owner/*", at: location + ["repository"]) }
+            guard !override.routes.isEmpty else {
+                throw fail("\(name).routes must name at least one task kind", at: location + ["routes"])
+            }
             for (kind, list) in override.routes {
-                guard TaskKind(rawValue: kind) != nil else { throw fail("\(name).routes.\(kind) is not a task kind") }
-                all["\(name).\(kind)"] = list
+                guard TaskKind(rawValue: kind) != nil else {
+                    throw fail("\(name).routes.\(kind) is not a task kind", at: location + ["routes", kind])
+                }
+                all.append(("\(name).\(kind)", location + ["routes", kind], list))
             }
         }
-        for (kind, list) in all {
-            let nested = kind.hasPrefix("on_budget_pressure.") || kind.hasPrefix("repository_overrides[")
-            let name = nested ? kind : "routes.\(kind)"
-            if !nested, TaskKind(rawValue: kind) == nil {
-                throw fail(
-                    "\(name) is not a task kind (chat, commitments, security_review, change_summary, intervention, default)"
-                )
+        for (name, location, list) in all {
+            guard (1...10).contains(list.count) else {
+                throw fail("\(name) must list 1 to 10 candidates", at: location)
             }
-            guard (1...10).contains(list.count) else { throw fail("\(name) must list 1 to 10 candidates") }
-            for candidate in list {
+            for (index, candidate) in list.enumerated() {
+                let at = location + [String(index)]
                 guard (1...200).contains(candidate.model.utf8.count),
                     candidate.model.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
-                else { throw fail("\(name): model must be 1 to 200 visible ASCII characters") }
+                else { throw fail("\(name): model must be 1 to 200 visible ASCII characters", at: at + ["model"]) }
                 guard (1...maxTokensPerRequest).contains(candidate.maxTokens) else {
-                    throw fail("\(name): max_tokens must be between 1 and max_tokens_per_request")
+                    throw fail(
+                        "\(name): max_tokens must be between 1 and max_tokens_per_request", at: at + ["max_tokens"])
                 }
                 guard (100...600_000).contains(candidate.timeoutMs) else {
-                    throw fail("\(name): timeout_ms must be between 100 and 600000")
+                    throw fail("\(name): timeout_ms must be between 100 and 600000", at: at + ["timeout_ms"])
                 }
             }
         }
     }
 }
 
-/// A policy that cannot be used, with the reason.
+/// A policy that cannot be used, with the reason and the member of the document it is about: the keys
+/// and array indices from the document's root (empty: the document as a whole).
 public struct PolicyInvalid: Error, Sendable, Equatable {
     public let reason: String
+    public let location: [String]
+
+    public init(reason: String, location: [String] = []) {
+        self.reason = reason
+        self.location = location
+    }
 }

@@ -210,6 +210,10 @@ def budget_and_limits(driver, tenant):
     driver.find_element(By.XPATH, "//button[text()='Save budget']").click()
     alert = driver.find_element(By.CSS_SELECTOR, "form[aria-labelledby=budget-form-heading] [role=alert]")
     wait(driver, lambda d: alert.text.strip() != "")
+    # The API names the field (`/token_limit`), and the page shows the refusal there.
+    assert limit.get_attribute("aria-invalid") == "true"
+    note = driver.find_element(By.ID, limit.get_attribute("aria-describedby"))
+    assert "the operator's cap" in note.text, note.text
     assert api("GET", "/v1/budget", token=token)["token_limit"] == 50000
 
     driver.find_element(By.LINK_TEXT, "Audit log").click()
@@ -494,6 +498,16 @@ def policy(driver, tenant):
         submit(text)
         wait(driver, lambda d: expected in error.text)
         assert editor.get_attribute("aria-invalid") == "true"
+    # A refusal the API locates (a JSON Pointer in its `errors`) is shown at the field with where it is,
+    # and that member's line is selected in the editor.
+    wrong = json.loads(json.dumps(document))
+    wrong["routes"]["default"][0]["timeout_ms"] = 10
+    submit(json.dumps(wrong))
+    note = wait(driver, lambda d: next(iter(d.find_elements(By.CSS_SELECTOR, "#policy-document ~ .field-error")), None))
+    assert note.text.startswith("At /routes/default/0/timeout_ms: ") and "between 100 and 600000" in note.text, note.text
+    assert note.get_attribute("id") in editor.get_attribute("aria-describedby").split(), editor.get_attribute("aria-describedby")
+    selected = driver.execute_script("const e = arguments[0]; return e.value.slice(e.selectionStart, e.selectionEnd)", editor)
+    assert selected.strip() == '"timeout_ms": 10', selected
     admin = api("POST", "/v1/auth/login", {"email": tenant["email"], "password": PASSWORD})["access_token"]
     assert api("GET", "/v1/policy", token=admin)["version"] == 1
 

@@ -1,6 +1,7 @@
 // The LLM policy: the version in force as JSON to edit (saving makes the next version; a document that
-// is not JSON, or that the API refuses, is shown at the field and nothing changes), and any older version
-// next to the current one as a line diff, with a roll back that makes it the next version again.
+// is not JSON, or that the API refuses, is shown at the field, the member the API names selected in it,
+// and nothing changes), and any older version next to the current one as a line diff, with a roll back
+// that makes it the next version again.
 import { call } from '../api.js';
 import { h, onSubmit, when } from '../dom.js';
 
@@ -32,7 +33,16 @@ export async function render(main) {
       summary.textContent = `Not JSON: ${error.message}`;
       return;
     }
-    const saved = await call('PUT', '/v1/policy', policy);
+    // Sent as shown: keys sorted, two spaces, so a member the API names can be found by its line.
+    editor.value = pretty(policy);
+    let saved;
+    try {
+      saved = await call('PUT', '/v1/policy', policy);
+    } catch (problem) {
+      const pointer = problem.errors?.[0]?.pointer;
+      if (typeof pointer === 'string') select(editor, policy, pointer);
+      throw problem;
+    }
     await load();
     status.textContent = `Saved as version ${saved.version}.`;
   });
@@ -46,6 +56,35 @@ export async function render(main) {
 
 function pretty(policy) {
   return JSON.stringify(sortKeys(policy), null, 2);
+}
+
+/** Selects in `editor` the line of the member of `policy` at `pointer` (or of the deepest member of it
+ *  there is), the editor holding `pretty(policy)`, and scrolls it into view. */
+function select(editor, policy, pointer) {
+  const segments = pointer.split('/').slice(1).map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+  let value = sortKeys(policy);
+  let line = 0;
+  for (const segment of segments) {
+    if (!value || typeof value !== 'object') break;
+    const keys = Array.isArray(value) ? value.map((_, index) => String(index)) : Object.keys(value);
+    const at = keys.indexOf(segment);
+    if (at < 0) break;
+    // The container's opening line, then each member before this one, as JSON.stringify(…, null, 2) lays them out.
+    line += 1 + keys.slice(0, at).reduce((sum, key) => sum + lineCount(value[key]), 0);
+    value = value[segment];
+  }
+  const lines = editor.value.split('\n');
+  const start = lines.slice(0, line).reduce((sum, text) => sum + text.length + 1, 0);
+  editor.focus();
+  editor.setSelectionRange(start, start + (lines[line] ?? '').length);
+  editor.scrollTop = Math.max(0, (line - 3) * (editor.scrollHeight / lines.length));
+}
+
+/** How many lines `value` takes in JSON.stringify(value, null, 2). */
+function lineCount(value) {
+  if (!value || typeof value !== 'object') return 1;
+  const members = Array.isArray(value) ? value : Object.values(value);
+  return members.length === 0 ? 1 : 2 + members.reduce((sum, member) => sum + lineCount(member), 0);
 }
 
 function sortKeys(value) {

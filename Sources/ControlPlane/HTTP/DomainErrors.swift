@@ -41,11 +41,13 @@ extension APIError {
         case AuthenticationError.tenantSuspended:
             self = .tenantSuspended
         case let error as AboveCap:
-            self = .invalid("\(error.field) may be at most \(error.cap), the operator's cap.")
+            self = .invalid(
+                "\(error.field) may be at most \(error.cap), the operator's cap.", at: JSONPointer.to([error.field]))
         case let error as BudgetExhausted:
             self = .budgetExhausted(error)
         case let error as PolicyInvalid:
-            self = .invalid(error.reason.prefix(1).uppercased() + error.reason.dropFirst() + ".")
+            let detail = error.reason.prefix(1).uppercased() + error.reason.dropFirst() + "."
+            self = error.location.isEmpty ? .invalid(detail) : .invalid(detail, at: JSONPointer.to(error.location))
         case let error as AddressRefused:
             self = .invalid(error.reason.prefix(1).uppercased() + error.reason.dropFirst() + ".")
         case let error as GatewayError:
