@@ -41,13 +41,13 @@ function start(tokens) {
   renewal = setTimeout(() => { renew().catch(() => become(null)); }, seconds * 1000);
 }
 
-async function send(method, path, body, token) {
+async function send(method, path, body, token, credentials = 'omit') {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
   const response = await fetch(path, {
     method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: 'omit', cache: 'no-store',
+    credentials, cache: 'no-store',
   });
   const limit = response.headers.get('RateLimit-Limit');
   const remaining = response.headers.get('RateLimit-Remaining');
@@ -66,6 +66,18 @@ export function rateLimit() { return lastRateLimit; }
 /** Signs in with an email and password. */
 export async function signIn(email, password) {
   start(await send('POST', '/v1/auth/login', { email, password }));
+}
+
+/** The ways to sign in the deployment offers (`{password, github}`). */
+export function signInMethods() {
+  return send('GET', '/v1/auth/methods');
+}
+
+/** Finishes signing in with GitHub: the code and state GitHub sent back, with this browser's binding
+ *  cookie (set by the start; the only call that sends a cookie). */
+export async function finishGitHubSignIn(code, state) {
+  const query = new URLSearchParams({ code, state });
+  start(await send('GET', `/v1/auth/github/callback?${query}`, undefined, undefined, 'same-origin'));
 }
 
 /** Accepts an invitation with a password of the invitee's own; the answer is their first session. */

@@ -3,6 +3,7 @@
 import { onSessionChange, operator, signedIn, signOut } from './api.js';
 import * as login from './pages/login.js';
 import * as accept from './pages/accept.js';
+import * as github from './pages/github.js';
 import * as overview from './pages/overview.js';
 import * as keys from './pages/keys.js';
 import * as limits from './pages/limits.js';
@@ -15,17 +16,20 @@ import * as policy from './pages/policy.js';
 import * as tenants from './pages/tenants.js';
 import * as health from './pages/health.js';
 
-const signedOutPages = { login, accept };
+const signedOutPages = { login, accept, github };
 const tenantPages = { overview, limits, policy, keys, members, webhooks, analyses, interventions, audit };
 const operatorPages = { tenants, health };
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 const logout = document.getElementById('logout');
 
+let drawing = 0;
+
 async function show() {
   const [set, first] = !signedIn() ? [signedOutPages, 'login']
     : operator() ? [operatorPages, 'tenants'] : [tenantPages, 'overview'];
-  const asked = location.hash.replace(/^#\//, '');
+  // `#/name`, or `#/name?…` for a page given values (GitHub's code and state).
+  const asked = location.hash.replace(/^#\//, '').split('?')[0];
   const name = set[asked] ? asked : first;
   const page = set[name];
   // Signed in, the address names the page shown (after signing in from #/accept, say); signed out, it keeps
@@ -41,7 +45,11 @@ async function show() {
   // Named once drawn, so a reader (or a test) waiting for the page finds it whole.
   delete main.dataset.page;
   main.setAttribute('aria-busy', 'true');
+  // A page whose drawing starts a session (GitHub's return) is drawn over before it ends: only the last
+  // drawing names the page.
+  const turn = ++drawing;
   await page.render(main);
+  if (turn !== drawing) return;
   main.removeAttribute('aria-busy');
   main.dataset.page = name;
   main.focus();

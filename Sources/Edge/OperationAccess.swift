@@ -19,6 +19,7 @@ package enum OperationAccess: Equatable {
         "logout": .anyone,
         "startGitHubSignIn": .anyone,
         "finishGitHubSignIn": .anyone,
+        "getSignInMethods": .anyone,
         "getTenant": .tenant(.tenantRead),
         "updateTenant": .tenant(.tenantAdmin),
         "listUsers": .tenant(.tenantRead),

@@ -5,7 +5,7 @@ import OpenAPIRuntime
 /// which turns a redirect's absolute URL into a relative path. This writes the `Location` of the
 /// redirecting operations back as the URL the handler made.
 package struct RedirectLocationMiddleware: ServerMiddleware {
-    package static let operations: Set<String> = ["startGitHubSignIn"]
+    package static let operations: Set<String> = ["startGitHubSignIn", "finishGitHubSignIn"]
 
     package init() {}
 

@@ -6,7 +6,8 @@ flow) on the first failure.
 
     console_flows.py BASE_URL SCREENSHOT_DIR
 
-CP_CONSOLE_OPERATOR_TOKEN holds an operator token (`controlplane operator-token`) for the operator's flow;
+CP_CONSOLE_OPERATOR_TOKEN holds an operator token (`controlplane operator-token`) for the operator's flow,
+CP_CONSOLE_GITHUB the address of the fake GitHub (fake_github.py) the server signs in with;
 CP_CONSOLE_FLOWS (names, comma-separated) runs only those flows. A worker must be running (the analyses and
 interventions flows wait for it), and CP_MIGRATION_DATABASE_URL must reach the database (a watched promise
 is made to come due).
@@ -120,6 +121,38 @@ def signing_in_and_out(driver, tenant):
     assert not driver.find_element(By.ID, "nav").is_displayed(), "the navigation shows after signing out"
     driver.get(BASE + "/console/#/keys")
     page(driver, "login")
+
+
+@flow
+def github_sign_in(driver, tenant):
+    """Signing in with GitHub from the sign-in page: GitHub (the local fake) sends the browser back, the
+    callback sends it on to the console, which finishes the sign-in; the code and state leave the address.
+    An account GitHub vouches for that no one here has is refused on the page."""
+    fake = os.environ["CP_CONSOLE_GITHUB"]
+
+    def as_github(email):
+        urllib.request.urlopen(urllib.request.Request(fake + "/_account", method="POST",
+                                                      data=json.dumps({"email": email}).encode()))
+
+    as_github(f"nobody-{random.randrange(10**9)}@example.test")
+    driver.get(BASE + "/console/")
+    page(driver, "login")
+    wait(driver, ready.element_to_be_clickable((By.ID, "github-sign-in"))).click()
+    page(driver, "github")
+    alert = wait(driver, ready.visibility_of_element_located((By.CSS_SELECTOR, "[role=alert]")))
+    wait(driver, lambda d: alert.text.strip() != "")
+    assert not driver.find_element(By.ID, "nav").is_displayed()
+    assert "code=" not in driver.current_url and "state=" not in driver.current_url, driver.current_url
+
+    as_github(tenant["email"].upper())
+    driver.find_element(By.LINK_TEXT, "Back to sign in").click()
+    page(driver, "login")
+    driver.find_element(By.ID, "github-sign-in").click()
+    page(driver, "overview")
+    assert driver.current_url == BASE + "/console/#/overview", driver.current_url
+    assert wait(driver, ready.visibility_of_element_located((By.ID, "tenant-heading"))).text == tenant["name"]
+    driver.back()
+    assert "code=" not in driver.current_url, driver.current_url
 
 
 @flow

@@ -46,7 +46,15 @@ run_contract() {
     as_postgres psql -X -q -v ON_ERROR_STOP=1 -h "$CP_POSTGRES_CLUSTER" -p "$CP_POSTGRES_PORT" -U postgres \
         -d controlplane -c "INSERT INTO model_prices (provider, model, input_micros_per_mtok, output_micros_per_mtok)
             VALUES ('mock', 'mock-1', 2000000, 8000000) ON CONFLICT (provider, model) DO NOTHING" || status=1
-    CP_HTTP_PORT=$port CP_LOG_LEVEL=warning CP_SIGNUPS_PER_HOUR_PER_ADDRESS=1000000 \
+    # GitHub sign-in against a local fake of GitHub's OAuth flow and API (the console's flow uses it).
+    local github_port github_pid
+    github_port=$(free_port)
+    "$bin/python" Tests/console/fake_github.py "$github_port" Iv1.console console-client-secret &
+    github_pid=$!
+    CP_GITHUB_CLIENT_ID=Iv1.console CP_GITHUB_CLIENT_SECRET=console-client-secret \
+        CP_GITHUB_REDIRECT_URL="http://127.0.0.1:$port/v1/auth/github/callback" \
+        CP_GITHUB_OAUTH_URL="http://127.0.0.1:$github_port" CP_GITHUB_API_URL="http://127.0.0.1:$github_port" \
+        CP_HTTP_PORT=$port CP_LOG_LEVEL=warning CP_SIGNUPS_PER_HOUR_PER_ADDRESS=1000000 \
         CP_LOGIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS=1000000 CP_LOGIN_ATTEMPTS_PER_MINUTE=1000000 \
         CP_DEFAULT_REQUESTS_PER_MINUTE=1000000 CP_DEFAULT_BURST=1000000 CP_PENDING_JOBS_INTERVAL_SECONDS=1 \
         CP_REFUSAL_PACING_MS=0 .build/debug/controlplane serve > "$data/contract-server.log" 2>&1 &
@@ -56,7 +64,7 @@ run_contract() {
     if [ "$up" = 0 ]; then
         echo "the contract server never answered on $base; its log:" >&2
         tail -n 40 "$data/contract-server.log" >&2
-        kill "$server_pid" 2>/dev/null || true
+        kill "$server_pid" "$github_pid" 2>/dev/null || true
         return 1
     fi
 
@@ -77,7 +85,8 @@ run_contract() {
     CP_WORKER_HTTP_PORT=$(free_port) CP_INTERVENTION_POLL_SECONDS=1 CP_LOG_LEVEL=warning \
         .build/debug/controlplane worker > "$data/console-worker.log" 2>&1 &
     console_worker=$!
-    CP_CONSOLE_OPERATOR_TOKEN=$(CP_LOG_LEVEL=error .build/debug/controlplane operator-token --subject console --ttl 3600) \
+    CP_CONSOLE_GITHUB="http://127.0.0.1:$github_port" \
+        CP_CONSOLE_OPERATOR_TOKEN=$(CP_LOG_LEVEL=error .build/debug/controlplane operator-token --subject console --ttl 3600) \
         "$bin/python" Tests/console/console_flows.py "$base" .build/test-output/console || status=1
     kill "$console_worker" 2>/dev/null || true
     wait "$console_worker" 2>/dev/null || true
@@ -118,7 +127,7 @@ run_contract() {
     kill "$worker_pid" 2>/dev/null || true
     wait "$worker_pid" 2>/dev/null || true
 
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
+    kill "$server_pid" "$github_pid" 2>/dev/null || true
+    wait "$server_pid" "$github_pid" 2>/dev/null || true
     return $status
 }

@@ -134,6 +134,11 @@ final class APIHandler: APIProtocol {
     {
         try await accounts.finishGitHubSignIn(input)
     }
+    func getSignInMethods(_ input: Operations.GetSignInMethods.Input) async throws
+        -> Operations.GetSignInMethods.Output
+    {
+        accounts.signInMethods()
+    }
     func acceptInvitation(_ input: Operations.AcceptInvitation.Input) async throws
         -> Operations.AcceptInvitation.Output
     {

@@ -37,13 +37,37 @@ extension AccountsHandler {
         return nil
     }
 
+    /// The ways to sign in here.
+    func signInMethods() -> Operations.GetSignInMethods.Output {
+        .ok(.init(body: .json(.init(password: true, github: github != nil))))
+    }
+
     /// Consumes the state, exchanges the code with its verifier, reads the account's primary email and,
-    /// when GitHub says it is verified and an account has it, starts a session as login does.
+    /// when GitHub says it is verified and an account has it, starts a session as login does. The browser
+    /// itself arriving is sent on to the console, which makes this call and keeps the session.
     func finishGitHubSignIn(_ input: Operations.FinishGitHubSignIn.Input) async throws
         -> Operations.FinishGitHubSignIn.Output
     {
         guard let github else { throw Self.gitHubOff }
+        if input.headers.secFetchMode == "navigate" {
+            return .seeOther(.init(headers: .init(location: Self.consoleLocation(of: input.query))))
+        }
         return try await measured(.github) { try await gitHubSignIn(input, github: github) }
+    }
+
+    /// The console's GitHub page with the callback's query, each value percent-encoded, in the fragment
+    /// (never sent to a server, so not in any log).
+    static func consoleLocation(of query: Operations.FinishGitHubSignIn.Input.Query) -> String {
+        let unreserved = CharacterSet(
+            charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        let pairs = [
+            ("code", query.code), ("state", query.state), ("error", query.error),
+            ("error_description", query.errorDescription),
+        ]
+        let encoded = pairs.compactMap { name, value in
+            value.flatMap { $0.addingPercentEncoding(withAllowedCharacters: unreserved) }.map { "\(name)=\($0)" }
+        }
+        return "/console/#/github?" + encoded.joined(separator: "&")
     }
 
     private func gitHubSignIn(_ input: Operations.FinishGitHubSignIn.Input, github: GitHubSignIn) async throws

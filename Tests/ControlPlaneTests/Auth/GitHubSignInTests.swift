@@ -249,10 +249,47 @@ final class FakeGitHub: Sendable {
         }
     }
 
+    /// The browser arriving from GitHub is sent on to the console with the query in the fragment, using
+    /// nothing up; the console's own call of the callback then signs in.
+    @Test func theBrowserArrivingIsSentOnToTheConsole() async throws {
+        let github = FakeGitHub()
+        try await github.run { base in
+            try await TestEnvironment.withApp(configure: Self.configure(base)) { client in
+                let methods = try await client.send(.get, "/v1/auth/methods").jsonObject()
+                #expect(methods["password"] as? Bool == true && methods["github"] as? Bool == true)
+                let tenant = try await client.signup()
+                github.account.withLock { $0 = [FakeGitHub.email(tenant.email)] }
+                let flow = try await Self.signIn(client)
+                let state = flow.state.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+                let arrival = try await client.send(
+                    .get, "/v1/auth/github/callback?code=\(flow.code)&state=\(state)",
+                    headers: [.cookie: flow.cookie, HTTPField.Name("Sec-Fetch-Mode")!: "navigate"])
+                #expect(arrival.status == .seeOther)
+                let location = try #require(arrival.headers[.location])
+                #expect(location.hasPrefix("/console/#/github?code=\(flow.code)&state="), "\(location)")
+                let fragment = try #require(
+                    URLComponents(string: "/x?" + location.split(separator: "?", maxSplits: 1)[1]))
+                let values = Dictionary(uniqueKeysWithValues: (fragment.queryItems ?? []).map { ($0.name, $0.value) })
+                #expect(values["state"] == flow.state, "the state arrives as GitHub sent it")
+                #expect(github.exchanges.withLock { $0 } == 0, "nothing was exchanged on the way through")
+
+                let signedIn = try await Self.callback(client, code: flow.code, state: flow.state, cookie: flow.cookie)
+                    .session()
+                #expect(try await client.send(.get, "/v1/tenant", token: signedIn.access).status == .ok)
+            }
+        }
+    }
+
     @Test func withoutAnOAuthAppTheRoutesAreNotFound() async throws {
         try await TestEnvironment.withApp { client in
+            let methods = try await client.send(.get, "/v1/auth/methods").jsonObject()
+            #expect(methods["password"] as? Bool == true && methods["github"] as? Bool == false)
             try await client.send(.get, "/v1/auth/github/start").expectProblem(404, "not_found")
             try await client.send(.get, "/v1/auth/github/callback?code=a&state=b").expectProblem(404, "not_found")
+            try await client.send(
+                .get, "/v1/auth/github/callback?code=a&state=b",
+                headers: [HTTPField.Name("Sec-Fetch-Mode")!: "navigate"]
+            ).expectProblem(404, "not_found")
         }
     }
 }
