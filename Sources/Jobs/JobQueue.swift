@@ -48,19 +48,25 @@ public struct JobQueue: Sendable {
     }
 
     /// Appends each job to its tenant's stream (creating the stream's consumer group if Redis lost it),
-    /// marks the tenants ready, and answers each tenant's depth afterwards; one round trip.
+    /// then marks the tenants ready, and answers each tenant's depth afterwards; one round trip (two on a
+    /// cluster, whose ready set may be on another node than a stream).
+    ///
+    /// The entries are on their streams before their tenants are marked ready: a worker that finds a
+    /// tenant's stream empty takes it out of the ready set, so a mark that came first could be taken out
+    /// before the entry arrives, leaving it unread while its tenant waits to be marked again.
     @discardableResult
     public func enqueue(_ jobs: [QueuedJob], timeout: Duration? = nil) async throws -> [TenantID: Int] {
         guard !jobs.isEmpty else { return [:] }
         let tenants = Array(Set(jobs.map(\.tenantID)))
-        var commands: [[String]] = []
+        var entries: [[String]] = []
         for tenant in tenants {
             // BUSYGROUP (the group exists) is the usual answer and is ignored below.
-            commands.append(["XGROUP", "CREATE", keys.jobs(tenant), QueueKeys.group, "0", "MKSTREAM"])
+            entries.append(["XGROUP", "CREATE", keys.jobs(tenant), QueueKeys.group, "0", "MKSTREAM"])
         }
         for job in jobs {
-            commands.append(["XADD", keys.jobs(job.tenantID), "*", "job", job.jobID.uuidString.lowercased()])
+            entries.append(["XADD", keys.jobs(job.tenantID), "*", "job", job.jobID.uuidString.lowercased()])
         }
+        var commands: [[String]] = []
         for tenant in tenants {
             // Score 0: a tenant that just got work is served next; one that keeps having work is moved
             // behind the others each time it is served (see `nextTenant`).
@@ -68,7 +74,7 @@ public struct JobQueue: Sendable {
             commands.append(["XLEN", keys.jobs(tenant)])
         }
         for tenant in tenants { commands.append(["SADD", keys.streams, tenant.description]) }
-        let replies = try await redis.pipeline(commands, timeout: timeout)
+        let replies = try await redis.pipeline(phases: [entries, commands], timeout: timeout)
         for reply in replies {
             if case .error(let message) = reply, !message.hasPrefix("BUSYGROUP") { throw RedisError.server(message) }
         }
@@ -86,6 +92,11 @@ public struct JobQueue: Sendable {
             throw RedisError.io("XLEN answered no integer")
         }
         return depth
+    }
+
+    /// Marks the tenant ready (it has entries to read), unless it is already.
+    public func markReady(_ tenant: TenantID) async throws {
+        try await redis.command(["ZADD", keys.ready, "NX", "0", tenant.description])
     }
 
     /// Sets the epoch if Redis has none and answers whether this call set it: true once per Redis

@@ -73,7 +73,9 @@ public struct QueueRelay: Service {
     }
 
     /// Notes as not on Redis the jobs of tenants whose stream is empty although Postgres has had jobs of
-    /// theirs queued and noted as sent for longer than `lostAfter`; answers how many.
+    /// theirs queued and noted as sent for longer than `lostAfter`; answers how many. Such a tenant whose
+    /// stream is not empty is marked ready again, in case its mark was lost (a node restarted without
+    /// its last writes): entries nobody is told of are never read.
     func recoverLost() async throws -> Int {
         let age = lostAfter.seconds
         let suspects = try await database.transaction(.maintenance) { connection in
@@ -99,7 +101,13 @@ public struct QueueRelay: Service {
             return tenants
         }
         var lost: [UUID] = []
-        for tenant in suspects where try await queue.depth(tenant) == 0 { lost.append(tenant.rawValue) }
+        for tenant in suspects {
+            if try await queue.depth(tenant) == 0 {
+                lost.append(tenant.rawValue)
+            } else {
+                try await queue.markReady(tenant)
+            }
+        }
         guard !lost.isEmpty else { return 0 }
         var count = 0
         let rows = try await database.query(

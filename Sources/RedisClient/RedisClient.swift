@@ -61,15 +61,27 @@ public final class RedisClient: Service, Sendable {
     }
 
     /// Runs several commands in one round trip (one per node on a cluster); replies come back in order
-    /// (errors as `.error`).
+    /// (errors as `.error`). On a cluster the nodes are asked one after another in no set order, so a
+    /// command may run before an earlier one on another node: `pipeline(phases:)` keeps that order.
     public func pipeline(_ commands: [[String]], timeout: Duration? = nil) async throws -> [RedisReply] {
-        let encoded = commands.map { $0.map { Array($0.utf8) } }
+        try await pipeline(phases: [commands], timeout: timeout)
+    }
+
+    /// Runs `phases` of commands so that none runs before every command of the phases before it: on one
+    /// server in one round trip (a connection runs its commands in order), on a cluster a phase at a time
+    /// (each one round trip per node). Replies come back in order, as one list.
+    public func pipeline(phases: [[[String]]], timeout: Duration? = nil) async throws -> [RedisReply] {
+        let encoded = phases.map { $0.map { $0.map { Array($0.utf8) } } }
         let timeout = timeout ?? defaultTimeout
         return try await threadPool.run {
             guard self.isCluster else {
-                return try self.withConnection(to: self.seed, timeout: timeout) { try $0.pipeline(encoded) }
+                return try self.withConnection(to: self.seed, timeout: timeout) {
+                    try $0.pipeline(encoded.flatMap { $0 })
+                }
             }
-            return try self.clusterPipeline(encoded, timeout: timeout)
+            var replies: [RedisReply] = []
+            for phase in encoded where !phase.isEmpty { replies += try self.clusterPipeline(phase, timeout: timeout) }
+            return replies
         }
     }
 

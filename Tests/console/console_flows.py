@@ -536,8 +536,10 @@ def policy(driver, tenant):
     wrong = json.loads(json.dumps(document))
     wrong["routes"]["default"][0]["timeout_ms"] = 10
     submit(json.dumps(wrong))
-    note = wait(driver, lambda d: next(iter(d.find_elements(By.CSS_SELECTOR, "#policy-document ~ .field-error")), None))
-    assert note.text.startswith("At /routes/default/0/timeout_ms: ") and "between 100 and 600000" in note.text, note.text
+    # The notes of the refusal before are replaced by this one's.
+    note = wait(driver, lambda d: next((n for n in d.find_elements(By.CSS_SELECTOR, "#policy-document ~ .field-error")
+                                        if n.text.startswith("At /routes/default/0/timeout_ms: ")), None))
+    assert "between 100 and 600000" in note.text, note.text
     assert note.get_attribute("id") in editor.get_attribute("aria-describedby").split(), editor.get_attribute("aria-describedby")
     selected = driver.execute_script("const e = arguments[0]; return e.value.slice(e.selectionStart, e.selectionEnd)", editor)
     assert selected.strip() == '"timeout_ms": 10', selected

@@ -81,7 +81,7 @@ extension AccountsHandler {
         }
         guard let code = query.code, let state = query.state, !code.isEmpty, !state.isEmpty,
             code.utf8.count <= 512, state.utf8.count <= 512
-        else { throw APIError.invalid("code and state are required.") }
+        else { throw APIError.unauthenticated("There is no sign-in to finish here (no code and state); start again.") }
         guard let browser = Self.browserBinding(in: input.headers.cookie) else {
             throw APIError.unauthenticated("This browser did not start this sign-in; start again.")
         }

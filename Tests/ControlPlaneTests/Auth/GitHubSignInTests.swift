@@ -219,7 +219,9 @@ final class FakeGitHub: Sendable {
                 // GitHub sending the browser back with an error; a callback without code or state.
                 try await client.send(.get, "/v1/auth/github/callback?error=access_denied&state=x")
                     .expectProblem(401, "unauthenticated")
-                try await client.send(.get, "/v1/auth/github/callback").expectProblem(400, "invalid_request")
+                // Nothing to finish: unauthenticated, as every other callback that signs no one in.
+                try await client.send(.get, "/v1/auth/github/callback").expectProblem(401, "unauthenticated")
+                try await client.send(.get, "/v1/auth/github/callback?state=0").expectProblem(401, "unauthenticated")
 
                 let audit = try await client.send(.get, "/v1/audit-log", token: tenant.token).jsonObject()
                 let logins = (audit["items"] as? [[String: Any]] ?? []).filter {

@@ -1,3 +1,4 @@
+import ControlPlane
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -41,6 +42,35 @@ import Testing
                 return try delivery.jsonObject()["status"] as? String != "accepted"
             }
             #expect(waited != nil, "the relay did not send the job")
+        }
+    }
+
+    /// A tenant whose stream holds an entry but who is not marked ready (the mark lost, as a restarted
+    /// node loses its last writes) would wait for good: no worker reads a stream nobody marks. The relay
+    /// marks it again once its job has been noted as sent for `lostAfter`, and the job runs.
+    @Test func aTenantWhoseReadyMarkWasLostIsMarkedAgain() async throws {
+        let prefix = "cp-mark-\(UUID().uuidString.prefix(8).lowercased())"
+        let configure: @Sendable (inout Configuration) -> Void = { configuration in
+            configuration.jobs.queuePrefix = prefix
+            configuration.jobs.relayInterval = .seconds(1)
+            configuration.jobs.lostAfter = .seconds(2)
+        }
+        let tenant = try await TestEnvironment.withApp(configure: configure) { client in
+            let tenant = try await client.signup()
+            let endpoint = try await client.createEndpoint(token: tenant.token, pipelines: ["commitments"])
+            let body = try GitHubFixtures.bytes(GitHubFixtures.push(commits: 1, seed: 23))
+            #expect(
+                try await client.deliver(endpoint.url, event: "push", body: body, secret: endpoint.secret).status
+                    == .accepted)
+            return tenant
+        }
+        let redis = try RedisClient(url: try TestEnvironment.configuration.redis.url)
+        #expect(try await redis.command(["XLEN", "\(prefix):{t:\(tenant.tenantID)}:jobs"]) == .integer(1))
+        #expect(try await redis.command(["ZREM", "\(prefix):ready", tenant.tenantID]) == .integer(1))
+        try await TestEnvironment.withApp(worker: true, configure: configure) { client in
+            let jobs = try await Runtime.waitForJobs(
+                client, tenant, status: "succeeded", count: 1, timeout: .seconds(20))
+            #expect(jobs.count == 1 && jobs.allSatisfy { $0["status"] as? String == "succeeded" }, "\(jobs)")
         }
     }
 

@@ -58,6 +58,29 @@ import Testing
         _ = try await redis.pipeline(keys.map { ["DEL", $0] })
     }
 
+    /// A later phase runs only after every command of the ones before it, on whichever master: each
+    /// phase reads its master's clock in a script, and the clocks (one machine's) never go backwards from
+    /// phase to phase. One pipeline of the same commands asks the masters in no set order.
+    @Test(.enabled(if: clusterURL != nil)) func phasesRunInOrderAcrossMasters() async throws {
+        let url = try #require(Self.clusterURL)
+        let redis = try RedisClient(url: url)
+        let masters = try await Self.masters(url)
+        let master = { (key: String) in
+            masters.firstIndex { $0.slots.contains { $0.contains(RedisClient.hashSlot(of: key)) } }
+        }
+        let first = "order-\(UUID())"
+        let second = try #require(
+            (0..<1000).lazy.map { "order-\($0)-\(UUID())" }.first { master($0) != master(first) })
+        let clock = "local t = redis.call('TIME') return t[1] * 1000000 + t[2]"
+        func micros(_ reply: RedisReply) -> Int { if case .integer(let value) = reply { value } else { -1 } }
+        for round in 0..<30 {
+            let replies = try await redis.pipeline(
+                phases: [[["EVAL", clock, "1", first]], [["EVAL", clock, "1", second]]])
+            #expect(replies.count == 2)
+            #expect(micros(replies[0]) > 0 && micros(replies[1]) >= micros(replies[0]), "round \(round): \(replies)")
+        }
+    }
+
     @Test(.enabled(if: clusterURL != nil)) func aMigratingSlotIsFollowedThroughAskAndMoved() async throws {
         let url = try #require(Self.clusterURL)
         let redis = try RedisClient(url: url)
