@@ -1,16 +1,14 @@
 // The pipelines' results, newest first: filtered by pipeline, repository or author, 50 at a time, each
 // opened to its findings (commitments, a security review, a change summary) and what it cost.
-import { call } from '../api.js';
-import { count, errorNote, h, onSubmit, table, when } from '../dom.js';
+import { count, errorNote, fill, h, onSubmit, table, when } from '../dom.js';
+import { pagedTable } from '../lists.js';
 
 export const title = 'Analyses';
 
 const pipelines = ['commitments', 'security_review', 'change_summary'];
 
 export async function render(main) {
-  const list = table(['Analysed', 'Pipeline', 'Repository', 'Commit', 'Author', 'Tokens', ''], []);
-  const body = list.querySelector('tbody');
-  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more');
+  const results = h('div');
   const shown = h('div', { 'aria-live': 'polite' });
   const summary = errorNote();
   const filters = h('form', { class: 'filters', 'aria-label': 'Filter analyses' },
@@ -23,31 +21,19 @@ export async function render(main) {
     h('input', { id: 'analysis-author', name: 'author', type: 'email' }),
     h('p', {}, h('button', { type: 'submit' }, 'Filter')),
     summary);
-  let cursor = null;
-  let query = '';
-
-  async function load() {
-    const page = await call('GET', `/v1/analyses?limit=50${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-    body.append(...page.items.map((analysis) => row(analysis, shown)));
-    cursor = page.next_cursor || null;
-    more.hidden = cursor === null;
-    if (body.children.length === 0) body.append(h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No analyses.')));
-  }
+  const list = (query) => fill(results, () => pagedTable(`/v1/analyses?limit=50${query}`,
+    ['Analysed', 'Pipeline', 'Repository', 'Commit', 'Author', 'Tokens', ''], (analysis) => row(analysis, shown), 'No analyses.'));
   onSubmit(filters, summary, async () => {
     const params = new URLSearchParams();
     for (const name of ['pipeline', 'repository', 'author']) {
       const value = filters.elements[name].value.trim();
       if (value) params.set(name, value);
     }
-    query = params.size ? `&${params}` : '';
-    cursor = null;
-    body.replaceChildren();
     shown.replaceChildren();
-    await load();
+    await list(params.size ? `&${params}` : '');
   });
-  more.addEventListener('click', () => load().catch((problem) => { summary.textContent = problem.message; }));
-  main.append(h('h1', {}, 'Analyses'), h('section', {}, filters), shown, h('section', {}, list, h('p', {}, more)));
-  await load().catch((problem) => { summary.textContent = problem.message; });
+  main.append(h('h1', {}, 'Analyses'), h('section', {}, filters), shown, h('section', {}, results));
+  await list('');
 }
 
 function row(analysis, shown) {

@@ -2,6 +2,7 @@
 // week by week), and the interventions themselves, filtered by status, each open or escalated one
 // answered here as accepted or dismissed.
 import { call } from '../api.js';
+import { pagedTable } from '../lists.js';
 import { shiftDay } from '../chart.js';
 import { fill, h, report, table, when } from '../dom.js';
 
@@ -49,10 +50,9 @@ function weekly(area) {
 
 function interventions(list, status, shown, refresh) {
   return fill(list, async () => {
-    const { items } = await call('GET', `/v1/interventions?limit=50${status ? `&status=${status}` : ''}`);
-    return items.length === 0 ? h('p', { class: 'muted' }, 'No interventions.') : table(
+    return pagedTable(`/v1/interventions?limit=50${status ? `&status=${status}` : ''}`,
       ['Made', 'Person', 'Commitment', 'Due', 'Status', 'Message', ''],
-      items.map((item) => h('tr', { 'data-intervention': item.id },
+      (item) => h('tr', { 'data-intervention': item.id },
         h('td', {}, when(item.created_at)),
         h('td', {}, item.person || '', item.owner_handle ? ` (${item.owner_handle})` : ''),
         h('td', {}, item.commitment, h('br'), h('span', { class: 'muted' }, `${item.repository} @ ${item.sha.slice(0, 10)}`)),
@@ -69,6 +69,6 @@ function interventions(list, status, shown, refresh) {
               return `Marked ${outcome}.`;
             }),
           }, outcome === 'accepted' ? 'Accept' : 'Dismiss'))
-          : ''))));
+          : '')), 'No interventions.');
   });
 }

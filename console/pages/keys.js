@@ -1,7 +1,8 @@
 // API keys: the list, a new key with the scopes it may use (its token shown once), rotation and
 // revocation.
 import { call } from '../api.js';
-import { errorNote, fill, h, onSubmit, report, shownOnce, table, when } from '../dom.js';
+import { pagedTable } from '../lists.js';
+import { errorNote, fill, h, onSubmit, report, shownOnce, when } from '../dom.js';
 
 export const title = 'API keys';
 
@@ -51,9 +52,8 @@ function showToken(shown, heading, token) {
 
 function refresh(list, shown) {
   return fill(list, async () => {
-    const { items } = await call('GET', '/v1/keys');
-    return items.length === 0 ? h('p', { class: 'muted' }, 'No keys yet.')
-      : table(['Name', 'Scopes', 'Created', 'Last used', 'State', ''], items.map((key) => row(key, list, shown)));
+    return pagedTable('/v1/keys?limit=50', ['Name', 'Scopes', 'Created', 'Last used', 'State', ''],
+      (key) => row(key, list, shown), 'No keys yet.');
   });
 }
 

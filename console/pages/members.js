@@ -2,7 +2,8 @@
 // member and revoke their keys), and invitations (invite with a role, the token shown once, revoke a
 // pending one).
 import { call } from '../api.js';
-import { errorNote, fill, h, onSubmit, report, shownOnce, table, when } from '../dom.js';
+import { pagedTable } from '../lists.js';
+import { errorNote, fill, h, onSubmit, report, shownOnce, when } from '../dom.js';
 
 export const title = 'Members';
 
@@ -42,8 +43,7 @@ function inviteForm(shown, refresh) {
 
 function listMembers(list, shown) {
   return fill(list, async () => {
-    const { items } = await call('GET', '/v1/users');
-    return table(['Email', 'Role', 'Joined', ''], items.map((member) => {
+    return pagedTable('/v1/users?limit=50', ['Email', 'Role', 'Joined', ''], (member) => {
       const role = h('select', { 'aria-label': `Role of ${member.email}`, disabled: member.role === 'owner' },
         ['owner', 'admin', 'member'].map((value) => h('option', { value, selected: value === member.role, disabled: value === 'owner' && member.role !== 'owner' }, value)));
       role.addEventListener('change', async () => {
@@ -67,16 +67,14 @@ function listMembers(list, shown) {
             await listMembers(list, shown);
           },
         }, 'Remove')));
-    }));
+    }, 'No members.');
   });
 }
 
 function listInvitations(list, shown) {
   return fill(list, async () => {
-    const { items } = await call('GET', '/v1/users/invitations');
-    return items.length === 0 ? h('p', { class: 'muted' }, 'No invitations.') : table(
-      ['Email', 'Role', 'Status', 'Expires', ''],
-      items.map((invitation) => h('tr', { 'data-invitation': invitation.id },
+    return pagedTable('/v1/users/invitations?limit=50', ['Email', 'Role', 'Status', 'Expires', ''],
+      (invitation) => h('tr', { 'data-invitation': invitation.id },
         h('td', {}, invitation.email),
         h('td', {}, invitation.role),
         h('td', { class: 'status' }, invitation.status),
@@ -87,6 +85,6 @@ function listInvitations(list, shown) {
             await call('DELETE', `/v1/users/invitations/${invitation.id}`);
             await listInvitations(list, shown);
           }),
-        }, 'Revoke')))));
+        }, 'Revoke'))), 'No invitations.');
   });
 }

@@ -1,7 +1,8 @@
 // Every tenant (operator only): suspend or reactivate one, change its plan, and set its caps (requests
 // per minute and burst, and the most tokens its budget may allow).
 import { call } from '../api.js';
-import { errorNote, fill, h, onSubmit, report, table, when } from '../dom.js';
+import { pagedTable } from '../lists.js';
+import { errorNote, fill, h, onSubmit, report, when } from '../dom.js';
 
 export const title = 'Tenants';
 
@@ -18,8 +19,8 @@ export async function render(main) {
 
 function listTenants(list, status, shown, caps) {
   return fill(list, async () => {
-    const { items } = await call('GET', `/v1/admin/tenants?limit=100${status ? `&status=${status}` : ''}`);
-    return table(['Name', 'Slug', 'Plan', 'Status', 'Created', ''], items.map((tenant) => {
+    const path = `/v1/admin/tenants?limit=100${status ? `&status=${status}` : ''}`;
+    return pagedTable(path, ['Name', 'Slug', 'Plan', 'Status', 'Created', ''], (tenant) => {
       const plan = h('select', { 'aria-label': `Plan of ${tenant.slug}` },
         ['free', 'team', 'enterprise'].map((value) => h('option', { value, selected: value === tenant.plan }, value)));
       plan.addEventListener('change', async () => {
@@ -42,7 +43,7 @@ function listTenants(list, status, shown, caps) {
             caps.replaceChildren(capsForm(tenant, shown));
             caps.querySelector('input')?.focus();
           } }, 'Caps')));
-    }));
+    }, 'No tenants.');
   });
 }
 

@@ -2,7 +2,8 @@
 // switch off, delete), the deliveries they received (filter by status, replay) and the jobs made from
 // them (filter by status, retry a failed or dead one).
 import { call } from '../api.js';
-import { errorNote, fill, h, onSubmit, report, shownOnce, table, when } from '../dom.js';
+import { pagedTable } from '../lists.js';
+import { errorNote, fill, h, onSubmit, report, shownOnce, when } from '../dom.js';
 
 export const title = 'Webhooks';
 
@@ -70,10 +71,8 @@ function showSecret(shown, heading, endpoint) {
 
 function listEndpoints(list, shown) {
   return fill(list, async () => {
-    const { items } = await call('GET', '/v1/webhooks');
-    return items.length === 0 ? h('p', { class: 'muted' }, 'No endpoints yet.') : table(
-      ['URL', 'Pipelines', 'Repositories', 'State', ''],
-      items.map((endpoint) => h('tr', { 'data-endpoint': endpoint.id },
+    return pagedTable('/v1/webhooks?limit=50', ['URL', 'Pipelines', 'Repositories', 'State', ''],
+      (endpoint) => h('tr', { 'data-endpoint': endpoint.id },
         h('td', {}, h('code', {}, endpoint.url)),
         h('td', {}, endpoint.pipelines.join(', ')),
         h('td', {}, endpoint.repositories?.length ? endpoint.repositories.join(', ') : 'any'),
@@ -90,16 +89,15 @@ function listEndpoints(list, shown) {
             if (!confirm('Delete this endpoint? GitHub’s deliveries to it will be refused.')) return;
             await call('DELETE', `/v1/webhooks/${endpoint.id}`);
             await listEndpoints(list, shown);
-          }) }, 'Delete')))));
+          }) }, 'Delete'))), 'No endpoints yet.');
   });
 }
 
 function listDeliveries(list, status, shown, refresh) {
   return fill(list, async () => {
-    const { items } = await call('GET', `/v1/deliveries?limit=50${status ? `&status=${status}` : ''}`);
-    return items.length === 0 ? h('p', { class: 'muted' }, 'No deliveries.') : table(
+    return pagedTable(`/v1/deliveries?limit=50${status ? `&status=${status}` : ''}`,
       ['Received', 'Event', 'Repository', 'Status', 'Jobs', ''],
-      items.map((delivery) => h('tr', { 'data-delivery': delivery.id },
+      (delivery) => h('tr', { 'data-delivery': delivery.id },
         h('td', {}, when(delivery.received_at)),
         h('td', {}, delivery.event),
         h('td', {}, delivery.repository || ''),
@@ -109,16 +107,15 @@ function listDeliveries(list, status, shown, refresh) {
           const receipt = await call('POST', `/v1/deliveries/${delivery.id}/replay`);
           await refresh();
           return `Replayed: ${receipt.job_ids.length} new job(s).`;
-        }) }, 'Replay')))));
+        }) }, 'Replay'))), 'No deliveries.');
   });
 }
 
 function listJobs(list, status, shown, refresh) {
   return fill(list, async () => {
-    const { items } = await call('GET', `/v1/jobs?limit=50${status ? `&status=${status}` : ''}`);
-    return items.length === 0 ? h('p', { class: 'muted' }, 'No jobs.') : table(
+    return pagedTable(`/v1/jobs?limit=50${status ? `&status=${status}` : ''}`,
       ['Created', 'Pipeline', 'Repository', 'Status', 'Attempts', ''],
-      items.map((job) => h('tr', { 'data-job': job.id },
+      (job) => h('tr', { 'data-job': job.id },
         h('td', {}, when(job.created_at)),
         h('td', {}, job.pipeline),
         h('td', {}, job.repository || ''),
@@ -129,6 +126,6 @@ function listJobs(list, status, shown, refresh) {
             await call('POST', `/v1/jobs/${job.id}/retry`);
             await refresh();
           }) }, 'Retry')
-          : ''))));
+          : '')), 'No jobs.');
   });
 }
