@@ -425,6 +425,22 @@ def interventions(driver, tenant):
     answered = api("GET", "/v1/interventions?status=accepted", token=token)["items"]
     assert [item["id"] for item in answered] == [made[0]["id"]], answered
 
+    # The settings: tone, delay and a Slack webhook saved from the page; the webhook is never shown back.
+    Select(driver.find_element(By.ID, "settings-tone")).select_by_value("formal")
+    delay = driver.find_element(By.ID, "settings-delay")
+    delay.clear()
+    delay.send_keys("6")
+    slack = "https://hooks.slack.test/services/T0/B0/console"
+    driver.find_element(By.ID, "settings-slack").send_keys(slack)
+    driver.find_element(By.XPATH, "//button[text()='Save settings']").click()
+    wait(driver, lambda d: d.find_element(By.ID, "settings-status").text == "Saved: on, formal, the manager after 6 hours.")
+    assert driver.find_element(By.ID, "slack-state").text == "A Slack webhook is set."
+    assert driver.find_element(By.ID, "settings-slack").get_attribute("value") == ""
+    settings = api("GET", "/v1/interventions/settings", token=token)
+    assert (settings["tone"], settings["escalation_delay_seconds"], settings["slack_webhook_configured"]) == \
+        ("formal", 21600, True), settings
+    assert slack not in driver.page_source
+
 
 @flow
 def members(driver, tenant):
