@@ -88,7 +88,20 @@ def visit(driver, tenant, link, name):
     page(driver, name)
 
 
+UNLABELLED = """
+return [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+  .filter((field) => field.offsetParent !== null)
+  .filter((field) => !(field.labels && field.labels.length) && !field.getAttribute('aria-label')
+    && !field.getAttribute('aria-labelledby') && !(field.tagName === 'BUTTON' && field.textContent.trim()))
+  .map((field) => field.outerHTML.slice(0, 120));
+"""
+
+
 def shot(driver, name):
+    """Saves a screenshot of the whole page, once every field and button shown has a name a screen reader
+    reads (a label, aria-label or aria-labelledby; a button's text)."""
+    unlabelled = driver.execute_script(UNLABELLED)
+    assert not unlabelled, f"fields without a label on {name}: {unlabelled}"
     os.makedirs(SHOTS, exist_ok=True)
     path = os.path.join(SHOTS, f"{name}.png")
     # The whole page, not only what the window shows.
