@@ -1,5 +1,4 @@
 import Auth
-import Edge
 import Persistence
 import Tenancy
 

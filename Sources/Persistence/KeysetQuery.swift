@@ -30,10 +30,10 @@ public struct KeysetQuery: Sendable {
             try bindings.append(filter.value, context: .default)
             conditions.append("\(filter.column) = $\(bindings.count)")
         }
-        try bindings.append(bound.time, context: .default)
+        bindings.append(bound.time, context: .default)
         try bindings.append(bound.id, context: .default)
         conditions.append("(\(timeColumn), \(idColumn)) < ($\(bindings.count - 1), $\(bindings.count))")
-        try bindings.append(limit + 1, context: .default)
+        bindings.append(limit + 1, context: .default)
         let sql = """
             SELECT \(columns) FROM \(table) WHERE \(conditions.joined(separator: " AND "))
             ORDER BY \(timeColumn) DESC, \(idColumn) DESC LIMIT $\(bindings.count)
