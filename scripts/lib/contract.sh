@@ -80,6 +80,7 @@ run_contract() {
     "$bin/python" Tests/contract/openai_client_check.py "$base" "$(contract_tenant_token "$base")" || status=1
 
     log "contract: the admin console in a real browser (screenshots in .build/test-output/console)"
+    rm -rf .build/test-output/console  # this run's screenshots only, none of an earlier failure
     # A worker runs the pushes' jobs and the intervention scheduler meanwhile (looking every second).
     local console_worker
     CP_WORKER_HTTP_PORT=$(free_port) CP_INTERVENTION_POLL_SECONDS=1 CP_LOG_LEVEL=warning \

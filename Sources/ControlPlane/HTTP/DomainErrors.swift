@@ -46,8 +46,11 @@ extension APIError {
         case let error as BudgetExhausted:
             self = .budgetExhausted(error)
         case let error as PolicyInvalid:
-            let detail = error.reason.prefix(1).uppercased() + error.reason.dropFirst() + "."
-            self = error.location.isEmpty ? .invalid(detail) : .invalid(detail, at: JSONPointer.to(error.location))
+            // A reason about a member starts with its name, written as the document writes it.
+            self =
+                error.location.isEmpty
+                ? .invalid(error.reason.prefix(1).uppercased() + error.reason.dropFirst() + ".")
+                : .invalid(error.reason + ".", at: JSONPointer.to(error.location))
         case let error as AddressRefused:
             self = .invalid(error.reason.prefix(1).uppercased() + error.reason.dropFirst() + ".")
         case let error as GatewayError:
