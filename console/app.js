@@ -52,7 +52,8 @@ async function show() {
   if (turn !== drawing) return;
   main.removeAttribute('aria-busy');
   main.dataset.page = name;
-  main.focus();
+  // The page's own first field keeps the focus it took (sign in); otherwise the reader starts at the content.
+  if (!main.contains(document.activeElement)) main.focus();
 }
 
 onSessionChange((active) => {

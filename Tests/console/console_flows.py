@@ -26,6 +26,7 @@ import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.keys import Keys
@@ -222,6 +223,47 @@ def keys(driver, tenant):
         raise AssertionError("a revoked key still works")
     except urllib.error.HTTPError as error:
         assert error.code == 401, error.code
+
+
+def tab_to(driver, describe, accept, most=60):
+    """Presses Tab until the focused element passes `accept`; fails after `most` presses."""
+    for _ in range(most):
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        if accept(driver.switch_to.active_element):
+            return driver.switch_to.active_element
+    raise AssertionError(f"Tab never reached {describe}")
+
+
+@flow
+def keyboard(driver, tenant):
+    """The keyboard alone: sign in, skip to the content, open a page from the navigation, and make a key
+    (name typed, a scope ticked with Space, the form submitted with Enter); focus is visible."""
+    driver.get(BASE + "/console/")
+    page(driver, "login")
+    focused = driver.switch_to.active_element
+    assert focused.get_attribute("id") == "email", "the sign-in page focuses the email field"
+    ActionChains(driver).send_keys(tenant["email"], Keys.TAB, PASSWORD, Keys.ENTER).perform()
+    page(driver, "overview")
+    driver.find_element(By.TAG_NAME, "body").click()
+    driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
+    skip = tab_to(driver, "the skip link", lambda e: e.text == "Skip to content")
+    assert skip.location["x"] >= 0, "the skip link shows when focused"
+    link = tab_to(driver, "the API keys link", lambda e: e.text == "API keys")
+    assert link.value_of_css_property("outline-style") != "none", "focus is visible on links"
+    ActionChains(driver).send_keys(Keys.ENTER).perform()
+    page(driver, "keys")
+    tab_to(driver, "the key name field", lambda e: e.get_attribute("id") == "key-name")
+    ActionChains(driver).send_keys("keyboard key").perform()
+    tab_to(driver, "the llm:invoke scope", lambda e: e.get_attribute("value") == "llm:invoke")
+    ActionChains(driver).send_keys(Keys.SPACE).perform()
+    tab_to(driver, "the create button", lambda e: e.text == "Create key")
+    ActionChains(driver).send_keys(Keys.ENTER).perform()
+    token = wait(driver, ready.visibility_of_element_located((By.ID, "new-token"))).text
+    keys = api("GET", "/v1/keys", token=admin_token(tenant))["items"]
+    made = next(key for key in keys if key["name"] == "keyboard key")
+    assert made["scopes"] == ["llm:invoke"], made
+    # The token is real (not 401) and holds only the scope ticked (403 for the tenant's details).
+    assert refused(lambda: api("GET", "/v1/tenant", token=token)) == 403
 
 
 @flow
