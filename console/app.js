@@ -15,10 +15,11 @@ import * as members from './pages/members.js';
 import * as policy from './pages/policy.js';
 import * as tenants from './pages/tenants.js';
 import * as health from './pages/health.js';
+import * as usage from './pages/usage.js';
 
 const signedOutPages = { login, accept, github };
 const tenantPages = { overview, limits, policy, keys, members, webhooks, analyses, interventions, audit };
-const operatorPages = { tenants, health };
+const operatorPages = { tenants, usage, health };
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 const logout = document.getElementById('logout');

@@ -563,7 +563,7 @@ def operator(driver, tenant):
     driver.find_element(By.ID, "operator-token").send_keys(token + Keys.ENTER)
     page(driver, "tenants")
     visible = [link.text for link in driver.find_elements(By.CSS_SELECTOR, "nav a") if link.is_displayed()]
-    assert visible == ["Tenants", "Health"], visible
+    assert visible == ["Tenants", "Usage", "Health"], visible
     login = lambda: api("POST", "/v1/auth/login", {"email": tenant["email"], "password": PASSWORD})
 
     def row():
@@ -585,6 +585,20 @@ def operator(driver, tenant):
     assert (limits["max_requests_per_minute"], limits["max_burst"]) == (300, 50), limits
     assert api("GET", "/v1/budget", token=admin)["max_token_limit"] == 2000000
     shot(driver, "tenants")
+
+    # The tenant's usage, from its row, then every tenant's.
+    answer = api("POST", "/v1/llm/chat/completions", {"model": "mock/mock-1", "max_tokens": 16,
+                                                      "messages": [{"role": "user", "content": "Hello"}]}, admin)
+    row().find_element(By.LINK_TEXT, "Usage").click()
+    page(driver, "usage")
+    assert driver.find_element(By.ID, "usage-heading").text == f"Usage of {tenant['slug']}, last 30 days"
+    cells = [cell.text for cell in driver.find_element(By.CSS_SELECTOR, "tr[data-usage='mock/mock-1']").find_elements(By.TAG_NAME, "td")]
+    assert cells[0] == "1" and cells[2] == f"{answer['usage']['total_tokens']:,}", cells
+    shot(driver, "usage")
+    driver.find_element(By.LINK_TEXT, "All tenants").click()
+    wait(driver, lambda d: d.find_element(By.ID, "usage-heading").text == "Usage of all tenants, last 30 days")
+    calls = driver.find_element(By.CSS_SELECTOR, "tr[data-usage='mock/mock-1'] td").text
+    assert int(calls.replace(",", "")) >= 1, calls
 
     driver.find_element(By.LINK_TEXT, "Health").click()
     page(driver, "health")

@@ -42,7 +42,8 @@ function listTenants(list, status, shown, caps) {
           h('button', { type: 'button', class: 'secondary', 'aria-label': `Caps of ${tenant.slug}`, onclick: () => {
             caps.replaceChildren(capsForm(tenant, shown));
             caps.querySelector('input')?.focus();
-          } }, 'Caps')));
+          } }, 'Caps'), ' ',
+          h('a', { href: `#/usage?${new URLSearchParams({ tenant: tenant.id, slug: tenant.slug })}`, 'aria-label': `Usage of ${tenant.slug}` }, 'Usage')));
     }, 'No tenants.');
   });
 }
