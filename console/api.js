@@ -16,6 +16,9 @@ export class Problem extends Error {
   }
 }
 
+/** The pipelines a webhook endpoint can run, as the API names them. */
+export const pipelines = ['commitments', 'security_review', 'change_summary'];
+
 let session = null;
 let lastRateLimit = null;
 let renewal = null;

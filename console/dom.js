@@ -28,6 +28,21 @@ export function svg(tag, attributes = {}, ...children) {
   return element;
 }
 
+/** A select of `values` (each its own label) with `current` chosen; with `any`, a first choice `''`
+ *  labelled "any" (a list's filter that filters nothing). */
+export function choice(attributes, values, { current, any = false } = {}) {
+  return h('select', attributes, any ? h('option', { value: '' }, 'any') : null,
+    values.map((value) => h('option', { value, selected: value === current }, value)));
+}
+
+/** The rate limit's headroom as the last answer stated it (`api.js` `rateLimit()`), or that it is not
+ *  known yet. */
+export function headroomNote(headroom) {
+  return h('p', { class: 'muted', id: 'headroom' }, headroom
+    ? `${count(headroom.remaining)} of ${count(headroom.limit)} requests left in the current minute.`
+    : 'Headroom is shown after the next call.');
+}
+
 /** A date-time as the reader's locale writes it. */
 export function when(text) {
   return text ? new Date(text).toLocaleString() : '';

@@ -33,7 +33,7 @@ extension JobQueue {
         if let entry = try await readOnce(tenant, consumer: consumer) { return entry }
         try await redis.command(["ZREM", keys.ready, tenant.description])
         guard let entry = try await readOnce(tenant, consumer: consumer) else { return nil }
-        try await redis.command(["ZADD", keys.ready, "NX", "0", tenant.description])
+        try await markReady(tenant)
         return entry
     }
 

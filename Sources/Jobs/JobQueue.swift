@@ -68,9 +68,7 @@ public struct JobQueue: Sendable {
         }
         var commands: [[String]] = []
         for tenant in tenants {
-            // Score 0: a tenant that just got work is served next; one that keeps having work is moved
-            // behind the others each time it is served (see `nextTenant`).
-            commands.append(["ZADD", keys.ready, "NX", "0", tenant.description])
+            commands.append(readyMark(tenant))
             commands.append(["XLEN", keys.jobs(tenant)])
         }
         for tenant in tenants { commands.append(["SADD", keys.streams, tenant.description]) }
@@ -96,7 +94,14 @@ public struct JobQueue: Sendable {
 
     /// Marks the tenant ready (it has entries to read), unless it is already.
     public func markReady(_ tenant: TenantID) async throws {
-        try await redis.command(["ZADD", keys.ready, "NX", "0", tenant.description])
+        try await redis.command(readyMark(tenant))
+    }
+
+    /// The command that marks a tenant ready. Score 0: a tenant that just got work is served next; one that
+    /// keeps having work is moved behind the others each time it is served (see `nextTenant`). `NX`: a
+    /// tenant already waiting keeps its place.
+    func readyMark(_ tenant: TenantID) -> [String] {
+        ["ZADD", keys.ready, "NX", "0", tenant.description]
     }
 
     /// Sets the epoch if Redis has none and answers whether this call set it: true once per Redis

@@ -50,6 +50,11 @@ def api(method, path, body=None, token=None):
         return json.loads(text) if text else None
 
 
+def admin_token(tenant):
+    """An access token of the tenant's admin, signed in through the API."""
+    return api("POST", "/v1/auth/login", {"email": tenant["email"], "password": PASSWORD})["access_token"]
+
+
 def flow(function):
     FLOWS.append(function)
     return function
@@ -176,7 +181,7 @@ def overview(driver, tenant):
     sign_in(driver, tenant["email"])
     page(driver, "overview")
     assert "No calls yet." in driver.find_element(By.CSS_SELECTOR, "[aria-labelledby=usage-heading]").text
-    token = api("POST", "/v1/auth/login", {"email": tenant["email"], "password": PASSWORD})["access_token"]
+    token = admin_token(tenant)
     tokens = 0
     for _ in range(2):
         answer = api("POST", "/v1/llm/chat/completions", {"model": "mock/mock-1", "max_tokens": 32,
@@ -301,7 +306,7 @@ def budget_and_limits(driver, tenant):
     rate.send_keys("120")
     driver.find_element(By.XPATH, "//button[text()='Save rate']").click()
     wait(driver, lambda d: "Saved" in d.find_element(By.CSS_SELECTOR, "form[aria-labelledby=limits-form-heading] [role=status]").text)
-    token = api("POST", "/v1/auth/login", {"email": tenant["email"], "password": PASSWORD})["access_token"]
+    token = admin_token(tenant)
     budget = api("GET", "/v1/budget", token=token)
     assert (budget["token_limit"], budget["soft_limit_percent"]) == (50000, 50), budget
     assert api("GET", "/v1/limits", token=token)["requests_per_minute"] == 120
@@ -354,10 +359,6 @@ def until(probe, seconds=30):
             return answer
         time.sleep(0.25)
     raise AssertionError(f"nothing after {seconds} s: {probe.__doc__ or probe}")
-
-
-def admin_token(tenant):
-    return api("POST", "/v1/auth/login", {"email": tenant["email"], "password": PASSWORD})["access_token"]
 
 
 def analysed_push(tenant, token, repository, message, timestamp):
@@ -524,7 +525,7 @@ def members(driver, tenant):
     row = wait(driver, lambda d: next((r for r in rows(d, "member") if email in r.text), None))
     Select(row.find_element(By.TAG_NAME, "select")).select_by_value("admin")
     wait(driver, lambda d: f"{email} is now admin" in d.find_element(By.CSS_SELECTOR, "[aria-live] [role=status]").text)
-    owner = api("POST", "/v1/auth/login", {"email": tenant["email"], "password": PASSWORD})["access_token"]
+    owner = admin_token(tenant)
     roles = {member["email"]: member["role"] for member in api("GET", "/v1/users", token=owner)["items"]}
     assert roles.get(email) == "admin", roles
     shot(driver, "members")
@@ -564,7 +565,7 @@ def operator(driver, tenant):
     page(driver, "tenants")
     visible = [link.text for link in driver.find_elements(By.CSS_SELECTOR, "nav a") if link.is_displayed()]
     assert visible == ["Tenants", "Usage", "Health"], visible
-    login = lambda: api("POST", "/v1/auth/login", {"email": tenant["email"], "password": PASSWORD})
+    login = lambda: admin_token(tenant)
 
     def row():
         return wait(driver, lambda d: next((r for r in rows(d, "tenant") if tenant["slug"] in r.text), None))
@@ -574,7 +575,7 @@ def operator(driver, tenant):
     assert refused(login) in (401, 403), "a suspended tenant's admin signed in"
     row().find_element(By.XPATH, ".//button[text()='Reactivate']").click()
     wait(driver, lambda d: "active" == row().find_element(By.CSS_SELECTOR, "td.status").text)
-    admin = login()["access_token"]
+    admin = login()
 
     row().find_element(By.XPATH, ".//button[text()='Caps']").click()
     for field, value in (("cap-rate", "300"), ("cap-burst", "50"), ("cap-tokens", "2000000")):
@@ -645,7 +646,7 @@ def policy(driver, tenant):
     assert note.get_attribute("id") in editor.get_attribute("aria-describedby").split(), editor.get_attribute("aria-describedby")
     selected = driver.execute_script("const e = arguments[0]; return e.value.slice(e.selectionStart, e.selectionEnd)", editor)
     assert selected.strip() == '"timeout_ms": 10', selected
-    admin = api("POST", "/v1/auth/login", {"email": tenant["email"], "password": PASSWORD})["access_token"]
+    admin = admin_token(tenant)
     assert api("GET", "/v1/policy", token=admin)["version"] == 1
 
     diff = wait(driver, lambda d: d.find_element(By.ID, "policy-diff").text or None)

@@ -1,11 +1,10 @@
 // The pipelines' results, newest first: filtered by pipeline, repository or author, 50 at a time, each
 // opened to its findings (commitments, a security review, a change summary) and what it cost.
-import { count, errorNote, fill, h, onSubmit, table, when } from '../dom.js';
+import { pipelines } from '../api.js';
+import { choice, count, errorNote, fill, h, onSubmit, table, when } from '../dom.js';
 import { pagedTable } from '../lists.js';
 
 export const title = 'Analyses';
-
-const pipelines = ['commitments', 'security_review', 'change_summary'];
 
 export async function render(main) {
   const results = h('div');
@@ -13,8 +12,7 @@ export async function render(main) {
   const summary = errorNote();
   const filters = h('form', { class: 'filters', 'aria-label': 'Filter analyses' },
     h('label', { for: 'analysis-pipeline' }, 'Pipeline'),
-    h('select', { id: 'analysis-pipeline', name: 'pipeline' }, h('option', { value: '' }, 'any'),
-      pipelines.map((name) => h('option', { value: name }, name))),
+    choice({ id: 'analysis-pipeline', name: 'pipeline' }, pipelines, { any: true }),
     h('label', { for: 'analysis-repository' }, 'Repository (owner/name)'),
     h('input', { id: 'analysis-repository', name: 'repository', type: 'text' }),
     h('label', { for: 'analysis-author' }, 'Author’s email'),

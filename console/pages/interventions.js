@@ -5,7 +5,7 @@
 import { call } from '../api.js';
 import { pagedTable } from '../lists.js';
 import { shiftDay } from '../chart.js';
-import { errorNote, fill, h, onSubmit, report, table, when } from '../dom.js';
+import { choice, errorNote, fill, h, onSubmit, report, table, when } from '../dom.js';
 
 export const title = 'Interventions';
 
@@ -15,8 +15,7 @@ export async function render(main) {
   const shown = h('div', { 'aria-live': 'polite' });
   const totals = h('div');
   const list = h('div');
-  const status = h('select', { id: 'intervention-status' }, h('option', { value: '' }, 'any'),
-    statuses.map((name) => h('option', { value: name }, name)));
+  const status = choice({ id: 'intervention-status' }, statuses, { any: true });
   const refresh = () => Promise.all([weekly(totals), interventions(list, status.value, shown, refresh)]);
   status.addEventListener('change', refresh);
   const settings = h('div');
@@ -43,7 +42,7 @@ function settingsForm(current) {
     h('h2', { id: 'settings-heading' }, 'Settings'),
     h('label', {}, h('input', { type: 'checkbox', name: 'enabled', checked: current.enabled }), ' Make interventions about overdue commitments'),
     h('label', { for: 'settings-tone' }, 'Tone'),
-    h('select', { id: 'settings-tone', name: 'tone' }, tones.map((tone) => h('option', { value: tone, selected: tone === current.tone }, tone))),
+    choice({ id: 'settings-tone', name: 'tone' }, tones, { current: current.tone }),
     h('label', { for: 'settings-delay' }, 'Hours before an unanswered one goes to the manager'),
     h('input', { id: 'settings-delay', name: 'escalation_delay_seconds', type: 'number', min: 1 / 60, max: 720, step: 'any', value: current.escalation_delay_seconds / 3600, required: true }),
     h('label', { for: 'settings-slack' }, 'Slack webhook URL (leave empty to keep the one set)'),

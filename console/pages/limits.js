@@ -1,7 +1,7 @@
 // The token budget and the request rate limit: both editable within the operator's caps, and the
 // rate limit's headroom as the last answer stated it.
 import { call, rateLimit } from '../api.js';
-import { count, errorNote, h, headed, onSubmit, when } from '../dom.js';
+import { choice, count, errorNote, h, headed, headroomNote, onSubmit, when } from '../dom.js';
 
 export const title = 'Budget and limits';
 
@@ -12,10 +12,6 @@ export async function render(main) {
   });
 }
 
-function select(id, name, options, current) {
-  return h('select', { id, name }, options.map((value) => h('option', { value, selected: value === current }, value)));
-}
-
 function budgetForm(budget) {
   const summary = errorNote();
   const saved = h('p', { class: 'muted', role: 'status' });
@@ -23,13 +19,13 @@ function budgetForm(budget) {
     h('h2', { id: 'budget-form-heading' }, 'Token budget'),
     h('p', { class: 'muted' }, `${count(budget.current.used)} used this ${budget.period}; the operator allows up to ${count(budget.max_token_limit)}.`),
     h('label', { for: 'budget-period' }, 'Period'),
-    select('budget-period', 'period', ['day', 'week', 'month'], budget.period),
+    choice({ id: 'budget-period', name: 'period' }, ['day', 'week', 'month'], { current: budget.period }),
     h('label', { for: 'budget-limit' }, 'Token limit'),
     h('input', { id: 'budget-limit', name: 'token_limit', type: 'number', min: 0, max: budget.max_token_limit, value: budget.token_limit, required: true }),
     h('label', { for: 'budget-soft' }, 'Soft limit (% of the limit)'),
     h('input', { id: 'budget-soft', name: 'soft_limit_percent', type: 'number', min: 1, max: 100, value: budget.soft_limit_percent }),
     h('label', { for: 'budget-exhausted' }, 'When the budget is used up'),
-    select('budget-exhausted', 'on_exhausted', ['block', 'degrade'], budget.on_exhausted),
+    choice({ id: 'budget-exhausted', name: 'on_exhausted' }, ['block', 'degrade'], { current: budget.on_exhausted }),
     h('p', {}, h('button', { type: 'submit' }, 'Save budget')),
     summary, saved);
   onSubmit(form, summary, async () => {
@@ -47,12 +43,9 @@ function budgetForm(budget) {
 function limitsForm(limits) {
   const summary = errorNote();
   const saved = h('p', { class: 'muted', role: 'status' });
-  const headroom = rateLimit();
   const form = h('form', { 'aria-labelledby': 'limits-form-heading' },
     h('h2', { id: 'limits-form-heading' }, 'Request rate'),
-    h('p', { class: 'muted', id: 'headroom' }, headroom
-      ? `${count(headroom.remaining)} of ${count(headroom.limit)} requests left in the current minute.`
-      : 'Headroom is shown after the next call.'),
+    headroomNote(rateLimit()),
     h('label', { for: 'limits-rate' }, `Requests per minute (at most ${count(limits.max_requests_per_minute)})`),
     h('input', { id: 'limits-rate', name: 'requests_per_minute', type: 'number', min: 1, max: limits.max_requests_per_minute, value: limits.requests_per_minute, required: true }),
     h('label', { for: 'limits-burst' }, `Burst (at most ${count(limits.max_burst)})`),

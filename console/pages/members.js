@@ -3,7 +3,7 @@
 // pending one).
 import { call } from '../api.js';
 import { pagedTable } from '../lists.js';
-import { errorNote, fill, h, onSubmit, report, shownOnce, when } from '../dom.js';
+import { choice, errorNote, fill, h, onSubmit, report, shownOnce, when } from '../dom.js';
 
 export const title = 'Members';
 
@@ -25,7 +25,7 @@ function inviteForm(shown, refresh) {
     h('label', { for: 'invite-email' }, 'Email'),
     h('input', { id: 'invite-email', name: 'email', type: 'email', required: true }),
     h('label', { for: 'invite-role' }, 'Role'),
-    h('select', { id: 'invite-role', name: 'role' }, h('option', { value: 'member' }, 'member'), h('option', { value: 'admin' }, 'admin')),
+    choice({ id: 'invite-role', name: 'role' }, ['member', 'admin']),
     h('p', {}, h('button', { type: 'submit' }, 'Invite')),
     summary);
   onSubmit(form, summary, async () => {

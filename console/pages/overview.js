@@ -3,7 +3,7 @@
 // limit's headroom.
 import { call, rateLimit } from '../api.js';
 import { usageSection } from '../usage.js';
-import { count, h, headed, svg, when } from '../dom.js';
+import { count, h, headed, headroomNote, svg, when } from '../dom.js';
 
 export const title = 'Overview';
 
@@ -11,7 +11,6 @@ export async function render(main) {
   await headed(main, 'Overview', async () => {
     const [tenant, budget, usage] = await Promise.all([
       call('GET', '/v1/tenant'), call('GET', '/v1/budget'), call('GET', '/v1/usage')]);
-    const headroom = rateLimit();
     return [
       h('section', { 'aria-labelledby': 'tenant-heading' },
         h('h2', { id: 'tenant-heading' }, tenant.name),
@@ -27,9 +26,7 @@ export async function render(main) {
           `${count(budget.current.used)} used and ${count(budget.current.reserved)} held of ${count(budget.token_limit)}; `,
           `${count(budget.current.remaining)} left until ${when(budget.current.resets_at)}.`,
           budget.current.soft_limit_reached ? ' The soft limit is reached.' : ''),
-        h('p', { class: 'muted', id: 'headroom' }, headroom
-          ? `Rate limit: ${count(headroom.remaining)} of ${count(headroom.limit)} requests left in the current minute.`
-          : '')),
+        headroomNote(rateLimit())),
       usageSection(usage.items, 'Usage, last 30 days'),
     ];
   });

@@ -2,14 +2,14 @@
 // per minute and burst, and the most tokens its budget may allow).
 import { call } from '../api.js';
 import { pagedTable } from '../lists.js';
-import { errorNote, fill, h, onSubmit, report, when } from '../dom.js';
+import { choice, errorNote, fill, h, onSubmit, report, when } from '../dom.js';
 
 export const title = 'Tenants';
 
 export async function render(main) {
   const shown = h('div', { 'aria-live': 'polite' });
   const list = h('div');
-  const status = h('select', { id: 'tenant-status' }, ['', 'active', 'suspended'].map((value) => h('option', { value }, value || 'any')));
+  const status = choice({ id: 'tenant-status' }, ['active', 'suspended'], { any: true });
   const caps = h('div');
   status.addEventListener('change', () => listTenants(list, status.value, shown, caps));
   main.append(h('h1', {}, 'Tenants'), shown,
@@ -21,8 +21,7 @@ function listTenants(list, status, shown, caps) {
   return fill(list, async () => {
     const path = `/v1/admin/tenants?limit=100${status ? `&status=${status}` : ''}`;
     return pagedTable(path, ['Name', 'Slug', 'Plan', 'Status', 'Created', ''], (tenant) => {
-      const plan = h('select', { 'aria-label': `Plan of ${tenant.slug}` },
-        ['free', 'team', 'enterprise'].map((value) => h('option', { value, selected: value === tenant.plan }, value)));
+      const plan = choice({ 'aria-label': `Plan of ${tenant.slug}` }, ['free', 'team', 'enterprise'], { current: tenant.plan });
       plan.addEventListener('change', async () => {
         await change(tenant, { plan: plan.value }, shown);
         await listTenants(list, status, shown, caps);

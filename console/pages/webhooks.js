@@ -1,13 +1,12 @@
 // GitHub webhooks: the endpoints (create with the pipelines to run, the secret shown once, rotate,
 // switch off, delete), the deliveries they received (filter by status, replay) and the jobs made from
 // them (filter by status, retry a failed or dead one).
-import { call } from '../api.js';
+import { call, pipelines } from '../api.js';
 import { pagedTable } from '../lists.js';
-import { errorNote, fill, h, onSubmit, report, shownOnce, when } from '../dom.js';
+import { choice, errorNote, fill, h, onSubmit, report, shownOnce, when } from '../dom.js';
 
 export const title = 'Webhooks';
 
-const pipelines = ['commitments', 'security_review', 'change_summary'];
 const deliveryStatuses = ['accepted', 'enqueued', 'processed', 'ignored', 'failed'];
 const jobStatuses = ['queued', 'running', 'succeeded', 'failed', 'dead'];
 
@@ -16,8 +15,8 @@ export async function render(main) {
   const endpoints = h('div');
   const deliveries = h('div');
   const jobs = h('div');
-  const deliveryStatus = statusFilter('delivery-status', deliveryStatuses);
-  const jobStatus = statusFilter('job-status', jobStatuses);
+  const deliveryStatus = choice({ id: 'delivery-status' }, deliveryStatuses, { any: true });
+  const jobStatus = choice({ id: 'job-status' }, jobStatuses, { any: true });
   // Every list is read again after a change, or when a filter changes.
   const refresh = () => Promise.all([
     listEndpoints(endpoints, shown), listDeliveries(deliveries, deliveryStatus.value, shown, refresh),
@@ -29,11 +28,6 @@ export async function render(main) {
     h('section', {}, h('h2', {}, 'Deliveries'), h('p', {}, h('label', { for: deliveryStatus.id }, 'Delivery status'), deliveryStatus), deliveries),
     h('section', {}, h('h2', {}, 'Jobs'), h('p', {}, h('label', { for: jobStatus.id }, 'Job status'), jobStatus), jobs));
   await refresh();
-}
-
-/** A status to filter a list by ('' for any). */
-function statusFilter(id, statuses) {
-  return h('select', { id }, h('option', { value: '' }, 'any'), statuses.map((status) => h('option', { value: status }, status)));
 }
 
 function createForm(shown, refresh) {

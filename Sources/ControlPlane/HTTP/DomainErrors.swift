@@ -49,10 +49,10 @@ extension APIError {
             // A reason about a member starts with its name, written as the document writes it.
             self =
                 error.location.isEmpty
-                ? .invalid(error.reason.prefix(1).uppercased() + error.reason.dropFirst() + ".")
+                ? .invalid(Self.sentence(error.reason))
                 : .invalid(error.reason + ".", at: JSONPointer.to(error.location))
         case let error as AddressRefused:
-            self = .invalid(error.reason.prefix(1).uppercased() + error.reason.dropFirst() + ".")
+            self = .invalid(Self.sentence(error.reason))
         case let error as GatewayError:
             self = .gateway(error)
         case let error as IngestRefusal:
@@ -83,6 +83,11 @@ extension APIError {
         default:
             return nil
         }
+    }
+
+    /// A domain reason (`"address is not public"`) as the problem's detail: a sentence.
+    private static func sentence(_ reason: String) -> String {
+        reason.prefix(1).uppercased() + reason.dropFirst() + "."
     }
 }
 

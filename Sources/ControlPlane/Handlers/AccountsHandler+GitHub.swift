@@ -58,15 +58,11 @@ extension AccountsHandler {
     /// The console's GitHub page with the callback's query, each value percent-encoded, in the fragment
     /// (never sent to a server, so not in any log).
     static func consoleLocation(of query: Operations.FinishGitHubSignIn.Input.Query) -> String {
-        let unreserved = CharacterSet(
-            charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
         let pairs = [
             ("code", query.code), ("state", query.state), ("error", query.error),
             ("error_description", query.errorDescription),
         ]
-        let encoded = pairs.compactMap { name, value in
-            value.flatMap { $0.addingPercentEncoding(withAllowedCharacters: unreserved) }.map { "\(name)=\($0)" }
-        }
+        let encoded = pairs.compactMap { name, value in value.map { "\(name)=\(GitHubOAuthClient.formEncoded($0))" } }
         return "/console/#/github?" + encoded.joined(separator: "&")
     }
 
