@@ -9,7 +9,8 @@
 
 # wait_healthy URL: waits (at most 30 s) until URL/healthz answers.
 wait_healthy() {
-    for _ in $(seq 1 150); do curl -fs "$1/healthz" >/dev/null && return 0; sleep 0.2; done
+    # Each probe has its own deadline: one answer that never comes must not stop the wait (seen once).
+    for _ in $(seq 1 150); do curl -fs --max-time 2 "$1/healthz" >/dev/null && return 0; sleep 0.2; done
     echo "$1 never became healthy" >&2
     return 1
 }

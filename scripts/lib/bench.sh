@@ -65,7 +65,7 @@ micros_per() { awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { print
 
 # wait_for URL: waits (at most a minute) until URL answers anything.
 wait_for() {
-    for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done
+    for _ in $(seq 1 300); do curl -s --max-time 2 -o /dev/null "$1" && return 0; sleep 0.2; done
     return 1
 }
 

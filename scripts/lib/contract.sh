@@ -60,7 +60,7 @@ run_contract() {
         CP_REFUSAL_PACING_MS=0 .build/debug/controlplane serve > "$data/contract-server.log" 2>&1 &
     server_pid=$!
     local base="http://127.0.0.1:$port" up=0
-    for _ in $(seq 1 150); do curl -fs "$base/healthz" >/dev/null && { up=1; break; }; sleep 0.2; done
+    for _ in $(seq 1 150); do curl -fs --max-time 2 "$base/healthz" >/dev/null && { up=1; break; }; sleep 0.2; done
     if [ "$up" = 0 ]; then
         echo "the contract server never answered on $base; its log:" >&2
         tail -n 40 "$data/contract-server.log" >&2
